@@ -1,0 +1,3 @@
+from toynn_cli.cli import main
+
+main()

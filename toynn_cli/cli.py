@@ -1,0 +1,495 @@
+"""The ``toynn`` command line: thin click commands, parse -> call -> render.
+
+Data goes to stdout, messages and progress to stderr. Every error the user can fix is
+one line on stderr and exit code 2; ``--max-error`` failures exit 1; Ctrl-C exits 130
+and SIGTERM 143, after marking the run folder interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import os
+import shlex
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console, RenderableType
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from toynn_cli import __version__, config, engine, report, results, runs, status, tutorial
+from toynn_cli.config import Experiment
+from toynn_cli.engine import NetworkResult
+
+NON_TTY_WIDTH = 200
+
+
+class UserError(click.ClickException):
+    """An error the user can fix: printed as one line, exit code 2."""
+
+    exit_code = 2
+
+
+class Interrupted(Exception):
+    """Ctrl-C (exit 130) or SIGTERM (exit 143) during training."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(exit_code)
+        self.exit_code = exit_code
+
+
+class ToynnGroup(click.Group):
+    """A click group whose errors are one line on stderr (no usage block, no traceback)."""
+
+    def main(self, args: Sequence[str] | None = None, **extra: Any) -> Any:  # type: ignore[override]
+        argv = list(args) if args is not None else sys.argv[1:]
+        extra["standalone_mode"] = False
+        extra.setdefault("obj", {"argv": argv})
+        try:
+            code = super().main(argv, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            sys.exit(0)
+        except click.ClickException as exc:
+            message = exc.format_message()
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                message += f" (see '{exc.ctx.command_path} --help')"
+            click.echo(f"Error: {message}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class Terminal:
+    """The one place output goes: ``out`` (stdout, data) and ``err`` (stderr, messages).
+
+    rich turns colour off when a stream is not a terminal or ``NO_COLOR`` is set; when
+    stdout is not a terminal, tables get a wide page instead of being squeezed to 80.
+    """
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        probe = Console()
+        self.out = probe if probe.is_terminal else Console(width=NON_TTY_WIDTH)
+        self.err = Console(stderr=True)
+
+    def message(self, text: str, style: str | None = None) -> None:
+        if not self.quiet:
+            self.err.print(text, style=style, highlight=False, soft_wrap=True)
+
+    def warn(self, text: str) -> None:
+        self.err.print(text, style="yellow", highlight=False, soft_wrap=True)
+
+    @contextmanager
+    def progress(self, description: str, total: int):
+        """A progress bar on stderr, only when stderr is a terminal and not --quiet;
+        yields a ``callback(done, total)``."""
+        if self.quiet or not self.err.is_terminal:
+            yield None
+            return
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(),
+            console=self.err,
+            transient=True,
+        )
+        task = bar.add_task(description, total=total)
+        with bar:
+            yield lambda done, _total: bar.update(task, completed=done)
+
+
+def _fail(message: str) -> NoReturn:
+    raise UserError(message)
+
+
+# --- options ------------------------------------------------------------------------
+
+
+def experiment_options(command: Callable) -> Callable:
+    """The options that describe an experiment; each overrides the config's key."""
+    options = [
+        click.option(
+            "--config",
+            "-c",
+            "config_path",
+            type=click.Path(path_type=Path, dir_okay=True),
+            help="YAML experiment config (without it: the tutorial's settings).",
+        ),
+        click.option("--dataset", help="Built-in dataset (xor, first-column) or a .csv file."),
+        click.option(
+            "--alpha",
+            "--alphas",
+            "alphas",
+            help="Step size(s): 0.5, 0.1,1,10, 0.001..1000, 0.01..10:7.",
+        ),
+        click.option("--hidden", help="Hidden layer size(s), 0 for none: 4, 2,4,8, 1..32."),
+        click.option("--iterations", help="Training iterations per network."),
+        click.option("--seed", "--seeds", "seeds", help="Random seed(s): 1, 1,2,3, 0..99."),
+        click.option("--log-every", help="Report the error every N iterations."),
+        click.option("--name", help="Run name, used in the run folder's name."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def output_options(command: Callable) -> Callable:
+    """Options about where results go and how the command exits."""
+    options = [
+        click.option(
+            "--out",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=Path("runs"),
+            show_default=True,
+            help="Parent folder of the run folder.",
+        ),
+        click.option("--no-save", is_flag=True, help="Do not write a run folder."),
+        click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar or messages."),
+        click.option(
+            "--max-error",
+            type=float,
+            help="Exit 1 if any network's final error is above this (for CI).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+OVERRIDE_KEYS = ("dataset", "alphas", "hidden", "iterations", "seeds", "log_every", "name")
+
+
+def load_experiment(params: dict[str, Any], defaults: dict[str, Any]) -> Experiment:
+    overrides = {key: params[key] for key in OVERRIDE_KEYS if params.get(key) is not None}
+    try:
+        return config.resolve(params.get("config_path"), overrides, defaults)
+    except config.ConfigError as exc:
+        _fail(str(exc))
+
+
+# --- running ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _interruptible():
+    """Turn Ctrl-C and SIGTERM into :class:`Interrupted` while training."""
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise Interrupted(143)
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def train_all(
+    term: Terminal, experiment: Experiment, specs: list[engine.NetworkSpec]
+) -> tuple[list[NetworkResult | None], Interrupted | None]:
+    """Train every network; on an interrupt return what finished and the interrupt."""
+    done: list[NetworkResult | None] = [None] * len(specs)
+    data = experiment.dataset
+    total = experiment.iterations * len(engine.group_by_hidden(specs))
+    noun = "network" if len(specs) == 1 else "networks"
+    with term.progress(f"training {len(specs)} {noun}", total) as progress:
+        try:
+            with _interruptible():
+                for group in engine.train_groups(
+                    data.x, data.y, specs, experiment.iterations, experiment.log_every, progress
+                ):
+                    for i, result in group:
+                        done[i] = result
+        except Interrupted as exc:
+            return done, exc
+    return done, None
+
+
+def render_to_files(renderable: RenderableType, width: int, title: str) -> tuple[str, str]:
+    """The renderable as report.txt and report.svg content (rich's exports)."""
+    console = Console(record=True, file=io.StringIO(), width=width, force_terminal=True)
+    console.print(renderable)
+    return console.export_text(), console.export_svg(title=title)
+
+
+class Run:
+    """A run folder being written: config first, results when training ends."""
+
+    def __init__(self, parent: Path, experiment: Experiment, argv: list[str]) -> None:
+        self.info = {
+            "command": shlex.join(["toynn", *argv]),
+            "started": datetime.now().isoformat(timespec="seconds"),
+            "toynn_version": __version__,
+            "networks": len(experiment.networks()),
+            "pid": os.getpid(),
+        }
+        try:
+            self.dir = runs.create_run_dir(parent, experiment.name)
+            runs.atomic_write(self.dir / "config.yaml", config.dump(experiment))
+            runs.write_status(self.dir, "running", **self.info)
+        except OSError as exc:
+            _fail(str(exc) if isinstance(exc, runs.RunDirError) else _write_error(parent, exc))
+
+    def finish(
+        self,
+        doc: dict[str, Any],
+        finished: list[NetworkResult],
+        indices: list[int],
+        report_files: tuple[str, str] | None,
+        interrupted: Interrupted | None,
+    ) -> None:
+        try:
+            runs.atomic_write(self.dir / "results.json", results.to_json(doc))
+            runs.atomic_write(self.dir / "metrics.csv", results.metrics_csv(finished, indices))
+            runs.atomic_write(self.dir / "weights.npz", results.weights_npz(finished))
+            if report_files is not None:
+                runs.atomic_write(self.dir / "report.txt", report_files[0])
+                runs.atomic_write(self.dir / "report.svg", report_files[1])
+            state = "interrupted" if interrupted else "complete"
+            extra = {"networks_done": len(finished)}
+            if interrupted:
+                extra["signal"] = "SIGINT" if interrupted.exit_code == 130 else "SIGTERM"
+            runs.write_status(self.dir, state, **self.info, **extra)
+        except OSError as exc:
+            _fail(_write_error(self.dir, exc))
+
+
+def _write_error(where: Path, exc: OSError) -> str:
+    return f"cannot write to '{where}': {exc.strerror or exc}"
+
+
+def execute(
+    term: Terminal,
+    experiment: Experiment,
+    params: dict[str, Any],
+    argv: list[str],
+    render: Callable[[list[NetworkResult], list[str]], RenderableType],
+) -> list[NetworkResult]:
+    """Train, save, print: the body shared by ``train`` and ``sweep``."""
+    specs = experiment.networks()
+    run = None if params["no_save"] else Run(params["out"], experiment, argv)
+    done, interrupted = train_all(term, experiment, specs)
+    indices = [i for i, r in enumerate(done) if r is not None]
+    finished = [done[i] for i in indices]
+    statuses = [status.classify(r) for r in finished]
+    doc = results.document(
+        config.as_dict(experiment),
+        str(run.dir) if run else None,
+        finished,
+        statuses,
+        experiment.dataset.name,
+        complete=interrupted is None,
+    )
+    renderable = render(finished, statuses) if finished and not interrupted else None
+    if run is not None:
+        files = None
+        if renderable is not None:
+            files = render_to_files(
+                renderable, max(term.out.width, 100), f"toynn {experiment.name}"
+            )
+        run.finish(doc, finished, indices, files, interrupted)
+    if interrupted:
+        where = f"; finished networks saved in {run.dir}" if run else ""
+        term.warn(f"Interrupted after {len(finished)} of {len(specs)} networks{where}.")
+        sys.exit(interrupted.exit_code)
+    if params["as_json"]:
+        click.echo(json.dumps(doc, allow_nan=False))
+    else:
+        term.out.print(renderable)
+    if run is not None:
+        term.message(f"Saved {run.dir}", style="dim")
+    _check_max_error(term, finished, params.get("max_error"))
+    return finished
+
+
+def _check_max_error(term: Terminal, finished: list[NetworkResult], limit: float | None) -> None:
+    if limit is None:
+        return
+    above = [r for r in finished if not r.final_error <= limit]
+    for r in above:
+        term.err.print(
+            f"final error {report.fmt_error(r.final_error)} > --max-error {limit:g}: "
+            f"{report.describe(r.spec)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if above:
+        sys.exit(1)
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+@click.group(cls=ToynnGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="toynn")
+def cli() -> None:
+    """Run experiments on toy neural networks: the "neural network in 13 lines"
+    tutorial (part 2, gradient descent), batched, sweepable and saved.
+
+    Example:
+
+        toynn sweep --config configs/alpha-sweep.yaml
+    """
+
+
+def _argv(ctx: click.Context) -> list[str]:
+    return list((ctx.obj or {}).get("argv", []))
+
+
+def _common(command: Callable) -> Callable:
+    @functools.wraps(command)
+    def wrapper(**params: Any) -> None:
+        if params.get("max_error") is not None and not params["max_error"] >= 0:
+            _fail(f"option --max-error is {params['max_error']!r}; expected a number >= 0")
+        command(**params)
+
+    return output_options(experiment_options(wrapper))
+
+
+@cli.command()
+@_common
+@click.pass_context
+def train(ctx: click.Context, **params: Any) -> None:
+    """Train one network and show its error, status, weights and direction changes.
+
+    Without --config: the tutorial's opening program (xor, alpha 0.5, 4 hidden
+    units, 60000 iterations, seed 1, error every 10000 iterations). Options
+    override the config's keys.
+
+    Example:
+
+        toynn train --config configs/xor.yaml --iterations 10000
+    """
+    term = Terminal(params["quiet"])
+    experiment = load_experiment(params, config.TUTORIAL)
+    swept = experiment.swept_axes()
+    if swept:
+        axis, n = next(iter(swept.items()))
+        source = params.get("config_path") or "the options"
+        _fail(
+            f"{source}: {axis} has {n} values, but 'toynn train' trains one network; "
+            f"use 'toynn sweep' for several"
+        )
+
+    def render(finished: list[NetworkResult], statuses: list[str]) -> RenderableType:
+        return report.train_report(
+            experiment.name, experiment.dataset.name, finished[0], statuses[0]
+        )
+
+    execute(term, experiment, params, _argv(ctx), render)
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="List the networks the sweep would train and exit.")
+@click.option(
+    "--show-weights", is_flag=True, help="Also show each network's weights and direction changes."
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Show at most this many networks in the table (0: all).",
+)
+@_common
+@click.pass_context
+def sweep(ctx: click.Context, dry_run: bool, show_weights: bool, rows: int, **params: Any) -> None:
+    """Train every network of a grid (alphas x hidden sizes x seeds) in one batch.
+
+    Shows one row per network: its error at each checkpoint, final error and
+    status, with the best network starred. Without --config: the tutorial's
+    published sweep (alphas 0.001..1000 on xor, 4 hidden units, seed 1).
+
+    Sweep grammar for --alphas, --hidden, --seeds: lists 0.1,1,10; decades
+    0.001..1000; N log-spaced points 0.01..10:7; whole-number ranges 0..99.
+
+    Examples:
+
+        toynn sweep --config configs/alpha-sweep.yaml
+
+        toynn sweep --alphas 0.001..1000 --hidden 4,32 --seeds 1..5 --json
+    """
+    term = Terminal(params["quiet"])
+    experiment = load_experiment(params, config.TUTORIAL_SWEEP)
+    specs = experiment.networks()
+    if dry_run:
+        if params["as_json"]:
+            networks = [{"alpha": s.alpha, "hidden": s.hidden, "seed": s.seed} for s in specs]
+            doc = {"experiment": config.as_dict(experiment), "networks": networks}
+            click.echo(json.dumps(doc))
+        else:
+            term.out.print(report.dry_run_table(specs, experiment.iterations))
+        return
+
+    def render(finished: list[NetworkResult], statuses: list[str]) -> RenderableType:
+        return report.sweep_report(
+            experiment.name, experiment.dataset.name, finished, statuses, rows or None, show_weights
+        )
+
+    execute(term, experiment, params, _argv(ctx), render)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def reproduce(as_json: bool, quiet: bool) -> None:
+    """Run the tutorial's alpha sweep and check it against the published digits.
+
+    Prints each published value beside the obtained one and marks the match;
+    exits 1 if any value does not match. Writes no run folder.
+
+    Example:
+
+        toynn reproduce
+    """
+    term = Terminal(quiet)
+    experiment = config.resolve(None, {}, config.TUTORIAL_SWEEP)
+    done, interrupted = train_all(term, experiment, experiment.networks())
+    if interrupted:
+        term.warn("Interrupted.")
+        sys.exit(interrupted.exit_code)
+    finished = [r for r in done if r is not None]
+    verdicts = [
+        (r.spec.alpha, int(j), tutorial.PUBLISHED[r.spec.alpha][c], float(e),
+         tutorial.compare(r.spec.alpha, c, float(e)))
+        for r in finished
+        for c, (j, e) in enumerate(zip(r.checkpoint_iterations, r.checkpoint_errors))
+    ]  # fmt: skip
+    bad = sum(v[-1] == "mismatch" for v in verdicts)
+    if as_json:
+        rows = [
+            {"alpha": a, "iteration": j, "published": p, "obtained": e, "match": m}
+            for a, j, p, e, m in verdicts
+        ]
+        click.echo(json.dumps({"ok": bad == 0, "values": rows}))
+    else:
+        term.out.print(report.reproduce_table(finished))
+        exact = sum(v[-1] == "exact" for v in verdicts)
+        close = sum(v[-1] == "close" for v in verdicts)
+        line = (
+            f"{len(verdicts) - bad} of {len(verdicts)} values match "
+            f"({exact} to every printed digit, {close} within 1e-9 relative at alpha 100)"
+        )
+        term.out.print(line, style="green" if not bad else "bold red", highlight=False)
+    if bad:
+        term.err.print(f"{bad} values do not match the published table", style="bold red")
+        sys.exit(1)
+
+
+def main() -> None:
+    """The console script's entry point."""
+    cli.main(prog_name="toynn")

@@ -1,0 +1,335 @@
+"""Experiment configs: YAML in, validated frozen dataclasses out.
+
+This module holds the project's only ``yaml.safe_load``. Command-line overrides go
+through the same validators as the file's keys, so both give the same one-line errors:
+``<where> is <value>; expected <what>``.
+
+Keys (every one optional; missing keys take the tutorial's defaults)::
+
+    name:       run name, letters/digits/. _ - (default: the config file's name)
+    dataset:    xor | first-column | path/to/file.csv (relative to the config file)
+                | {name: ..., inputs: [[...], ...], targets: [[...], ...]}
+    hidden:     4 | [2, 4, 8] | "1..32"        (0: no hidden layer)
+    alpha(s):   0.5 | [0.1, 1] | "0.001..1000" | "0.01..10:7"
+    iterations: 60000
+    seed(s):    1 | [1, 2] | "0..99"
+    log_every:  10000
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from toynn_cli import datasets, grid
+from toynn_cli.datasets import Dataset
+from toynn_cli.engine import NetworkSpec
+
+
+class ConfigError(ValueError):
+    """A config or option value that cannot be used; the message is one line."""
+
+
+KEYS = ("name", "dataset", "hidden", "alpha", "alphas", "iterations", "seed", "seeds", "log_every")
+DATASET_KEYS = ("name", "inputs", "targets")
+MAX_SEED = 2**32 - 1
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+#: The tutorial's settings: xor, 4 hidden units, 60000 iterations, seed 1, log every 10000.
+TUTORIAL: dict[str, Any] = {
+    "dataset": "xor",
+    "hidden": 4,
+    "alphas": 0.5,
+    "iterations": 60000,
+    "seeds": 1,
+    "log_every": 10000,
+}
+#: The tutorial's published alpha sweep.
+TUTORIAL_SWEEP: dict[str, Any] = {**TUTORIAL, "alphas": "0.001..1000"}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: one dataset, and the axes whose product is the grid."""
+
+    name: str
+    dataset: Dataset
+    dataset_ref: str | None  # the built-in name it was given by, or None (inline / CSV)
+    hidden: tuple[int, ...]
+    alphas: tuple[float, ...]
+    iterations: int
+    seeds: tuple[int, ...]
+    log_every: int
+
+    def networks(self) -> list[NetworkSpec]:
+        """Every network of the grid: hidden x alphas x seeds."""
+        return grid.expand(self.hidden, self.alphas, self.seeds)
+
+    def swept_axes(self) -> dict[str, int]:
+        """The axes that hold more than one value, with their counts."""
+        axes = {"hidden": len(self.hidden), "alphas": len(self.alphas), "seeds": len(self.seeds)}
+        return {axis: n for axis, n in axes.items() if n > 1}
+
+
+# --- value validators: each takes the raw value and a label naming where it came from ---
+
+
+def _fail(label: str, value: Any, expected: str) -> ConfigError:
+    return ConfigError(f"{label} is {_show(value)}; expected {expected}")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _whole(value: Any, label: str, expected: str) -> int:
+    if isinstance(value, bool):
+        raise _fail(label, value, expected)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        try:
+            number = float(text)
+        except ValueError:
+            raise _fail(label, value, expected) from None
+        if math.isfinite(number) and number.is_integer():
+            return int(number)
+    raise _fail(label, value, expected)
+
+
+def _positive_int(value: Any, label: str) -> int:
+    expected = "a whole number > 0"
+    number = _whole(value, label, expected)
+    if number <= 0:
+        raise _fail(label, value, expected)
+    return number
+
+
+def _axis(value: Any, label: str, parse, item) -> tuple:
+    """An axis value: one item, a grammar string, or a list of items/grammar strings."""
+    values: list = []
+    for part in value if isinstance(value, list) else [value]:
+        if isinstance(part, str):
+            try:
+                values.extend(parse(part))
+            except grid.GrammarError as exc:
+                raise ConfigError(f"{label} is {_show(part)}; {exc}") from None
+        else:
+            values.append(part)
+    if not values:
+        raise _fail(label, value, "at least one value")
+    checked = tuple(item(v, label) for v in values)
+    if len(set(checked)) != len(checked):
+        raise _fail(label, value, "each value once")
+    return checked
+
+
+def _alpha(value: Any, label: str) -> float:
+    expected = "a finite number > 0"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(label, value, expected)
+    if not math.isfinite(value) or value <= 0:
+        raise _fail(label, value, expected)
+    return float(value)
+
+
+def _hidden(value: Any, label: str) -> int:
+    expected = "a whole number >= 0 (0: no hidden layer)"
+    number = _whole(value, label, expected)
+    if number < 0:
+        raise _fail(label, value, expected)
+    return number
+
+
+def _seed(value: Any, label: str) -> int:
+    expected = f"a whole number from 0 to {MAX_SEED}"
+    number = _whole(value, label, expected)
+    if not 0 <= number <= MAX_SEED:
+        raise _fail(label, value, expected)
+    return number
+
+
+def _name(value: Any, label: str) -> str:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise _fail(
+            label,
+            value,
+            "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
+    return value
+
+
+def _dataset(value: Any, label: str, base: Path) -> tuple[Dataset, str | None]:
+    try:
+        if isinstance(value, dict):
+            unknown = [key for key in value if key not in DATASET_KEYS]
+            if unknown:
+                raise ConfigError(_unknown(f"{label}", unknown[0], DATASET_KEYS))
+            for key in ("inputs", "targets"):
+                if key not in value:
+                    raise ConfigError(f"{label} has no '{key}'; expected inputs and targets")
+            name = _name(value.get("name", "inline"), f"{label} name")
+            return datasets.from_lists(name, value["inputs"], value["targets"], label), None
+        if isinstance(value, str) and value in datasets.BUILTIN:
+            return datasets.BUILTIN[value], value
+        if isinstance(value, str) and (value.lower().endswith(".csv") or "/" in value):
+            return datasets.load_csv(base / value), None
+    except datasets.DataError as exc:
+        raise ConfigError(str(exc)) from None
+    names = ", ".join(datasets.BUILTIN)
+    hint = difflib.get_close_matches(str(value), list(datasets.BUILTIN), n=1)
+    suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+    raise _fail(
+        label, value, f"a built-in dataset ({names}), a .csv path or inputs/targets{suggestion}"
+    )
+
+
+def _unknown(where: str, key: Any, valid: tuple[str, ...]) -> str:
+    hint = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
+    suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+    return f"{where}: unknown key {_show(key)}; {suggestion}expected one of: {', '.join(valid)}"
+
+
+# --- building an experiment ---------------------------------------------------------------
+
+
+def _merge_pairs(raw: dict[str, Any], path: Path, labels: dict[str, str]) -> dict[str, Any]:
+    """Fold ``alpha``/``seed`` into ``alphas``/``seeds`` (giving both is an error)."""
+    merged = dict(raw)
+    for one, many in (("alpha", "alphas"), ("seed", "seeds")):
+        if one in merged:
+            if many in merged:
+                raise ConfigError(f"{path}: both '{one}' and '{many}' given; expected one of them")
+            merged[many] = merged.pop(one)
+            labels[many] = f"{path}: key '{one}'"
+    return merged
+
+
+def _build(
+    values: dict[str, Any], labels: dict[str, str], base: Path, name: str | None
+) -> Experiment:
+    dataset, ref = _dataset(values["dataset"], labels["dataset"], base)
+    if "name" in values:
+        name = _name(values["name"], labels["name"])
+    return Experiment(
+        name=name or dataset.name,
+        dataset=dataset,
+        dataset_ref=ref,
+        hidden=_axis(values["hidden"], labels["hidden"], grid.parse_ints, _hidden),
+        alphas=_axis(values["alphas"], labels["alphas"], grid.parse_floats, _alpha),
+        iterations=_positive_int(values["iterations"], labels["iterations"]),
+        seeds=_axis(values["seeds"], labels["seeds"], grid.parse_ints, _seed),
+        log_every=_positive_int(values["log_every"], labels["log_every"]),
+    )
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a config file into a mapping, or raise ConfigError with one line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory; expected a YAML config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"{path}: cannot read: {reason}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        where = _mark(exc)
+        tag = re.search(r"tag '([^']*)'", str(exc.problem))
+        shown = tag.group(1) if tag else str(exc.problem)
+        raise ConfigError(
+            f"{path}:{where} tag {shown!r} is not allowed; a config holds only plain "
+            f"values (numbers, strings, lists, mappings)"
+        ) from None
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{_mark(exc)} YAML syntax error: {problem}") from None
+    if raw is None:
+        raise ConfigError(f"{path}: is empty; expected a mapping of config keys")
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{path}: top level is a {type(raw).__name__}; expected a mapping of config keys"
+        )
+    return raw
+
+
+def _mark(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    return f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+
+
+def resolve(path: Path | None, overrides: dict[str, Any], defaults: dict[str, Any]) -> Experiment:
+    """The experiment of a config file (or none) with command-line overrides applied.
+
+    ``overrides`` maps config keys (``alphas``, ``hidden``, ``iterations``, ``seeds``,
+    ``log_every``, ``dataset``, ``name``) to the option's raw text; each is checked by the
+    same validator as the file's key, and errors name the option.
+    """
+    values = dict(defaults)
+    labels = {key: f"key '{key}'" for key in KEYS}
+    base = Path.cwd()
+    name = None
+    if path is not None:
+        raw = read_yaml(path)
+        for key in raw:
+            if key not in KEYS:
+                raise ConfigError(_unknown(str(path), key, KEYS))
+        labels = {key: f"{path}: key '{key}'" for key in KEYS}
+        values.update(_merge_pairs(raw, path, labels))
+        base = path.parent  # a CSV path in a config is relative to the config file
+        name = re.sub(r"[^A-Za-z0-9._-]", "-", path.stem).lstrip("._-")[:64] or None
+    for key, text in overrides.items():
+        values[key] = text
+        labels[key] = f"option --{key.replace('_', '-')}"
+    if "dataset" in overrides:
+        base = Path.cwd()  # ... and relative to the working directory on the command line
+    return _build(values, labels, base, name)
+
+
+def as_dict(experiment: Experiment) -> dict[str, Any]:
+    """The experiment as plain data, in config-file form (used for config.yaml and JSON).
+
+    Datasets that did not come by a built-in name are written inline, so the resolved
+    config reruns the same data even if a CSV file changes later.
+    """
+    data = experiment.dataset
+    dataset: Any = experiment.dataset_ref
+    if dataset is None:
+        dataset = {
+            "name": data.name,
+            "inputs": [list(row) for row in data.inputs],
+            "targets": [list(row) for row in data.targets],
+        }
+    return {
+        "name": experiment.name,
+        "dataset": dataset,
+        "hidden": _scalar_or_list(experiment.hidden),
+        "alphas": _scalar_or_list(experiment.alphas),
+        "iterations": experiment.iterations,
+        "seeds": _scalar_or_list(experiment.seeds),
+        "log_every": experiment.log_every,
+    }
+
+
+def dump(experiment: Experiment) -> str:
+    """The experiment as YAML that :func:`resolve` reads back to an equal experiment."""
+    return yaml.safe_dump(as_dict(experiment), sort_keys=False, default_flow_style=None, width=100)
+
+
+def _scalar_or_list(values: tuple) -> Any:
+    return values[0] if len(values) == 1 else list(values)

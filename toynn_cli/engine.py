@@ -1,0 +1,301 @@
+"""The batched training engine: many tutorial networks, one NumPy batch.
+
+Pure NumPy: no printing, no click/rich/yaml. Progress goes through a callback.
+
+The math is the tutorial's ("a neural network in 13 lines", part 2). For one network
+with weight matrices W[0], ..., W[L-1] and inputs X (samples x inputs)::
+
+    a[0]   = X
+    a[k+1] = sigmoid(a[k] @ W[k])                 # forward, sigmoid everywhere
+    err    = a[L] - y                             # the loss is 0.5 * sum(err**2)
+    d[L]   = err * (a[L] * (1 - a[L]))            # dLoss/dz at the output
+    d[k]   = (d[k+1] @ W[k].T) * (a[k] * (1 - a[k]))   # back through layer k
+    g[k]   = a[k].T @ d[k+1]                      # dLoss/dW[k]
+    W[k]   = W[k] - alpha * g[k]                  # plain gradient descent
+
+Layout. Every network of a group has the same layer sizes; the group's weights are
+stacked along a *last* batch axis: W[k] has shape (n_k, n_k+1, B), activations
+(samples, n_k, B). Elementwise work then runs over contiguous memory for all B
+networks at once, and the only Python loops are over iterations and over the tiny
+contracted dimension of each matrix product.
+
+Batch independence. A network's numbers must not depend on its batch-mates. So the
+matrix products are not handed to BLAS (whose blocking, and so summation order, can
+change with the batch size): each product is an explicit sum over the contracted
+index, always in the same order (k = 0, 1, 2, ...), made of elementwise multiplies and
+adds whose IEEE results do not depend on how many other elements an array holds.
+Networks with different hidden sizes train in separate groups (never padded to a
+common size, which would change their sums). The result: a network trained alone
+and the same network inside any sweep are bit-identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: ``progress(done, total)``: iterations done so far over all groups, and the total.
+ProgressFn = Callable[[int, int], None]
+
+#: How many points of error history each network records (besides the checkpoints).
+HISTORY_POINTS = 200
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """One network of a sweep: its step size, hidden-layer size (0: none) and seed."""
+
+    alpha: float
+    hidden: int
+    seed: int
+
+
+@dataclass
+class NetworkResult:
+    """Everything recorded for one trained network (arrays are its own copies)."""
+
+    spec: NetworkSpec
+    iterations: int
+    checkpoint_iterations: np.ndarray  # (C,) the j with j % log_every == 0
+    checkpoint_errors: np.ndarray  # (C,) mean |output - target| before update j
+    final_error: float  # the same after the last update
+    history_iterations: np.ndarray  # (R,) a finer record of the error, for diagnostics
+    history_errors: np.ndarray  # (R,)
+    weights_initial: list[np.ndarray]  # input side first, each (n_k, n_k+1)
+    weights: list[np.ndarray]  # after the last update
+    direction_changes: list[np.ndarray]  # per weight: how often its step changed sign
+    outputs: np.ndarray  # (samples, outputs) after the last update
+
+
+def layer_sizes(n_inputs: int, hidden: int, n_outputs: int) -> list[int]:
+    """Sizes of the layers: inputs, the hidden layer unless ``hidden`` is 0, outputs."""
+    return [n_inputs, *([hidden] if hidden > 0 else []), n_outputs]
+
+
+def initial_weights(seed: int, sizes: Sequence[int]) -> list[np.ndarray]:
+    """The tutorial's initialisation: uniform in [-1, 1), input side first.
+
+    ``RandomState(seed)`` draws exactly what the tutorial's ``np.random.seed(seed)``
+    followed by ``np.random.random`` draws; the global generator is never touched.
+    """
+    rng = np.random.RandomState(seed)
+    return [2 * rng.random_sample((n_in, n_out)) - 1 for n_in, n_out in zip(sizes, sizes[1:])]
+
+
+def checkpoints(iterations: int, log_every: int) -> np.ndarray:
+    """The iterations whose error is reported: every j < iterations with j % log_every == 0."""
+    return np.arange(0, iterations, log_every, dtype=np.int64)
+
+
+def history_schedule(iterations: int, points: int = HISTORY_POINTS) -> np.ndarray:
+    """About ``points`` evenly spaced iterations, 0 included, for the error history."""
+    step = max(1, iterations // points)
+    return np.arange(0, iterations, step, dtype=np.int64)
+
+
+# --- batched linear algebra, in a fixed summation order ---------------------------------
+
+
+def _forward_product(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """z[s, n, b] = sum_k a[s, k, b] * w[k, n, b]; ``a`` may be a shared (s, k) input."""
+    column = (lambda k: a[:, k, None, None]) if a.ndim == 2 else (lambda k: a[:, k, None, :])
+    z = column(0) * w[0]
+    term = np.empty_like(z)
+    for k in range(1, w.shape[0]):
+        np.multiply(column(k), w[k], out=term)
+        z += term
+    return z
+
+
+def _backward_product(d: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """e[s, k, b] = sum_n d[s, n, b] * w[k, n, b], i.e. d @ w.T per network."""
+    e = d[:, None, 0, :] * w[None, :, 0, :]
+    term = np.empty_like(e)
+    for n in range(1, w.shape[1]):
+        np.multiply(d[:, None, n, :], w[None, :, n, :], out=term)
+        e += term
+    return e
+
+
+def _weight_gradient(a: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """g[k, n, b] = sum_s a[s, k, b] * d[s, n, b], i.e. a.T @ d per network."""
+    row = (lambda s: a[s, :, None, None]) if a.ndim == 2 else (lambda s: a[s, :, None, :])
+    g = row(0) * d[0]
+    term = np.empty_like(g)
+    for s in range(1, d.shape[0]):
+        np.multiply(row(s), d[s], out=term)
+        g += term
+    return g
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-z)), in place. exp overflows to inf for z < -709: sigmoid is then 0."""
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1.0
+    return np.reciprocal(z, out=z)
+
+
+def _mean_abs(err: np.ndarray) -> np.ndarray:
+    """mean(|err|) per network over samples and outputs, summed in a fixed order."""
+    flat = np.abs(err).reshape(-1, err.shape[-1])
+    total = flat[0].copy()
+    for row in flat[1:]:
+        total += row
+    return total / flat.shape[0]
+
+
+def _forward(x: np.ndarray, weights: list[np.ndarray]) -> list[np.ndarray]:
+    activations = [x]
+    for w in weights:
+        activations.append(_sigmoid(_forward_product(activations[-1], w)))
+    return activations
+
+
+# --- training ---------------------------------------------------------------------------
+
+
+def train_group(
+    x: np.ndarray,
+    y: np.ndarray,
+    specs: Sequence[NetworkSpec],
+    iterations: int,
+    log_every: int,
+    progress: Callable[[int], None] | None = None,
+) -> list[NetworkResult]:
+    """Train networks that share a hidden size as one batch; results in ``specs`` order.
+
+    ``progress(j)`` is called now and then with the number of iterations done.
+    """
+    hidden = specs[0].hidden
+    if any(spec.hidden != hidden for spec in specs):
+        raise ValueError("train_group needs networks of one hidden size")
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    sizes = layer_sizes(x.shape[1], hidden, y.shape[1])
+    n_layers = len(sizes) - 1
+
+    by_seed: dict[int, list[np.ndarray]] = {}
+    for spec in specs:
+        if spec.seed not in by_seed:
+            by_seed[spec.seed] = initial_weights(spec.seed, sizes)
+    initial = [
+        np.stack([by_seed[spec.seed][k] for spec in specs], axis=-1) for k in range(n_layers)
+    ]
+    weights = [w.copy() for w in initial]
+    alphas = np.array([spec.alpha for spec in specs], dtype=np.float64)
+    target = y[:, :, None]
+
+    check_its = checkpoints(iterations, log_every)
+    hist_its = history_schedule(iterations)
+    check_errors = np.empty((len(check_its), len(specs)))
+    hist_errors = np.empty((len(hist_its), len(specs)))
+    next_check = next_hist = 0
+    changes = [np.zeros(w.shape, dtype=np.int64) for w in weights]
+    previous_sign: list[np.ndarray] = []
+    report_every = max(1, iterations // 100)
+
+    with np.errstate(all="ignore"):  # overflow and NaN are results here, not warnings
+        for j in range(iterations):
+            activations = _forward(x, weights)
+            out = activations[-1]
+            err = out - target
+            if next_check < len(check_its) and check_its[next_check] == j:
+                check_errors[next_check] = _mean_abs(err)
+                next_check += 1
+            if next_hist < len(hist_its) and hist_its[next_hist] == j:
+                hist_errors[next_hist] = _mean_abs(err)
+                next_hist += 1
+
+            # Backward pass: all gradients from the weights before this update.
+            delta = err * (out * (1.0 - out))
+            grads: list[np.ndarray] = [delta] * n_layers
+            for k in range(n_layers - 1, -1, -1):
+                grads[k] = _weight_gradient(activations[k], delta)
+                if k > 0:
+                    a = activations[k]
+                    delta = _backward_product(delta, weights[k]) * (a * (1.0 - a))
+
+            # Direction changes: the step -alpha * g moves "up" when g < 0.
+            signs = [g < 0 for g in grads]
+            if j > 0:
+                for count, sign, before in zip(changes, signs, previous_sign):
+                    count += sign != before
+            previous_sign = signs
+
+            for w, g in zip(weights, grads):
+                w -= alphas * g
+
+            if progress is not None and (j + 1) % report_every == 0:
+                progress(j + 1)
+
+        final_out = _forward(x, weights)[-1]
+        final_errors = _mean_abs(final_out - target)
+    if progress is not None:
+        progress(iterations)
+
+    return [
+        NetworkResult(
+            spec=spec,
+            iterations=iterations,
+            checkpoint_iterations=check_its.copy(),
+            checkpoint_errors=check_errors[:, b].copy(),
+            final_error=float(final_errors[b]),
+            history_iterations=hist_its.copy(),
+            history_errors=hist_errors[:, b].copy(),
+            weights_initial=[w[..., b].copy() for w in initial],
+            weights=[w[..., b].copy() for w in weights],
+            direction_changes=[c[..., b].copy() for c in changes],
+            outputs=final_out[..., b].copy(),
+        )
+        for b, spec in enumerate(specs)
+    ]
+
+
+def group_by_hidden(specs: Sequence[NetworkSpec]) -> list[list[int]]:
+    """Indices of ``specs`` grouped by hidden size, groups in order of first appearance."""
+    groups: dict[int, list[int]] = {}
+    for i, spec in enumerate(specs):
+        groups.setdefault(spec.hidden, []).append(i)
+    return list(groups.values())
+
+
+def train_groups(
+    x: np.ndarray,
+    y: np.ndarray,
+    specs: Sequence[NetworkSpec],
+    iterations: int,
+    log_every: int,
+    progress: ProgressFn | None = None,
+) -> Iterator[list[tuple[int, NetworkResult]]]:
+    """Train every network, one batch per hidden size; yield each group's results
+    as ``(index into specs, result)`` pairs as soon as the group is done."""
+    groups = group_by_hidden(specs)
+    total = iterations * len(groups)
+    for g, indices in enumerate(groups):
+        done_before = g * iterations
+
+        def report(j: int, done_before: int = done_before) -> None:
+            if progress is not None:
+                progress(done_before + j, total)
+
+        results = train_group(x, y, [specs[i] for i in indices], iterations, log_every, report)
+        yield list(zip(indices, results))
+
+
+def train(
+    x: np.ndarray,
+    y: np.ndarray,
+    specs: Sequence[NetworkSpec],
+    iterations: int,
+    log_every: int,
+    progress: ProgressFn | None = None,
+) -> list[NetworkResult]:
+    """Train every network of ``specs``; results in the same order."""
+    results: list[NetworkResult | None] = [None] * len(specs)
+    for group in train_groups(x, y, specs, iterations, log_every, progress):
+        for i, result in group:
+            results[i] = result
+    return results  # type: ignore[return-value]

@@ -1,0 +1,213 @@
+"""Rich renderables built from results. Nothing here prints: the CLI decides where they go."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from toynn_cli import tutorial
+from toynn_cli.engine import NetworkResult, NetworkSpec
+
+STATUS_STYLE = {
+    "converged": "green",
+    "learning": "yellow",
+    "stuck": "magenta",
+    "diverged": "bold red",
+}
+MAX_CHECKPOINT_COLUMNS = 10
+
+
+def fmt_error(value: float) -> str:
+    """Errors in the tutorial's format: 12 significant digits."""
+    return tutorial.printed(value) if math.isfinite(value) else str(value)
+
+
+def fmt_alpha(value: float) -> str:
+    return f"{value:g}" if float(f"{value:g}") == value else repr(value)
+
+
+def status_text(status: str) -> Text:
+    return Text(status, style=STATUS_STYLE.get(status, ""))
+
+
+def describe(spec: NetworkSpec) -> str:
+    return f"alpha {fmt_alpha(spec.alpha)}, hidden {spec.hidden}, seed {spec.seed}"
+
+
+def best_index(results: Sequence[NetworkResult]) -> int | None:
+    """The network with the lowest finite final error (the first, on ties)."""
+    finite = [(r.final_error, i) for i, r in enumerate(results) if math.isfinite(r.final_error)]
+    return min(finite)[1] if finite else None
+
+
+def header(name: str, dataset: str, iterations: int, n_networks: int) -> Text:
+    text = Text()
+    text.append(name, style="bold")
+    noun = "network" if n_networks == 1 else "networks"
+    text.append(f"  dataset {dataset} · {iterations} iterations · {n_networks} {noun}")
+    return text
+
+
+def error_table(result: NetworkResult) -> Table:
+    """The error at each checkpoint and after the last update."""
+    table = Table(title="Error (mean |output - target|)", title_justify="left")
+    table.add_column("iteration", justify="right")
+    table.add_column("error", justify="right")
+    for j, e in zip(result.checkpoint_iterations, result.checkpoint_errors):
+        table.add_row(str(j), fmt_error(e))
+    table.add_row(f"final ({result.iterations})", fmt_error(result.final_error), style="bold")
+    return table
+
+
+def matrix_table(title: str, array: np.ndarray, integers: bool = False) -> Table:
+    """A weight matrix (rows: units of the layer below, columns: units above)."""
+    table = Table(title=title, title_justify="left", show_header=True)
+    table.add_column("", style="dim")
+    for c in range(array.shape[1]):
+        table.add_column(str(c), justify="right")
+    for r, row in enumerate(array):
+        cells = [str(int(v)) if integers else f"{v:.8g}" for v in row]
+        table.add_row(str(r), *cells)
+    return table
+
+
+def weights_group(result: NetworkResult) -> Group:
+    """Final weights and direction-change counts of every layer, input side first."""
+    parts: list[RenderableType] = []
+    for k, (w, c) in enumerate(zip(result.weights, result.direction_changes)):
+        rows, cols = w.shape
+        parts.append(matrix_table(f"W{k} ({rows} x {cols}) after training", w))
+        parts.append(
+            matrix_table(f"W{k} direction changes (of {result.iterations - 1})", c, integers=True)
+        )
+    return Group(*parts)
+
+
+def train_report(name: str, dataset: str, result: NetworkResult, status: str) -> Group:
+    line = Text(f"{describe(result.spec)}: final error {fmt_error(result.final_error)}, ")
+    line.append_text(status_text(status))
+    return Group(
+        header(name, dataset, result.iterations, 1),
+        error_table(result),
+        line,
+        weights_group(result),
+    )
+
+
+def _shown_checkpoints(n: int) -> list[int]:
+    if n <= MAX_CHECKPOINT_COLUMNS:
+        return list(range(n))
+    picks = np.linspace(0, n - 1, MAX_CHECKPOINT_COLUMNS).round().astype(int)
+    return sorted(set(picks.tolist()))
+
+
+def sweep_table(
+    results: Sequence[NetworkResult], statuses: Sequence[str], max_rows: int | None = None
+) -> Table:
+    """One row per network: its settings, error at each checkpoint, final error, status.
+    The best network (lowest final error) is marked with a star."""
+    best = best_index(results)
+    n_checks = len(results[0].checkpoint_iterations) if results else 0
+    columns = _shown_checkpoints(n_checks)
+    table = Table(title="Error at each checkpoint", title_justify="left")
+    for title in ("", "alpha", "hidden", "seed"):
+        table.add_column(title, justify="right")
+    for c in columns:
+        table.add_column(str(results[0].checkpoint_iterations[c]), justify="right")
+    table.add_column("final", justify="right")
+    table.add_column("status")
+    shown = range(len(results)) if not max_rows else range(min(max_rows, len(results)))
+    for i in shown:
+        r = results[i]
+        table.add_row(
+            "★" if i == best else "",
+            fmt_alpha(r.spec.alpha),
+            str(r.spec.hidden),
+            str(r.spec.seed),
+            *[fmt_error(r.checkpoint_errors[c]) for c in columns],
+            fmt_error(r.final_error),
+            status_text(statuses[i]),
+            style="bold" if i == best else None,
+        )
+    notes = []
+    if len(columns) < n_checks:
+        notes.append(f"{len(columns)} of {n_checks} checkpoints shown")
+    if len(shown) < len(results):
+        notes.append(f"first {len(shown)} of {len(results)} networks shown (--rows 0 for all)")
+    if notes:
+        table.caption = "; ".join(notes) + "; everything is in results.json"
+    return table
+
+
+def summary(results: Sequence[NetworkResult], statuses: Sequence[str]) -> Text:
+    """Status counts and the best network, in one line."""
+    counts = {s: statuses.count(s) for s in ("converged", "learning", "stuck", "diverged")}
+    text = Text(f"{len(results)} networks: ")
+    parts = [(f"{n} {s}", STATUS_STYLE[s]) for s, n in counts.items() if n]
+    for k, (part, style) in enumerate(parts):
+        text.append(part, style=style)
+        if k < len(parts) - 1:
+            text.append(", ")
+    best = best_index(results)
+    if best is not None:
+        r = results[best]
+        text.append(f". Best: {describe(r.spec)}, final error {fmt_error(r.final_error)}")
+    return text
+
+
+def sweep_report(
+    name: str,
+    dataset: str,
+    results: Sequence[NetworkResult],
+    statuses: Sequence[str],
+    max_rows: int | None = None,
+    show_weights: bool = False,
+) -> Group:
+    parts: list[RenderableType] = [
+        header(name, dataset, results[0].iterations, len(results)),
+        sweep_table(results, statuses, max_rows),
+        summary(results, statuses),
+    ]
+    if show_weights:
+        for i, r in enumerate(results[: max_rows or None]):
+            parts.append(Text(f"\nNetwork {i}: {describe(r.spec)}", style="bold"))
+            parts.append(weights_group(r))
+    return Group(*parts)
+
+
+def dry_run_table(specs: Sequence[NetworkSpec], iterations: int) -> Table:
+    table = Table(
+        title=f"{len(specs)} networks to train, {iterations} iterations each", title_justify="left"
+    )
+    for title in ("#", "alpha", "hidden", "seed"):
+        table.add_column(title, justify="right")
+    for i, spec in enumerate(specs):
+        table.add_row(str(i), fmt_alpha(spec.alpha), str(spec.hidden), str(spec.seed))
+    return table
+
+
+MATCH_MARK = {"exact": ("✓ all digits", "green"), "close": ("≈ 1e-9", "yellow")}
+
+
+def reproduce_table(results: Sequence[NetworkResult]) -> Table:
+    """Published digits beside the obtained ones, one row per alpha and checkpoint."""
+    table = Table(title="The tutorial's published sweep, reproduced", title_justify="left")
+    for title in ("alpha", "iteration", "published", "obtained", "match"):
+        table.add_column(title, justify="right" if title != "match" else "left")
+    for r in results:
+        for c, (j, e) in enumerate(zip(r.checkpoint_iterations, r.checkpoint_errors)):
+            verdict = tutorial.compare(r.spec.alpha, c, float(e))
+            mark, style = MATCH_MARK.get(verdict, ("✗ MISMATCH", "bold red"))
+            table.add_row(
+                fmt_alpha(r.spec.alpha),
+                str(j),
+                tutorial.PUBLISHED[r.spec.alpha][c],
+                fmt_error(e),
+                Text(mark, style=style),
+            )
+    return table

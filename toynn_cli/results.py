@@ -1,0 +1,122 @@
+"""Results as data: the JSON document, metrics.csv rows and the weights archive.
+
+Floats are written so they round-trip exactly (Python's shortest ``repr``). JSON has no
+NaN or infinity: non-finite numbers are written as the strings ``"NaN"``,
+``"Infinity"`` and ``"-Infinity"`` (``float()`` reads all three back).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from toynn_cli import __version__
+from toynn_cli.engine import NetworkResult
+
+
+def number(value: float) -> float | str:
+    """A float for JSON: itself when finite, else "NaN", "Infinity" or "-Infinity"."""
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _matrix(array: np.ndarray) -> list:
+    if array.dtype.kind in "iub":
+        return array.tolist()
+    return [[number(v) for v in row] for row in array.tolist()]
+
+
+def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str, Any]:
+    """One network as a JSON-ready mapping."""
+    spec = result.spec
+    return {
+        "alpha": spec.alpha,
+        "hidden": spec.hidden,
+        "seed": spec.seed,
+        "dataset": dataset,
+        "iterations": result.iterations,
+        "checkpoints": [
+            {"iteration": int(j), "error": number(e)}
+            for j, e in zip(result.checkpoint_iterations, result.checkpoint_errors)
+        ],
+        "final_error": number(result.final_error),
+        "status": status,
+        "weights_initial": [_matrix(w) for w in result.weights_initial],
+        "weights": [_matrix(w) for w in result.weights],
+        "direction_changes": [_matrix(c) for c in result.direction_changes],
+        "outputs": _matrix(result.outputs),
+    }
+
+
+def document(
+    experiment: dict[str, Any],
+    run_dir: str | None,
+    results: Sequence[NetworkResult],
+    statuses: Sequence[str],
+    dataset: str,
+    complete: bool = True,
+) -> dict[str, Any]:
+    """The object printed by ``--json`` and saved as results.json."""
+    return {
+        "toynn_version": __version__,
+        "experiment": experiment,
+        "run_dir": run_dir,
+        "complete": complete,
+        "networks": [network_record(r, s, dataset) for r, s in zip(results, statuses)],
+    }
+
+
+def to_json(doc: dict[str, Any]) -> str:
+    """Serialise strictly: a stray NaN is a bug here, not output."""
+    return json.dumps(doc, indent=1, allow_nan=False) + "\n"
+
+
+METRICS_HEADER = ("network", "alpha", "hidden", "seed", "iteration", "error")
+
+
+def metrics_csv(results: Sequence[NetworkResult], indices: Sequence[int] | None = None) -> str:
+    """One row per network and checkpoint, plus a row for the final error (iteration =
+    the number of iterations: the state after the last update)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(METRICS_HEADER)
+    for n, result in enumerate(results):
+        index = indices[n] if indices is not None else n
+        spec = result.spec
+        rows = [*zip(result.checkpoint_iterations, result.checkpoint_errors)]
+        rows.append((result.iterations, result.final_error))
+        for j, error in rows:
+            writer.writerow(
+                [index, repr(spec.alpha), spec.hidden, spec.seed, int(j), repr(float(error))]
+            )
+    return out.getvalue()
+
+
+def weights_npz(results: Sequence[NetworkResult]) -> bytes:
+    """Every network's arrays, keyed ``n<i>_W<k>``, ``n<i>_W<k>_initial``,
+    ``n<i>_changes<k>``, plus ``alpha``, ``hidden`` and ``seed`` vectors."""
+    arrays: dict[str, np.ndarray] = {
+        "alpha": np.array([r.spec.alpha for r in results]),
+        "hidden": np.array([r.spec.hidden for r in results]),
+        "seed": np.array([r.spec.seed for r in results]),
+    }
+    for i, result in enumerate(results):
+        for k, (w0, w, c) in enumerate(
+            zip(result.weights_initial, result.weights, result.direction_changes)
+        ):
+            arrays[f"n{i}_W{k}"] = w
+            arrays[f"n{i}_W{k}_initial"] = w0
+            arrays[f"n{i}_changes{k}"] = c
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()

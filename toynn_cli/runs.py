@@ -1,0 +1,76 @@
+"""Run folders: created once and never reused, files written atomically.
+
+A run folder is ``<parent>/<YYYYmmdd-HHMMSS>-<name>[-N]``. It is made with ``os.mkdir``,
+which fails if anything (a folder, a file, a symlink) already has that name; the next
+suffix is tried instead, so concurrent runs never share a folder. Every file goes to a
+temporary name in the same folder, is flushed to disk, then renamed over its final
+name with ``os.replace``: a reader sees the old file or the new one, never half of one.
+
+``run.json`` says how far a run got: ``running`` while it trains (a folder that still
+says ``running`` after its process is gone was killed), then ``complete`` or
+``interrupted``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+STATUS_FILE = "run.json"
+
+
+class RunDirError(OSError):
+    """The run folder cannot be created or written; the message is one line."""
+
+
+def create_run_dir(parent: Path, name: str, now: datetime | None = None) -> Path:
+    """Make a new, empty run folder under ``parent`` and return its path."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)  # the parent may be shared; the run never is
+    except OSError as exc:
+        raise RunDirError(f"option --out: cannot create '{parent}': {_reason(exc)}") from None
+    for n in range(1, 10_000):
+        path = parent / (f"{stamp}-{name}" if n == 1 else f"{stamp}-{name}-{n}")
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise RunDirError(
+                f"option --out: cannot create a run folder in '{parent}': {_reason(exc)}"
+            ) from None
+        return path
+    raise RunDirError(f"option --out: '{parent}' has no free name left for {stamp}-{name}")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_status(run_dir: Path, status: str, **info: Any) -> None:
+    """Record the run's state (``running``, ``complete``, ``interrupted``) in run.json."""
+    record = {"status": status, "updated": datetime.now().isoformat(timespec="seconds"), **info}
+    atomic_write(run_dir / STATUS_FILE, json.dumps(record, indent=2) + "\n")
