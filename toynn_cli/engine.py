@@ -31,6 +31,7 @@ and the same network inside any sweep are bit-identical.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -81,7 +82,7 @@ def initial_weights(seed: int, sizes: Sequence[int]) -> list[np.ndarray]:
     followed by ``np.random.random`` draws; the global generator is never touched.
     """
     rng = np.random.RandomState(seed)
-    return [2 * rng.random_sample((n_in, n_out)) - 1 for n_in, n_out in zip(sizes, sizes[1:])]
+    return [2 * rng.random_sample((n_in, n_out)) - 1 for n_in, n_out in itertools.pairwise(sizes)]
 
 
 def checkpoints(iterations: int, log_every: int) -> np.ndarray:

@@ -13,6 +13,7 @@ says ``running`` after its process is gone was killed), then ``complete`` or
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -63,10 +64,8 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
