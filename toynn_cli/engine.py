@@ -155,6 +155,33 @@ def _forward(x: np.ndarray, weights: list[np.ndarray]) -> list[np.ndarray]:
     return activations
 
 
+def _backward(
+    activations: list[np.ndarray], err: np.ndarray, weights: list[np.ndarray]
+) -> list[np.ndarray]:
+    """Every layer's gradient of 0.5 * sum(err**2), all from the weights before the update."""
+    out = activations[-1]
+    delta = err * (out * (1.0 - out))
+    grads = [delta] * len(weights)
+    for k in range(len(weights) - 1, -1, -1):
+        grads[k] = _weight_gradient(activations[k], delta)
+        if k > 0:
+            a = activations[k]
+            delta = _backward_product(delta, weights[k]) * (a * (1.0 - a))
+    return grads
+
+
+def loss_and_gradients(
+    x: np.ndarray, y: np.ndarray, weights: list[np.ndarray]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The loss 0.5 * sum((output - y)**2) per network, shape (B,), and its gradient with
+    respect to each batched weight array (n_k, n_k+1, B). Used by the gradient tests."""
+    with np.errstate(all="ignore"):
+        activations = _forward(np.asarray(x, dtype=np.float64), weights)
+        err = activations[-1] - np.asarray(y, dtype=np.float64)[:, :, None]
+        loss = 0.5 * (err**2).sum(axis=(0, 1))
+        return loss, _backward(activations, err, weights)
+
+
 # --- training ---------------------------------------------------------------------------
 
 
@@ -210,14 +237,7 @@ def train_group(
                 hist_errors[next_hist] = _mean_abs(err)
                 next_hist += 1
 
-            # Backward pass: all gradients from the weights before this update.
-            delta = err * (out * (1.0 - out))
-            grads: list[np.ndarray] = [delta] * n_layers
-            for k in range(n_layers - 1, -1, -1):
-                grads[k] = _weight_gradient(activations[k], delta)
-                if k > 0:
-                    a = activations[k]
-                    delta = _backward_product(delta, weights[k]) * (a * (1.0 - a))
+            grads = _backward(activations, err, weights)
 
             # Direction changes: the step -alpha * g moves "up" when g < 0.
             signs = [g < 0 for g in grads]

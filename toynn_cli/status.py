@@ -3,9 +3,9 @@
 The rule, in order (the first that applies wins):
 
 ``diverged``
-    a weight, output or error is not finite; or every output is saturated (within
-    ``SATURATED`` of 0 or 1) and the final error is no better than the error at
-    iteration 0 (the tutorial's alpha 1000: every sigmoid pinned, error 0.5).
+    a weight, output or error is not finite; or the final error is higher than the
+    error at iteration 0: the steps overshot until the sigmoids saturated (the
+    tutorial's alpha 1000: every unit pinned at 0 or 1, the error stuck at 0.5).
 ``converged``
     the final error is at most ``CONVERGED`` (0.05).
 ``learning``
@@ -26,7 +26,6 @@ from toynn_cli.engine import NetworkResult
 STATUSES = ("converged", "learning", "stuck", "diverged")
 CONVERGED = 0.05
 STILL_LEARNING = 1e-3
-SATURATED = 1e-6
 
 
 def classify(result: NetworkResult) -> str:
@@ -35,9 +34,7 @@ def classify(result: NetworkResult) -> str:
     finite = math.isfinite(final) and all(np.isfinite(w).all() for w in result.weights)
     if not finite or not np.isfinite(result.outputs).all():
         return "diverged"
-    out = result.outputs
-    saturated = bool(np.all((out <= SATURATED) | (out >= 1 - SATURATED)))
-    if saturated and final >= result.history_errors[0]:
+    if final > result.history_errors[0]:
         return "diverged"
     if final <= CONVERGED:
         return "converged"

@@ -1,0 +1,22 @@
+"""Shared fixtures: the tutorial's networks, trained once per test session."""
+
+from __future__ import annotations
+
+import pytest
+
+from toynn_cli import engine, tutorial
+from toynn_cli.datasets import BUILTIN
+
+
+@pytest.fixture(scope="session")
+def xor():
+    return BUILTIN["xor"]
+
+
+@pytest.fixture(scope="session")
+def tutorial_sweep(xor) -> list[engine.NetworkResult]:
+    """The published sweep (7 alphas, hidden 4, seed 1, 60000 iterations), batched."""
+    specs = [
+        engine.NetworkSpec(alpha, tutorial.HIDDEN, tutorial.SEED) for alpha in tutorial.PUBLISHED
+    ]
+    return engine.train(xor.x, xor.y, specs, tutorial.ITERATIONS, tutorial.LOG_EVERY)
