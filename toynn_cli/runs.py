@@ -53,12 +53,25 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _file_mode() -> int:
+    """The mode ``open()`` would give a new file: 0o666 less the process umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    The temporary file is ``.<name>.<random>.tmp`` in the same folder; on any failure
+    (including Ctrl-C) it is removed and ``path`` is left as it was. The file gets the
+    permissions an ordinary new file would get (not ``mkstemp``'s private 0o600).
+    """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), _file_mode())
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
