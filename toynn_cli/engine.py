@@ -99,44 +99,72 @@ def history_schedule(iterations: int, points: int = HISTORY_POINTS) -> np.ndarra
 # --- batched linear algebra, in a fixed summation order ---------------------------------
 
 
-def _forward_product(a: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """z[s, n, b] = sum_k a[s, k, b] * w[k, n, b]; ``a`` may be a shared (s, k) input."""
-    column = (lambda k: a[:, k, None, None]) if a.ndim == 2 else (lambda k: a[:, k, None, :])
-    z = column(0) * w[0]
-    term = np.empty_like(z)
-    for k in range(1, w.shape[0]):
-        np.multiply(column(k), w[k], out=term)
-        z += term
-    return z
+class _Workspace:
+    """Preallocated arrays for one batch of networks of the same layer sizes.
 
+    Every step writes into these buffers with ``out=``: no array is allocated inside
+    the training loop (large temporaries cost page faults, not just copies).
+    """
 
-def _backward_product(d: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """e[s, k, b] = sum_n d[s, n, b] * w[k, n, b], i.e. d @ w.T per network."""
-    e = d[:, None, 0, :] * w[None, :, 0, :]
-    term = np.empty_like(e)
-    for n in range(1, w.shape[1]):
-        np.multiply(d[:, None, n, :], w[None, :, n, :], out=term)
-        e += term
-    return e
+    def __init__(self, x: np.ndarray, sizes: Sequence[int], batch: int) -> None:
+        samples = x.shape[0]
+        self.x = x
+        pairs = list(itertools.pairwise(sizes))
+        self.act = [np.empty((samples, n, batch)) for n in sizes[1:]]  # a[1..L]
+        self.delta = [np.empty((samples, n, batch)) for n in sizes[1:]]  # dLoss/dz, layer k+1
+        self.term = [np.empty((samples, n, batch)) for n in sizes[1:]]  # one product term
+        self.slope = [np.empty((samples, n, batch)) for n in sizes[1:]]  # a * (1 - a)
+        self.grad = [np.empty((a, b, batch)) for a, b in pairs]
+        self.grad_term = [np.empty((a, b, batch)) for a, b in pairs]
+        self.err = np.empty((samples, sizes[-1], batch))
 
+    def forward(self, weights: list[np.ndarray]) -> list[np.ndarray]:
+        """a[k+1] = sigmoid(a[k] @ W[k]); returns [x, a[1], ..., a[L]]."""
+        below = self.x
+        for w, z, term in zip(weights, self.act, self.term):
+            # z[s, n, b] = sum_k a[s, k, b] * w[k, n, b], k = 0, 1, 2, ... in order
+            column = below[:, :, None, None] if below.ndim == 2 else below[:, :, None, :]
+            np.multiply(column[:, 0], w[0], out=z)
+            for k in range(1, w.shape[0]):
+                np.multiply(column[:, k], w[k], out=term)
+                z += term
+            # sigmoid(z) = 1 / (1 + exp(-z)); exp overflows to inf for z < -709 and the
+            # sigmoid is then exactly 0, as in the tutorial
+            np.negative(z, out=z)
+            np.exp(z, out=z)
+            z += 1.0
+            np.reciprocal(z, out=z)
+            below = z
+        return [self.x, *self.act]
 
-def _weight_gradient(a: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """g[k, n, b] = sum_s a[s, k, b] * d[s, n, b], i.e. a.T @ d per network."""
-    row = (lambda s: a[s, :, None, None]) if a.ndim == 2 else (lambda s: a[s, :, None, :])
-    g = row(0) * d[0]
-    term = np.empty_like(g)
-    for s in range(1, d.shape[0]):
-        np.multiply(row(s), d[s], out=term)
-        g += term
-    return g
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-z)), in place. exp overflows to inf for z < -709: sigmoid is then 0."""
-    np.negative(z, out=z)
-    np.exp(z, out=z)
-    z += 1.0
-    return np.reciprocal(z, out=z)
+    def backward(
+        self, activations: list[np.ndarray], err: np.ndarray, weights: list[np.ndarray]
+    ) -> list[np.ndarray]:
+        """Every layer's gradient of 0.5 * sum(err**2), from the weights before the update."""
+        n_layers = len(weights)
+        for k in range(n_layers - 1, -1, -1):
+            a, slope, delta = activations[k + 1], self.slope[k], self.delta[k]
+            # sigmoid'(z) = a * (1 - a), written as the tutorial does
+            np.subtract(1.0, a, out=slope)
+            np.multiply(a, slope, out=slope)
+            if k == n_layers - 1:
+                np.multiply(err, slope, out=delta)  # d[L] = err * a(1 - a)
+            else:
+                # d[k+1] = (d[k+2] @ W[k+1].T) * a(1 - a), summed over n in order
+                above, w, term = self.delta[k + 1], weights[k + 1], self.term[k]
+                np.multiply(above[:, None, 0, :], w[None, :, 0, :], out=delta)
+                for n in range(1, w.shape[1]):
+                    np.multiply(above[:, None, n, :], w[None, :, n, :], out=term)
+                    delta += term
+                delta *= slope
+            # g[k] = a[k].T @ d[k+1]: g[i, n, b] = sum_s a[s, i, b] * d[s, n, b], in order
+            below, g, term = activations[k], self.grad[k], self.grad_term[k]
+            row = below[:, :, None, None] if below.ndim == 2 else below[:, :, None, :]
+            np.multiply(row[0], delta[0], out=g)
+            for s in range(1, delta.shape[0]):
+                np.multiply(row[s], delta[s], out=term)
+                g += term
+        return self.grad
 
 
 def _mean_abs(err: np.ndarray) -> np.ndarray:
@@ -148,38 +176,20 @@ def _mean_abs(err: np.ndarray) -> np.ndarray:
     return total / flat.shape[0]
 
 
-def _forward(x: np.ndarray, weights: list[np.ndarray]) -> list[np.ndarray]:
-    activations = [x]
-    for w in weights:
-        activations.append(_sigmoid(_forward_product(activations[-1], w)))
-    return activations
-
-
-def _backward(
-    activations: list[np.ndarray], err: np.ndarray, weights: list[np.ndarray]
-) -> list[np.ndarray]:
-    """Every layer's gradient of 0.5 * sum(err**2), all from the weights before the update."""
-    out = activations[-1]
-    delta = err * (out * (1.0 - out))
-    grads = [delta] * len(weights)
-    for k in range(len(weights) - 1, -1, -1):
-        grads[k] = _weight_gradient(activations[k], delta)
-        if k > 0:
-            a = activations[k]
-            delta = _backward_product(delta, weights[k]) * (a * (1.0 - a))
-    return grads
-
-
 def loss_and_gradients(
     x: np.ndarray, y: np.ndarray, weights: list[np.ndarray]
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """The loss 0.5 * sum((output - y)**2) per network, shape (B,), and its gradient with
-    respect to each batched weight array (n_k, n_k+1, B). Used by the gradient tests."""
+    respect to each batched weight array (n_k, n_k+1, B), computed by the training code.
+    Used by the gradient tests."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    sizes = [x.shape[1], *(w.shape[1] for w in weights)]
+    work = _Workspace(x, sizes, weights[0].shape[-1])
     with np.errstate(all="ignore"):
-        activations = _forward(np.asarray(x, dtype=np.float64), weights)
+        activations = work.forward(weights)
         err = activations[-1] - np.asarray(y, dtype=np.float64)[:, :, None]
         loss = 0.5 * (err**2).sum(axis=(0, 1))
-        return loss, _backward(activations, err, weights)
+        return loss, [g.copy() for g in work.backward(activations, err, weights)]
 
 
 # --- training ---------------------------------------------------------------------------
@@ -222,14 +232,18 @@ def train_group(
     hist_errors = np.empty((len(hist_its), len(specs)))
     next_check = next_hist = 0
     changes = [np.zeros(w.shape, dtype=np.int64) for w in weights]
-    previous_sign: list[np.ndarray] = []
     report_every = max(1, iterations // 100)
+
+    work = _Workspace(x, sizes, len(specs))
+    sign = [np.empty(w.shape, dtype=bool) for w in weights]
+    previous_sign = [np.empty(w.shape, dtype=bool) for w in weights]
+    flipped = [np.empty(w.shape, dtype=bool) for w in weights]
+    step = [np.empty(w.shape) for w in weights]
 
     with np.errstate(all="ignore"):  # overflow and NaN are results here, not warnings
         for j in range(iterations):
-            activations = _forward(x, weights)
-            out = activations[-1]
-            err = out - target
+            activations = work.forward(weights)
+            err = np.subtract(activations[-1], target, out=work.err)
             if next_check < len(check_its) and check_its[next_check] == j:
                 check_errors[next_check] = _mean_abs(err)
                 next_check += 1
@@ -237,22 +251,22 @@ def train_group(
                 hist_errors[next_hist] = _mean_abs(err)
                 next_hist += 1
 
-            grads = _backward(activations, err, weights)
-
-            # Direction changes: the step -alpha * g moves "up" when g < 0.
-            signs = [g < 0 for g in grads]
-            if j > 0:
-                for count, sign, before in zip(changes, signs, previous_sign):
-                    count += sign != before
-            previous_sign = signs
-
-            for w, g in zip(weights, grads):
-                w -= alphas * g
+            grads = work.backward(activations, err, weights)
+            for k, g in enumerate(grads):
+                # Direction changes: the step -alpha * g moves a weight up when g < 0.
+                np.less(g, 0.0, out=sign[k])
+                if j > 0:
+                    np.not_equal(sign[k], previous_sign[k], out=flipped[k])
+                    changes[k] += flipped[k]
+                # W = W - alpha * g
+                np.multiply(alphas, g, out=step[k])
+                weights[k] -= step[k]
+            sign, previous_sign = previous_sign, sign
 
             if progress is not None and (j + 1) % report_every == 0:
                 progress(j + 1)
 
-        final_out = _forward(x, weights)[-1]
+        final_out = work.forward(weights)[-1]
         final_errors = _mean_abs(final_out - target)
     if progress is not None:
         progress(iterations)
