@@ -14,11 +14,12 @@ import os
 import shlex
 import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import click
 from rich.console import Console, RenderableType
@@ -66,6 +67,9 @@ class ToynnGroup(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(130)
+        except Interrupted as exc:  # a second signal while a first was held
+            click.echo("Interrupted.", err=True)
+            sys.exit(exc.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -182,24 +186,65 @@ def load_experiment(params: dict[str, Any], defaults: dict[str, Any]) -> Experim
 # --- running ---------------------------------------------------------------------------
 
 
-@contextmanager
-def _interruptible():
-    """Turn Ctrl-C and SIGTERM into :class:`Interrupted` while training."""
+class SignalGuard:
+    """SIGINT and SIGTERM while a command works.
 
-    def on_term(signum: int, frame: Any) -> None:
-        raise Interrupted(143)
+    Inside :meth:`live` (training) a signal raises :class:`Interrupted` at once. At any
+    other moment (creating the run folder, rendering, writing files) the first signal is
+    held, so the files stay consistent, and the command exits with its code when the
+    files are written; a second signal while one is held interrupts anyway (temporary
+    files are still removed by :func:`runs.atomic_write`).
+    """
 
-    previous = signal.signal(signal.SIGTERM, on_term)
-    try:
-        yield
-    except KeyboardInterrupt:
-        raise Interrupted(130) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    CODES: ClassVar[dict[int, int]] = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+    def __init__(self) -> None:
+        self.code: int | None = None
+        self._live = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        held = self.code is not None
+        if not held:
+            self.code = self.CODES[signum]
+        if self._live or held:
+            self._live = False
+            raise Interrupted(self.code)
+
+    @contextmanager
+    def installed(self) -> Iterator[SignalGuard]:
+        """Handle both signals while the block runs (main thread only), then restore.
+        A signal the process was started ignoring (``nohup``, a background job) stays
+        ignored."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {
+            signum: signal.signal(signum, self._handle)
+            for signum in self.CODES
+            if signal.getsignal(signum) is not signal.SIG_IGN
+        }
+        try:
+            yield self
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+    @contextmanager
+    def live(self) -> Iterator[None]:
+        """A block that a signal interrupts at once (a held signal: before it starts)."""
+        if self.code is not None:
+            raise Interrupted(self.code)
+        self._live = True
+        try:
+            yield
+        except KeyboardInterrupt:
+            raise Interrupted(130) from None
+        finally:
+            self._live = False
 
 
 def train_all(
-    term: Terminal, experiment: Experiment, specs: list[engine.NetworkSpec]
+    term: Terminal, experiment: Experiment, specs: list[engine.NetworkSpec], guard: SignalGuard
 ) -> tuple[list[NetworkResult | None], Interrupted | None]:
     """Train every network; on an interrupt return what finished and the interrupt."""
     done: list[NetworkResult | None] = [None] * len(specs)
@@ -208,7 +253,7 @@ def train_all(
     noun = "network" if len(specs) == 1 else "networks"
     with term.progress(f"training {len(specs)} {noun}", total) as progress:
         try:
-            with _interruptible():
+            with guard.live():
                 for group in engine.train_groups(
                     data.x, data.y, specs, experiment.iterations, experiment.log_every, progress
                 ):
@@ -219,11 +264,30 @@ def train_all(
     return done, None
 
 
-def render_to_files(renderable: RenderableType, width: int, title: str) -> tuple[str, str]:
-    """The renderable as report.txt and report.svg content (rich's exports)."""
-    console = Console(record=True, file=io.StringIO(), width=width, force_terminal=True)
+REPORT_MIN_WIDTH = 80
+REPORT_MAX_WIDTH = 400
+
+
+def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str]:
+    """The renderable as report.txt and report.svg content (rich's exports).
+
+    Rendered at its natural width (between REPORT_MIN_WIDTH and REPORT_MAX_WIDTH
+    columns), whatever the terminal's width, so a saved table is never squeezed; the
+    environment (NO_COLOR, TERM) does not change the files.
+    """
+    console = Console(
+        record=True,
+        file=io.StringIO(),
+        width=REPORT_MAX_WIDTH,
+        force_terminal=True,
+        color_system="truecolor",
+        no_color=False,
+        legacy_windows=False,
+    )
+    natural = console.measure(renderable).maximum
+    console.width = max(REPORT_MIN_WIDTH, min(REPORT_MAX_WIDTH, natural))
     console.print(renderable)
-    return console.export_text(), console.export_svg(title=title)
+    return console.export_text(clear=False), console.export_svg(title=title)
 
 
 class Run:
@@ -255,7 +319,7 @@ class Run:
         try:
             runs.atomic_write(self.dir / "results.json", results.to_json(doc))
             runs.atomic_write(self.dir / "metrics.csv", results.metrics_csv(finished, indices))
-            runs.atomic_write(self.dir / "weights.npz", results.weights_npz(finished))
+            runs.atomic_write(self.dir / "weights.npz", results.weights_npz(finished, indices))
             if report_files is not None:
                 runs.atomic_write(self.dir / "report.txt", report_files[0])
                 runs.atomic_write(self.dir / "report.svg", report_files[1])
@@ -281,39 +345,57 @@ def execute(
 ) -> list[NetworkResult]:
     """Train, save, print: the body shared by ``train`` and ``sweep``."""
     specs = experiment.networks()
-    run = None if params["no_save"] else Run(params["out"], experiment, argv)
-    done, interrupted = train_all(term, experiment, specs)
-    indices = [i for i, r in enumerate(done) if r is not None]
-    finished = [done[i] for i in indices]
-    statuses = [status.classify(r) for r in finished]
-    doc = results.document(
-        config.as_dict(experiment),
-        str(run.dir) if run else None,
-        finished,
-        statuses,
-        experiment.dataset.name,
-        complete=interrupted is None,
-    )
-    renderable = render(finished, statuses) if finished and not interrupted else None
-    if run is not None:
-        files = None
-        if renderable is not None:
-            files = render_to_files(
-                renderable, max(term.out.width, 100), f"toynn {experiment.name}"
-            )
-        run.finish(doc, finished, indices, files, interrupted)
-    if interrupted:
-        where = f"; finished networks saved in {run.dir}" if run else ""
-        term.warn(f"Interrupted after {len(finished)} of {len(specs)} networks{where}.")
-        sys.exit(interrupted.exit_code)
-    if params["as_json"]:
-        click.echo(json.dumps(doc, allow_nan=False))
-    else:
-        term.out.print(renderable)
-    if run is not None:
-        term.message(f"Saved {run.dir}", style="dim")
+    guard = SignalGuard()
+    with guard.installed():
+        run = None if params["no_save"] else Run(params["out"], experiment, argv)
+        done, interrupted = train_all(term, experiment, specs, guard)
+        indices = [i for i, r in enumerate(done) if r is not None]
+        finished = [r for r in done if r is not None]
+        statuses = [status.classify(r) for r in finished]
+        doc = results.document(
+            config.as_dict(experiment),
+            str(run.dir) if run else None,
+            finished,
+            statuses,
+            experiment.dataset.name,
+            complete=interrupted is None,
+        )
+        renderable = render(finished, statuses) if finished and not interrupted else None
+        if run is not None:
+            files = None
+            if renderable is not None:
+                files = render_to_files(renderable, f"toynn {experiment.name}")
+            run.finish(doc, finished, indices, files, interrupted)
+        if interrupted:
+            term.warn(_interrupted_message(len(finished), len(specs), run))
+            sys.exit(interrupted.exit_code)
+        _exit_if_signalled(term, guard, run)
+        if params["as_json"]:
+            click.echo(json.dumps(doc, allow_nan=False))
+        else:
+            term.out.print(renderable)
+        if run is not None:
+            term.message(f"Saved {run.dir}", style="dim")
+        _exit_if_signalled(term, guard, run)
     _check_max_error(term, finished, params.get("max_error"))
     return finished
+
+
+def _interrupted_message(n_finished: int, n_networks: int, run: Run | None) -> str:
+    text = f"Interrupted after {n_finished} of {n_networks} networks; the run is incomplete"
+    if run is None:
+        return text + " (nothing saved: --no-save)."
+    what = "the finished networks" if n_finished else "its config"
+    return text + f" ({what} saved in {run.dir}, marked interrupted)."
+
+
+def _exit_if_signalled(term: Terminal, guard: SignalGuard, run: Run | None) -> None:
+    """Exit with the code of a signal that was held while the complete run was saved."""
+    if guard.code is None:
+        return
+    where = f"; the complete run is saved in {run.dir}" if run is not None else ""
+    term.warn(f"Interrupted after training finished{where}.")
+    sys.exit(guard.code)
 
 
 def _check_max_error(term: Terminal, finished: list[NetworkResult], limit: float | None) -> None:
@@ -334,7 +416,7 @@ def _check_max_error(term: Terminal, finished: list[NetworkResult], limit: float
 # --- commands --------------------------------------------------------------------------
 
 
-@click.group(cls=ToynnGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("toynn", cls=ToynnGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="toynn")
 def cli() -> None:
     """Run experiments on toy neural networks: the "neural network in 13 lines"
@@ -379,9 +461,12 @@ def train(ctx: click.Context, **params: Any) -> None:
     swept = experiment.swept_axes()
     if swept:
         axis, n = next(iter(swept.items()))
-        source = params.get("config_path") or "the options"
+        if params.get(axis) is not None:
+            source = f"option --{axis}"
+        else:
+            source = f"{params.get('config_path')}: {axis}"
         _fail(
-            f"{source}: {axis} has {n} values, but 'toynn train' trains one network; "
+            f"{source} has {n} values, but 'toynn train' trains one network; "
             f"use 'toynn sweep' for several"
         )
 
@@ -458,7 +543,9 @@ def reproduce(as_json: bool, quiet: bool) -> None:
     """
     term = Terminal(quiet)
     experiment = config.resolve(None, {}, config.TUTORIAL_SWEEP)
-    done, interrupted = train_all(term, experiment, experiment.networks())
+    guard = SignalGuard()
+    with guard.installed():
+        done, interrupted = train_all(term, experiment, experiment.networks(), guard)
     if interrupted:
         term.warn("Interrupted.")
         sys.exit(interrupted.exit_code)
@@ -486,7 +573,12 @@ def reproduce(as_json: bool, quiet: bool) -> None:
         )
         term.out.print(line, style="green" if not bad else "bold red", highlight=False)
     if bad:
-        term.err.print(f"{bad} values do not match the published table", style="bold red")
+        verb = "value does" if bad == 1 else "values do"
+        term.err.print(
+            f"{bad} of {len(verdicts)} {verb} not match the published table",
+            style="bold red",
+            highlight=False,
+        )
         sys.exit(1)
 
 

@@ -64,9 +64,15 @@ def error_table(result: NetworkResult) -> Table:
     return table
 
 
-def matrix_table(title: str, array: np.ndarray, integers: bool = False) -> Table:
-    """A weight matrix (rows: units of the layer below, columns: units above)."""
-    table = Table(title=title, title_justify="left", show_header=True)
+def titled(title: str, table: Table) -> Group:
+    """A table under a one-line title. (A table's own title wraps to the table's
+    width, which for a narrow matrix breaks it over several lines.)"""
+    return Group(Text(title, style="table.title"), table)
+
+
+def matrix_table(array: np.ndarray, integers: bool = False) -> Table:
+    """A matrix (rows: units of the layer below, columns: units above)."""
+    table = Table(show_header=True)
     table.add_column("", style="dim")
     for c in range(array.shape[1]):
         table.add_column(str(c), justify="right")
@@ -81,9 +87,12 @@ def weights_group(result: NetworkResult) -> Group:
     parts: list[RenderableType] = []
     for k, (w, c) in enumerate(zip(result.weights, result.direction_changes)):
         rows, cols = w.shape
-        parts.append(matrix_table(f"W{k} ({rows} x {cols}) after training", w))
+        parts.append(titled(f"W{k} ({rows} x {cols}) after training", matrix_table(w)))
         parts.append(
-            matrix_table(f"W{k} direction changes (of {result.iterations - 1})", c, integers=True)
+            titled(
+                f"W{k} direction changes (of {result.iterations - 1} steps)",
+                matrix_table(c, integers=True),
+            )
         )
     return Group(*parts)
 
@@ -134,20 +143,30 @@ def sweep_table(
             status_text(statuses[i]),
             style="bold" if i == best else None,
         )
-    notes = []
-    if len(columns) < n_checks:
-        notes.append(f"{len(columns)} of {n_checks} checkpoints shown")
-    if len(shown) < len(results):
-        notes.append(f"first {len(shown)} of {len(results)} networks shown (--rows 0 for all)")
-    if notes:
-        table.caption = "; ".join(notes) + "; everything is in results.json"
     return table
+
+
+def sweep_notes(results: Sequence[NetworkResult], max_rows: int | None = None) -> Text | None:
+    """What the sweep table leaves out, if anything, in one line. (Not the table's
+    caption: a caption wraps to the table's width.)"""
+    n_checks = len(results[0].checkpoint_iterations) if results else 0
+    n_columns = len(_shown_checkpoints(n_checks))
+    n_rows = min(max_rows, len(results)) if max_rows else len(results)
+    notes = []
+    if n_columns < n_checks:
+        notes.append(f"{n_columns} of {n_checks} checkpoints shown")
+    if n_rows < len(results):
+        notes.append(f"first {n_rows} of {len(results)} networks shown (--rows 0 for all)")
+    if not notes:
+        return None
+    return Text("; ".join(notes) + "; everything is in results.json", style="dim")
 
 
 def summary(results: Sequence[NetworkResult], statuses: Sequence[str]) -> Text:
     """Status counts and the best network, in one line."""
     counts = {s: statuses.count(s) for s in ("converged", "learning", "stuck", "diverged")}
-    text = Text(f"{len(results)} networks: ")
+    noun = "network" if len(results) == 1 else "networks"
+    text = Text(f"{len(results)} {noun}: ")
     parts = [(f"{n} {s}", STATUS_STYLE[s]) for s, n in counts.items() if n]
     for k, (part, style) in enumerate(parts):
         text.append(part, style=style)
@@ -171,8 +190,11 @@ def sweep_report(
     parts: list[RenderableType] = [
         header(name, dataset, results[0].iterations, len(results)),
         sweep_table(results, statuses, max_rows),
-        summary(results, statuses),
     ]
+    notes = sweep_notes(results, max_rows)
+    if notes is not None:
+        parts.append(notes)
+    parts.append(summary(results, statuses))
     if show_weights:
         for i, r in enumerate(results[: max_rows or None]):
             parts.append(Text(f"\nNetwork {i}: {describe(r.spec)}", style="bold"))
@@ -180,15 +202,15 @@ def sweep_report(
     return Group(*parts)
 
 
-def dry_run_table(specs: Sequence[NetworkSpec], iterations: int) -> Table:
-    table = Table(
-        title=f"{len(specs)} networks to train, {iterations} iterations each", title_justify="left"
-    )
+def dry_run_table(specs: Sequence[NetworkSpec], iterations: int) -> Group:
+    """The networks a sweep would train, one row each."""
+    table = Table()
     for title in ("#", "alpha", "hidden", "seed"):
         table.add_column(title, justify="right")
     for i, spec in enumerate(specs):
         table.add_row(str(i), fmt_alpha(spec.alpha), str(spec.hidden), str(spec.seed))
-    return table
+    noun = "network" if len(specs) == 1 else "networks"
+    return titled(f"{len(specs)} {noun} to train, {iterations} iterations each", table)
 
 
 MATCH_MARK = {"exact": ("✓ all digits", "green"), "close": ("≈ 1e-9", "yellow")}

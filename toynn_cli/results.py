@@ -102,15 +102,18 @@ def metrics_csv(results: Sequence[NetworkResult], indices: Sequence[int] | None 
     return out.getvalue()
 
 
-def weights_npz(results: Sequence[NetworkResult]) -> bytes:
+def weights_npz(results: Sequence[NetworkResult], indices: Sequence[int] | None = None) -> bytes:
     """Every network's arrays, keyed ``n<i>_W<k>``, ``n<i>_W<k>_initial``,
-    ``n<i>_changes<k>``, plus ``alpha``, ``hidden`` and ``seed`` vectors."""
+    ``n<i>_changes<k>`` (``i``: the network's index in the grid, as in metrics.csv),
+    plus ``network``, ``alpha``, ``hidden`` and ``seed`` vectors, one entry per network."""
+    numbers = list(indices) if indices is not None else list(range(len(results)))
     arrays: dict[str, np.ndarray] = {
-        "alpha": np.array([r.spec.alpha for r in results]),
-        "hidden": np.array([r.spec.hidden for r in results]),
-        "seed": np.array([r.spec.seed for r in results]),
+        "network": np.array(numbers, dtype=np.int64),
+        "alpha": np.array([r.spec.alpha for r in results], dtype=np.float64),
+        "hidden": np.array([r.spec.hidden for r in results], dtype=np.int64),
+        "seed": np.array([r.spec.seed for r in results], dtype=np.int64),
     }
-    for i, result in enumerate(results):
+    for i, result in zip(numbers, results):
         for k, (w0, w, c) in enumerate(
             zip(result.weights_initial, result.weights, result.direction_changes)
         ):
