@@ -231,7 +231,8 @@ def train_group(
     check_errors = np.empty((len(check_its), len(specs)))
     hist_errors = np.empty((len(hist_its), len(specs)))
     next_check = next_hist = 0
-    changes = [np.zeros(w.shape, dtype=np.int64) for w in weights]
+    # int32 counts add a bool array twice as fast as int64 (2**31 iterations is far away)
+    changes = [np.zeros(w.shape, dtype=np.int32) for w in weights]
     report_every = max(1, iterations // 100)
 
     work = _Workspace(x, sizes, len(specs))
@@ -257,7 +258,7 @@ def train_group(
                 np.less(g, 0.0, out=sign[k])
                 if j > 0:
                     np.not_equal(sign[k], previous_sign[k], out=flipped[k])
-                    changes[k] += flipped[k]
+                    np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
                 # W = W - alpha * g
                 np.multiply(alphas, g, out=step[k])
                 weights[k] -= step[k]
@@ -282,7 +283,7 @@ def train_group(
             history_errors=hist_errors[:, b].copy(),
             weights_initial=[w[..., b].copy() for w in initial],
             weights=[w[..., b].copy() for w in weights],
-            direction_changes=[c[..., b].copy() for c in changes],
+            direction_changes=[c[..., b].astype(np.int64) for c in changes],
             outputs=final_out[..., b].copy(),
         )
         for b, spec in enumerate(specs)
