@@ -1,0 +1,319 @@
+"""The installed ``toynn`` console script, run as a real process: the published digits
+from its JSON, signals, terminals (colour, NO_COLOR, the progress bar) and
+``python -m toynn_cli``."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pty
+import re
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from toynn_cli import __version__, tutorial
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+TOYNN = Path(sys.executable).parent / "toynn"
+SGR = re.compile(rb"\x1b\[([0-9;]*)m")
+
+pytestmark = pytest.mark.skipif(not TOYNN.exists(), reason=f"no console script at {TOYNN}")
+
+
+def environment(**extra: str) -> dict[str, str]:
+    """The test's environment without anything that changes rich's output."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"}
+    }
+    env.update(extra)
+    return env
+
+
+def toynn(*args: object, cwd: Path, **popen) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(TOYNN), *map(str, args)],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=popen.pop("stdout", subprocess.PIPE),
+        stderr=popen.pop("stderr", subprocess.PIPE),
+        env=popen.pop("env", environment()),
+        **popen,
+    )
+
+
+# --- the published numbers, through the real command line -------------------------------
+
+
+@pytest.fixture(scope="module")
+def tutorial_runs(tmp_path_factory):
+    """The two full tutorial sweeps of this file, started together (each takes a few
+    seconds): ``sweep --json`` and ``reproduce --json``."""
+    cwd = tmp_path_factory.mktemp("tutorial")
+    procs = {
+        "sweep": toynn(
+            "sweep", "--config", CONFIGS / "alpha-sweep.yaml", "--json", "--no-save", cwd=cwd
+        ),
+        "reproduce": toynn("reproduce", "--json", cwd=cwd),
+    }
+    done = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=300)
+        done[name] = (proc.returncode, out.decode(), err.decode())
+    done["cwd"] = cwd
+    return done
+
+
+def test_sweep_json_has_the_published_digits(tutorial_runs):
+    code, out, err = tutorial_runs["sweep"]
+    assert (code, err) == (0, "")
+    assert list(tutorial_runs["cwd"].iterdir()) == []  # --no-save: no runs/ folder
+    doc = json.loads(out)
+    assert doc["run_dir"] is None and doc["complete"] is True
+    assert doc["experiment"]["name"] == "alpha-sweep"
+    networks = doc["networks"]
+    assert [n["alpha"] for n in networks] == list(tutorial.PUBLISHED)
+    for net in networks:
+        assert (net["hidden"], net["seed"], net["dataset"], net["iterations"]) == (
+            4,
+            1,
+            "xor",
+            60000,
+        )
+        published = tutorial.PUBLISHED[net["alpha"]]
+        assert [c["iteration"] for c in net["checkpoints"]] == list(range(0, 60000, 10000))
+        errors = [c["error"] for c in net["checkpoints"]]
+        if net["alpha"] == 100.0:  # the saturated plateau: 1e-9 relative
+            for got, want in zip(errors, published, strict=True):
+                assert math.isclose(got, float(want), rel_tol=1e-9, abs_tol=0)
+        else:
+            assert [f"{e:.12g}" for e in errors] == list(published)
+    assert [n["status"] for n in networks] == [
+        "learning", "learning", "converged", "converged", "converged", "stuck", "diverged"
+    ]  # fmt: skip
+    best = min(networks, key=lambda n: n["final_error"])
+    assert best["alpha"] == 10.0 and 0.0011 < best["final_error"] < 0.0013
+    assert networks[-1]["final_error"] == 0.5
+
+
+def test_reproduce_matches_every_published_value(tutorial_runs):
+    code, out, err = tutorial_runs["reproduce"]
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert doc["ok"] is True
+    assert len(doc["values"]) == 42
+    for value in doc["values"]:
+        assert value["published"] == tutorial.PUBLISHED[value["alpha"]][value["iteration"] // 10000]
+        if value["match"] == "exact":
+            assert f"{value['obtained']:.12g}" == value["published"]
+        else:
+            assert (value["alpha"], value["match"]) == (100.0, "close")
+
+
+def test_sweep_and_reproduce_agree(tutorial_runs):
+    sweep = json.loads(tutorial_runs["sweep"][1])
+    reproduce = json.loads(tutorial_runs["reproduce"][1])
+    from_sweep = {
+        (n["alpha"], c["iteration"]): c["error"]
+        for n in sweep["networks"]
+        for c in n["checkpoints"]
+    }
+    assert {(v["alpha"], v["iteration"]): v["obtained"] for v in reproduce["values"]} == from_sweep
+
+
+# --- entry points -------------------------------------------------------------------------
+
+
+def test_python_dash_m_help():
+    done = subprocess.run(
+        [sys.executable, "-m", "toynn_cli", "--help"],
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("Usage: toynn [OPTIONS] COMMAND [ARGS]...")
+    assert "Example" in done.stdout and done.stderr == ""
+
+
+def test_console_script_version_and_usage_error(tmp_path):
+    proc = toynn("--version", cwd=tmp_path)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out.decode(), err) == (0, f"toynn, version {__version__}\n", b"")
+    proc = toynn("sweep", "--alphas", "0", "--no-save", cwd=tmp_path)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and out == b""
+    assert err.decode().startswith("Error: option --alphas") and err.count(b"\n") == 1
+
+
+def test_console_script_max_error_exit_1(tmp_path):
+    proc = toynn(
+        "sweep", "--alphas", "0.5,10", "--iterations", 300, "--max-error", 0.3,
+        "--no-save", "--json", cwd=tmp_path,
+    )  # fmt: skip
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    doc = json.loads(out)
+    above = [n for n in doc["networks"] if n["final_error"] > 0.3]
+    assert [n["alpha"] for n in above] == [0.5]
+    assert err.decode() == "".join(
+        f"final error {n['final_error']:.12g} > --max-error 0.3: "
+        f"alpha {n['alpha']:g}, hidden 4, seed 1\n"
+        for n in above
+    )
+
+
+# --- signals ----------------------------------------------------------------------------
+
+
+def wait_for_run_json(parent: Path, proc: subprocess.Popen, timeout: float = 30) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = list(parent.glob("*/run.json"))
+        if found:
+            return found[0].parent
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    raise AssertionError("no run.json appeared")
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
+)
+@pytest.mark.parametrize("delay", [0.0, 0.3], ids=["at-once", "while-training"])
+def test_signal_stops_a_long_sweep_and_marks_the_run(tmp_path, signum, code, delay):
+    proc = toynn(
+        "sweep", "--alphas", "0.1,1", "--hidden", "2,3", "--iterations", 10**9,
+        "--out", "out", cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        run_dir = wait_for_run_json(tmp_path / "out", proc)
+        time.sleep(delay)
+        sent = time.monotonic()
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=10)
+        elapsed = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == code
+    assert elapsed < 2.0
+    assert out == b""
+    assert err.decode() == (
+        "Interrupted after 0 of 4 networks; the run is incomplete "
+        f"(its config saved in {Path('out') / run_dir.name}, marked interrupted).\n"
+    )
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["status"] == "interrupted"
+    assert info["signal"] == signal.Signals(signum).name
+    assert (info["networks"], info["networks_done"]) == (4, 0)
+    names = sorted(p.name for p in run_dir.iterdir())
+    assert names == ["config.yaml", "metrics.csv", "results.json", "run.json", "weights.npz"]
+    assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]
+    assert json.loads((run_dir / "results.json").read_text())["complete"] is False
+
+
+# --- terminals --------------------------------------------------------------------------
+
+
+def run_with_terminal(args: list[object], cwd: Path, env: dict[str, str], *, stdout_tty: bool):
+    """Run toynn with a pseudo-terminal as stdout (or stderr) and a pipe as the other.
+    Returns (exit code, what the terminal got, what the pipe got)."""
+    import fcntl
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    received: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                return
+            if not chunk:
+                return
+            received.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    proc = toynn(
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=slave if stdout_tty else subprocess.PIPE,
+        stderr=subprocess.PIPE if stdout_tty else slave,
+    )
+    os.close(slave)
+    out, err = proc.communicate(timeout=60)
+    reader.join(timeout=10)
+    os.close(master)
+    return proc.returncode, b"".join(received), (err if stdout_tty else out)
+
+
+def colour_codes(data: bytes) -> list[str]:
+    """The SGR parameters that set a colour (foreground or background)."""
+    found = []
+    for match in SGR.finditer(data):
+        params = match.group(1).decode().split(";")
+        for p in params:
+            if p and (30 <= int(p) <= 49 or 90 <= int(p) <= 107):
+                found.append(match.group(1).decode())
+                break
+    return found
+
+
+SMALL = ["sweep", "--alphas", "0.5,1000", "--iterations", 300, "--no-save", "--quiet"]
+
+
+def test_colour_on_a_terminal(tmp_path):
+    code, terminal, pipe = run_with_terminal(
+        SMALL, tmp_path, environment(TERM="xterm-256color"), stdout_tty=True
+    )
+    assert code == 0 and pipe == b""
+    assert colour_codes(terminal)  # statuses are coloured
+    assert b"diverged" in terminal
+
+
+def test_no_color_on_a_terminal(tmp_path):
+    code, terminal, _ = run_with_terminal(
+        SMALL, tmp_path, environment(TERM="xterm-256color", NO_COLOR="1"), stdout_tty=True
+    )
+    assert code == 0
+    assert b"diverged" in terminal
+    assert colour_codes(terminal) == []
+
+
+def test_progress_bar_only_on_a_terminal_stderr(tmp_path):
+    args = ["sweep", "--alphas", "0.5,2", "--iterations", 6000, "--no-save"]
+    env = environment(TERM="xterm-256color")
+    code, terminal, stdout = run_with_terminal(args, tmp_path, env, stdout_tty=False)
+    assert code == 0
+    assert b"training 2 networks" in terminal and b"%" in terminal
+    assert b"\x1b" not in stdout  # the data stays plain text
+    assert b"Error at each checkpoint" in stdout
+
+    code, terminal, stdout = run_with_terminal([*args, "--quiet"], tmp_path, env, stdout_tty=False)
+    assert code == 0 and terminal == b""
+    assert b"Error at each checkpoint" in stdout
+
+
+def test_plain_text_and_no_progress_through_pipes(tmp_path):
+    proc = toynn(*SMALL[:-1], cwd=tmp_path, env=environment(TERM="xterm-256color"))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert b"\x1b" not in out and err == b""
+    assert "★".encode() in out
