@@ -1,6 +1,7 @@
 """Experiment configs: YAML in, validated frozen dataclasses out.
 
-This module holds the project's only ``yaml.safe_load``. Command-line overrides go
+This module holds the project's only YAML loading (PyYAML's SafeLoader, which builds
+plain values only, plus a check that no key is given twice). Command-line overrides go
 through the same validators as the file's keys, so both give the same one-line errors:
 ``<where> is <value>; expected <what>``.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,11 @@ class ConfigError(ValueError):
 KEYS = ("name", "dataset", "hidden", "alpha", "alphas", "iterations", "seed", "seeds", "log_every")
 DATASET_KEYS = ("name", "inputs", "targets")
 MAX_SEED = 2**32 - 1
+#: Limits that turn inputs which would exhaust memory or never finish into one-line errors.
+MAX_HIDDEN = 100_000
+MAX_ITERATIONS = 10**12
+MAX_NETWORKS = 1_000_000
+MAX_RECORDED = 10_000_000  # networks x checkpoints: the checkpoint errors kept in memory
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 #: The tutorial's settings: xor, 4 hidden units, 60000 iterations, seed 1, log every 10000.
@@ -80,85 +87,125 @@ class Experiment:
 # --- value validators: each takes the raw value and a label naming where it came from ---
 
 
+class _Bad(Exception):
+    """Raised by the item checks below; the caller words the one-line message."""
+
+
 def _fail(label: str, value: Any, expected: str) -> ConfigError:
     return ConfigError(f"{label} is {_show(value)}; expected {expected}")
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 3, 8, 6
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 50, 50, 30
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
+    """A short repr: bounded in depth and length (a YAML alias bomb must not hang it)."""
+    text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _whole(value: Any, label: str, expected: str) -> int:
+def _whole(value: Any) -> int:
+    """A whole number from an int, an integral float or a numeric string."""
     if isinstance(value, bool):
-        raise _fail(label, value, expected)
+        raise _Bad
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"[+-]?\d+", text):
+        if re.fullmatch(r"[+-]?\d{1,30}", text):
             return int(text)
         try:
             number = float(text)
         except ValueError:
-            raise _fail(label, value, expected) from None
+            raise _Bad from None
         if math.isfinite(number) and number.is_integer():
             return int(number)
-    raise _fail(label, value, expected)
+    raise _Bad
 
 
-def _positive_int(value: Any, label: str) -> int:
-    expected = "a whole number > 0"
-    number = _whole(value, label, expected)
+def _positive_int(value: Any, label: str, high: int) -> int:
+    """A whole number from 1 to ``high`` (iterations, log_every)."""
+    try:
+        number = _whole(value)
+    except _Bad:
+        raise _fail(label, value, "a whole number > 0") from None
     if number <= 0:
-        raise _fail(label, value, expected)
+        raise _fail(label, value, "a whole number > 0")
+    if number > high:
+        raise _fail(label, value, f"a whole number from 1 to {high}")
     return number
 
 
-def _axis(value: Any, label: str, parse, item) -> tuple:
-    """An axis value: one item, a grammar string, or a list of items/grammar strings."""
+ALPHA_EXPECTED = "a finite number > 0"
+HIDDEN_EXPECTED = f"a whole number from 0 to {MAX_HIDDEN} (0: no hidden layer)"
+SEED_EXPECTED = f"a whole number from 0 to {MAX_SEED}"
+
+
+def _alpha(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Bad
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise _Bad from None
+    if not math.isfinite(number) or number <= 0:
+        raise _Bad
+    return number
+
+
+def _hidden(value: Any) -> int:
+    number = _whole(value)
+    if not 0 <= number <= MAX_HIDDEN:
+        raise _Bad
+    return number
+
+
+def _seed(value: Any) -> int:
+    number = _whole(value)
+    if not 0 <= number <= MAX_SEED:
+        raise _Bad
+    return number
+
+
+def _axis(value: Any, label: str, parse: Any, item: Any, expected: str) -> tuple:
+    """An axis value: one item, a grammar string, or a list of items/grammar strings.
+
+    A value that fails is named by where it came from: the whole value, a list item
+    (``key 'alphas' item 2``), and for a grammar string the offending number."""
     values: list = []
-    for part in value if isinstance(value, list) else [value]:
+    many = isinstance(value, list)
+    for i, part in enumerate(value if many else [value], start=1):
+        where = f"{label} item {i}" if many else label
         if isinstance(part, str):
             try:
-                values.extend(parse(part))
+                parsed = parse(part)
             except grid.GrammarError as exc:
-                raise ConfigError(f"{label} is {_show(part)}; {exc}") from None
+                raise ConfigError(f"{where} is {_show(part)}; {exc}") from None
+            for v in parsed:
+                try:
+                    values.append(item(v))
+                except _Bad:
+                    which = "" if len(parsed) == 1 else f", not {grid.show_number(v)}"
+                    raise ConfigError(
+                        f"{where} is {_show(part)}; expected {expected}{which}"
+                    ) from None
         else:
-            values.append(part)
+            try:
+                values.append(item(part))
+            except _Bad:
+                raise _fail(where, part, expected) from None
     if not values:
         raise _fail(label, value, "at least one value")
-    checked = tuple(item(v, label) for v in values)
-    if len(set(checked)) != len(checked):
-        raise _fail(label, value, "each value once")
-    return checked
-
-
-def _alpha(value: Any, label: str) -> float:
-    expected = "a finite number > 0"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(label, value, expected)
-    if not math.isfinite(value) or value <= 0:
-        raise _fail(label, value, expected)
-    return float(value)
-
-
-def _hidden(value: Any, label: str) -> int:
-    expected = "a whole number >= 0 (0: no hidden layer)"
-    number = _whole(value, label, expected)
-    if number < 0:
-        raise _fail(label, value, expected)
-    return number
-
-
-def _seed(value: Any, label: str) -> int:
-    expected = f"a whole number from 0 to {MAX_SEED}"
-    number = _whole(value, label, expected)
-    if not 0 <= number <= MAX_SEED:
-        raise _fail(label, value, expected)
-    return number
+    seen: set = set()
+    for v in values:
+        if v in seen:
+            raise _fail(label, value, f"each value once; {grid.show_number(v)} is repeated")
+        seen.add(v)
+    return tuple(values)
 
 
 def _name(value: Any, label: str) -> str:
@@ -179,20 +226,29 @@ def _dataset(value: Any, label: str, base: Path) -> tuple[Dataset, str | None]:
                 raise ConfigError(_unknown(f"{label}", unknown[0], DATASET_KEYS))
             for key in ("inputs", "targets"):
                 if key not in value:
-                    raise ConfigError(f"{label} has no '{key}'; expected inputs and targets")
+                    raise ConfigError(
+                        f"{label} has no '{key}'; expected a mapping with inputs and targets"
+                    )
             name = _name(value.get("name", "inline"), f"{label} name")
             return datasets.from_lists(name, value["inputs"], value["targets"], label), None
         if isinstance(value, str) and value in datasets.BUILTIN:
             return datasets.BUILTIN[value], value
         if isinstance(value, str) and (value.lower().endswith(".csv") or "/" in value):
-            return datasets.load_csv(base / value), None
+            return datasets.load_csv(base / value, f"{label} is {_show(value)}"), None
     except datasets.DataError as exc:
         raise ConfigError(str(exc)) from None
     names = ", ".join(datasets.BUILTIN)
-    hint = difflib.get_close_matches(str(value), list(datasets.BUILTIN), n=1)
+    hint = (
+        difflib.get_close_matches(value.lower(), list(datasets.BUILTIN), n=1)
+        if isinstance(value, str)
+        else []
+    )
     suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
     raise _fail(
-        label, value, f"a built-in dataset ({names}), a .csv path or inputs/targets{suggestion}"
+        label,
+        value,
+        f"a built-in dataset ({names}), a .csv path or a mapping with inputs and targets"
+        f"{suggestion}",
     )
 
 
@@ -223,42 +279,109 @@ def _build(
     dataset, ref = _dataset(values["dataset"], labels["dataset"], base)
     if "name" in values:
         name = _name(values["name"], labels["name"])
+    hidden = _axis(values["hidden"], labels["hidden"], grid.parse_ints, _hidden, HIDDEN_EXPECTED)
+    alphas = _axis(values["alphas"], labels["alphas"], grid.parse_floats, _alpha, ALPHA_EXPECTED)
+    seeds = _axis(values["seeds"], labels["seeds"], grid.parse_ints, _seed, SEED_EXPECTED)
+    networks = len(hidden) * len(alphas) * len(seeds)
+    if networks > MAX_NETWORKS:
+        raise ConfigError(
+            f"the grid hidden x alphas x seeds is {len(hidden)} x {len(alphas)} x {len(seeds)}"
+            f" = {networks} networks; expected at most {MAX_NETWORKS}"
+        )
+    iterations = _positive_int(values["iterations"], labels["iterations"], MAX_ITERATIONS)
+    log_every = _positive_int(values["log_every"], labels["log_every"], MAX_ITERATIONS)
+    checkpoints = -(-iterations // log_every)
+    if networks * checkpoints > MAX_RECORDED:
+        least = -(-iterations // (MAX_RECORDED // networks))
+        raise _fail(
+            labels["log_every"],
+            values["log_every"],
+            f"at least {least} ({networks} networks x {checkpoints} checkpoints is more "
+            f"than {MAX_RECORDED} recorded errors)",
+        )
     return Experiment(
         name=name or dataset.name,
         dataset=dataset,
         dataset_ref=ref,
-        hidden=_axis(values["hidden"], labels["hidden"], grid.parse_ints, _hidden),
-        alphas=_axis(values["alphas"], labels["alphas"], grid.parse_floats, _alpha),
-        iterations=_positive_int(values["iterations"], labels["iterations"]),
-        seeds=_axis(values["seeds"], labels["seeds"], grid.parse_ints, _seed),
-        log_every=_positive_int(values["log_every"], labels["log_every"]),
+        hidden=hidden,
+        alphas=alphas,
+        iterations=iterations,
+        seeds=seeds,
+        log_every=log_every,
     )
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping key given twice (PyYAML would silently keep the last one)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's SafeLoader (plain values only), refusing a key given twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise _DuplicateKey(
+                        problem=f"key {key_node.value!r} appears twice; expected each key once",
+                        problem_mark=key_node.start_mark,
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """Read a config file into a mapping, or raise ConfigError with one line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
+        raise ConfigError(f"{path}: no such config file; expected a YAML config file") from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a directory; expected a YAML config file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError(f"{path}: cannot read: {reason}") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as exc:
-        where = _mark(exc)
-        tag = re.search(r"tag '([^']*)'", str(exc.problem))
-        shown = tag.group(1) if tag else str(exc.problem)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"{path}: cannot read: {reason}; expected a readable YAML file") from None
+    except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"{path}:{where} tag {shown!r} is not allowed; a config holds only plain "
-            f"values (numbers, strings, lists, mappings)"
+            f"{path}: byte {exc.object[exc.start]:#04x} at offset {exc.start} is not UTF-8; "
+            f"expected a UTF-8 text file"
+        ) from None
+    try:
+        raw = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: plain values only
+    except _DuplicateKey as exc:
+        raise ConfigError(f"{path}:{_mark(exc)} {exc.problem}") from None
+    except yaml.constructor.ConstructorError as exc:
+        tag = re.search(r"tag '([^']*)'", str(exc.problem))
+        if tag is None:  # e.g. "found unhashable key"
+            raise ConfigError(
+                f"{path}:{_mark(exc)} YAML error: {exc.problem}; expected plain values"
+            ) from None
+        shown = tag.group(1).replace("tag:yaml.org,2002:", "!!")
+        raise ConfigError(
+            f"{path}:{_mark(exc)} tag {shown!r} is not allowed; expected plain values "
+            f"(numbers, strings, lists, mappings)"
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ConfigError(
+            f"{path}: line {line}: character #x{code:04x} is not allowed in YAML; "
+            f"expected printable text"
         ) from None
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}:{_mark(exc)} YAML syntax error: {problem}") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: YAML nested too deeply; expected a mapping of config keys"
+        ) from None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # e.g. !!int abc
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(
+            f"{path}: a tagged YAML value cannot be built ({reason}); expected plain values"
+        ) from None
     if raw is None:
         raise ConfigError(f"{path}: is empty; expected a mapping of config keys")
     if not isinstance(raw, dict):
@@ -282,7 +405,7 @@ def resolve(path: Path | None, overrides: dict[str, Any], defaults: dict[str, An
     """
     values = dict(defaults)
     labels = {key: f"key '{key}'" for key in KEYS}
-    base = Path.cwd()
+    base = Path()
     name = None
     if path is not None:
         raw = read_yaml(path)
@@ -292,12 +415,12 @@ def resolve(path: Path | None, overrides: dict[str, Any], defaults: dict[str, An
         labels = {key: f"{path}: key '{key}'" for key in KEYS}
         values.update(_merge_pairs(raw, path, labels))
         base = path.parent  # a CSV path in a config is relative to the config file
-        name = re.sub(r"[^A-Za-z0-9._-]", "-", path.stem).lstrip("._-")[:64] or None
+        name = datasets.safe_name(path.stem) or None
     for key, text in overrides.items():
         values[key] = text
         labels[key] = f"option --{key.replace('_', '-')}"
     if "dataset" in overrides:
-        base = Path.cwd()  # ... and relative to the working directory on the command line
+        base = Path()  # ... and relative to the working directory on the command line
     return _build(values, labels, base, name)
 
 

@@ -2,7 +2,7 @@
 
 A dataset is a matrix of inputs (one row per sample) and a matrix of targets (one row
 per sample, one column per output). CSV files hold one sample per row; the last column
-is the target, every other column an input; a first row that is not all numbers is a
+is the target, every other column an input; a first row with no numbers in it is a
 header and is skipped.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import math
+import re
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,15 +64,32 @@ BUILTIN: dict[str, Dataset] = {
 }
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 2, 6, 4
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 40, 40, 30
+
+
+def _show(value: object) -> str:
+    """A short repr, bounded in depth and length (inline data can be large or nested)."""
+    return _REPR.repr(value)
+
+
+def safe_name(text: str) -> str:
+    """``text`` made into a run/dataset name: letters, digits, ``. _ -``, at most 64."""
+    return re.sub(r"[^A-Za-z0-9._-]", "-", text).lstrip("._-")[:64]
+
+
 def _number(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise DataError(f"{where} is {value!r}: expected a number")
+        raise DataError(f"{where} is {_show(value)}; expected a number")
     try:
         number = float(value)
     except ValueError:
-        raise DataError(f"{where} is {value!r}: expected a number") from None
+        raise DataError(f"{where} is {_show(value)}; expected a number") from None
+    except OverflowError:  # an int too large for a float
+        raise DataError(f"{where} is {_show(value)}; expected a finite number") from None
     if not math.isfinite(number):
-        raise DataError(f"{where} is {value!r}: expected a finite number")
+        raise DataError(f"{where} is {_show(value)}; expected a finite number")
     return number
 
 
@@ -78,21 +97,23 @@ def matrix(rows: object, where: str) -> tuple[tuple[float, ...], ...]:
     """Validate a list of equally long lists of finite numbers (a bare number list is
     read as one column). ``where`` names the source in error messages."""
     if not isinstance(rows, list) or not rows:
-        raise DataError(f"{where} is {rows!r}: expected a non-empty list of rows")
+        raise DataError(f"{where} is {_show(rows)}; expected a non-empty list of rows")
     if all(not isinstance(row, list) for row in rows):
         rows = [[value] for value in rows]
     width = None
     out = []
-    for i, row in enumerate(rows):
+    for i, row in enumerate(rows, start=1):
         if not isinstance(row, list) or not row:
-            raise DataError(f"{where} row {i + 1} is {row!r}: expected a non-empty list of numbers")
+            raise DataError(
+                f"{where} row {i} is {_show(row)}; expected a non-empty list of numbers"
+            )
         if width is None:
             width = len(row)
         elif len(row) != width:
-            raise DataError(
-                f"{where} row {i + 1} has {len(row)} values: expected {width} like row 1"
-            )
-        out.append(tuple(_number(v, f"{where} row {i + 1}") for v in row))
+            raise DataError(f"{where} row {i} has {len(row)} values; expected {width}, like row 1")
+        out.append(
+            tuple(_number(v, f"{where} row {i} column {c}") for c, v in enumerate(row, start=1))
+        )
     return tuple(out)
 
 
@@ -102,42 +123,70 @@ def from_lists(name: str, inputs: object, targets: object, where: str) -> Datase
     y = matrix(targets, f"{where} targets")
     if len(x) != len(y):
         raise DataError(
-            f"{where} has {len(x)} input rows and {len(y)} target rows: expected the same number"
+            f"{where} has {len(x)} input rows and {len(y)} target rows; expected the same number"
         )
     return Dataset(name, x, y)
 
 
-def load_csv(path: Path) -> Dataset:
-    """Read a CSV file: last column the target, the others inputs, optional header."""
+def load_csv(path: Path, source: str | None = None) -> Dataset:
+    """Read a CSV file: last column the target, the others inputs, optional header.
+
+    A first row with no finite number in it is a header and is skipped; a first row
+    with some numbers is data (so a typo in it is reported, not skipped). ``source``
+    (e.g. ``option --dataset is 'data.csv'``) starts the message when the file cannot
+    be opened; messages about its contents name the file, line and column.
+    """
+    opening = f"{source}; expected a readable CSV file, but" if source else f"{path}:"
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{path}: cannot read: {exc}") from None
-    if rows and not _numeric(rows[0]):
-        rows = rows[1:]
+        raise DataError(f"{opening} {path} does not exist") from None
+    except IsADirectoryError:
+        raise DataError(f"{opening} {path} is a directory") from None
+    except OSError as exc:
+        raise DataError(f"{opening} {path} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: byte {exc.object[exc.start]:#04x} at offset {exc.start} is not UTF-8; "
+            f"expected a UTF-8 text file"
+        ) from None
+    except csv.Error as exc:
+        raise DataError(
+            f"{path}: not a CSV file ({exc}); expected comma-separated numbers"
+        ) from None
+    header = None
+    if rows and not any(_finite(cell) for cell in rows[0][1]):
+        header, rows = rows[0], rows[1:]
     if not rows:
-        raise DataError(f"{path}: no data rows: expected one sample per row")
-    width = len(rows[0])
+        raise DataError(f"{path}: has no data rows; expected one sample per row")
+    first_line, first = header or rows[0]
+    width = len(first)
     if width < 2:
-        raise DataError(f"{path}: rows have {width} column: expected inputs and a target column")
+        raise DataError(
+            f"{path}: line {first_line} has 1 column; expected input columns and a target column"
+        )
+    like = f"like the header on line {first_line}" if header else f"like line {first_line}"
     parsed = []
-    for line, row in enumerate(rows, start=1):
+    for line, row in rows:
         if len(row) != width:
-            raise DataError(f"{path}: data row {line} has {len(row)} columns: expected {width}")
-        parsed.append([_number(cell.strip(), f"{path}: data row {line}") for cell in row])
+            raise DataError(f"{path}: line {line} has {len(row)} columns; expected {width}, {like}")
+        parsed.append(
+            [
+                _number(cell.strip(), f"{path}: line {line} column {c}")
+                for c, cell in enumerate(row, 1)
+            ]
+        )
     return Dataset(
-        path.stem,
+        safe_name(path.stem) or "csv",
         tuple(tuple(row[:-1]) for row in parsed),
         tuple((row[-1],) for row in parsed),
     )
 
 
-def _numeric(row: list[str]) -> bool:
+def _finite(cell: str) -> bool:
     try:
-        [float(cell) for cell in row]
+        return math.isfinite(float(cell))
     except ValueError:
         return False
-    return True

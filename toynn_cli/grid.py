@@ -7,9 +7,13 @@ Grammar (the same on the command line and inside YAML strings)::
     0.001..1000:4     4 log-spaced points from 0.001 to 1000, both ends included
     0..999            (hidden sizes and seeds) every whole number, both ends included
 
-Items can be mixed: ``0.5,1..100`` is 0.5, 1, 10, 100. A value may appear once.
+Items can be mixed: ``0.5,1..100`` is 0.5, 1, 10, 100. A value may appear once, and one
+expression gives at most :data:`MAX_VALUES` values.
 Decade values are built with :class:`decimal.Decimal`, so ``0.001..1000`` gives the
 decimal numbers a person would type (0.1, never 0.30000000000000004-style noise).
+
+A :class:`GrammarError` message says what was expected, in a form that follows
+``<where> is '<text>'; `` (the caller names the option or key and the text).
 """
 
 from __future__ import annotations
@@ -21,101 +25,137 @@ from decimal import Decimal, InvalidOperation
 
 from toynn_cli.engine import NetworkSpec
 
+#: The most values one expression may give (``0..999`` gives 1000).
+MAX_VALUES = 100_000
+
 
 class GrammarError(ValueError):
     """A sweep expression that does not parse; the message says what was expected."""
 
 
-def _decimal(text: str, whole: str) -> Decimal:
+def _in(item: str, whole: str) -> str:
+    """`` in '<item>'`` when the item is part of a longer expression, else nothing."""
+    return "" if item.strip() == whole.strip() else f" in '{item.strip()}'"
+
+
+def _decimal(text: str, item: str, whole: str, side: str = "") -> Decimal:
+    """A finite decimal number, or a GrammarError naming where it was expected."""
+    text = text.strip()
+    where = _in(item, whole) if side else ""
     try:
-        value = Decimal(text.strip())
+        value = Decimal(text)
     except InvalidOperation:
-        raise GrammarError(f"'{text.strip()}' in '{whole}' is not a number") from None
-    if not value.is_finite():
-        raise GrammarError(f"'{text.strip()}' in '{whole}' is not a finite number")
+        value = None
+    if value is None or not value.is_finite():
+        what = "a finite number" if value is not None else "a number"
+        if side or item.strip() != whole.strip():
+            raise GrammarError(f"expected {what}{side}, not '{text}'{where}")
+        raise GrammarError(f"expected {what}, a comma list or a range A..B")
+    if not math.isfinite(float(value)):
+        raise GrammarError(
+            f"expected a number a float can hold, not '{text}' (above 1.8e308){where}"
+        )
+    if value != 0 and float(value) == 0:
+        raise GrammarError(
+            f"expected a number a float can hold, not '{text}' (it rounds to 0){where}"
+        )
     return value
 
 
 def _split(text: str) -> list[str]:
-    if not text.strip():
-        raise GrammarError("empty value: expected a number, a comma list or a range A..B")
+    if not isinstance(text, str) or not text.strip():
+        raise GrammarError("expected a number, a comma list or a range A..B")
     items = [item.strip() for item in text.split(",")]
     if any(not item for item in items):
-        raise GrammarError(f"'{text}' has an empty item between commas")
+        raise GrammarError("expected a value between every two commas")
     return items
 
 
-def _range_parts(item: str) -> tuple[str, str, str | None] | None:
+def _range_parts(item: str, whole: str) -> tuple[str, str, str | None] | None:
     if ".." not in item:
         return None
     a, _, rest = item.partition("..")
     b, colon, n = rest.partition(":")
     if not a.strip() or not b.strip():
-        raise GrammarError(
-            f"'{item}' is not a complete range: expected A..B with a number on both sides"
-        )
+        raise GrammarError(f"expected a range A..B with a number on both sides{_in(item, whole)}")
     if colon and not n.strip():
-        raise GrammarError(f"'{item}' has no point count after ':': expected A..B:N")
+        raise GrammarError(f"expected a point count N after ':' in A..B:N{_in(item, whole)}")
     return a, b, (n if colon else None)
 
 
-def _no_duplicates(values: list, text: str) -> None:
+def show_number(value: float | int) -> str:
+    """A number as a person would write it: 1 for 1.0, 0.1 for 0.1."""
+    return repr(int(value)) if float(value).is_integer() and abs(value) < 1e16 else repr(value)
+
+
+def _no_duplicates(values: list) -> None:
     seen: set = set()
     for value in values:
         if value in seen:
-            raise GrammarError(f"'{text}' lists {value:g} more than once")
+            raise GrammarError(f"expected each value once; {show_number(value)} is repeated")
         seen.add(value)
+
+
+def _room(values: list, more: int) -> None:
+    if len(values) + more > MAX_VALUES:
+        raise GrammarError(f"expected at most {MAX_VALUES} values, not {len(values) + more}")
 
 
 def parse_floats(text: str) -> tuple[float, ...]:
     """Parse a list of real values (alphas): numbers, decade ranges and A..B:N ranges."""
     values: list[float] = []
     for item in _split(text):
-        parts = _range_parts(item)
+        parts = _range_parts(item, text)
         if parts is None:
-            values.append(float(_decimal(item, text)))
+            values.append(float(_decimal(item, item, text)))
             continue
         a_text, b_text, n_text = parts
-        a, b = _decimal(a_text, item), _decimal(b_text, item)
+        a = _decimal(a_text, item, text, " before '..'")
+        b = _decimal(b_text, item, text, " after '..'")
         if a > b:
-            raise GrammarError(f"range '{item}' runs backwards: expected A <= B")
+            raise GrammarError(f"expected a range A..B with A <= B{_in(item, text)}")
         if a <= 0:
-            raise GrammarError(f"range '{item}' starts at {a}: log ranges need A > 0")
+            raise GrammarError(
+                f"expected A > 0 in the log range A..B, not {a_text.strip()}{_in(item, text)}"
+            )
         if n_text is None:
-            values.extend(_decades(a, b, item))
+            values.extend(_decades(a, b, item, text, values))
         else:
-            values.extend(_log_points(a, b, _count(n_text, item)))
-    _no_duplicates(values, text)
+            n = _count(n_text, a, b, item, text)
+            _room(values, n)
+            values.extend(_log_points(a, b, n))
+    _no_duplicates(values)
     return tuple(values)
 
 
-def _count(text: str, item: str) -> int:
-    try:
-        n = int(text.strip())
-    except ValueError:
+def _count(text: str, a: Decimal, b: Decimal, item: str, whole: str) -> int:
+    text = text.strip()
+    if not re.fullmatch(r"[+-]?\d+", text):
         raise GrammarError(
-            f"'{text.strip()}' in '{item}' is not a whole number of points"
-        ) from None
-    if n < 1:
-        raise GrammarError(f"range '{item}' asks for {n} points: expected N >= 1")
+            f"expected a whole number of points after ':', not '{text}'{_in(item, whole)}"
+        )
+    n = _bounded(text)
+    if a == b and n != 1:
+        raise GrammarError(f"expected N = 1 for a range A..A:N, not {n}{_in(item, whole)}")
+    if a < b and n < 2:
+        raise GrammarError(f"expected N >= 2 points in A..B:N, not {n}{_in(item, whole)}")
     return n
 
 
-def _decades(a: Decimal, b: Decimal, item: str) -> list[float]:
+def _decades(a: Decimal, b: Decimal, item: str, whole: str, values: list) -> list[float]:
     ratio = b / a
     exponent = ratio.log10()
     if exponent != exponent.to_integral_value() or ratio != Decimal(10) ** int(exponent):
         raise GrammarError(
-            f"range '{item}' is not whole decades: expected B = A times a power of ten "
-            f"(or A..B:N for N log-spaced points)"
+            f"expected B = A times a power of ten in A..B (or A..B:N for N log-spaced "
+            f"points){_in(item, whole)}"
         )
+    _room(values, int(exponent) + 1)
     return [float(a.scaleb(k)) for k in range(int(exponent) + 1)]
 
 
 def _log_points(a: Decimal, b: Decimal, n: int) -> list[float]:
     if n == 1:
-        if a != b:
-            raise GrammarError(f"one point cannot span {a}..{b}: expected N >= 2 or A = B")
         return [float(a)]
     lo, hi = math.log10(a), math.log10(b)
     inner = [float(f"{10 ** (lo + (hi - lo) * i / (n - 1)):.12g}") for i in range(1, n - 1)]
@@ -126,25 +166,39 @@ def parse_ints(text: str) -> tuple[int, ...]:
     """Parse a list of whole numbers (hidden sizes, seeds): numbers and ranges A..B."""
     values: list[int] = []
     for item in _split(text):
-        parts = _range_parts(item)
+        parts = _range_parts(item, text)
         if parts is None:
-            values.append(_int(item, text))
+            values.append(_int(item, item, text))
             continue
         a_text, b_text, n_text = parts
         if n_text is not None:
-            raise GrammarError(f"'{item}': A..B:N ranges are for real values; use A..B here")
-        a, b = _int(a_text, item), _int(b_text, item)
+            raise GrammarError(
+                f"expected a whole-number range A..B (A..B:N is for alphas){_in(item, text)}"
+            )
+        a = _int(a_text, item, text, " before '..'")
+        b = _int(b_text, item, text, " after '..'")
         if a > b:
-            raise GrammarError(f"range '{item}' runs backwards: expected A <= B")
+            raise GrammarError(f"expected a range A..B with A <= B{_in(item, text)}")
+        _room(values, b - a + 1)
         values.extend(range(a, b + 1))
-    _no_duplicates(values, text)
+    _no_duplicates(values)
     return tuple(values)
 
 
-def _int(text: str, whole: str) -> int:
+def _int(text: str, item: str, whole: str, side: str = "") -> int:
     text = text.strip()
     if not re.fullmatch(r"[+-]?\d+", text):
-        raise GrammarError(f"'{text}' in '{whole}' is not a whole number")
+        if side or item.strip() != whole.strip():
+            where = _in(item, whole) if side else ""
+            raise GrammarError(f"expected a whole number{side}, not '{text}'{where}")
+        raise GrammarError("expected a whole number, a comma list or a range A..B")
+    return _bounded(text)
+
+
+def _bounded(text: str) -> int:
+    """int(text) for at most 30 digits (Python refuses int() of over 4300 digits)."""
+    if len(text.lstrip("+-")) > 30:
+        raise GrammarError(f"expected a whole number of at most 30 digits, not '{text[:12]}...'")
     return int(text)
 
 
