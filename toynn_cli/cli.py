@@ -559,10 +559,10 @@ def reproduce(as_json: bool, quiet: bool) -> None:
     bad = sum(v[-1] == "mismatch" for v in verdicts)
     if as_json:
         rows = [
-            {"alpha": a, "iteration": j, "published": p, "obtained": e, "match": m}
+            {"alpha": a, "iteration": j, "published": p, "obtained": results.number(e), "match": m}
             for a, j, p, e, m in verdicts
         ]
-        click.echo(json.dumps({"ok": bad == 0, "values": rows}))
+        click.echo(json.dumps({"ok": bad == 0, "values": rows}, allow_nan=False))
     else:
         term.out.print(report.reproduce_table(finished))
         exact = sum(v[-1] == "exact" for v in verdicts)
