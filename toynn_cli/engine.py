@@ -70,6 +70,47 @@ class NetworkResult:
     outputs: np.ndarray  # (samples, outputs) after the last update
 
 
+@dataclass
+class BatchResult:
+    """Everything recorded for a batch of networks of one layer layout, column-wise:
+    the batch axis comes first in every per-network array. ``network(b)`` gives one
+    network's record; for large sweeps the arrays are stored as they are."""
+
+    specs: list[NetworkSpec]
+    iterations: int
+    checkpoint_iterations: np.ndarray  # (C,)
+    checkpoint_errors: np.ndarray  # (B, C)
+    final_error: np.ndarray  # (B,)
+    history_iterations: np.ndarray  # (R,)
+    history_errors: np.ndarray  # (B, R)
+    weights_initial: list[np.ndarray]  # each (B, n_k, n_k+1)
+    weights: list[np.ndarray]
+    direction_changes: list[np.ndarray]  # int64
+    outputs: np.ndarray  # (B, samples, outputs)
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def network(self, b: int) -> NetworkResult:
+        """Network ``b``'s record (its arrays are views into this batch)."""
+        return NetworkResult(
+            spec=self.specs[b],
+            iterations=self.iterations,
+            checkpoint_iterations=self.checkpoint_iterations,
+            checkpoint_errors=self.checkpoint_errors[b],
+            final_error=float(self.final_error[b]),
+            history_iterations=self.history_iterations,
+            history_errors=self.history_errors[b],
+            weights_initial=[w[b] for w in self.weights_initial],
+            weights=[w[b] for w in self.weights],
+            direction_changes=[c[b] for c in self.direction_changes],
+            outputs=self.outputs[b],
+        )
+
+    def networks(self) -> list[NetworkResult]:
+        return [self.network(b) for b in range(len(self.specs))]
+
+
 def layer_sizes(n_inputs: int, hidden: int, n_outputs: int) -> list[int]:
     """Sizes of the layers: inputs, the hidden layer unless ``hidden`` is 0, outputs."""
     return [n_inputs, *([hidden] if hidden > 0 else []), n_outputs]
@@ -195,21 +236,21 @@ def loss_and_gradients(
 # --- training ---------------------------------------------------------------------------
 
 
-def train_group(
+def train_batch(
     x: np.ndarray,
     y: np.ndarray,
     specs: Sequence[NetworkSpec],
     iterations: int,
     log_every: int,
     progress: Callable[[int], None] | None = None,
-) -> list[NetworkResult]:
+) -> BatchResult:
     """Train networks that share a hidden size as one batch; results in ``specs`` order.
 
     ``progress(j)`` is called now and then with the number of iterations done.
     """
     hidden = specs[0].hidden
     if any(spec.hidden != hidden for spec in specs):
-        raise ValueError("train_group needs networks of one hidden size")
+        raise ValueError("train_batch needs networks of one hidden size")
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     sizes = layer_sizes(x.shape[1], hidden, y.shape[1])
@@ -272,22 +313,22 @@ def train_group(
     if progress is not None:
         progress(iterations)
 
-    return [
-        NetworkResult(
-            spec=spec,
-            iterations=iterations,
-            checkpoint_iterations=check_its.copy(),
-            checkpoint_errors=check_errors[:, b].copy(),
-            final_error=float(final_errors[b]),
-            history_iterations=hist_its.copy(),
-            history_errors=hist_errors[:, b].copy(),
-            weights_initial=[w[..., b].copy() for w in initial],
-            weights=[w[..., b].copy() for w in weights],
-            direction_changes=[c[..., b].astype(np.int64) for c in changes],
-            outputs=final_out[..., b].copy(),
-        )
-        for b, spec in enumerate(specs)
-    ]
+    def batch_first(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.moveaxis(a, -1, 0))
+
+    return BatchResult(
+        specs=list(specs),
+        iterations=iterations,
+        checkpoint_iterations=check_its,
+        checkpoint_errors=batch_first(check_errors),
+        final_error=final_errors,
+        history_iterations=hist_its,
+        history_errors=batch_first(hist_errors),
+        weights_initial=[batch_first(w) for w in initial],
+        weights=[batch_first(w) for w in weights],
+        direction_changes=[batch_first(c).astype(np.int64) for c in changes],
+        outputs=batch_first(final_out),
+    )
 
 
 def group_by_hidden(specs: Sequence[NetworkSpec]) -> list[list[int]]:
@@ -317,8 +358,8 @@ def train_groups(
             if progress is not None:
                 progress(done_before + j, total)
 
-        results = train_group(x, y, [specs[i] for i in indices], iterations, log_every, report)
-        yield list(zip(indices, results))
+        batch = train_batch(x, y, [specs[i] for i in indices], iterations, log_every, report)
+        yield list(zip(indices, batch.networks()))
 
 
 def train(
