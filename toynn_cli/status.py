@@ -17,11 +17,9 @@ The rule, in order (the first that applies wins):
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from toynn_cli.engine import NetworkResult
+from toynn_cli.engine import BatchResult, NetworkResult
 
 STATUSES = ("converged", "learning", "stuck", "diverged")
 CONVERGED = 0.05
@@ -30,24 +28,46 @@ STILL_LEARNING = 1e-3
 
 def classify(result: NetworkResult) -> str:
     """The status label of one trained network (see the module docstring for the rule)."""
-    final = result.final_error
-    finite = math.isfinite(final) and all(np.isfinite(w).all() for w in result.weights)
-    if not finite or not np.isfinite(result.outputs).all():
-        return "diverged"
-    if final > result.history_errors[0]:
-        return "diverged"
-    if final <= CONVERGED:
-        return "converged"
-    if _tail_improvement(result) > STILL_LEARNING:
-        return "learning"
-    return "stuck"
+    finite = all(np.isfinite(w).all() for w in result.weights) and bool(
+        np.isfinite(result.outputs).all()
+    )
+    return str(
+        _labels(
+            np.array([result.final_error]),
+            result.history_iterations,
+            result.history_errors[None, :],
+            result.iterations,
+            np.array([finite]),
+        )[0]
+    )
 
 
-def _tail_improvement(result: NetworkResult) -> float:
-    """Relative fall of the error over (about) the last tenth of the iterations."""
-    start = result.iterations - max(1, result.iterations // 10)
-    recorded = result.history_iterations
-    before = result.history_errors[np.searchsorted(recorded, start, side="right") - 1]
-    if not before > 0:
-        return 0.0
-    return (before - result.final_error) / before
+def classify_batch(batch: BatchResult) -> np.ndarray:
+    """Every network's label in a batch, computed column-wise (same rule as classify)."""
+    finite = np.isfinite(batch.outputs).all(axis=(1, 2))
+    for w in batch.weights:
+        finite &= np.isfinite(w).all(axis=(1, 2))
+    return _labels(
+        batch.final_error, batch.history_iterations, batch.history_errors, batch.iterations, finite
+    )
+
+
+def _labels(
+    final: np.ndarray,
+    recorded: np.ndarray,
+    history: np.ndarray,
+    iterations: int,
+    finite: np.ndarray,
+) -> np.ndarray:
+    """The rule, for B networks at once: final (B,), history (B, R) at ``recorded``."""
+    # The error at the start of the last tenth of the run, for the "still improving" test.
+    start = iterations - max(1, iterations // 10)
+    before = history[:, np.searchsorted(recorded, start, side="right") - 1]
+    with np.errstate(all="ignore"):
+        improvement = np.where(before > 0, (before - final) / before, 0.0)
+        diverged = ~finite | ~np.isfinite(final) | (final > history[:, 0])
+        return np.select(
+            [diverged, final <= CONVERGED, improvement > STILL_LEARNING],
+            ["diverged", "converged", "learning"],
+            default="stuck",
+        )
