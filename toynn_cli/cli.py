@@ -206,6 +206,11 @@ def output_options(command: Callable) -> Callable:
             help="Memory budget for training buffers: the grid is split into chunks to fit.",
         ),
         click.option(
+            "--chunk-size",
+            type=click.IntRange(min=1),
+            help="Networks per chunk (default: as many as --max-memory allows per worker).",
+        ),
+        click.option(
             "--max-error",
             type=float,
             help="Exit 1 if any network's final error is above this (for CI).",
@@ -297,10 +302,12 @@ class Plan:
     workers: int
 
     @classmethod
-    def make(cls, experiment: Experiment, workers: int, max_memory: int) -> Plan:
+    def make(
+        cls, experiment: Experiment, workers: int, max_memory: int, size: int | None = None
+    ) -> Plan:
         specs = experiment.networks()
         data = experiment.dataset
-        size = executor.chunk_size(
+        size = size or executor.chunk_size(
             specs,
             data.n_inputs,
             data.n_outputs,
@@ -510,7 +517,9 @@ def execute(
         if resume is not None:
             run, plan, done = resume
         else:
-            plan = Plan.make(experiment, params["workers"], params["max_memory"])
+            plan = Plan.make(
+                experiment, params["workers"], params["max_memory"], params["chunk_size"]
+            )
             run = None if params["no_save"] else Run.create(params["out"], experiment, argv, plan)
             done = {}
 
@@ -717,7 +726,7 @@ def sweep(
         experiment = load_experiment(params, config.TUTORIAL_SWEEP)
     specs = experiment.networks()
     if dry_run:
-        plan = Plan.make(experiment, params["workers"], params["max_memory"])
+        plan = Plan.make(experiment, params["workers"], params["max_memory"], params["chunk_size"])
         data = experiment.dataset
         guess = executor.estimate(
             specs,
