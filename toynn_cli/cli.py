@@ -224,12 +224,23 @@ def output_options(command: Callable) -> Callable:
 OVERRIDE_KEYS = ("dataset", "alphas", "hidden", "iterations", "seeds", "log_every", "name")
 
 
-def load_experiment(params: dict[str, Any], defaults: dict[str, Any]) -> Experiment:
+#: Options with two spellings: errors name the one the user typed.
+ALIASES = {"--alphas": "--alpha", "--seeds": "--seed"}
+
+
+def load_experiment(
+    params: dict[str, Any], defaults: dict[str, Any], argv: Sequence[str] = ()
+) -> Experiment:
     overrides = {key: params[key] for key in OVERRIDE_KEYS if params.get(key) is not None}
     try:
         return config.resolve(params.get("config_path"), overrides, defaults)
     except config.ConfigError as exc:
-        _fail(str(exc))
+        message = str(exc)
+        typed = {arg.split("=", 1)[0] for arg in argv}
+        for canonical, alias in ALIASES.items():
+            if alias in typed and canonical not in typed:
+                message = message.replace(f"option {canonical} ", f"option {alias} ")
+        _fail(message)
 
 
 # --- running ---------------------------------------------------------------------------
@@ -642,7 +653,7 @@ def train(ctx: click.Context, **params: Any) -> None:
         toynn train --config configs/xor.yaml --iterations 10000
     """
     term = Terminal(params["quiet"])
-    experiment = load_experiment(params, config.TUTORIAL)
+    experiment = load_experiment(params, config.TUTORIAL, _argv(ctx))
     swept = experiment.swept_axes()
     if swept:
         axis, n = next(iter(swept.items()))
@@ -723,7 +734,7 @@ def sweep(
         experiment, *state = reopen(resume, params["workers"])
         reopened = tuple(state)
     else:
-        experiment = load_experiment(params, config.TUTORIAL_SWEEP)
+        experiment = load_experiment(params, config.TUTORIAL_SWEEP, _argv(ctx))
     specs = experiment.networks()
     if dry_run:
         plan = Plan.make(experiment, params["workers"], params["max_memory"], params["chunk_size"])

@@ -339,10 +339,19 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+MAX_CONFIG_BYTES = 16 * 2**20
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """Read a config file into a mapping, or raise ConfigError with one line."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with open(path, "rb") as handle:  # bounded: /dev/zero is not a config
+            raw_bytes = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw_bytes) > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}: is larger than {MAX_CONFIG_BYTES // 2**20} MB; expected a YAML config file"
+            )
+        text = raw_bytes.decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file; expected a YAML config file") from None
     except IsADirectoryError:
