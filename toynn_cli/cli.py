@@ -440,7 +440,18 @@ class Run:
             runs.atomic_write(path, results.chunk_npz(result))
             runs.write_status(self.dir, "running", **self.info, networks_done=done)
         except OSError as exc:
-            _fail(_write_error(self.dir, exc))
+            self.failed(exc, done - len(result.chunk))
+
+    def failed(self, exc: OSError, networks_done: int) -> NoReturn:
+        """A write failed (disk full, permissions): mark the folder interrupted if that
+        can still be written, then stop with one line (exit 2). Chunks already saved
+        stay valid for --resume."""
+        message = _write_error(self.dir, exc)
+        with contextlib.suppress(OSError):
+            runs.write_status(
+                self.dir, "interrupted", **self.info, networks_done=networks_done, error=message
+            )
+        _fail(message)
 
     def finish(
         self,
@@ -463,7 +474,7 @@ class Run:
                 extra["signal"] = "SIGINT" if interrupted.exit_code == 130 else "SIGTERM"
             runs.write_status(self.dir, state, **self.info, **extra)
         except OSError as exc:
-            _fail(_write_error(self.dir, exc))
+            self.failed(exc, len(finished))
 
 
 def _write_error(where: Path, exc: OSError) -> str:
@@ -531,6 +542,7 @@ def execute(
             plan = Plan.make(
                 experiment, params["workers"], params["max_memory"], params["chunk_size"]
             )
+            _refuse_if_too_big(experiment, plan)
             run = None if params["no_save"] else Run.create(params["out"], experiment, argv, plan)
             done = {}
 
@@ -575,6 +587,38 @@ def execute(
         _exit_if_signalled(term, guard, run)
     _check_max_error(term, finished, params.get("max_error"))
     return finished
+
+
+#: Refuse grids whose estimated peak memory exceeds this share of the machine's memory.
+MEMORY_SHARE = 0.8
+
+
+def estimate(experiment: Experiment, plan: Plan) -> dict[str, float]:
+    data = experiment.dataset
+    return executor.estimate(
+        plan.specs,
+        plan.chunks,
+        plan.workers,
+        data.n_inputs,
+        data.n_outputs,
+        len(data.inputs),
+        experiment.iterations,
+        experiment.log_every,
+    )
+
+
+def _refuse_if_too_big(experiment: Experiment, plan: Plan) -> None:
+    """A grid that would not fit in memory is refused with the estimate, before anything
+    is written (chunking bounds the training buffers; the results kept for the report
+    grow with the grid)."""
+    machine = executor.physical_memory()
+    need = estimate(experiment, plan)["memory_bytes"]
+    if machine and need > MEMORY_SHARE * machine:
+        _fail(
+            f"{len(plan.specs)} networks need about {report.size_text(need)} of memory, more "
+            f"than {MEMORY_SHARE:.0%} of this machine's {report.size_text(machine)}; expected "
+            "a smaller grid (fewer networks or checkpoints), or split it into several sweeps"
+        )
 
 
 def _interrupted_message(n_finished: int, n_networks: int, run: Run | None) -> str:
@@ -738,17 +782,7 @@ def sweep(
     specs = experiment.networks()
     if dry_run:
         plan = Plan.make(experiment, params["workers"], params["max_memory"], params["chunk_size"])
-        data = experiment.dataset
-        guess = executor.estimate(
-            specs,
-            plan.chunks,
-            plan.workers,
-            data.n_inputs,
-            data.n_outputs,
-            len(data.inputs),
-            experiment.iterations,
-            experiment.log_every,
-        )
+        guess = estimate(experiment, plan)
         if params["as_json"]:
             networks = [{"alpha": s.alpha, "hidden": s.hidden, "seed": s.seed} for s in specs]
             doc = {

@@ -222,7 +222,8 @@ def dry_run_table(
     return Group(*parts)
 
 
-def _size(n: float) -> str:
+def size_text(n: float) -> str:
+    """A byte count for people: 512 bytes, 37.2 MB, 2.9 GB."""
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
@@ -237,7 +238,7 @@ def plan_line(networks: int, chunks: int, chunk_size: int, guess: dict[str, floa
     return Text(
         f"{chunks} {noun} of up to {min(chunk_size, networks)} networks on "
         f"{workers} worker{'s' if workers != 1 else ''}; "
-        f"estimated peak memory {_size(guess['memory_bytes'])}, "
+        f"estimated peak memory {size_text(guess['memory_bytes'])}, "
         f"time about {guess['seconds']:.3g} s (rough)"
     )
 
