@@ -28,7 +28,17 @@ import click
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from toynn_cli import __version__, config, engine, executor, report, results, runs, tutorial
+from toynn_cli import (
+    __version__,
+    config,
+    distributed,
+    engine,
+    executor,
+    report,
+    results,
+    runs,
+    tutorial,
+)
 from toynn_cli.config import Experiment
 from toynn_cli.engine import NetworkResult
 
@@ -211,6 +221,21 @@ def output_options(command: Callable) -> Callable:
             help="Networks per chunk (default: as many as --max-memory allows per worker).",
         ),
         click.option(
+            "--executor",
+            type=click.Choice(["local", "dask"]),
+            default="local",
+            show_default=True,
+            help="Where chunks train: this machine's processes, or a Dask cluster "
+            "(needs toynn[dask]; without --scheduler a local Dask cluster of --workers "
+            "processes).",
+        ),
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Dask scheduler to send chunks to, e.g. tcp://10.0.0.5:8786 "
+            "(with --executor dask).",
+        ),
+        click.option(
             "--max-error",
             type=float,
             help="Exit 1 if any network's final error is above this (for CI).",
@@ -311,6 +336,8 @@ class Plan:
     chunks: list[executor.Chunk]
     chunk_size: int
     workers: int
+    #: a connected Dask cluster (``--executor dask``), or None: local processes
+    cluster: distributed.Cluster | None = None
 
     @classmethod
     def make(
@@ -348,16 +375,28 @@ def train_all(
     with term.progress(f"training {n} {noun}", n * experiment.iterations) as progress:
         try:
             with guard.live():
-                for result in executor.run(
-                    data.x,
-                    data.y,
-                    plan.specs,
-                    todo,
-                    experiment.iterations,
-                    experiment.log_every,
-                    plan.workers,
-                    progress,
-                ):
+                if plan.cluster is not None:
+                    stream = plan.cluster.run(
+                        data.x,
+                        data.y,
+                        plan.specs,
+                        todo,
+                        experiment.iterations,
+                        experiment.log_every,
+                        progress,
+                    )
+                else:
+                    stream = executor.run(
+                        data.x,
+                        data.y,
+                        plan.specs,
+                        todo,
+                        experiment.iterations,
+                        experiment.log_every,
+                        plan.workers,
+                        progress,
+                    )
+                for result in stream:
                     if on_chunk is not None:
                         on_chunk(result)
                     done[result.chunk.index] = result
@@ -414,7 +453,14 @@ class Run:
         self.info = info
 
     @classmethod
-    def create(cls, parent: Path, experiment: Experiment, argv: list[str], plan: Plan) -> Run:
+    def create(
+        cls,
+        parent: Path,
+        experiment: Experiment,
+        argv: list[str],
+        plan: Plan,
+        where: dict[str, Any] | None = None,
+    ) -> Run:
         info = {
             "command": shlex.join(["toynn", *argv]),
             "started": datetime.now().isoformat(timespec="seconds"),
@@ -422,6 +468,7 @@ class Run:
             "networks": len(plan.specs),
             "chunk_size": plan.chunk_size,
             "chunks": len(plan.chunks),
+            **(where or {}),
             "pid": os.getpid(),
         }
         try:
@@ -446,7 +493,11 @@ class Run:
         """A write failed (disk full, permissions): mark the folder interrupted if that
         can still be written, then stop with one line (exit 2). Chunks already saved
         stay valid for --resume."""
-        message = _write_error(self.dir, exc)
+        self.stopped(_write_error(self.dir, exc), networks_done)
+
+    def stopped(self, message: str, networks_done: int) -> NoReturn:
+        """Training cannot go on: mark the folder interrupted (if that can still be
+        written) with the reason, then stop with one line (exit 2)."""
         with contextlib.suppress(OSError):
             runs.write_status(
                 self.dir, "interrupted", **self.info, networks_done=networks_done, error=message
@@ -535,16 +586,28 @@ def execute(
 ) -> list[NetworkResult]:
     """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``."""
     guard = SignalGuard()
+    where = _where(params)
     with guard.installed(), contextlib.ExitStack() as held:
+        # A Dask cluster is connected (or started) before anything is written: a bad or
+        # unreachable scheduler leaves no run folder behind.
+        cluster = _connect(params) if where["executor"] == "dask" else None
+        if cluster is not None:
+            held.callback(cluster.close)
         if resume is not None:
             run, plan, done = resume
+            run.info.pop("scheduler", None)
+            run.info.update(where)
         else:
-            plan = Plan.make(
-                experiment, params["workers"], params["max_memory"], params["chunk_size"]
-            )
+            workers = cluster.threads() if cluster is not None else params["workers"]
+            plan = Plan.make(experiment, workers, params["max_memory"], params["chunk_size"])
             _refuse_if_too_big(experiment, plan)
-            run = None if params["no_save"] else Run.create(params["out"], experiment, argv, plan)
+            run = (
+                None
+                if params["no_save"]
+                else Run.create(params["out"], experiment, argv, plan, where)
+            )
             done = {}
+        plan.cluster = cluster
 
         if run is not None:
             try:
@@ -557,7 +620,15 @@ def execute(
                 finished_so_far = sum(len(r.chunk) for r in done.values()) + len(result.chunk)
                 run.save_chunk(result, finished_so_far)
 
-        interrupted = train_all(term, experiment, plan, guard, done, save)
+        try:
+            interrupted = train_all(term, experiment, plan, guard, done, save)
+        except distributed.ClusterError as exc:  # the saved chunks stay valid for --resume
+            if run is None:
+                _fail(str(exc))
+            run.stopped(str(exc), sum(len(r.chunk) for r in done.values()))
+        finally:
+            if cluster is not None:  # stop its workers now, not after the files are written
+                cluster.close()
         indices, finished, statuses = collect(plan, done)
         specs = plan.specs
         doc = results.document(
@@ -587,6 +658,22 @@ def execute(
         _exit_if_signalled(term, guard, run)
     _check_max_error(term, finished, params.get("max_error"))
     return finished
+
+
+def _where(params: dict[str, Any]) -> dict[str, Any]:
+    """Where chunks train, as recorded in run.json: ``executor`` and (given) ``scheduler``."""
+    where: dict[str, Any] = {"executor": params.get("executor") or "local"}
+    if params.get("scheduler") is not None:
+        where["scheduler"] = params["scheduler"]
+    return where
+
+
+def _connect(params: dict[str, Any]) -> distributed.Cluster:
+    """A connected Dask cluster for ``--executor dask``, or one line and exit 2."""
+    try:
+        return distributed.connect(params.get("scheduler"), params["workers"])
+    except distributed.ClusterError as exc:
+        _fail(str(exc))
 
 
 #: Refuse grids whose estimated peak memory exceeds this share of the machine's memory.
@@ -677,6 +764,8 @@ def _common(command: Callable) -> Callable:
     def wrapper(**params: Any) -> None:
         if params.get("max_error") is not None and not params["max_error"] >= 0:
             _fail(f"option --max-error is {params['max_error']!r}; expected a number >= 0")
+        if params.get("scheduler") is not None and params.get("executor") != "dask":
+            _fail("option --scheduler needs --executor dask")
         command(**params)
 
     return output_options(experiment_options(wrapper))

@@ -1,0 +1,185 @@
+"""Chunks on a Dask cluster: the ``--executor dask`` back-end.
+
+Each chunk becomes one Dask task running the same unit of work as the local executor
+(:func:`executor._train_chunk`: the batched engine on one chunk), so results are
+bit-identical to a local run whatever the cluster. Without a scheduler address a
+``LocalCluster`` of worker processes is started for the run and closed after it.
+
+Dask is optional (``pip install 'toynn[dask]'``) and imported only here, only when
+asked for. No printing, no click/rich/yaml: errors are :class:`ClusterError` with a
+one-line message for the command line to show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import signal
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from toynn_cli.engine import NetworkSpec
+from toynn_cli.executor import Chunk, ChunkResult, _train_chunk
+
+#: Seconds to wait for a scheduler before giving up.
+CONNECT_TIMEOUT = 5.0
+#: Seconds allowed for closing the client and a LocalCluster (on an interrupt too).
+CLOSE_TIMEOUT = 2.0
+INSTALL_HINT = "pip install 'toynn[dask]'"
+
+
+class ClusterError(Exception):
+    """Dask missing, a bad scheduler address or an unreachable scheduler: one line."""
+
+
+def _import() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ClusterError(
+            f"option --executor dask needs Dask distributed, which is not installed; "
+            f"install it with: {INSTALL_HINT}"
+        ) from None
+    return distributed
+
+
+class Cluster:
+    """A client connected to a Dask scheduler, and the LocalCluster it owns (if any)."""
+
+    def __init__(self, client: Any, local: Any = None) -> None:
+        self.client = client
+        self.local = local
+
+    @property
+    def address(self) -> str:
+        return str(self.client.scheduler.address)
+
+    def threads(self) -> int:
+        """The cluster's worker threads (chunks trained at once), at least 1."""
+        info = self.client.scheduler_info()
+        workers = info.get("workers", {}).values()
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers))
+
+    def run(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        specs: Sequence[NetworkSpec],
+        chunks: Sequence[Chunk],
+        iterations: int,
+        log_every: int,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Iterator[ChunkResult]:
+        """Train ``chunks`` as one Dask task each and yield each as it finishes, like
+        :func:`executor.run`. Progress moves chunk by chunk. If the consumer stops early
+        (an interrupt, an error), the tasks not yet finished are cancelled."""
+        distributed = _import()
+        total = sum(len(c) for c in chunks) * iterations
+        run_id = uuid.uuid4().hex[:8]
+        # x and y are small; each task carries them (scattering would add a round trip)
+        futures = [
+            self.client.submit(
+                _train_chunk,
+                (c, x, y, list(specs[c.start : c.stop]), iterations, log_every),
+                key=f"toynn-{run_id}-chunk-{c.index:05d}",
+                pure=False,
+                priority=-c.index,  # grid order when there are more chunks than workers
+            )
+            for c in chunks
+        ]
+        done = 0
+        try:
+            for future in distributed.as_completed(futures, loop=self.client.loop):
+                try:
+                    result: ChunkResult = future.result()
+                except Exception as exc:  # a worker lost, the scheduler gone
+                    reason = str(exc).split("\n")[0] or type(exc).__name__
+                    raise ClusterError(
+                        f"the Dask cluster at {self.address} failed: {reason}"
+                    ) from None
+                future.release()
+                done += len(result.chunk) * iterations
+                if progress is not None:
+                    progress(done, total)
+                yield result
+        finally:
+            pending = [f for f in futures if not f.done()]
+            if pending:
+                with contextlib.suppress(Exception):
+                    self.client.cancel(pending, force=True)
+
+    def close(self) -> None:
+        """Disconnect; stop the LocalCluster if this run started one. Quick: workers
+        still training are killed, not waited for."""
+        with contextlib.suppress(Exception):
+            self.client.close(timeout=CLOSE_TIMEOUT)
+        if self.local is not None:
+            with contextlib.suppress(Exception):
+                self.local.close(timeout=CLOSE_TIMEOUT)
+
+
+_counter = itertools.count()
+
+
+def connect(scheduler: str | None, workers: int) -> Cluster:
+    """A client for the scheduler at ``scheduler``, or for a new LocalCluster of
+    ``workers`` single-threaded worker processes. Raises :class:`ClusterError`."""
+    distributed = _import()
+    if scheduler is None:
+        return _start_local(distributed, workers)
+    try:
+        client = distributed.Client(
+            scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False, name="toynn"
+        )
+    except ValueError as exc:  # no port, an unknown scheme
+        raise ClusterError(
+            f"option --scheduler: {scheduler!r} is not a Dask address: {exc}; expected e.g. tcp://HOST:8786"
+        ) from None
+    except (OSError, TimeoutError) as exc:
+        reason = str(exc).split("\n")[0] or type(exc).__name__
+        raise ClusterError(
+            f"option --scheduler: cannot reach a Dask scheduler at {scheduler} ({reason})"
+        ) from None
+    return Cluster(client)
+
+
+def _start_local(distributed: Any, workers: int) -> Cluster:
+    # Ctrl-C reaches every process of the terminal's group, and a Dask worker process
+    # would print a KeyboardInterrupt traceback; only toynn decides what to do with it
+    # (it closes the cluster when it stops). The worker processes start while SIGINT is
+    # ignored, which they inherit across exec and keep (Python leaves an ignored SIGINT
+    # ignored). A Ctrl-C during the second or two the cluster takes to start is lost.
+    saved = signal.getsignal(signal.SIGINT)
+    ignore = saved is not None and threading.current_thread() is threading.main_thread()
+    if ignore:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        local = distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            name=f"toynn-{os.getpid()}-{next(_counter)}",
+        )
+    except Exception as exc:
+        raise ClusterError(
+            f"option --executor dask: cannot start a local Dask cluster: {exc}"
+        ) from None
+    finally:
+        if ignore:
+            signal.signal(signal.SIGINT, saved)
+    try:
+        client = distributed.Client(local, set_as_default=False, name="toynn")
+    except Exception as exc:
+        local.close(timeout=CLOSE_TIMEOUT)
+        raise ClusterError(
+            f"option --executor dask: cannot connect to the local Dask cluster: {exc}"
+        ) from None
+    return Cluster(client, local)
