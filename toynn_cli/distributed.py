@@ -55,6 +55,7 @@ class Cluster:
     def __init__(self, client: Any, local: Any = None) -> None:
         self.client = client
         self.local = local
+        self._abandoned = False
 
     @property
     def address(self) -> str:
@@ -111,17 +112,31 @@ class Cluster:
         finally:
             pending = [f for f in futures if not f.done()]
             if pending:
+                self._abandoned = True
                 with contextlib.suppress(Exception):
                     self.client.cancel(pending, force=True)
 
     def close(self) -> None:
-        """Disconnect; stop the LocalCluster if this run started one. Quick: workers
-        still training are killed, not waited for."""
+        """Disconnect; stop the LocalCluster if this run started one. Quick: if training
+        stopped early, the LocalCluster's worker processes are killed, not waited for (a
+        Dask worker finishes its running task before it closes). A remote cluster's
+        workers finish the chunk they are training; its other tasks were cancelled."""
+        if self.local is not None and self._abandoned:
+            self._kill_local_workers()
         with contextlib.suppress(Exception):
             self.client.close(timeout=CLOSE_TIMEOUT)
         if self.local is not None:
             with contextlib.suppress(Exception):
                 self.local.close(timeout=CLOSE_TIMEOUT)
+            self.local = None
+
+    def _kill_local_workers(self) -> None:
+        for nanny in list(self.local.workers.values()):
+            with contextlib.suppress(Exception):
+                nanny.auto_restart = False
+                pid = nanny.process.process.pid
+                if pid:
+                    os.kill(pid, signal.SIGKILL)
 
 
 _counter = itertools.count()
@@ -133,20 +148,39 @@ def connect(scheduler: str | None, workers: int) -> Cluster:
     distributed = _import()
     if scheduler is None:
         return _start_local(distributed, workers)
+    _check_address(distributed, scheduler)
     try:
         client = distributed.Client(
             scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False, name="toynn"
         )
-    except ValueError as exc:  # no port, an unknown scheme
-        raise ClusterError(
-            f"option --scheduler: {scheduler!r} is not a Dask address: {exc}; expected e.g. tcp://HOST:8786"
-        ) from None
+    except ValueError as exc:
+        raise ClusterError(_bad_address(scheduler, exc)) from None
     except (OSError, TimeoutError) as exc:
         reason = str(exc).split("\n")[0] or type(exc).__name__
         raise ClusterError(
             f"option --scheduler: cannot reach a Dask scheduler at {scheduler} ({reason})"
         ) from None
     return Cluster(client)
+
+
+def _bad_address(address: str, reason: object) -> str:
+    return (
+        f"option --scheduler: {address!r} is not a Dask scheduler address ({reason}); "
+        "expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+    )
+
+
+def _check_address(distributed: Any, address: str) -> None:
+    """Refuse a malformed address before a client is made (a client that failed on
+    one would hang the interpreter's exit for seconds)."""
+    try:
+        host, port = distributed.comm.get_address_host_port(address)
+    except ValueError as exc:
+        raise ClusterError(_bad_address(address, exc)) from None
+    if not host:
+        raise ClusterError(_bad_address(address, "no host"))
+    if not 0 < port < 65536:
+        raise ClusterError(_bad_address(address, f"port {port} is not between 1 and 65535"))
 
 
 def _start_local(distributed: Any, workers: int) -> Cluster:
@@ -165,7 +199,7 @@ def _start_local(distributed: Any, workers: int) -> Cluster:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # a killed worker is not news
             name=f"toynn-{os.getpid()}-{next(_counter)}",
         )
     except Exception as exc:
