@@ -245,3 +245,36 @@ def test_an_unreachable_scheduler_is_refused_after_a_short_timeout(monkeypatch):
         f"option --scheduler: no Dask scheduler answered at {address} within 0.5 s; "
         "start one with 'dask scheduler', or check the address",
     )
+
+
+def test_a_failing_task_is_one_line_and_the_run_is_marked_interrupted(scheduler, monkeypatch):
+    xor = BUILTIN["xor"]
+    specs = grid.expand([3], [1.0], range(1, 5))
+    cluster = dask_executor.connect(scheduler, 1)
+    try:
+        with pytest.raises(dask_executor.ClusterError) as caught:
+            # no inputs: the engine fails on the worker
+            list(cluster.run(None, xor.y, specs, executor.plan(specs, 2), 10, 5))
+    finally:
+        cluster.close()
+    assert str(caught.value).startswith(f"training on the Dask cluster at {scheduler} failed: ")
+    assert "\n" not in str(caught.value)
+
+    real = dask_executor.Cluster.run
+
+    def fails_after_one(self, *args, **kwargs):
+        stream = real(self, *args, **kwargs)
+        try:
+            yield next(stream)
+            raise dask_executor.ClusterError("training on the Dask cluster failed: gone")
+        finally:
+            stream.close()
+
+    monkeypatch.setattr(dask_executor.Cluster, "run", fails_after_one)
+    result = invoke("sweep", *GRID, "--executor", "dask", "--scheduler", scheduler, "--out", "f")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: training on the Dask cluster failed: gone\n"
+    (run_dir,) = Path("f").iterdir()
+    info = json.loads((run_dir / "run.json").read_text())
+    assert (info["status"], info["networks_done"]) == ("interrupted", 35)
+    assert info["error"] == "training on the Dask cluster failed: gone"

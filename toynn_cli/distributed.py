@@ -102,7 +102,7 @@ class Cluster:
                 except Exception as exc:  # a worker lost, the scheduler gone
                     reason = str(exc).split("\n")[0] or type(exc).__name__
                     raise ClusterError(
-                        f"the Dask cluster at {self.address} failed: {reason}"
+                        f"training on the Dask cluster at {self.address} failed: {reason}"
                     ) from None
                 future.release()
                 done += len(result.chunk) * iterations
