@@ -90,6 +90,7 @@ def in_tmp(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> Path:
     """The same sweep, trained here with the local executor and one worker."""
+    needs_dask()  # only the Dask tests compare with it
     parent = tmp_path_factory.mktemp("local")
     result = invoke("sweep", *GRID, "--executor", "local", "--workers", 1, "--out", parent)
     return run_dir_of(result)
@@ -134,7 +135,10 @@ def test_a_scheduler_address_sends_the_chunks_to_that_cluster(reference, schedul
     assert (info["executor"], info["scheduler"]) == ("dask", scheduler)
 
 
-def test_an_interrupted_dask_run_resumes_identically(reference, scheduler, monkeypatch):
+@pytest.mark.parametrize("resume_with", ["dask", "local"])
+def test_an_interrupted_dask_run_resumes_identically(
+    reference, scheduler, monkeypatch, resume_with
+):
     real = dask_executor.Cluster.run
 
     def stopped_after_two(self, *args, **kwargs):
@@ -157,12 +161,14 @@ def test_an_interrupted_dask_run_resumes_identically(reference, scheduler, monke
     assert (info["status"], info["networks_done"], info["executor"]) == ("interrupted", 70, "dask")
     assert len(list((run_dir / "chunks").glob("*.npz"))) == 2
 
-    resumed = invoke("sweep", "--resume", run_dir, *address, "--json", "-q")
+    again = address if resume_with == "dask" else ["--executor", "local", "--workers", 2]
+    resumed = invoke("sweep", "--resume", run_dir, *again, "--json", "-q")
     assert resumed.exit_code == 0, resumed.stderr
     assert json.loads(resumed.stdout)["complete"] is True
     assert_same_run(run_dir, reference)
     info = json.loads((run_dir / "run.json").read_text())
-    assert (info["status"], info["resumed"], info["executor"]) == ("complete", 1, "dask")
+    assert (info["status"], info["resumed"], info["executor"]) == ("complete", 1, resume_with)
+    assert info.get("scheduler") == (scheduler if resume_with == "dask" else None)
 
 
 def test_stopping_early_cancels_the_chunks_and_stops_the_workers_at_once():

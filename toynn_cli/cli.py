@@ -590,6 +590,11 @@ def execute(
     with guard.installed(), contextlib.ExitStack() as held:
         # A Dask cluster is connected (or started) before anything is written: a bad or
         # unreachable scheduler leaves no run folder behind.
+        if resume is None:  # refused before a cluster is started for it
+            plan = Plan.make(
+                experiment, params["workers"], params["max_memory"], params["chunk_size"]
+            )
+            _refuse_if_too_big(experiment, plan)
         cluster = _connect(params) if where["executor"] == "dask" else None
         if cluster is not None:
             held.callback(cluster.close)
@@ -598,9 +603,12 @@ def execute(
             run.info.pop("scheduler", None)
             run.info.update(where)
         else:
-            workers = cluster.threads() if cluster is not None else params["workers"]
-            plan = Plan.make(experiment, workers, params["max_memory"], params["chunk_size"])
-            _refuse_if_too_big(experiment, plan)
+            if cluster is not None and params.get("scheduler") is not None:
+                # split for the cluster's worker threads, not this machine's cores
+                plan = Plan.make(
+                    experiment, cluster.threads(), params["max_memory"], params["chunk_size"]
+                )
+                _refuse_if_too_big(experiment, plan)
             run = (
                 None
                 if params["no_save"]
