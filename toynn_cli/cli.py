@@ -893,7 +893,7 @@ def sweep(
 
         toynn sweep --alphas 0.001..1000 --hidden 4,32 --seeds 1..5 --json
 
-        toynn sweep --seeds 1..100000 --executor dask --scheduler tcp://10.0.0.5:8786
+        toynn sweep --seeds 1..9999 --executor dask --scheduler tcp://HOST:8786
     """
     term = Terminal(params["quiet"])
     reopened = None
