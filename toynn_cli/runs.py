@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -69,7 +69,20 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     permissions an ordinary new file would get (not ``mkstemp``'s private 0o600).
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    while True:
+        # The name is chosen before the file is made, so that an interrupt landing
+        # between the file's creation and the return of the call that made it (as it
+        # could inside tempfile.mkstemp) still finds the file to remove.
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except FileExistsError:  # someone else's temporary file: not ours to remove
+            continue
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        break
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), _file_mode())
