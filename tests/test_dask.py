@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -284,3 +287,56 @@ def test_a_failing_task_is_one_line_and_the_run_is_marked_interrupted(scheduler,
     info = json.loads((run_dir / "run.json").read_text())
     assert (info["status"], info["networks_done"]) == ("interrupted", 35)
     assert info["error"] == "training on the Dask cluster failed: gone"
+
+
+TOYNN = Path(sys.executable).parent / "toynn"
+
+
+def live_processes(session: int) -> list[int]:
+    """Processes of a session that are still running (zombies aside)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":  # fields[3]: session id
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+@pytest.mark.skipif(not TOYNN.exists(), reason=f"no console script at {TOYNN}")
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_ctrl_c_stops_a_local_dask_cluster_at_once_and_quietly(tmp_path):
+    needs_dask()
+    proc = subprocess.Popen(
+        [str(TOYNN), "sweep", *GRID, "--iterations", "20000", "--executor", "dask", "--out", "o"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("o/*/chunks/*.npz")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.02)
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole group, the workers too
+        _, err = proc.communicate(timeout=20)
+        took = time.monotonic() - sent
+        assert took < 3, (took, proc.returncode, err.decode())
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130
+    assert err.decode().startswith("Interrupted after "), err.decode()
+    assert "Traceback" not in err.decode()
+    deadline = time.monotonic() + 5
+    while live_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert live_processes(proc.pid) == []  # no worker left behind
+    (run_dir,) = (tmp_path / "o").iterdir()
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"

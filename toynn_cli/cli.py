@@ -52,8 +52,12 @@ class UserError(click.ClickException):
     exit_code = 2
 
 
-class Interrupted(Exception):
-    """Ctrl-C (exit 130) or SIGTERM (exit 143) during training."""
+class Interrupted(BaseException):
+    """Ctrl-C (exit 130) or SIGTERM (exit 143) during training.
+
+    A BaseException, like KeyboardInterrupt: the signal handler raises it wherever the
+    main thread is, and library code (Dask's client, for one) that catches
+    ``Exception`` must not swallow it."""
 
     def __init__(self, exit_code: int) -> None:
         super().__init__(exit_code)
@@ -397,10 +401,14 @@ def train_all(
                         plan.workers,
                         progress,
                     )
-                for result in stream:
-                    if on_chunk is not None:
-                        on_chunk(result)
-                    done[result.chunk.index] = result
+                # closed as soon as training stops (an interrupt while a chunk is being
+                # saved too): the executor stops its workers then, not when the
+                # generator is garbage-collected
+                with contextlib.closing(stream):
+                    for result in stream:
+                        if on_chunk is not None:
+                            on_chunk(result)
+                        done[result.chunk.index] = result
         except Interrupted as exc:
             return exc
     return None

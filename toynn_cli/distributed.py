@@ -55,7 +55,7 @@ class Cluster:
     def __init__(self, client: Any, local: Any = None) -> None:
         self.client = client
         self.local = local
-        self._abandoned = False
+        self._stopped_early = False
 
     @property
     def address(self) -> str:
@@ -95,36 +95,42 @@ class Cluster:
             for c in chunks
         ]
         done = 0
+        consumed: set[str] = set()
         try:
             for future in distributed.as_completed(futures, loop=self.client.loop):
                 try:
+                    if future.status == "error":  # the task failed, or its worker was lost
+                        raise future.exception()
                     result: ChunkResult = future.result()
-                except Exception as exc:  # a worker lost, the scheduler gone
+                except Exception as exc:  # also: cancelled, the scheduler gone
                     reason = str(exc).split("\n")[0] or type(exc).__name__
                     raise ClusterError(
                         f"training on the Dask cluster at {self.address} failed: {reason}"
                     ) from None
+                consumed.add(future.key)
                 future.release()
                 done += len(result.chunk) * iterations
                 if progress is not None:
                     progress(done, total)
                 yield result
         finally:
-            pending = [f for f in futures if not f.done()]
-            if pending:
-                self._abandoned = True
+            # stopped early: cancel the rest, the chunks finished but not yet taken too
+            # (a finished task left behind holds up the client's closing)
+            left = [f for f in futures if f.key not in consumed]
+            if left:
+                self._stopped_early = True
                 with contextlib.suppress(Exception):
-                    self.client.cancel(pending, force=True)
+                    self.client.cancel(left, force=True)
 
     def close(self) -> None:
         """Disconnect; stop the LocalCluster if this run started one. Quick: if training
         stopped early, the LocalCluster's worker processes are killed, not waited for (a
         Dask worker finishes its running task before it closes). A remote cluster's
         workers finish the chunk they are training; its other tasks were cancelled."""
-        if self.local is not None and self._abandoned:
-            self._kill_local_workers()
         with contextlib.suppress(Exception):
             self.client.close(timeout=CLOSE_TIMEOUT)
+        if self.local is not None and self._stopped_early:
+            self._kill_local_workers()
         if self.local is not None:
             with contextlib.suppress(Exception):
                 self.local.close(timeout=CLOSE_TIMEOUT)
