@@ -7,9 +7,11 @@ and SIGTERM 143, after marking the run folder interrupted.
 
 from __future__ import annotations
 
+import csv
 import functools
 import io
 import json
+import math
 import os
 import shlex
 import signal
@@ -25,7 +27,17 @@ import click
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from toynn_cli import __version__, config, engine, report, results, runs, status, tutorial
+from toynn_cli import (
+    __version__,
+    config,
+    engine,
+    report,
+    results,
+    runs,
+    status,
+    tutorial,
+    workspace,
+)
 from toynn_cli.config import Experiment
 from toynn_cli.engine import NetworkResult
 
@@ -578,6 +590,232 @@ def reproduce(as_json: bool, quiet: bool) -> None:
             f"{bad} of {len(verdicts)} {verb} not match the published table",
             style="bold red",
             highlight=False,
+        )
+        sys.exit(1)
+
+
+# --- run folders as a workspace ---------------------------------------------------------
+
+
+def _data_format(as_json: bool, as_csv: bool) -> None:
+    if as_json and as_csv:
+        _fail("options --json and --csv cannot be used together; expected one of them")
+
+
+def _open_run(path: Path) -> workspace.RunFolder:
+    try:
+        return workspace.open_run(path)
+    except workspace.NotARunError as exc:
+        _fail(str(exc))
+
+
+def _load_networks(run: workspace.RunFolder) -> tuple[list[NetworkResult], list[str]]:
+    try:
+        return workspace.load_networks(run)
+    except workspace.NotARunError as exc:
+        _fail(str(exc))
+
+
+def _csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _csv_number(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def run_row(run: workspace.RunFolder) -> dict[str, Any]:
+    """One run folder as the mapping ``toynn runs --json`` prints."""
+    best = run.best_final_error()
+    return {
+        "run": run.path.name,
+        "path": str(run.path),
+        "started": run.info.get("started"),
+        "command": run.command,
+        "networks": run.n_networks,
+        "networks_done": len(run.networks_raw),
+        "best_final_error": best,
+        "state": run.state,
+    }
+
+
+RUNS_CSV_HEADER = ("run", "path", "started", "command", "networks", "networks_done",
+                   "best_final_error", "state")  # fmt: skip
+
+
+@cli.command("runs")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="The folder that holds the run folders.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print only CSV on stdout.")
+def runs_command(out: Path, as_json: bool, as_csv: bool) -> None:
+    """List the run folders under --out, newest first.
+
+    Shows each run's name, start time, command, networks, best final error and
+    state: complete, interrupted, running, or killed (run.json still says
+    running but its process is gone). Folders that are not runs are skipped.
+
+    Example:
+
+        toynn runs --out runs
+    """
+    _data_format(as_json, as_csv)
+    if out.exists() and not out.is_dir():
+        _fail(f"option --out: '{out}' is not a folder; expected the folder that holds run folders")
+    term = Terminal()
+    rows = [run_row(r) for r in workspace.list_runs(out)]
+    if as_json:
+        click.echo(json.dumps(rows, allow_nan=False))
+        return
+    if as_csv:
+        lines = [[row[k] if k != "best_final_error" else _csv_number(row[k])
+                  for k in RUNS_CSV_HEADER] for row in rows]  # fmt: skip
+        click.echo(_csv_text(RUNS_CSV_HEADER, lines), nl=False)
+        return
+    if not rows:
+        term.message(f"No run folders in '{out}'.")
+        return
+    term.out.print(report.runs_table(rows))
+
+
+SHOW_CSV_HEADER = ("network", "alpha", "hidden", "seed", "final_error", "status")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--rows",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Show at most this many networks in the table (0: all).",
+)
+@click.option(
+    "--show-weights", is_flag=True, help="Also show each network's weights and direction changes."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only the saved JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
+def show(run_dir: Path, rows: int, show_weights: bool, as_json: bool, as_csv: bool) -> None:
+    """Show a saved run's tables again, from its results.json (no training).
+
+    Example:
+
+        toynn show runs/20260101-120000-alpha-sweep
+    """
+    _data_format(as_json, as_csv)
+    run = _open_run(run_dir)
+    finished, statuses = _load_networks(run)
+    if as_json:
+        click.echo(json.dumps(run.doc, allow_nan=False))
+        return
+    if as_csv:
+        lines = [
+            (i, repr(r.spec.alpha), r.spec.hidden, r.spec.seed, repr(r.final_error), s)
+            for i, (r, s) in enumerate(zip(finished, statuses))
+        ]
+        click.echo(_csv_text(SHOW_CSV_HEADER, lines), nl=False)
+        return
+    term = Terminal()
+    if run.state != "complete":
+        term.warn(
+            f"{run.path}: the run is {run.state}; showing the {len(finished)} of "
+            f"{run.n_networks} networks that finished"
+        )
+    if not finished:
+        return
+    name = str(run.experiment.get("name", run.path.name))
+    dataset = str(run.networks_raw[0].get("dataset", "?"))
+    if run.kind == "train" and len(finished) == 1:
+        renderable = report.train_report(name, dataset, finished[0], statuses[0])
+    else:
+        renderable = report.sweep_report(
+            name, dataset, finished, statuses, rows or None, show_weights
+        )
+    term.out.print(renderable)
+
+
+COMPARE_CSV_HEADER = ("alpha", "hidden", "seed", "final_error_a", "final_error_b", "difference",
+                      "status_a", "status_b")  # fmt: skip
+
+
+@cli.command()
+@click.argument("run_a", type=click.Path(path_type=Path))
+@click.argument("run_b", type=click.Path(path_type=Path))
+@click.option(
+    "--fail-if-worse",
+    "tolerance",
+    type=float,
+    help="Exit 1 if a network's final error in B is above A's by more than this.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
+def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as_csv: bool) -> None:
+    """Compare two saved runs: config differences, then the final error of each
+    network both trained (same alpha, hidden size and seed) and B - A.
+
+    With --fail-if-worse TOL the exit code is 1 when any network's final error in
+    B is above A's by more than TOL (a regression check for CI).
+
+    Example:
+
+        toynn compare runs/A runs/B --fail-if-worse 1e-9
+    """
+    _data_format(as_json, as_csv)
+    if tolerance is not None and not (tolerance >= 0 and math.isfinite(tolerance)):
+        _fail(f"option --fail-if-worse is {tolerance!r}; expected a finite number >= 0")
+    a, b = _open_run(run_a), _open_run(run_b)
+    _load_networks(a)
+    _load_networks(b)  # refuse malformed results before comparing
+    comparison = workspace.compare(a, b)
+    worse = [p for p in comparison.pairs if tolerance is not None and p.worse(tolerance)]
+    if as_json:
+        doc = {
+            "a": str(a.path),
+            "b": str(b.path),
+            "config_differences": [
+                {"key": k, "a": va, "b": vb} for k, va, vb in comparison.differences
+            ],
+            "networks": [
+                {
+                    "alpha": p.alpha,
+                    "hidden": p.hidden,
+                    "seed": p.seed,
+                    "final_error_a": results.number(p.error_a),
+                    "final_error_b": results.number(p.error_b),
+                    "difference": results.number(p.difference),
+                    "status_a": p.status_a,
+                    "status_b": p.status_b,
+                }
+                for p in comparison.pairs
+            ],
+            "only_in_a": comparison.only_a,
+            "only_in_b": comparison.only_b,
+            "worse": len(worse),
+        }
+        click.echo(json.dumps(doc, allow_nan=False))
+    elif as_csv:
+        lines = [
+            (repr(p.alpha), p.hidden, p.seed, repr(p.error_a), repr(p.error_b),
+             repr(p.difference), p.status_a, p.status_b)
+            for p in comparison.pairs
+        ]  # fmt: skip
+        click.echo(_csv_text(COMPARE_CSV_HEADER, lines), nl=False)
+    else:
+        term = Terminal()
+        term.out.print(report.compare_report(str(a.path), str(b.path), comparison, tolerance))
+    if worse:
+        noun = "network is" if len(worse) == 1 else "networks are"
+        click.echo(
+            f"{len(worse)} {noun} worse in B by more than --fail-if-worse {tolerance:g}", err=True
         )
         sys.exit(1)
 

@@ -233,3 +233,104 @@ def reproduce_table(results: Sequence[NetworkResult]) -> Table:
                 Text(mark, style=style),
             )
     return table
+
+
+# --- run folders ------------------------------------------------------------------------
+
+STATE_STYLE = {"complete": "green", "interrupted": "yellow", "running": "cyan", "killed": "red"}
+
+
+def runs_table(rows: Sequence[dict]) -> Table:
+    """One row per run folder (``rows``: the mappings ``toynn runs --json`` prints)."""
+    table = Table(title="Run folders, newest first", title_justify="left")
+    for title, justify in (
+        ("run", "left"),
+        ("started", "left"),
+        ("command", "left"),
+        ("networks", "right"),
+        ("best final error", "right"),
+        ("state", "left"),
+    ):
+        table.add_column(title, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        done, total = row["networks_done"], row["networks"]
+        best = row["best_final_error"]
+        table.add_row(
+            row["run"],
+            (row["started"] or "").replace("T", " "),
+            row["command"],
+            str(total) if done == total else f"{done} of {total}",
+            fmt_error(float(best)) if best is not None else "-",
+            Text(row["state"], style=STATE_STYLE.get(row["state"], "")),
+        )
+    return table
+
+
+def _config_value(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return f"inline data '{value.get('name', '?')}'"
+    if isinstance(value, float):
+        return fmt_alpha(value)
+    if isinstance(value, list):
+        return ", ".join(_config_value(v) for v in value)
+    return str(value)
+
+
+def _signed(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:+.6g}"
+
+
+def compare_report(name_a: str, name_b: str, comparison, tolerance: float | None) -> Group:
+    """Config differences first, then each network both runs trained: A's and B's final
+    errors and B - A (red when B is worse by more than ``tolerance``, if given)."""
+    parts: list[RenderableType] = [Text(f"A: {name_a}\nB: {name_b}")]
+    if comparison.differences:
+        config_table = Table()
+        for title in ("config key", "A", "B"):
+            config_table.add_column(title)
+        for key, a, b in comparison.differences:
+            config_table.add_row(key, _config_value(a), _config_value(b))
+        parts.append(titled("Config differences", config_table))
+    else:
+        parts.append(Text("Configs are identical.", style="dim"))
+    if comparison.pairs:
+        table = Table()
+        for title in (
+            "alpha",
+            "hidden",
+            "seed",
+            "final A",
+            "final B",
+            "B - A",
+            "status A",
+            "status B",
+        ):
+            table.add_column(title, justify="left" if title.startswith("status") else "right")
+        limit = tolerance if tolerance is not None else 0.0
+        for p in comparison.pairs:
+            style = "red" if p.worse(limit) else ("green" if p.difference < 0 else "")
+            table.add_row(
+                fmt_alpha(p.alpha),
+                str(p.hidden),
+                str(p.seed),
+                fmt_error(p.error_a),
+                fmt_error(p.error_b),
+                Text(_signed(p.difference), style=style),
+                status_text(p.status_a),
+                status_text(p.status_b),
+            )
+        parts.append(titled("Final error of the networks both runs trained", table))
+    else:
+        parts.append(Text("No network (alpha, hidden, seed) is in both runs.", style="yellow"))
+    unmatched = []
+    if comparison.only_a:
+        unmatched.append(f"{comparison.only_a} only in A")
+    if comparison.only_b:
+        unmatched.append(f"{comparison.only_b} only in B")
+    if unmatched:
+        parts.append(Text("Networks " + ", ".join(unmatched) + ".", style="dim"))
+    return Group(*parts)
