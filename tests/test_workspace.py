@@ -1,0 +1,306 @@
+"""runs, show and compare on folders written by earlier commands (CliRunner)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from toynn_cli import engine, workspace
+from toynn_cli.cli import cli
+from toynn_cli.datasets import BUILTIN
+
+XOR = BUILTIN["xor"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for var in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def invoke(*args: object) -> Result:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def invoke_ok(*args: object) -> Result:
+    result = invoke(*args)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def sweep(name: str, iterations: int, *extra: object) -> Path:
+    """Run a small sweep into ./runs and return its folder."""
+    before = set(Path("runs").iterdir()) if Path("runs").exists() else set()
+    invoke_ok("sweep", "-q", "--alphas", "0.1,1,10", "--iterations", iterations,
+              "--log-every", 100, "--name", name, *extra)  # fmt: skip
+    (new,) = set(Path("runs").iterdir()) - before
+    return new
+
+
+def set_status(run_dir: Path, **changes: object) -> None:
+    info = json.loads((run_dir / "run.json").read_text())
+    info.update(changes)
+    (run_dir / "run.json").write_text(json.dumps(info))
+
+
+# --- runs -------------------------------------------------------------------------------
+
+
+def test_runs_lists_folders_newest_first_with_state_and_best_error():
+    a = sweep("first", 300)
+    b = sweep("second", 600)
+    set_status(a, started="2026-01-01T10:00:00")
+    set_status(b, started="2026-01-02T10:00:00")
+    Path("runs", "not-a-run").mkdir()
+    rows = json.loads(invoke_ok("runs", "--json").stdout)
+    assert [r["run"] for r in rows] == [b.name, a.name]
+    doc = json.loads((b / "results.json").read_text())
+    best = min(n["final_error"] for n in doc["networks"])
+    assert rows[0]["best_final_error"] == best
+    assert rows[0]["networks"] == rows[0]["networks_done"] == 3
+    assert rows[0]["state"] == "complete"
+    assert rows[0]["command"].startswith("toynn sweep -q --alphas 0.1,1,10")
+
+    table = invoke_ok("runs").stdout
+    assert table.index(b.name) < table.index(a.name)
+    assert "not-a-run" not in table
+    assert "2026-01-02 10:00:00" in table
+
+
+def test_runs_states_interrupted_running_and_killed():
+    done = sweep("done", 200)
+    cut = sweep("cut", 200)
+    live = sweep("live", 200)
+    dead = sweep("dead", 200)
+    set_status(cut, status="interrupted", networks_done=1)
+    set_status(live, status="running", pid=os.getpid())
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    set_status(dead, status="running", pid=int(child.stdout))  # that process has exited
+    rows = {r["run"]: r["state"] for r in json.loads(invoke_ok("runs", "--json").stdout)}
+    assert rows == {
+        done.name: "complete",
+        cut.name: "interrupted",
+        live.name: "running",
+        dead.name: "killed",
+    }
+
+
+def test_runs_csv_has_one_row_per_run():
+    a = sweep("one", 200)
+    text = invoke_ok("runs", "--csv").stdout
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 1
+    assert rows[0]["run"] == a.name
+    assert rows[0]["state"] == "complete"
+    assert (
+        float(rows[0]["best_final_error"])
+        == json.loads(invoke_ok("runs", "--json").stdout)[0]["best_final_error"]
+    )
+
+
+def test_runs_with_no_folder_says_so_and_succeeds():
+    result = invoke_ok("runs", "--out", "empty")
+    assert result.stdout == ""
+    assert result.stderr == "No run folders in 'empty'.\n"
+    assert invoke_ok("runs", "--out", "empty", "--json").stdout == "[]\n"
+
+
+def test_runs_out_is_a_file_exits_2():
+    Path("file").write_text("x")
+    result = invoke("runs", "--out", "file")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: option --out: 'file' is not a folder; expected the folder that holds run folders\n"
+    )
+
+
+def test_json_and_csv_together_exit_2():
+    result = invoke("runs", "--json", "--csv")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: options --json and --csv cannot be used together; expected one of them\n"
+    )
+
+
+# --- show -------------------------------------------------------------------------------
+
+
+def test_show_renders_the_saved_tables_without_training(monkeypatch):
+    run_dir = sweep("shown", 500)
+    saved = (run_dir / "report.txt").read_text()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("show must not train")
+
+    monkeypatch.setattr(engine, "train_batch", no_training)
+    shown = invoke_ok("show", run_dir).stdout
+    assert shown.split() == saved.split()  # the same table (widths may differ)
+
+
+def test_show_a_train_run_shows_the_train_report():
+    invoke_ok("train", "-q", "--iterations", 300, "--log-every", 100, "--name", "one")
+    (run_dir,) = Path("runs").iterdir()
+    shown = invoke_ok("show", run_dir).stdout
+    assert shown.split() == (run_dir / "report.txt").read_text().split()
+
+
+def test_show_csv_and_json():
+    run_dir = sweep("data", 300)
+    doc = json.loads((run_dir / "results.json").read_text())
+    assert json.loads(invoke_ok("show", run_dir, "--json").stdout) == doc
+    rows = list(csv.DictReader(io.StringIO(invoke_ok("show", run_dir, "--csv").stdout)))
+    assert [float(r["final_error"]) for r in rows] == [n["final_error"] for n in doc["networks"]]
+    assert [r["status"] for r in rows] == [n["status"] for n in doc["networks"]]
+    assert [float(r["alpha"]) for r in rows] == [0.1, 1.0, 10.0]
+
+
+def test_show_history_round_trips_through_results_json():
+    run_dir = sweep("hist", 1000)
+    run = workspace.open_run(run_dir)
+    loaded, statuses = workspace.load_networks(run)
+    specs = [engine.NetworkSpec(a, 4, 1) for a in (0.1, 1.0, 10.0)]
+    fresh = engine.train(XOR.x, XOR.y, specs, 1000, 100)
+    for got, want in zip(loaded, fresh):
+        assert got.spec == want.spec
+        assert got.history_iterations.tolist() == want.history_iterations.tolist()
+        assert got.history_errors.tolist() == want.history_errors.tolist()
+        assert got.final_error == want.final_error
+        assert [w.tolist() for w in got.weights] == [w.tolist() for w in want.weights]
+    assert statuses == [n["status"] for n in run.networks_raw]
+
+
+def test_show_an_interrupted_run_warns_and_shows_what_finished():
+    run_dir = sweep("partial", 300)
+    doc = json.loads((run_dir / "results.json").read_text())
+    doc["networks"] = doc["networks"][:2]
+    doc["complete"] = False
+    (run_dir / "results.json").write_text(json.dumps(doc))
+    set_status(run_dir, status="interrupted", networks_done=2)
+    result = invoke_ok("show", run_dir)
+    assert f"{run_dir}: the run is interrupted; showing the 2 of 3 networks" in result.stderr
+    assert "2 networks:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (
+            lambda: None,
+            "Error: 'nowhere' does not exist; expected a run folder (see 'toynn runs')\n",
+        ),
+        (
+            lambda: Path("nowhere").mkdir(),
+            "Error: 'nowhere' is not a run folder: it has no run.json (expected a folder "
+            "written by 'toynn train' or 'toynn sweep'; see 'toynn runs')\n",
+        ),
+        (
+            lambda: Path("nowhere").write_text("x"),
+            "Error: 'nowhere' is not a folder; expected a run folder (see 'toynn runs')\n",
+        ),
+    ],
+)
+def test_show_refuses_what_is_not_a_run(setup, message):
+    setup()
+    result = invoke("show", "nowhere")
+    assert result.exit_code == 2
+    assert result.stderr == message
+    assert result.stdout == ""
+
+
+def test_show_refuses_a_run_without_results_and_bad_json():
+    run_dir = sweep("broken", 200)
+    (run_dir / "results.json").unlink()
+    set_status(run_dir, status="running", pid=os.getpid())
+    result = invoke("show", run_dir)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: '{run_dir}' has no results.json (status: running); "
+        "expected a run that finished or was interrupted\n"
+    )
+    (run_dir / "run.json").write_text("{not json")
+    result = invoke("show", run_dir)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: '{run_dir / 'run.json'}' is not valid JSON (")
+    assert result.stderr.endswith("; expected a toynn run file\n")
+
+
+# --- compare ----------------------------------------------------------------------------
+
+
+def test_compare_config_differences_then_networks():
+    a = sweep("a", 300)
+    b = sweep("b", 600)
+    doc = json.loads(invoke_ok("compare", a, b, "--json").stdout)
+    assert doc["config_differences"] == [
+        {"key": "name", "a": "a", "b": "b"},
+        {"key": "iterations", "a": 300, "b": 600},
+    ]
+    errors_a = [n["final_error"] for n in json.loads((a / "results.json").read_text())["networks"]]
+    errors_b = [n["final_error"] for n in json.loads((b / "results.json").read_text())["networks"]]
+    assert [n["final_error_a"] for n in doc["networks"]] == errors_a
+    assert [n["final_error_b"] for n in doc["networks"]] == errors_b
+    assert [n["difference"] for n in doc["networks"]] == [
+        eb - ea for ea, eb in zip(errors_a, errors_b)
+    ]
+    assert doc["worse"] == 0
+    assert doc["only_in_a"] == doc["only_in_b"] == 0
+
+    text = invoke_ok("compare", a, b).stdout
+    assert text.index("Config differences") < text.index("Final error of the networks")
+    assert "│ iterations │ 300 │ 600 │" in text
+
+
+def test_compare_fail_if_worse_exits_1_only_when_b_is_worse():
+    short = sweep("short", 300)
+    long = sweep("long", 900)
+    invoke_ok("compare", short, long, "--fail-if-worse", 0)  # longer training is better
+    result = invoke("compare", long, short, "--fail-if-worse", 0)
+    assert result.exit_code == 1
+    assert result.stderr == "3 networks are worse in B by more than --fail-if-worse 0\n"
+    invoke_ok("compare", long, short, "--fail-if-worse", 1)  # within tolerance
+    same = invoke_ok("compare", short, short, "--fail-if-worse", 0)
+    assert "Configs are identical." in same.stdout
+
+
+def test_compare_matches_networks_by_alpha_hidden_seed():
+    a = sweep("a", 200)
+    b = sweep("b", 200, "--seeds", "1,2")
+    doc = json.loads(invoke_ok("compare", a, b, "--json").stdout)
+    assert [(n["alpha"], n["seed"]) for n in doc["networks"]] == [(0.1, 1), (1.0, 1), (10.0, 1)]
+    assert all(n["difference"] == 0.0 for n in doc["networks"])
+    assert (doc["only_in_a"], doc["only_in_b"]) == (0, 3)
+    assert "Networks 3 only in B." in invoke_ok("compare", a, b).stdout
+
+
+def test_compare_csv():
+    a = sweep("a", 200)
+    b = sweep("b", 400)
+    rows = list(csv.DictReader(io.StringIO(invoke_ok("compare", a, b, "--csv").stdout)))
+    doc = json.loads(invoke_ok("compare", a, b, "--json").stdout)
+    assert [float(r["difference"]) for r in rows] == [n["difference"] for n in doc["networks"]]
+
+
+def test_compare_refuses_a_folder_that_is_not_a_run_and_a_bad_tolerance():
+    a = sweep("a", 200)
+    Path("plain").mkdir()
+    result = invoke("compare", a, "plain")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: 'plain' is not a run folder: it has no run.json")
+    result = invoke("compare", a, a, "--fail-if-worse", -1)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: option --fail-if-worse is -1.0; expected a finite number >= 0\n"
+    )
