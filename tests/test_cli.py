@@ -137,7 +137,7 @@ def network_json_matches(record: dict, result: NetworkResult, status_label: str)
 
 
 def test_the_commands():
-    assert sorted(cli.commands) == ["compare", "reproduce", "runs", "show", "sweep", "train"]
+    assert sorted(cli.commands) == ["compare", "reproduce", "runs", "show", "surface", "sweep", "train"]
 
 
 @pytest.mark.parametrize("command", [[], *[[name] for name in sorted(cli.commands)]])

@@ -57,6 +57,16 @@ TUTORIAL: dict[str, Any] = {
     "seeds": 1,
     "log_every": 10000,
 }
+#: The tutorial's two-layer network (configs/two-layer.yaml): no hidden layer.
+TWO_LAYER: dict[str, Any] = {
+    "name": "two-layer",
+    "dataset": "first-column",
+    "hidden": 0,
+    "alphas": 1,
+    "iterations": 10000,
+    "seeds": 1,
+    "log_every": 1000,
+}
 #: The tutorial's published alpha sweep.
 TUTORIAL_SWEEP: dict[str, Any] = {**TUTORIAL, "alphas": "0.001..1000"}
 
