@@ -137,7 +137,15 @@ def network_json_matches(record: dict, result: NetworkResult, status_label: str)
 
 
 def test_the_commands():
-    assert sorted(cli.commands) == ["compare", "reproduce", "runs", "show", "surface", "sweep", "train"]
+    assert sorted(cli.commands) == [
+        "compare",
+        "reproduce",
+        "runs",
+        "show",
+        "surface",
+        "sweep",
+        "train",
+    ]
 
 
 @pytest.mark.parametrize("command", [[], *[[name] for name in sorted(cli.commands)]])
@@ -388,7 +396,7 @@ def test_sweep_alpha_sweep_config(replay_tutorial):
     assert out.splitlines()[0] == "alpha-sweep  dataset xor · 60000 iterations · 7 networks"
     header, rows = table(out, "Error at each checkpoint")
     checkpoints = ["0", "10000", "20000", "30000", "40000", "50000"]
-    assert header == ["", "alpha", "hidden", "seed", *checkpoints, "final", "status"]
+    assert header == ["", "alpha", "hidden", "seed", *checkpoints, "final", "curve", "status"]
     assert [row[1] for row in rows] == ["0.001", "0.01", "0.1", "1", "10", "100", "1000"]
     assert [row[0] for row in rows] == ["", "", "", "", "★", "", ""]  # the best: alpha 10
     assert [row[-1] for row in rows] == TUTORIAL_STATUSES
@@ -468,7 +476,7 @@ def test_sweep_many_checkpoints_shows_ten_columns():
         "sweep", "--alphas", "1", "--iterations", 200, "--log-every", 10, "--no-save"
     )
     header = table(result.stdout, "Error at each checkpoint")[0]
-    assert len(header) == 4 + 10 + 2
+    assert len(header) == 4 + 10 + 3  # final, curve, status
     assert header[4] == "0" and header[13] == "190"
     assert "10 of 20 checkpoints shown" in result.stdout
 
@@ -619,7 +627,7 @@ def test_run_folder_contents(tmp_path):
     text = (run_dir / "report.txt").read_text()
     assert ANSI not in text
     assert text.startswith("grid  dataset xor · 300 iterations · 4 networks\n")
-    assert table(text, "Error at each checkpoint")[0][-2:] == ["final", "status"]
+    assert table(text, "Error at each checkpoint")[0][-3:] == ["final", "curve", "status"]
     svg = (run_dir / "report.svg").read_text()
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert "toynn&#160;grid" in svg  # the window title

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
@@ -303,4 +304,67 @@ def test_compare_refuses_a_folder_that_is_not_a_run_and_a_bad_tolerance():
     assert result.exit_code == 2
     assert result.stderr == (
         "Error: option --fail-if-worse is -1.0; expected a finite number >= 0\n"
+    )
+
+
+# --- sparklines -------------------------------------------------------------------------
+
+
+def test_sparkline_blocks_on_a_common_scale():
+    from toynn_cli import report
+
+    assert report.sparkline([0.0, 0.5, 1.0], 0.0, 1.0) == "▁▅█"  # 0.5 * 7 = 3.5 rounds to 4
+    assert report.sparkline([1.0] * 32, 0.0, 1.0, width=8) == "█" * 8
+    # each block is the mean of its stretch: 32 points in 16 blocks of 2
+    values = [0.0, 1.0] * 16
+    assert report.sparkline(values, 0.0, 1.0) == "▅" * 16
+    assert report.sparkline([0.1, float("nan")], 0.0, 1.0) == "▂×"
+    # log scale: 1e-3 .. 1 spread evenly over the blocks
+    assert report.sparkline([1.0, 1e-1, 1e-2, 1e-3], -3.0, 0.0, log=True) == "█▆▃▁"
+
+
+def test_sweep_table_sparkline_column_follows_the_history():
+    from rich.console import Console
+
+    from toynn_cli import report
+
+    specs = [engine.NetworkSpec(a, 4, 1) for a in (0.001, 10.0)]
+    results = engine.train(XOR.x, XOR.y, specs, 2000, 500)
+    low, high = report.curve_range(results)
+    for log in (False, True):
+        low, high = report.curve_range(results, log)
+        console = Console(width=200, file=io.StringIO(), color_system=None)
+        console.print(
+            report.sweep_table(results, ["stuck", "converged"], curves="log" if log else "linear")
+        )
+        lines = [line for line in console.file.getvalue().splitlines() if line.startswith("│")]
+        for line, r in zip(lines, results):
+            expected = report.sparkline(np.append(r.history_errors, r.final_error), low, high, log)
+            assert len(expected) == report.SPARK_WIDTH
+            assert f"│ {expected} │" in line
+    # alpha 0.001 barely moves: the top block throughout; alpha 10 ends at the bottom
+    assert (
+        report.sparkline(
+            np.append(results[0].history_errors, results[0].final_error),
+            *report.curve_range(results),
+        )
+        == "█" * 16
+    )
+    assert report.sparkline(
+        np.append(results[1].history_errors, results[1].final_error), *report.curve_range(results)
+    ).endswith("▁")
+
+
+def test_sweep_and_show_curve_options():
+    run_dir = sweep("spark", 400)
+    plain = invoke_ok("show", run_dir, "--curves", "none").stdout
+    assert "curve" not in plain
+    assert "curve (log)" in invoke_ok("show", run_dir, "--curves", "log").stdout
+    shown = invoke_ok("show", run_dir).stdout
+    assert "│ curve" not in shown and "┃ curve " in shown
+    result = invoke("show", run_dir, "--curves", "cubic")
+    assert result.exit_code == 2
+    assert (
+        "Invalid value for '--curves': 'cubic' is not one of 'linear', 'log', 'none'."
+        in result.stderr
     )

@@ -512,9 +512,23 @@ def train(ctx: click.Context, **params: Any) -> None:
     show_default=True,
     help="Show at most this many networks in the table (0: all).",
 )
+@click.option(
+    "--curves",
+    type=click.Choice(report.CURVE_SCALES),
+    default="linear",
+    show_default=True,
+    help="Sparkline of each network's error history, on a linear or log scale, or none.",
+)
 @_common
 @click.pass_context
-def sweep(ctx: click.Context, dry_run: bool, show_weights: bool, rows: int, **params: Any) -> None:
+def sweep(
+    ctx: click.Context,
+    dry_run: bool,
+    show_weights: bool,
+    rows: int,
+    curves: str,
+    **params: Any,
+) -> None:
     """Train every network of a grid (alphas x hidden sizes x seeds) in one batch.
 
     Shows one row per network: its error at each checkpoint, final error and
@@ -544,7 +558,13 @@ def sweep(ctx: click.Context, dry_run: bool, show_weights: bool, rows: int, **pa
 
     def render(finished: list[NetworkResult], statuses: list[str]) -> RenderableType:
         return report.sweep_report(
-            experiment.name, experiment.dataset.name, finished, statuses, rows or None, show_weights
+            experiment.name,
+            experiment.dataset.name,
+            finished,
+            statuses,
+            rows or None,
+            show_weights,
+            curves,
         )
 
     execute(term, experiment, params, _argv(ctx), render)
@@ -712,9 +732,18 @@ SHOW_CSV_HEADER = ("network", "alpha", "hidden", "seed", "final_error", "status"
 @click.option(
     "--show-weights", is_flag=True, help="Also show each network's weights and direction changes."
 )
+@click.option(
+    "--curves",
+    type=click.Choice(report.CURVE_SCALES),
+    default="linear",
+    show_default=True,
+    help="Sparkline of each network's error history, on a linear or log scale, or none.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print only the saved JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
-def show(run_dir: Path, rows: int, show_weights: bool, as_json: bool, as_csv: bool) -> None:
+def show(
+    run_dir: Path, rows: int, show_weights: bool, curves: str, as_json: bool, as_csv: bool
+) -> None:
     """Show a saved run's tables again, from its results.json (no training).
 
     Example:
@@ -748,7 +777,7 @@ def show(run_dir: Path, rows: int, show_weights: bool, as_json: bool, as_csv: bo
         renderable = report.train_report(name, dataset, finished[0], statuses[0])
     else:
         renderable = report.sweep_report(
-            name, dataset, finished, statuses, rows or None, show_weights
+            name, dataset, finished, statuses, rows or None, show_weights, curves
         )
     term.out.print(renderable)
 

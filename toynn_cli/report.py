@@ -115,11 +115,64 @@ def _shown_checkpoints(n: int) -> list[int]:
     return sorted(set(picks.tolist()))
 
 
+SPARK = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 16
+CURVE_SCALES = ("linear", "log", "none")
+
+
+def _curve(result: NetworkResult) -> np.ndarray:
+    """The recorded error history and the final error."""
+    return np.append(np.asarray(result.history_errors, dtype=np.float64), result.final_error)
+
+
+def _transform(values: np.ndarray, log: bool) -> np.ndarray:
+    if not log:
+        return values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), np.nan)
+
+
+def curve_range(results: Sequence[NetworkResult], log: bool = False) -> tuple[float, float]:
+    """The lowest and highest error over every network's history (log10 of them with
+    ``log``): the common scale of a table's sparklines."""
+    values = [_transform(_curve(r), log) for r in results]
+    joined = np.concatenate(values) if values else np.array([])
+    finite = joined[np.isfinite(joined)]
+    if not finite.size:
+        return (0.0, 1.0)
+    return float(finite.min()), float(finite.max())
+
+
+def sparkline(
+    values: np.ndarray, low: float, high: float, log: bool = False, width: int = SPARK_WIDTH
+) -> str:
+    """``values`` (an error history) as ``width`` block characters from ▁ (``low``) to
+    █ (``high``); each character is the mean of its stretch of the history (on the log
+    scale with ``log``). A stretch with a non-finite value shows ×."""
+    points = _transform(np.asarray(values, dtype=np.float64), log)
+    if points.size == 0:
+        return ""
+    span = high - low
+    chars = []
+    for part in np.array_split(points, min(width, points.size)):
+        if not np.isfinite(part).all():
+            chars.append("×")
+            continue
+        level = (float(part.mean()) - low) / span if span > 0 else 0.0
+        chars.append(SPARK[min(max(round(level * (len(SPARK) - 1)), 0), len(SPARK) - 1)])
+    return "".join(chars)
+
+
 def sweep_table(
-    results: Sequence[NetworkResult], statuses: Sequence[str], max_rows: int | None = None
+    results: Sequence[NetworkResult],
+    statuses: Sequence[str],
+    max_rows: int | None = None,
+    curves: str = "linear",
 ) -> Table:
-    """One row per network: its settings, error at each checkpoint, final error, status.
-    The best network (lowest final error) is marked with a star."""
+    """One row per network: its settings, error at each checkpoint, final error, a
+    sparkline of its error history (``curves``: ``linear``, ``log`` or ``none``; one
+    scale for the whole table) and status. The best network (lowest final error) is
+    starred."""
     best = best_index(results)
     n_checks = len(results[0].checkpoint_iterations) if results else 0
     columns = _shown_checkpoints(n_checks)
@@ -129,6 +182,10 @@ def sweep_table(
     for c in columns:
         table.add_column(str(results[0].checkpoint_iterations[c]), justify="right")
     table.add_column("final", justify="right")
+    log = curves == "log"
+    if curves != "none":
+        table.add_column("curve (log)" if log else "curve", no_wrap=True)
+        low, high = curve_range(results, log)
     table.add_column("status")
     shown = range(len(results)) if not max_rows else range(min(max_rows, len(results)))
     for i in shown:
@@ -140,6 +197,7 @@ def sweep_table(
             str(r.spec.seed),
             *[fmt_error(r.checkpoint_errors[c]) for c in columns],
             fmt_error(r.final_error),
+            *([sparkline(_curve(r), low, high, log)] if curves != "none" else []),
             status_text(statuses[i]),
             style="bold" if i == best else None,
         )
@@ -186,10 +244,11 @@ def sweep_report(
     statuses: Sequence[str],
     max_rows: int | None = None,
     show_weights: bool = False,
+    curves: str = "linear",
 ) -> Group:
     parts: list[RenderableType] = [
         header(name, dataset, results[0].iterations, len(results)),
-        sweep_table(results, statuses, max_rows),
+        sweep_table(results, statuses, max_rows, curves),
     ]
     notes = sweep_notes(results, max_rows)
     if notes is not None:
