@@ -382,6 +382,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
         ) from None
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        if context and problem.startswith("but "):  # "expected a single document ..., but ..."
+            problem = f"{context}, {problem}"
         raise ConfigError(f"{path}:{_mark(exc)} YAML syntax error: {problem}") from None
     except RecursionError:
         raise ConfigError(
