@@ -33,6 +33,7 @@ from toynn_cli import (
     __version__,
     config,
     engine,
+    ensemble,
     heatmap,
     plot,
     report,
@@ -519,6 +520,12 @@ def train(ctx: click.Context, **params: Any) -> None:
     show_default=True,
     help="Sparkline of each network's error history, on a linear or log scale, or none.",
 )
+@click.option(
+    "--group/--no-group",
+    default=None,
+    help="One row per (alpha, hidden) cell over its seeds: median, min, max final error, "
+    "converged fraction, status counts. Default: on when a cell has several seeds.",
+)
 @_common
 @click.pass_context
 def sweep(
@@ -527,6 +534,7 @@ def sweep(
     show_weights: bool,
     rows: int,
     curves: str,
+    group: bool | None,
     **params: Any,
 ) -> None:
     """Train every network of a grid (alphas x hidden sizes x seeds) in one batch.
@@ -565,6 +573,7 @@ def sweep(
             rows or None,
             show_weights,
             curves,
+            group if group is not None else ensemble.has_ensembles(finished),
         )
 
     execute(term, experiment, params, _argv(ctx), render)
@@ -739,10 +748,22 @@ SHOW_CSV_HEADER = ("network", "alpha", "hidden", "seed", "final_error", "status"
     show_default=True,
     help="Sparkline of each network's error history, on a linear or log scale, or none.",
 )
+@click.option(
+    "--group/--no-group",
+    default=None,
+    help="One row per (alpha, hidden) cell over its seeds: median, min, max final error, "
+    "converged fraction, status counts. Default: on when a cell has several seeds.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print only the saved JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
 def show(
-    run_dir: Path, rows: int, show_weights: bool, curves: str, as_json: bool, as_csv: bool
+    run_dir: Path,
+    rows: int,
+    show_weights: bool,
+    curves: str,
+    group: bool | None,
+    as_json: bool,
+    as_csv: bool,
 ) -> None:
     """Show a saved run's tables again, from its results.json (no training).
 
@@ -777,7 +798,14 @@ def show(
         renderable = report.train_report(name, dataset, finished[0], statuses[0])
     else:
         renderable = report.sweep_report(
-            name, dataset, finished, statuses, rows or None, show_weights, curves
+            name,
+            dataset,
+            finished,
+            statuses,
+            rows or None,
+            show_weights,
+            curves,
+            group if group is not None else ensemble.has_ensembles(finished),
         )
     term.out.print(renderable)
 

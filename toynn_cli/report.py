@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from toynn_cli import tutorial
+from toynn_cli import ensemble, tutorial
 from toynn_cli.engine import NetworkResult, NetworkSpec
 
 STATUS_STYLE = {
@@ -237,6 +237,33 @@ def summary(results: Sequence[NetworkResult], statuses: Sequence[str]) -> Text:
     return text
 
 
+def group_table(cells: Sequence[ensemble.Cell]) -> Table:
+    """One row per (alpha, hidden) cell: its seeds' median, min and max final error,
+    the fraction that converged and the count of each status."""
+    table = Table(title="Final error per cell, over its seeds", title_justify="left")
+    for title in ("alpha", "hidden", "seeds", "median", "min", "max", "converged"):
+        table.add_column(title, justify="right")
+    table.add_column("statuses")
+    for cell in cells:
+        counts = Text()
+        for k, (label, n) in enumerate(cell.counts().items()):
+            if k:
+                counts.append(", ")
+            counts.append(f"{n} {label}", style=STATUS_STYLE[label])
+        n_converged = cell.statuses.count("converged")
+        table.add_row(
+            fmt_alpha(cell.alpha),
+            str(cell.hidden),
+            str(len(cell.seeds)),
+            fmt_error(cell.median),
+            fmt_error(cell.min),
+            fmt_error(cell.max),
+            f"{n_converged}/{len(cell.seeds)} ({cell.converged_fraction:.0%})",
+            counts,
+        )
+    return table
+
+
 def sweep_report(
     name: str,
     dataset: str,
@@ -245,14 +272,19 @@ def sweep_report(
     max_rows: int | None = None,
     show_weights: bool = False,
     curves: str = "linear",
+    group: bool = False,
 ) -> Group:
-    parts: list[RenderableType] = [
-        header(name, dataset, results[0].iterations, len(results)),
-        sweep_table(results, statuses, max_rows, curves),
-    ]
-    notes = sweep_notes(results, max_rows)
-    if notes is not None:
-        parts.append(notes)
+    """The sweep's table (or, with ``group``, one row per (alpha, hidden) cell), notes
+    and the summary line."""
+    parts: list[RenderableType] = [header(name, dataset, results[0].iterations, len(results))]
+    if group:
+        parts.append(group_table(ensemble.cells(results, statuses)))
+        parts.append(Text("one row per cell; --no-group for one row per network", style="dim"))
+    else:
+        parts.append(sweep_table(results, statuses, max_rows, curves))
+        notes = sweep_notes(results, max_rows)
+        if notes is not None:
+            parts.append(notes)
     parts.append(summary(results, statuses))
     if show_weights:
         for i, r in enumerate(results[: max_rows or None]):
