@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 import click
+import numpy as np
 from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -32,6 +33,7 @@ from rich.text import Text
 from toynn_cli import (
     __version__,
     config,
+    datasets,
     engine,
     ensemble,
     heatmap,
@@ -1049,6 +1051,128 @@ def surface_command(
     term.message(f"Saved {folder}", style="dim")
     if not plot.available():
         term.message(escape(f"No surface.png: {plot.INSTALL_HINT}"), style="dim")
+
+
+# --- figures ----------------------------------------------------------------------------
+
+PLOT_AXES = ("alpha", "hidden", "seed")
+MAX_BOUNDARY_NETWORKS = 6
+
+
+def _run_dataset(run: workspace.RunFolder) -> tuple[np.ndarray, np.ndarray] | None:
+    """The run's data (a built-in name or inline data in its config), or None."""
+    ref = run.experiment.get("dataset")
+    if isinstance(ref, str) and ref in datasets.BUILTIN:
+        data = datasets.BUILTIN[ref]
+        return data.x, data.y
+    if isinstance(ref, dict):
+        try:
+            return (
+                np.array(ref["inputs"], dtype=np.float64),
+                np.array(ref["targets"], dtype=np.float64),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+    return None
+
+
+def _pick_networks(text: str | None, finished: list[NetworkResult]) -> list[int]:
+    if text is None:
+        best = report.best_index(finished)
+        return [best if best is not None else 0]
+    expected = (
+        f"network numbers from 0 to {len(finished) - 1} separated by commas "
+        f"(as in 'toynn show --csv'), at most {MAX_BOUNDARY_NETWORKS}"
+    )
+    try:
+        picks = [int(part) for part in text.split(",")]
+    except ValueError:
+        _fail(f"option --networks is {text!r}; expected {expected}")
+    if (
+        not picks
+        or len(picks) > MAX_BOUNDARY_NETWORKS
+        or any(not 0 <= i < len(finished) for i in picks)
+    ):
+        _fail(f"option --networks is {text!r}; expected {expected}")
+    return picks
+
+
+@cli.command("plot")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--color-by",
+    type=click.Choice(PLOT_AXES),
+    help="Colour the error curves by this axis (default: the first swept of alpha, hidden, seed).",
+)
+@click.option(
+    "--networks",
+    help="Networks whose decision boundary to draw, e.g. 0,4 (default: the best one).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the figures (default: the run folder).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No messages.")
+def plot_command(
+    run_dir: Path, color_by: str | None, networks: str | None, out: Path | None, quiet: bool
+) -> None:
+    """Draw a saved run's figures as PNG and SVG (needs the plot extra).
+
+    curves.png/.svg: error against iteration on log axes, one line per network,
+    coloured by the swept axis. boundary.png/.svg (datasets with two varying
+    inputs, such as xor and first-column): the output of the chosen networks
+    over the input plane, the 0.5 contour and the samples. Existing figures are
+    never overwritten.
+
+    Example:
+
+        toynn plot runs/20260101-120000-alpha-sweep
+    """
+    if not plot.available():
+        _fail(plot.INSTALL_HINT)
+    term = Terminal(quiet)
+    run = _open_run(run_dir)
+    finished, _statuses = _load_networks(run)
+    if not finished:
+        _fail(f"'{run.path}' has no finished networks; expected a run with results to plot")
+    picks = _pick_networks(networks, finished)
+    folder = out if out is not None else run.path
+    if color_by is None:
+        counts = {a: len({getattr(r.spec, a) for r in finished}) for a in PLOT_AXES}
+        color_by = next((a for a in PLOT_AXES if counts[a] > 1), "alpha")
+    name = str(run.experiment.get("name", run.path.name))
+    figures: dict[str, bytes] = {}
+    for fmt in ("png", "svg"):
+        figures[f"curves.{fmt}"] = plot.error_curves(
+            finished, color_by, f"{name}: error during training", fmt
+        )
+    data = _run_dataset(run)
+    if data is not None and len(plot.varying_inputs(data[0])) == 2:
+        chosen = [(report.describe(finished[i].spec), finished[i].weights) for i in picks]
+        for fmt in ("png", "svg"):
+            figures[f"boundary.{fmt}"] = plot.decision_boundary(
+                data[0], data[1], chosen, f"{name}: decision boundary", fmt
+            )
+    elif networks is not None:
+        _fail(
+            "option --networks: the run's dataset has no two varying inputs; "
+            "expected a run on a dataset like xor or first-column"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for filename in figures:
+            if (folder / filename).exists():
+                _fail(
+                    f"'{folder / filename}' exists; expected a folder without figures "
+                    f"(use --out for another folder)"
+                )
+        for filename, content in figures.items():
+            runs.atomic_write(folder / filename, content)
+    except OSError as exc:
+        _fail(_write_error(folder, exc))
+    for filename in figures:
+        term.message(f"Wrote {folder / filename}", style="dim")
 
 
 def main() -> None:

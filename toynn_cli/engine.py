@@ -381,6 +381,17 @@ def train(
 # --- evaluation without training, and one network's path through weight space -----------
 
 
+def batch_outputs(x: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
+    """The outputs of every network of a batch for inputs ``x``, shape (samples, outputs,
+    B), by the training code's forward pass (``weights`` batched: (n_k, n_k+1, B))."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    weights = [np.ascontiguousarray(w, dtype=np.float64) for w in weights]
+    sizes = [x.shape[1], *(w.shape[1] for w in weights)]
+    work = _Workspace(x, sizes, weights[0].shape[-1])
+    with np.errstate(all="ignore"):
+        return work.forward(list(weights))[-1].copy()
+
+
 def batch_errors(x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
     """mean |output - y| of every network of a batch, shape (B,), by the training code's
     forward pass. ``weights`` are batched like the engine's: W[k] of shape

@@ -21,6 +21,7 @@ INSTALL_HINT = "matplotlib is not installed; install the plot extra: pip install
 #: Figure size in inches and resolution: PNGs are FIG_SIZE * DPI pixels.
 FIG_SIZE = (8.0, 5.0)
 DPI = 100
+MAX_LEGEND = 12
 
 
 def available() -> bool:
@@ -87,7 +88,7 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: 
         cmap = plt.get_cmap("viridis")
         shade = {v: cmap(i / max(1, len(values) - 1)) for i, v in enumerate(values)}
         labelled: set[float] = set()
-        for r in results:
+        for r in sorted(results, key=lambda r: _axis_value(r, swept)):
             value = _axis_value(r, swept)
             its = np.append(r.history_iterations, r.iterations).astype(float) + 1
             errors = np.append(r.history_errors, r.final_error)
@@ -102,12 +103,11 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: 
         ax.set_ylabel("error (mean |output - target|)")
         ax.set_title(title)
         ax.grid(True, which="major", alpha=0.3)
-        if len(values) <= 12:
-            ax.legend(fontsize="small", loc="lower left")
-        else:
-            mappable = plt.cm.ScalarMappable(cmap=cmap)
-            mappable.set_clim(min(values), max(values))
-            fig.colorbar(mappable, ax=ax, label=swept)
+        handles, labels = ax.get_legend_handles_labels()
+        if len(labels) > MAX_LEGEND:  # keep an evenly spread dozen, ends included
+            keep = sorted(set(np.linspace(0, len(labels) - 1, MAX_LEGEND).round().astype(int)))
+            handles, labels = [handles[k] for k in keep], [labels[k] for k in keep]
+        ax.legend(handles, labels, fontsize="small", loc="lower left", title=f"by {swept}")
         fig.tight_layout()
         return _save(fig, fmt)
     finally:
@@ -116,3 +116,57 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: 
 
 def _axis_value(result: NetworkResult, swept: str) -> float:
     return float(getattr(result.spec, swept))
+
+
+def varying_inputs(x: np.ndarray) -> list[int]:
+    """The input columns that are not constant (xor's third input, always 1, is the
+    tutorial's bias stand-in)."""
+    return [c for c in range(x.shape[1]) if np.ptp(x[:, c]) > 0]
+
+
+BOUNDARY_RESOLUTION = 200
+
+
+def decision_boundary(
+    x: np.ndarray,
+    y: np.ndarray,
+    networks: Sequence[tuple[str, list[np.ndarray]]],
+    title: str,
+    fmt: str,
+) -> bytes:
+    """Each network's output over the plane of the two varying inputs (the other inputs
+    held at their constant value), the 0.5 contour and the samples coloured by target.
+    ``networks``: (label, weights input side first) pairs, one panel each."""
+    from toynn_cli import engine
+
+    plt = _pyplot()
+    cols = varying_inputs(x)
+    if len(cols) != 2:
+        raise ValueError(f"the dataset has {len(cols)} varying inputs; expected 2")
+    i, j = cols
+    pad = 0.5
+    u = np.linspace(x[:, i].min() - pad, x[:, i].max() + pad, BOUNDARY_RESOLUTION)
+    v = np.linspace(x[:, j].min() - pad, x[:, j].max() + pad, BOUNDARY_RESOLUTION)
+    gu, gv = np.meshgrid(u, v)
+    points = np.repeat(x[:1], gu.size, axis=0)
+    points[:, i], points[:, j] = gu.ravel(), gv.ravel()
+    n = len(networks)
+    fig, axes = plt.subplots(
+        1, n, figsize=(FIG_SIZE[1] * n, FIG_SIZE[1]), squeeze=False, layout="constrained"
+    )
+    try:
+        for ax, (label, weights) in zip(axes[0], networks):
+            batched = [w[:, :, None] for w in weights]
+            out = engine.batch_outputs(points, batched)[:, 0, 0].reshape(gu.shape)
+            image = ax.contourf(gu, gv, out, levels=np.linspace(0, 1, 11), cmap="RdBu_r")
+            ax.contour(gu, gv, out, levels=[0.5], colors="black", linewidths=1.5)
+            ax.scatter(x[:, i], x[:, j], c=y[:, 0], cmap="RdBu_r", vmin=0, vmax=1,
+                       edgecolors="black", s=80, zorder=3)  # fmt: skip
+            ax.set_xlabel(f"input {i}")
+            ax.set_ylabel(f"input {j}")
+            ax.set_title(label, fontsize="small")
+        fig.colorbar(image, ax=axes[0].tolist(), label="output")
+        fig.suptitle(title)
+        return _save(fig, fmt)
+    finally:
+        plt.close(fig)
