@@ -139,6 +139,7 @@ def network_json_matches(record: dict, result: NetworkResult, status_label: str)
 def test_the_commands():
     assert sorted(cli.commands) == [
         "compare",
+        "plot",
         "reproduce",
         "runs",
         "show",
