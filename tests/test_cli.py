@@ -40,6 +40,7 @@ RUN_FILES = {
     "weights.npz",
     "report.txt",
     "report.svg",
+    "report.html",
     "run.json",
 }
 RUN_NAME = re.compile(r"\d{8}-\d{6}-(?P<name>[A-Za-z0-9._-]+?)(-(?P<n>\d+))?")
@@ -904,7 +905,11 @@ def test_interrupted_sweep_keeps_what_finished(tmp_path, monkeypatch, how, code,
     # Handlers are put back.
     assert {s: signal.getsignal(s) for s in handlers} == handlers
 
-    assert {p.name for p in run_dir.iterdir()} == RUN_FILES - {"report.txt", "report.svg"}
+    assert {p.name for p in run_dir.iterdir()} == RUN_FILES - {
+        "report.txt",
+        "report.svg",
+        "report.html",
+    }
     info = json.loads((run_dir / "run.json").read_text())
     assert (info["status"], info["signal"], info["networks"], info["networks_done"]) == (
         "interrupted",

@@ -368,3 +368,22 @@ def test_sweep_and_show_curve_options():
         "Invalid value for '--curves': 'cubic' is not one of 'linear', 'log', 'none'."
         in result.stderr
     )
+
+
+# --- report.html ------------------------------------------------------------------------
+
+
+def test_report_html_holds_the_tables_with_colour():
+    import html
+    import re
+
+    run_dir = sweep("page", 400)
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<title>toynn page</title>" in page
+    assert '<meta charset="UTF-8">' in page
+    code = page[page.index("<code") : page.index("</code>")]
+    code = code[code.index(">") + 1 :]
+    text = html.unescape(re.sub(r"<[^>]+>", "", code))
+    assert text == (run_dir / "report.txt").read_text()
+    assert 'style="color: #008000' in page  # converged, in green

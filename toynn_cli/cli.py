@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import html
 import io
 import json
 import math
@@ -285,11 +286,30 @@ def train_all(
 
 
 REPORT_MIN_WIDTH = 80
+#: report.html: rich's page (``export_html``'s format) with a title.
+HTML_PAGE = """<!DOCTYPE html>
+<html>
+<head>
+<meta charset="UTF-8">
+<title>{title}</title>
+<style>
+{stylesheet}
+body {{
+    color: {foreground};
+    background-color: {background};
+}}
+</style>
+</head>
+<body>
+<pre style="font-family:Menlo,'DejaVu Sans Mono',consolas,'Courier New',monospace"><code style="font-family:inherit">{code}</code></pre>
+</body>
+</html>
+"""
 REPORT_MAX_WIDTH = 400
 
 
-def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str]:
-    """The renderable as report.txt and report.svg content (rich's exports).
+def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str, str]:
+    """The renderable as report.txt, report.svg and report.html content (rich's exports).
 
     Rendered at its natural width (between REPORT_MIN_WIDTH and REPORT_MAX_WIDTH
     columns), whatever the terminal's width, so a saved table is never squeezed; the
@@ -307,7 +327,10 @@ def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str]:
     natural = console.measure(renderable).maximum
     console.width = max(REPORT_MIN_WIDTH, min(REPORT_MAX_WIDTH, natural))
     console.print(renderable)
-    return console.export_text(clear=False), console.export_svg(title=title)
+    text = console.export_text(clear=False)
+    svg = console.export_svg(title=title, clear=False)
+    page = HTML_PAGE.replace("{title}", html.escape(title).replace("{", "{{").replace("}", "}}"))
+    return text, svg, console.export_html(inline_styles=True, code_format=page)
 
 
 class Run:
@@ -333,7 +356,7 @@ class Run:
         doc: dict[str, Any],
         finished: list[NetworkResult],
         indices: list[int],
-        report_files: tuple[str, str] | None,
+        report_files: tuple[str, str, str] | None,
         interrupted: Interrupted | None,
     ) -> None:
         try:
@@ -343,6 +366,7 @@ class Run:
             if report_files is not None:
                 runs.atomic_write(self.dir / "report.txt", report_files[0])
                 runs.atomic_write(self.dir / "report.svg", report_files[1])
+                runs.atomic_write(self.dir / "report.html", report_files[2])
             state = "interrupted" if interrupted else "complete"
             extra = {"networks_done": len(finished)}
             if interrupted:
