@@ -387,3 +387,24 @@ def test_report_html_holds_the_tables_with_colour():
     text = html.unescape(re.sub(r"<[^>]+>", "", code))
     assert text == (run_dir / "report.txt").read_text()
     assert 'style="color: #008000' in page  # converged, in green
+
+
+def test_compare_runs_that_differ_in_one_single_valued_axis():
+    a = sweep("h4", 300)
+    b = sweep("h2", 300, "--hidden", 2)
+    doc = json.loads(invoke_ok("compare", a, b, "--json").stdout)
+    assert doc["matched_on"] == ["alpha", "seed"]
+    assert [(n["alpha"], n["hidden"], n["hidden_b"]) for n in doc["networks"]] == [
+        (0.1, 4, 2),
+        (1.0, 4, 2),
+        (10.0, 4, 2),
+    ]
+    assert {"key": "hidden", "a": 4, "b": 2} in doc["config_differences"]
+    text = invoke_ok("compare", a, b).stdout
+    assert "│ 4 vs 2 │" in text
+    assert (
+        "Matched on alpha, seed; hidden has one different value in each run (shown as A vs B)."
+        in text
+    )
+    rows = list(csv.DictReader(io.StringIO(invoke_ok("compare", a, b, "--csv").stdout)))
+    assert [(r["hidden"], r["hidden_b"]) for r in rows] == [("4", "2")] * 3

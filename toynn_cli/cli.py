@@ -837,7 +837,7 @@ def show(
 
 
 COMPARE_CSV_HEADER = ("alpha", "hidden", "seed", "final_error_a", "final_error_b", "difference",
-                      "status_a", "status_b")  # fmt: skip
+                      "status_a", "status_b", "alpha_b", "hidden_b", "seed_b")  # fmt: skip
 
 
 @cli.command()
@@ -853,7 +853,8 @@ COMPARE_CSV_HEADER = ("alpha", "hidden", "seed", "final_error_a", "final_error_b
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
 def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as_csv: bool) -> None:
     """Compare two saved runs: config differences, then the final error of each
-    network both trained (same alpha, hidden size and seed) and B - A.
+    network both trained (same alpha, hidden size and seed) and B - A. An axis
+    with one value in each run (hidden 4 in A, 32 in B) is not matched on.
 
     With --fail-if-worse TOL the exit code is 1 when any network's final error in
     B is above A's by more than TOL (a regression check for CI).
@@ -887,9 +888,13 @@ def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as
                     "difference": results.number(p.difference),
                     "status_a": p.status_a,
                     "status_b": p.status_b,
+                    "alpha_b": p.key_b[0],
+                    "hidden_b": p.key_b[1],
+                    "seed_b": p.key_b[2],
                 }
                 for p in comparison.pairs
             ],
+            "matched_on": comparison.matched_on,
             "only_in_a": comparison.only_a,
             "only_in_b": comparison.only_b,
             "worse": len(worse),
@@ -898,7 +903,8 @@ def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as
     elif as_csv:
         lines = [
             (repr(p.alpha), p.hidden, p.seed, repr(p.error_a), repr(p.error_b),
-             repr(p.difference), p.status_a, p.status_b)
+             repr(p.difference), p.status_a, p.status_b, repr(p.key_b[0]), p.key_b[1],
+             p.key_b[2])
             for p in comparison.pairs
         ]  # fmt: skip
         click.echo(_csv_text(COMPARE_CSV_HEADER, lines), nl=False)

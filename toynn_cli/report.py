@@ -328,6 +328,7 @@ def reproduce_table(results: Sequence[NetworkResult]) -> Table:
 
 # --- run folders ------------------------------------------------------------------------
 
+RUNS_COMMAND_WIDTH = 60
 STATE_STYLE = {"complete": "green", "interrupted": "yellow", "running": "cyan", "killed": "red"}
 
 
@@ -342,7 +343,14 @@ def runs_table(rows: Sequence[dict]) -> Table:
         ("best final error", "right"),
         ("state", "left"),
     ):
-        table.add_column(title, justify=justify)  # type: ignore[arg-type]
+        long = title == "command"  # shortened with … (the whole command is in --json)
+        table.add_column(
+            title,
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=True,
+            overflow="ellipsis" if long else "fold",
+            max_width=RUNS_COMMAND_WIDTH if long else None,
+        )
     for row in rows:
         done, total = row["networks_done"], row["networks"]
         best = row["best_final_error"]
@@ -367,6 +375,10 @@ def _config_value(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(_config_value(v) for v in value)
     return str(value)
+
+
+def _both(a: str, b: str) -> str:
+    return a if a == b else f"{a} vs {b}"
 
 
 def _signed(value: float) -> str:
@@ -404,10 +416,11 @@ def compare_report(name_a: str, name_b: str, comparison, tolerance: float | None
         limit = tolerance if tolerance is not None else 0.0
         for p in comparison.pairs:
             style = "red" if p.worse(limit) else ("green" if p.difference < 0 else "")
+            alpha_b, hidden_b, seed_b = p.key_b
             table.add_row(
-                fmt_alpha(p.alpha),
-                str(p.hidden),
-                str(p.seed),
+                _both(fmt_alpha(p.alpha), fmt_alpha(alpha_b)),
+                _both(str(p.hidden), str(hidden_b)),
+                _both(str(p.seed), str(seed_b)),
                 fmt_error(p.error_a),
                 fmt_error(p.error_b),
                 Text(_signed(p.difference), style=style),
@@ -415,6 +428,18 @@ def compare_report(name_a: str, name_b: str, comparison, tolerance: float | None
                 status_text(p.status_b),
             )
         parts.append(titled("Final error of the networks both runs trained", table))
+        unmatched = [
+            axis for axis in ("alpha", "hidden", "seed") if axis not in comparison.matched_on
+        ]
+        if unmatched:
+            parts.append(
+                Text(
+                    f"Matched on {', '.join(comparison.matched_on) or 'position'}; "
+                    f"{' and '.join(unmatched)} {'has' if len(unmatched) == 1 else 'have'} "
+                    "one different value in each run (shown as A vs B).",
+                    style="dim",
+                )
+            )
     else:
         parts.append(Text("No network (alpha, hidden, seed) is in both runs.", style="yellow"))
     unmatched = []

@@ -214,7 +214,8 @@ def config_differences(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, 
 
 @dataclass
 class Pair:
-    """One network present in both runs (same alpha, hidden size and seed)."""
+    """A network of A and its match in B (same values on the matched axes); ``alpha``,
+    ``hidden`` and ``seed`` are A's."""
 
     alpha: float
     hidden: int
@@ -223,6 +224,7 @@ class Pair:
     error_b: float
     status_a: str
     status_b: str
+    key_b: tuple[float, int, int]  # B's (alpha, hidden, seed): differs on an unmatched axis
 
     @property
     def difference(self) -> float:
@@ -245,23 +247,47 @@ class Comparison:
     pairs: list[Pair]
     only_a: int  # networks of A with no match in B
     only_b: int
+    matched_on: list[str]  # the axes networks were matched on
 
 
-def _key(record: dict[str, Any]) -> tuple[float, int, int]:
+AXES = ("alpha", "hidden", "seed")
+
+
+def _full_key(record: dict[str, Any]) -> tuple[float, int, int]:
     return (float(record["alpha"]), int(record["hidden"]), int(record["seed"]))
+
+
+def matched_axes(records_a: list[dict[str, Any]], records_b: list[dict[str, Any]]) -> list[str]:
+    """The axes networks are matched on: all of alpha, hidden, seed except one that holds
+    a single, different value in each run (hidden 4 in A, 32 in B: then alpha 10 in A
+    is compared with alpha 10 in B)."""
+    axes = []
+    for k, axis in enumerate(AXES):
+        values_a = {_full_key(r)[k] for r in records_a}
+        values_b = {_full_key(r)[k] for r in records_b}
+        if not (len(values_a) == 1 and len(values_b) == 1 and values_a != values_b):
+            axes.append(axis)
+    return axes
 
 
 def compare(a: RunFolder, b: RunFolder) -> Comparison:
     """Config differences, then the networks both runs trained, in A's order."""
     records_a, records_b = require_results(a), require_results(b)
-    by_key_b = {_key(r): r for r in records_b}
-    keys_a = {_key(r) for r in records_a}
+    axes = matched_axes(records_a, records_b)
+    positions = [AXES.index(axis) for axis in axes]
+
+    def key(record: dict[str, Any]) -> tuple:
+        full = _full_key(record)
+        return tuple(full[p] for p in positions)
+
+    by_key_b = {key(r): r for r in records_b}
+    keys_a = {key(r) for r in records_a}
     pairs = []
     for ra in records_a:
-        rb = by_key_b.get(_key(ra))
+        rb = by_key_b.get(key(ra))
         if rb is None:
             continue
-        alpha, hidden, seed = _key(ra)
+        alpha, hidden, seed = _full_key(ra)
         pairs.append(
             Pair(
                 alpha,
@@ -271,11 +297,13 @@ def compare(a: RunFolder, b: RunFolder) -> Comparison:
                 _float(rb["final_error"]),
                 str(ra.get("status", "")),
                 str(rb.get("status", "")),
+                _full_key(rb),
             )
         )
     return Comparison(
         differences=config_differences(a.experiment, b.experiment),
         pairs=pairs,
         only_a=len(records_a) - len(pairs),
-        only_b=sum(1 for r in records_b if _key(r) not in keys_a),
+        only_b=sum(1 for r in records_b if key(r) not in keys_a),
+        matched_on=axes,
     )
