@@ -23,6 +23,7 @@ import difflib
 import math
 import re
 import reprlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,7 +182,13 @@ def _seed(value: Any) -> int:
     return number
 
 
-def _axis(value: Any, label: str, parse: Any, item: Any, expected: str) -> tuple:
+def _axis(
+    value: Any,
+    label: str,
+    parse: Callable[[str], tuple],
+    item: Callable[[Any], Any],
+    expected: str,
+) -> tuple:
     """An axis value: one item, a grammar string, or a list of items/grammar strings.
 
     A value that fails is named by where it came from: the whole value, a list item
