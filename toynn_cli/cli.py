@@ -928,8 +928,8 @@ def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as
     "--weights",
     nargs=2,
     metavar="WA WB",
-    help="The two weights to vary, e.g. W0[0,0] W0[1,0] (default: the network's two "
-    "weights, when it has two).",
+    help="The two weights to vary, e.g. 'W0[0,0]' 'W0[1,0]' (quote them: brackets are "
+    "shell patterns). Default: the network's two weights, when it has two.",
 )
 @click.option(
     "--hold",
@@ -991,7 +991,7 @@ def surface_command(
 
         toynn surface --config configs/two-layer.yaml
 
-        toynn surface --config configs/xor.yaml --weights W0[0,0] W0[1,0]
+        toynn surface --config configs/xor.yaml --weights 'W0[0,0]' 'W0[1,0]'
     """
     _data_format(as_json, as_csv)
     term = Terminal(quiet)
