@@ -408,3 +408,51 @@ def test_compare_runs_that_differ_in_one_single_valued_axis():
     )
     rows = list(csv.DictReader(io.StringIO(invoke_ok("compare", a, b, "--csv").stdout)))
     assert [(r["hidden"], r["hidden_b"]) for r in rows] == [("4", "2")] * 3
+
+
+# --- --csv wherever --json is -----------------------------------------------------------
+
+
+def test_sweep_and_train_csv_match_their_json():
+    args = ("--alphas", "0.1,1,10", "--seeds", "1,2", "--iterations", 300, "--log-every", 100)
+    doc = json.loads(invoke_ok("sweep", *args, "--no-save", "--json").stdout)
+    result = invoke_ok("sweep", *args, "--no-save", "--csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == ["network", "alpha", "hidden", "seed", "final_error", "status"]
+    assert [int(r["network"]) for r in rows] == list(range(6))
+    for row, net in zip(rows, doc["networks"]):
+        assert (float(row["alpha"]), int(row["hidden"]), int(row["seed"])) == (
+            net["alpha"],
+            net["hidden"],
+            net["seed"],
+        )
+        assert float(row["final_error"]) == net["final_error"]
+        assert row["status"] == net["status"]
+    train = invoke_ok("train", "--iterations", 300, "--log-every", 100, "--no-save", "--csv")
+    assert train.stdout.splitlines()[1].startswith("0,0.5,4,1,")
+    dry = invoke_ok("sweep", "--alphas", "1,2", "--dry-run", "--csv").stdout
+    assert dry == "network,alpha,hidden,seed\n0,1.0,4,1\n1,2.0,4,1\n"
+    both = invoke("sweep", "--json", "--csv")
+    assert both.exit_code == 2
+    assert both.stderr == (
+        "Error: options --json and --csv cannot be used together; expected one of them\n"
+    )
+
+
+def test_reproduce_csv(monkeypatch, tutorial_sweep):
+    by_spec = {r.spec: r for r in tutorial_sweep}
+
+    def train_groups(x, y, specs, iterations, log_every, progress=None):
+        yield [(i, by_spec[spec]) for i, spec in enumerate(specs)]
+
+    monkeypatch.setattr(engine, "train_groups", train_groups)
+    rows = list(csv.DictReader(io.StringIO(invoke_ok("reproduce", "--csv").stdout)))
+    assert len(rows) == 42
+    assert rows[0] == {
+        "alpha": "0.001",
+        "iteration": "0",
+        "published": "0.496410031903",
+        "obtained": repr(float(tutorial_sweep[0].checkpoint_errors[0])),
+        "match": "exact",
+    }
+    assert {r["match"] for r in rows} == {"exact", "close"}

@@ -181,6 +181,13 @@ def output_options(command: Callable) -> Callable:
         ),
         click.option("--no-save", is_flag=True, help="Do not write a run folder."),
         click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout."),
+        click.option(
+            "--csv",
+            "as_csv",
+            is_flag=True,
+            help="Print only CSV on stdout: one row per network (network, alpha, hidden, "
+            "seed, final_error, status).",
+        ),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar or messages."),
         click.option(
             "--max-error",
@@ -416,6 +423,8 @@ def execute(
         _exit_if_signalled(term, guard, run)
         if params["as_json"]:
             click.echo(json.dumps(doc, allow_nan=False))
+        elif params.get("as_csv"):
+            click.echo(networks_csv(finished, statuses, indices), nl=False)
         else:
             term.out.print(renderable)
         if run is not None:
@@ -479,6 +488,7 @@ def _argv(ctx: click.Context) -> list[str]:
 def _common(command: Callable) -> Callable:
     @functools.wraps(command)
     def wrapper(**params: Any) -> None:
+        _data_format(params["as_json"], params["as_csv"])
         if params.get("max_error") is not None and not params["max_error"] >= 0:
             _fail(f"option --max-error is {params['max_error']!r}; expected a number >= 0")
         command(**params)
@@ -586,6 +596,9 @@ def sweep(
             networks = [{"alpha": s.alpha, "hidden": s.hidden, "seed": s.seed} for s in specs]
             doc = {"experiment": config.as_dict(experiment), "networks": networks}
             click.echo(json.dumps(doc))
+        elif params["as_csv"]:
+            lines = [(i, repr(s.alpha), s.hidden, s.seed) for i, s in enumerate(specs)]
+            click.echo(_csv_text(("network", "alpha", "hidden", "seed"), lines), nl=False)
         else:
             term.out.print(report.dry_run_table(specs, experiment.iterations))
         return
@@ -607,8 +620,14 @@ def sweep(
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="Print only CSV on stdout: alpha, iteration, published, obtained, match.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def reproduce(as_json: bool, quiet: bool) -> None:
+def reproduce(as_json: bool, as_csv: bool, quiet: bool) -> None:
     """Run the tutorial's alpha sweep and check it against the published digits.
 
     Prints each published value beside the obtained one and marks the match;
@@ -618,6 +637,7 @@ def reproduce(as_json: bool, quiet: bool) -> None:
 
         toynn reproduce
     """
+    _data_format(as_json, as_csv)
     term = Terminal(quiet)
     experiment = config.resolve(None, {}, config.TUTORIAL_SWEEP)
     guard = SignalGuard()
@@ -640,6 +660,10 @@ def reproduce(as_json: bool, quiet: bool) -> None:
             for a, j, p, e, m in verdicts
         ]
         click.echo(json.dumps({"ok": bad == 0, "values": rows}, allow_nan=False))
+    elif as_csv:
+        lines = [(repr(a), j, p, repr(e), m) for a, j, p, e, m in verdicts]
+        header = ("alpha", "iteration", "published", "obtained", "match")
+        click.echo(_csv_text(header, lines), nl=False)
     else:
         term.out.print(report.reproduce_table(finished))
         exact = sum(v[-1] == "exact" for v in verdicts)
@@ -752,7 +776,18 @@ def runs_command(out: Path, as_json: bool, as_csv: bool) -> None:
     term.out.print(report.runs_table(rows))
 
 
-SHOW_CSV_HEADER = ("network", "alpha", "hidden", "seed", "final_error", "status")
+NETWORKS_CSV_HEADER = ("network", "alpha", "hidden", "seed", "final_error", "status")
+
+
+def networks_csv(
+    finished: Sequence[NetworkResult], statuses: Sequence[str], indices: Sequence[int]
+) -> str:
+    """One CSV row per network: its number, settings, final error and status."""
+    lines = [
+        (i, repr(r.spec.alpha), r.spec.hidden, r.spec.seed, repr(r.final_error), s)
+        for i, r, s in zip(indices, finished, statuses)
+    ]
+    return _csv_text(NETWORKS_CSV_HEADER, lines)
 
 
 @cli.command()
@@ -804,11 +839,7 @@ def show(
         click.echo(json.dumps(run.doc, allow_nan=False))
         return
     if as_csv:
-        lines = [
-            (i, repr(r.spec.alpha), r.spec.hidden, r.spec.seed, repr(r.final_error), s)
-            for i, (r, s) in enumerate(zip(finished, statuses))
-        ]
-        click.echo(_csv_text(SHOW_CSV_HEADER, lines), nl=False)
+        click.echo(networks_csv(finished, statuses, range(len(finished))), nl=False)
         return
     term = Terminal()
     if run.state != "complete":
