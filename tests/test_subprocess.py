@@ -317,3 +317,27 @@ def test_plain_text_and_no_progress_through_pipes(tmp_path):
     assert proc.returncode == 0
     assert b"\x1b" not in out and err == b""
     assert "★".encode() in out
+
+
+SURFACE = ["surface", "--resolution", 21, "--no-save", "--quiet"]
+
+
+def test_surface_heatmap_in_colour_on_a_terminal(tmp_path):
+    code, terminal, pipe = run_with_terminal(
+        SURFACE, tmp_path, environment(TERM="xterm-256color", COLORTERM="truecolor"),
+        stdout_tty=True,
+    )  # fmt: skip
+    assert code == 0 and pipe == b""
+    assert "▀".encode() in terminal  # two grid rows per character
+    # viridis in 24-bit colour: the top-left cell (error near 1) is yellow on yellow
+    assert b"38;2;253;231;37;48;2;253;231;37m" in terminal
+
+
+def test_surface_heatmap_with_no_color_is_a_character_ramp(tmp_path):
+    code, terminal, _ = run_with_terminal(
+        SURFACE, tmp_path, environment(TERM="xterm-256color", NO_COLOR="1"), stdout_tty=True
+    )
+    assert code == 0
+    assert "▀".encode() not in terminal
+    assert colour_codes(terminal) == []
+    assert "10 ┤@@@@@@@@@".encode() in terminal

@@ -1086,7 +1086,7 @@ def surface_command(
             f"iterations · grid {resolution} x {resolution} over [{low:g}, {high:g}]; {others}"
         )
         columns = max(20, min(resolution, term.out.width - heatmap.MARGIN - 2))
-        color = term.out.color_system is not None
+        color = term.out.color_system is not None and not term.out.no_color
         term.out.print(head, soft_wrap=True)
         term.out.print(heatmap.heatmap(result, columns, color))
         term.out.print(heatmap.surface_summary(result))
