@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
@@ -37,12 +38,12 @@ from toynn_cli import (
     datasets,
     engine,
     ensemble,
+    executor,
     heatmap,
     plot,
     report,
     results,
     runs,
-    status,
     surface,
     tutorial,
     workspace,
@@ -169,6 +170,33 @@ def experiment_options(command: Callable) -> Callable:
     return command
 
 
+class ByteSize(click.ParamType):
+    """A memory size: bytes, or a number with K, M, G or T (powers of 1024), e.g. 512M."""
+
+    name = "size"
+    UNITS: ClassVar[dict[str, int]] = {
+        "": 1,
+        "K": 1 << 10,
+        "M": 1 << 20,
+        "G": 1 << 30,
+        "T": 1 << 40,
+    }
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
+        unit = text[-1:] if text[-1:] in self.UNITS else ""
+        try:
+            number = float(text[: len(text) - len(unit)])
+        except ValueError:
+            number = math.nan
+        size = number * self.UNITS[unit]
+        if not (math.isfinite(size) and size >= 1 << 20):
+            self.fail(f"{value!r} is not a memory size of at least 1M (e.g. 512M, 2G)", param, ctx)
+        return int(size)
+
+
 def output_options(command: Callable) -> Callable:
     """Options about where results go and how the command exits."""
     options = [
@@ -189,6 +217,20 @@ def output_options(command: Callable) -> Callable:
             "seed, final_error, status).",
         ),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar or messages."),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=executor.available_cores(),
+            show_default="the cores available",
+            help="Worker processes for large grids (results are identical for any number).",
+        ),
+        click.option(
+            "--max-memory",
+            type=ByteSize(),
+            default=executor.DEFAULT_MAX_MEMORY,
+            show_default="1G",
+            help="Memory budget for training buffers: the grid is split into chunks to fit.",
+        ),
         click.option(
             "--max-error",
             type=float,
@@ -271,28 +313,80 @@ class SignalGuard:
             self._live = False
 
 
+@dataclass
+class Plan:
+    """How a grid is trained: its networks, their chunks and the number of workers."""
+
+    specs: list[engine.NetworkSpec]
+    chunks: list[executor.Chunk]
+    chunk_size: int
+    workers: int
+
+    @classmethod
+    def make(cls, experiment: Experiment, workers: int, max_memory: int) -> Plan:
+        specs = experiment.networks()
+        data = experiment.dataset
+        size = executor.chunk_size(
+            specs,
+            data.n_inputs,
+            data.n_outputs,
+            len(data.inputs),
+            experiment.iterations,
+            experiment.log_every,
+            max_memory,
+            workers,
+        )
+        return cls(specs, executor.plan(specs, size), size, workers)
+
+
 def train_all(
-    term: Terminal, experiment: Experiment, specs: list[engine.NetworkSpec], guard: SignalGuard
-) -> tuple[list[NetworkResult | None], Interrupted | None]:
-    """Train every network; on an interrupt return what finished and the interrupt."""
-    done: list[NetworkResult | None] = [None] * len(specs)
+    term: Terminal,
+    experiment: Experiment,
+    plan: Plan,
+    guard: SignalGuard,
+    done: dict[int, executor.ChunkResult],
+    on_chunk: Callable[[executor.ChunkResult], None] | None = None,
+) -> Interrupted | None:
+    """Train the chunks not yet in ``done`` (adding them as they finish, after
+    ``on_chunk`` has saved them); on an interrupt return the interrupt."""
     data = experiment.dataset
-    total = experiment.iterations * len(engine.group_by_hidden(specs))
-    noun = "network" if len(specs) == 1 else "networks"
-    with term.progress(f"training {len(specs)} {noun}", total) as progress:
+    todo = [c for c in plan.chunks if c.index not in done]
+    n = sum(len(c) for c in todo)
+    noun = "network" if n == 1 else "networks"
+    with term.progress(f"training {n} {noun}", n * experiment.iterations) as progress:
         try:
             with guard.live():
-                for group in engine.train_groups(
-                    data.x, data.y, specs, experiment.iterations, experiment.log_every, progress
+                for result in executor.run(
+                    data.x,
+                    data.y,
+                    plan.specs,
+                    todo,
+                    experiment.iterations,
+                    experiment.log_every,
+                    plan.workers,
+                    progress,
                 ):
-                    for i, result in group:
-                        done[i] = result
+                    if on_chunk is not None:
+                        on_chunk(result)
+                    done[result.chunk.index] = result
         except Interrupted as exc:
-            return done, exc
-    return done, None
+            return exc
+    return None
+
+
+def collect(
+    plan: Plan, done: dict[int, executor.ChunkResult]
+) -> tuple[list[int], list[NetworkResult], list[str]]:
+    """The finished networks in grid order: their grid indices, records and labels."""
+    ordered = [done[c.index] for c in plan.chunks if c.index in done]
+    indices = [i for r in ordered for i in range(r.chunk.start, r.chunk.stop)]
+    finished = [n for r in ordered for n in r.batch.networks()]
+    statuses = [str(label) for r in ordered for label in r.statuses]
+    return indices, finished, statuses
 
 
 REPORT_MIN_WIDTH = 80
+REPORT_MAX_WIDTH = 400
 #: report.html: rich's page (``export_html``'s format) with a title.
 HTML_PAGE = """<!DOCTYPE html>
 <html>
@@ -312,7 +406,6 @@ body {{
 </body>
 </html>
 """
-REPORT_MAX_WIDTH = 400
 
 
 def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str, str]:
@@ -341,22 +434,43 @@ def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str, s
 
 
 class Run:
-    """A run folder being written: config first, results when training ends."""
+    """A run folder being written: config first, each chunk as it finishes, results
+    when training ends."""
 
-    def __init__(self, parent: Path, experiment: Experiment, argv: list[str]) -> None:
-        self.info = {
+    CHUNKS = "chunks"
+
+    def __init__(self, directory: Path, info: dict[str, Any]) -> None:
+        self.dir = directory
+        self.info = info
+
+    @classmethod
+    def create(cls, parent: Path, experiment: Experiment, argv: list[str], plan: Plan) -> Run:
+        info = {
             "command": shlex.join(["toynn", *argv]),
             "started": datetime.now().isoformat(timespec="seconds"),
             "toynn_version": __version__,
-            "networks": len(experiment.networks()),
+            "networks": len(plan.specs),
+            "chunk_size": plan.chunk_size,
+            "chunks": len(plan.chunks),
             "pid": os.getpid(),
         }
         try:
-            self.dir = runs.create_run_dir(parent, experiment.name)
-            runs.atomic_write(self.dir / "config.yaml", config.dump(experiment))
-            runs.write_status(self.dir, "running", **self.info)
+            run = cls(runs.create_run_dir(parent, experiment.name), info)
+            os.mkdir(run.dir / cls.CHUNKS)
+            runs.atomic_write(run.dir / "config.yaml", config.dump(experiment))
+            runs.write_status(run.dir, "running", **info, networks_done=0)
         except OSError as exc:
             _fail(str(exc) if isinstance(exc, runs.RunDirError) else _write_error(parent, exc))
+        return run
+
+    def save_chunk(self, result: executor.ChunkResult, done: int) -> None:
+        """Write one trained chunk, then record progress (both atomic)."""
+        try:
+            path = self.dir / self.CHUNKS / f"{result.chunk.index:05d}.npz"
+            runs.atomic_write(path, results.chunk_npz(result))
+            runs.write_status(self.dir, "running", **self.info, networks_done=done)
+        except OSError as exc:
+            _fail(_write_error(self.dir, exc))
 
     def finish(
         self,
@@ -375,7 +489,7 @@ class Run:
                 runs.atomic_write(self.dir / "report.svg", report_files[1])
                 runs.atomic_write(self.dir / "report.html", report_files[2])
             state = "interrupted" if interrupted else "complete"
-            extra = {"networks_done": len(finished)}
+            extra: dict[str, Any] = {"networks_done": len(finished)}
             if interrupted:
                 extra["signal"] = "SIGINT" if interrupted.exit_code == 130 else "SIGTERM"
             runs.write_status(self.dir, state, **self.info, **extra)
@@ -393,16 +507,26 @@ def execute(
     params: dict[str, Any],
     argv: list[str],
     render: Callable[[list[NetworkResult], list[str]], RenderableType],
+    resume: tuple[Run, Plan, dict[int, executor.ChunkResult]] | None = None,
 ) -> list[NetworkResult]:
-    """Train, save, print: the body shared by ``train`` and ``sweep``."""
-    specs = experiment.networks()
+    """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``."""
     guard = SignalGuard()
     with guard.installed():
-        run = None if params["no_save"] else Run(params["out"], experiment, argv)
-        done, interrupted = train_all(term, experiment, specs, guard)
-        indices = [i for i, r in enumerate(done) if r is not None]
-        finished = [r for r in done if r is not None]
-        statuses = [status.classify(r) for r in finished]
+        if resume is not None:
+            run, plan, done = resume
+        else:
+            plan = Plan.make(experiment, params["workers"], params["max_memory"])
+            run = None if params["no_save"] else Run.create(params["out"], experiment, argv, plan)
+            done = {}
+
+        def save(result: executor.ChunkResult) -> None:
+            if run is not None:
+                finished_so_far = sum(len(r.chunk) for r in done.values()) + len(result.chunk)
+                run.save_chunk(result, finished_so_far)
+
+        interrupted = train_all(term, experiment, plan, guard, done, save)
+        indices, finished, statuses = collect(plan, done)
+        specs = plan.specs
         doc = results.document(
             config.as_dict(experiment),
             str(run.dir) if run else None,
@@ -641,12 +765,14 @@ def reproduce(as_json: bool, as_csv: bool, quiet: bool) -> None:
     term = Terminal(quiet)
     experiment = config.resolve(None, {}, config.TUTORIAL_SWEEP)
     guard = SignalGuard()
+    plan = Plan.make(experiment, 1, executor.DEFAULT_MAX_MEMORY)
+    done: dict[int, executor.ChunkResult] = {}
     with guard.installed():
-        done, interrupted = train_all(term, experiment, experiment.networks(), guard)
+        interrupted = train_all(term, experiment, plan, guard, done)
     if interrupted:
         term.warn("Interrupted.")
         sys.exit(interrupted.exit_code)
-    finished = [r for r in done if r is not None]
+    _, finished, _ = collect(plan, done)
     verdicts = [
         (r.spec.alpha, int(j), tutorial.PUBLISHED[r.spec.alpha][c], float(e),
          tutorial.compare(r.spec.alpha, c, float(e)))
@@ -726,7 +852,7 @@ def run_row(run: workspace.RunFolder) -> dict[str, Any]:
         "started": run.info.get("started"),
         "command": run.command,
         "networks": run.n_networks,
-        "networks_done": len(run.networks_raw),
+        "networks_done": int(run.info.get("networks_done", len(run.networks_raw))),
         "best_final_error": best,
         "state": run.state,
     }
