@@ -209,3 +209,10 @@ def test_surface_without_matplotlib_writes_csv_and_says_how_to_get_the_png(monke
         "No surface.png: matplotlib is not installed; install the plot extra: "
         "pip install 'toynn[plot]'"
     )
+
+
+def test_axis_labels_never_overlap():
+    assert heatmap.axis_labels(81, "-10", "0", "10") == "-10" + " " * 37 + "0" + " " * 38 + "10"
+    assert heatmap.axis_labels(9, "-10", "0", "10") == "-10 0  10"
+    assert heatmap.axis_labels(4, "-10", "0", "10") == "-10"  # no room for more
+    assert heatmap.axis_labels(2, "-10", "0", "10") == "-10"

@@ -145,20 +145,26 @@ def heatmap(surface: Surface, max_columns: int = 81, color: bool = True) -> Grou
     left = _fmt(float(surface.values_a[0]))
     right = _fmt(float(surface.values_a[-1]))
     middle = _fmt(float((surface.values_a[0] + surface.values_a[-1]) / 2))
-    labels = [" "] * (width + 2)
     centre = width // 2
-    for start, label in (
-        (0, left),
-        (centre - len(middle) // 2, middle),
-        (width - len(right), right),
-    ):
-        for i, ch in enumerate(label):
-            if 0 <= start + i < len(labels):
-                labels[start + i] = ch
-    picture.append(" " * MARGIN + "".join(labels).rstrip() + "\n")
+    picture.append(" " * MARGIN + axis_labels(width, left, middle, right) + "\n")
     name = surface.a.name
     picture.append(" " * (MARGIN + max(0, centre - len(name) // 2)) + name, style="bold")
     return Group(picture, legend(low, high, color), path_legend(surface))
+
+
+def axis_labels(width: int, left: str, middle: str, right: str) -> str:
+    """The x axis' labels under a ``width``-column picture: left, centred, right-aligned;
+    a label that would touch or overlap the one before it is left out."""
+    line = ""
+    for start, label in (
+        (0, left),
+        (width // 2 - len(middle) // 2, middle),
+        (max(width, len(right)) - len(right), right),
+    ):
+        if line and start < len(line) + 1:
+            continue
+        line += " " * (start - len(line)) + label
+    return line
 
 
 def legend(low: float, high: float, color: bool) -> Text:
