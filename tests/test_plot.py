@@ -144,3 +144,12 @@ def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch):
     assert result.stderr == (
         "Error: matplotlib is not installed; install the plot extra: pip install 'toynn[plot]'\n"
     )
+
+
+def test_plot_draws_at_most_max_curves(monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(plot, "MAX_CURVES", 4)
+    folder = run_folder(*SWEEP)
+    assert invoke("plot", folder, "-q").exit_code == 0
+    svg = (folder / "curves.svg").read_text()
+    assert "error during training (4 of 6 networks, evenly chosen)" in svg

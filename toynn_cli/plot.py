@@ -22,6 +22,8 @@ INSTALL_HINT = "matplotlib is not installed; install the plot extra: pip install
 FIG_SIZE = (8.0, 5.0)
 DPI = 100
 MAX_LEGEND = 12
+#: At most this many curves are drawn (evenly chosen): a million lines would take hours.
+MAX_CURVES = 500
 
 
 def available() -> bool:
@@ -33,6 +35,7 @@ def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
+    matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text stays text (searchable, small)
     import matplotlib.pyplot as plt
 
     return plt
@@ -83,6 +86,10 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: 
     the ``swept`` axis (``alpha``, ``hidden`` or ``seed``)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=FIG_SIZE)
+    if len(results) > MAX_CURVES:
+        picks = np.linspace(0, len(results) - 1, MAX_CURVES).round().astype(int)
+        title = f"{title} ({MAX_CURVES} of {len(results)} networks, evenly chosen)"
+        results = [results[i] for i in picks]
     try:
         values = sorted({_axis_value(r, swept) for r in results})
         cmap = plt.get_cmap("viridis")
