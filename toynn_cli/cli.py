@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 import click
-import numpy as np
 from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -35,7 +34,6 @@ from rich.text import Text
 from toynn_cli import (
     __version__,
     config,
-    datasets,
     engine,
     ensemble,
     executor,
@@ -1246,23 +1244,6 @@ PLOT_AXES = ("alpha", "hidden", "seed")
 MAX_BOUNDARY_NETWORKS = 6
 
 
-def _run_dataset(run: workspace.RunFolder) -> tuple[np.ndarray, np.ndarray] | None:
-    """The run's data (a built-in name or inline data in its config), or None."""
-    ref = run.experiment.get("dataset")
-    if isinstance(ref, str) and ref in datasets.BUILTIN:
-        data = datasets.BUILTIN[ref]
-        return data.x, data.y
-    if isinstance(ref, dict):
-        try:
-            return (
-                np.array(ref["inputs"], dtype=np.float64),
-                np.array(ref["targets"], dtype=np.float64),
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
-    return None
-
-
 def _pick_networks(text: str | None, finished: list[NetworkResult]) -> list[int]:
     if text is None:
         best = report.best_index(finished)
@@ -1334,7 +1315,7 @@ def plot_command(
         figures[f"curves.{fmt}"] = plot.error_curves(
             finished, color_by, f"{name}: error during training", fmt
         )
-    data = _run_dataset(run)
+    data = workspace.run_dataset(run)
     if data is not None and len(plot.varying_inputs(data[0])) == 2:
         chosen = [(report.describe(finished[i].spec), finished[i].weights) for i in picks]
         for fmt in ("png", "svg"):

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from toynn_cli import runs
+from toynn_cli import datasets, runs
 from toynn_cli.engine import NetworkResult, NetworkSpec
 
 RESULTS_FILE = "results.json"
@@ -200,6 +200,24 @@ def load_networks(run: RunFolder) -> tuple[list[NetworkResult], list[str]]:
             f"'{run.path / RESULTS_FILE}' has a malformed network record ({exc!r}); "
             f"expected toynn results"
         ) from None
+
+
+def run_dataset(run: RunFolder) -> tuple[np.ndarray, np.ndarray] | None:
+    """The run's inputs and targets, from its config (a built-in name, or inline data:
+    a CSV dataset is saved inline), or None if they cannot be read."""
+    ref = run.experiment.get("dataset")
+    if isinstance(ref, str) and ref in datasets.BUILTIN:
+        data = datasets.BUILTIN[ref]
+        return data.x, data.y
+    if isinstance(ref, dict):
+        try:
+            x = np.array(ref["inputs"], dtype=np.float64)
+            y = np.array(ref["targets"], dtype=np.float64)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if x.ndim == 2 and y.ndim == 2 and len(x) == len(y):
+            return x, y
+    return None
 
 
 # --- comparing two runs -----------------------------------------------------------------
