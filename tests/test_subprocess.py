@@ -354,7 +354,9 @@ def test_surface_heatmap_with_no_color_is_a_character_ramp(tmp_path):
 
 
 def test_runs_and_show_on_killed_and_interrupted_runs(tmp_path):
-    long = ("sweep", "--alphas", "0.1,1", "--hidden", "2,3", "--iterations", 10**9)
+    # one process (--workers 1): a SIGKILLed parent cannot take forked workers with it
+    long = ("sweep", "--alphas", "0.1,1", "--hidden", "2,3", "--iterations", 10**9,
+            "--workers", 1)  # fmt: skip
     killed = toynn(*long, "--name", "killed", "--out", "k", cwd=tmp_path)
     stopped = toynn(*long, "--name", "stopped", "--out", "s", cwd=tmp_path)
     try:

@@ -7,6 +7,7 @@ and SIGTERM 143, after marking the run folder interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import html
@@ -499,6 +500,50 @@ def _write_error(where: Path, exc: OSError) -> str:
     return f"cannot write to '{where}': {exc.strerror or exc}"
 
 
+def reopen(run_dir: Path, workers: int) -> tuple[Experiment, Run, Plan, dict[int, Any]]:
+    """An interrupted (or killed) run folder, ready to train what is missing: its
+    experiment from config.yaml, the same chunk plan, and the chunks already saved."""
+    try:
+        info = runs.read_status(run_dir)
+    except runs.RunDirError as exc:
+        _fail(f"option --resume: {exc}")
+    state = info.get("status")
+    if state == "complete":
+        _fail(f"option --resume: {run_dir} is complete; there is nothing to resume")
+    if state == "running" and runs.pid_alive(info.get("pid")) and info.get("pid") != os.getpid():
+        _fail(f"option --resume: {run_dir} is still running (process {info['pid']})")
+    chunk_size = info.get("chunk_size")
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        _fail(
+            f"option --resume: {run_dir / runs.STATUS_FILE} has no chunk_size; expected a run made by toynn 0.1 or later"
+        )
+    try:
+        experiment = config.resolve(run_dir / "config.yaml", {}, config.TUTORIAL_SWEEP)
+    except config.ConfigError as exc:
+        _fail(f"option --resume: {exc}")
+    specs = experiment.networks()
+    plan = Plan(specs, executor.plan(specs, chunk_size), chunk_size, workers)
+    done: dict[int, executor.ChunkResult] = {}
+    for path in sorted((run_dir / Run.CHUNKS).glob("*.npz")):
+        try:
+            saved = results.load_chunk(path)
+        except (OSError, ValueError, KeyError) as exc:
+            _fail(f"option --resume: {path}: cannot read: {exc}")
+        index = saved.chunk.index
+        if not (
+            0 <= index < len(plan.chunks)
+            and saved.chunk == plan.chunks[index]
+            and saved.batch.specs == specs[saved.chunk.start : saved.chunk.stop]
+        ):
+            _fail(f"option --resume: {path} does not belong to this run's config.yaml")
+        done[index] = saved
+    keep = {
+        k: v for k, v in info.items() if k not in ("status", "updated", "networks_done", "signal")
+    }
+    keep.update(pid=os.getpid(), resumed=int(info.get("resumed", 0)) + 1)
+    return experiment, Run(run_dir, keep), plan, done
+
+
 def execute(
     term: Terminal,
     experiment: Experiment,
@@ -509,13 +554,19 @@ def execute(
 ) -> list[NetworkResult]:
     """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``."""
     guard = SignalGuard()
-    with guard.installed():
+    with guard.installed(), contextlib.ExitStack() as held:
         if resume is not None:
             run, plan, done = resume
         else:
             plan = Plan.make(experiment, params["workers"], params["max_memory"])
             run = None if params["no_save"] else Run.create(params["out"], experiment, argv, plan)
             done = {}
+
+        if run is not None:
+            try:
+                held.enter_context(runs.locked(run.dir))
+            except runs.RunDirError as exc:
+                _fail(f"option --resume: {exc}")
 
         def save(result: executor.ChunkResult) -> None:
             if run is not None:
@@ -662,6 +713,11 @@ def train(ctx: click.Context, **params: Any) -> None:
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="List the networks the sweep would train and exit.")
 @click.option(
+    "--resume",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Finish an interrupted run folder: train only its missing chunks.",
+)
+@click.option(
     "--show-weights", is_flag=True, help="Also show each network's weights and direction changes."
 )
 @click.option(
@@ -689,6 +745,7 @@ def train(ctx: click.Context, **params: Any) -> None:
 def sweep(
     ctx: click.Context,
     dry_run: bool,
+    resume: Path | None,
     show_weights: bool,
     rows: int,
     curves: str,
@@ -711,18 +768,56 @@ def sweep(
         toynn sweep --alphas 0.001..1000 --hidden 4,32 --seeds 1..5 --json
     """
     term = Terminal(params["quiet"])
-    experiment = load_experiment(params, config.TUTORIAL_SWEEP)
+    reopened = None
+    if resume is not None:
+        given = [
+            f"--{k.replace('_', '-')}"
+            for k in (*OVERRIDE_KEYS, "config_path")
+            if params.get(k) is not None
+        ]
+        if params["no_save"]:
+            given.append("--no-save")
+        if given:
+            _fail(
+                f"option --resume cannot be combined with {given[0].replace('config-path', 'config')}; "
+                "the run folder's config.yaml decides the experiment"
+            )
+        experiment, *state = reopen(resume, params["workers"])
+        reopened = tuple(state)
+    else:
+        experiment = load_experiment(params, config.TUTORIAL_SWEEP)
     specs = experiment.networks()
     if dry_run:
+        plan = Plan.make(experiment, params["workers"], params["max_memory"])
+        data = experiment.dataset
+        guess = executor.estimate(
+            specs,
+            plan.chunks,
+            plan.workers,
+            data.n_inputs,
+            data.n_outputs,
+            len(data.inputs),
+            experiment.iterations,
+            experiment.log_every,
+        )
         if params["as_json"]:
             networks = [{"alpha": s.alpha, "hidden": s.hidden, "seed": s.seed} for s in specs]
-            doc = {"experiment": config.as_dict(experiment), "networks": networks}
+            doc = {
+                "experiment": config.as_dict(experiment),
+                "networks": networks,
+                "chunks": len(plan.chunks),
+                "chunk_size": plan.chunk_size,
+                "workers": guess["workers"],
+                "estimated_memory_bytes": int(guess["memory_bytes"]),
+                "estimated_seconds": guess["seconds"],
+            }
             click.echo(json.dumps(doc))
         elif params["as_csv"]:
             lines = [(i, repr(s.alpha), s.hidden, s.seed) for i, s in enumerate(specs)]
             click.echo(_csv_text(("network", "alpha", "hidden", "seed"), lines), nl=False)
         else:
-            term.out.print(report.dry_run_table(specs, experiment.iterations))
+            term.out.print(report.dry_run_table(specs, experiment.iterations, rows or None))
+            term.out.print(report.plan_line(len(specs), len(plan.chunks), plan.chunk_size, guess))
         return
 
     def render(finished: list[NetworkResult], statuses: list[str]) -> RenderableType:
@@ -737,7 +832,7 @@ def sweep(
             group if group is not None else ensemble.has_ensembles(finished),
         )
 
-    execute(term, experiment, params, _argv(ctx), render)
+    execute(term, experiment, params, _argv(ctx), render, reopened)
 
 
 @cli.command()

@@ -119,6 +119,38 @@ def estimate_seconds(
     return ops * iterations * SECONDS_PER_OP
 
 
+def estimate(
+    specs: Sequence[NetworkSpec],
+    chunks: Sequence[Chunk],
+    workers: int,
+    n_inputs: int,
+    n_outputs: int,
+    samples: int,
+    iterations: int,
+    log_every: int,
+) -> dict[str, float]:
+    """What ``--dry-run`` reports: peak memory (the chunks training at once, plus every
+    result kept for the report) and a rough wall time, both estimates."""
+    busy = max(1, min(workers, len(chunks)))
+    largest = max((len(c) for c in chunks), default=0)
+    per_net = max(
+        bytes_per_network(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every)
+        for s in {spec.hidden: spec for spec in specs}.values()
+    )
+    kept = sum(
+        8 * (3 * p + len(engine.checkpoints(iterations, log_every)) + engine.HISTORY_POINTS)
+        for p in (
+            sum(a * b for a, b in itertools.pairwise(_sizes(s, n_inputs, n_outputs))) for s in specs
+        )
+    )
+    seconds = estimate_seconds(specs, n_inputs, n_outputs, samples, iterations)
+    return {
+        "memory_bytes": busy * largest * per_net + kept,
+        "seconds": seconds / busy if len(specs) * iterations >= PARALLEL_MIN_WORK else seconds,
+        "workers": busy if len(specs) * iterations >= PARALLEL_MIN_WORK else 1,
+    }
+
+
 @dataclass
 class ChunkResult:
     """A trained chunk and its networks' status labels."""
