@@ -389,7 +389,8 @@ def test_runs_and_show_on_killed_and_interrupted_runs(tmp_path):
     assert (proc.returncode, out) == (2, b"")
     assert err.decode() == (
         f"Error: '{Path('all') / killed_dir.name}' has no results.json (status: killed); "
-        "expected a run that finished or was interrupted\n"
+        "expected a run that finished or was interrupted "
+        f"('toynn sweep --resume {Path('all') / killed_dir.name}' finishes it)\n"
     )
     proc = toynn("show", Path("all") / stopped_dir.name, cwd=tmp_path)
     out, err = proc.communicate(timeout=60)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ class RunFolder:
         """``complete``, ``interrupted``, ``running``, or ``killed`` (run.json still says
         running but its process is gone)."""
         status = str(self.info.get("status"))
-        if status == "running" and not _alive(self.info.get("pid")):
+        if status == "running" and not runs.pid_alive(self.info.get("pid")):
             return "killed"
         return status
 
@@ -72,18 +71,6 @@ class RunFolder:
         errors = [_float(n.get("final_error")) for n in self.networks_raw]
         finite = [e for e in errors if math.isfinite(e)]
         return min(finite) if finite else None
-
-
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
 
 
 def _float(value: Any) -> float:
@@ -130,9 +117,12 @@ def open_run(path: Path) -> RunFolder:
 def require_results(run: RunFolder) -> list[dict[str, Any]]:
     """The run's network records; a run with no results.json is refused."""
     if run.doc is None:
+        hint = ""
+        if run.state in ("killed", "interrupted") and run.kind == "sweep":
+            hint = f" ('toynn sweep --resume {run.path}' finishes it)"
         raise NotARunError(
             f"'{run.path}' has no {RESULTS_FILE} (status: {run.state}); "
-            f"expected a run that finished or was interrupted"
+            f"expected a run that finished or was interrupted{hint}"
         )
     return run.networks_raw
 
