@@ -754,8 +754,10 @@ def sweep(
 ) -> None:
     """Train every network of a grid (alphas x hidden sizes x seeds) in one batch.
 
-    Shows one row per network: its error at each checkpoint, final error and
-    status, with the best network starred. Without --config: the tutorial's
+    Shows one row per network: its error at each checkpoint, final error, a
+    sparkline of its error history and status, with the best network starred;
+    with several seeds per (alpha, hidden) cell, one row per cell instead
+    (--no-group for one row per network). Without --config: the tutorial's
     published sweep (alphas 0.001..1000 on xor, 4 hidden units, seed 1).
 
     Sweep grammar for --alphas, --hidden, --seeds: lists 0.1,1,10; decades
@@ -1104,7 +1106,8 @@ COMPARE_CSV_HEADER = ("alpha", "hidden", "seed", "final_error_a", "final_error_b
 def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as_csv: bool) -> None:
     """Compare two saved runs: config differences, then the final error of each
     network both trained (same alpha, hidden size and seed) and B - A. An axis
-    with one value in each run (hidden 4 in A, 32 in B) is not matched on.
+    with one different value in each run (hidden 4 in A, 32 in B) is not
+    matched on.
 
     With --fail-if-worse TOL the exit code is 1 when any network's final error in
     B is above A's by more than TOL (a regression check for CI).
