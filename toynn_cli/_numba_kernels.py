@@ -206,23 +206,37 @@ def block_train(
             changes[p, b0 + b] = chl[p, b]
 
 
-def _segment(
+# Two functions, not one compiled twice: numba's disk cache keys a function's versions
+# by argument types only, so a serial and a parallel build of one function would share
+# (and overwrite) one cache entry.
+
+
+@numba.njit(cache=True, fastmath=False)
+def segment_serial(
     x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
     hist_err, final_err, outputs, block,
 ):  # fmt: skip
-    """Iterations ``j0`` to ``j1 - 1`` for every block of networks (columns of ``w``)."""
+    """Iterations ``j0`` to ``j1 - 1`` for every block of networks (columns of ``w``),
+    one block after another (used inside worker processes)."""
+    n = w.shape[1]
+    for b0 in range(0, n, block):
+        block_train(
+            x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
+            hist_err, final_err, outputs, b0, min(n, b0 + block),
+        )  # fmt: skip
+
+
+@numba.njit(cache=True, fastmath=False, parallel=True)
+def segment_parallel(
+    x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
+    hist_err, final_err, outputs, block,
+):  # fmt: skip
+    """The same, the blocks shared among numba's threads."""
     n = w.shape[1]
     blocks = (n + block - 1) // block
     for i in numba.prange(blocks):
         b0 = i * block
-        b1 = min(n, b0 + block)
         block_train(
             x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-            hist_err, final_err, outputs, b0, b1,
+            hist_err, final_err, outputs, b0, min(n, b0 + block),
         )  # fmt: skip
-
-
-#: One thread (prange runs as range): used inside worker processes.
-segment_serial = numba.njit(cache=True, fastmath=False)(_segment)
-#: Blocks shared among numba's threads.
-segment_parallel = numba.njit(cache=True, fastmath=False, parallel=True)(_segment)
