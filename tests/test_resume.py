@@ -251,7 +251,7 @@ def test_a_real_process_interrupted_then_resumed(tmp_path, straight_run, signum,
         sent = time.monotonic()
         proc.send_signal(signum)
         _, err = proc.communicate(timeout=10)
-        assert time.monotonic() - sent < 1.5
+        assert time.monotonic() - sent < 5  # promptness itself: test_robustness
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -264,7 +264,8 @@ def test_a_real_process_interrupted_then_resumed(tmp_path, straight_run, signum,
         assert info["status"] == "interrupted"
         assert err.decode().startswith("Interrupted after ")
     assert 1 <= len(list((run_dir / "chunks").glob("*.npz"))) < 4
-    assert not list(run_dir.rglob("*.tmp"))
+    if signum != signal.SIGKILL:  # a killed process may leave a temporary file behind
+        assert not list(run_dir.rglob("*.tmp"))
 
     resumed = subprocess.run(
         [str(TOYNN), "sweep", "--resume", str(run_dir), "--json", "-q"],
@@ -275,3 +276,4 @@ def test_a_real_process_interrupted_then_resumed(tmp_path, straight_run, signum,
     assert json.loads(resumed.stdout)["networks"] == network_records(straight_run)
     assert chunk_bytes(run_dir) == chunk_bytes(straight_run)
     assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
+    assert not list(run_dir.rglob("*.tmp"))  # --resume clears what a killed process left

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 import click
+import numpy as np
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -400,15 +401,42 @@ def train_all(
     return None
 
 
+class Networks(Sequence[NetworkResult]):
+    """The finished networks in grid order. Records are views made on demand, so a
+    million-network sweep does not hold a million Python objects."""
+
+    def __init__(self, ordered: list[executor.ChunkResult]) -> None:
+        self._chunks = ordered
+        self._ends = np.cumsum([len(r.chunk) for r in ordered], dtype=np.int64)
+        self.final_errors = (
+            np.concatenate([r.batch.final_error for r in ordered]) if ordered else np.empty(0)
+        )
+
+    def __len__(self) -> int:
+        return int(self._ends[-1]) if len(self._ends) else 0
+
+    def specs(self) -> list[engine.NetworkSpec]:
+        return [spec for r in self._chunks for spec in r.batch.specs]
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        c = int(np.searchsorted(self._ends, i, side="right"))
+        start = int(self._ends[c - 1]) if c else 0
+        return self._chunks[c].batch.network(i - start)
+
+
 def collect(
     plan: Plan, done: dict[int, executor.ChunkResult]
-) -> tuple[list[int], list[NetworkResult], list[str]]:
+) -> tuple[list[int], Networks, list[str]]:
     """The finished networks in grid order: their grid indices, records and labels."""
     ordered = [done[c.index] for c in plan.chunks if c.index in done]
     indices = [i for r in ordered for i in range(r.chunk.start, r.chunk.stop)]
-    finished = [n for r in ordered for n in r.batch.networks()]
     statuses = [str(label) for r in ordered for label in r.statuses]
-    return indices, finished, statuses
+    return indices, Networks(ordered), statuses
 
 
 REPORT_MIN_WIDTH = 80
@@ -499,7 +527,8 @@ class Run:
         try:
             runs.atomic_write(self.dir / "results.json", results.to_json(doc))
             runs.atomic_write(self.dir / "metrics.csv", results.metrics_csv(finished, indices))
-            runs.atomic_write(self.dir / "weights.npz", results.weights_npz(finished, indices))
+            if len(finished) <= results.FULL_RECORDS_LIMIT:  # beyond: the chunk files
+                runs.atomic_write(self.dir / "weights.npz", results.weights_npz(finished, indices))
             if report_files is not None:
                 runs.atomic_write(self.dir / "report.txt", report_files[0])
                 runs.atomic_write(self.dir / "report.svg", report_files[1])
@@ -588,15 +617,22 @@ def execute(
             except runs.RunDirError as exc:
                 _fail(f"option --resume: {exc}")
 
+        large = len(plan.specs) > results.FULL_RECORDS_LIMIT
+
         def save(result: executor.ChunkResult) -> None:
             if run is not None:
                 finished_so_far = sum(len(r.chunk) for r in done.values()) + len(result.chunk)
                 run.save_chunk(result, finished_so_far)
+            if large and result.chunk.index > 0:
+                # the error history (most of a result's size) has served for the status;
+                # the chunk file keeps it
+                result.batch.history_errors = result.batch.history_errors[:, :1].copy()
 
         interrupted = train_all(term, experiment, plan, guard, done, save)
         indices, finished, statuses = collect(plan, done)
         specs = plan.specs
-        doc = results.document(
+        make_doc = results.summary_document if large else results.document
+        doc = make_doc(
             config.as_dict(experiment),
             str(run.dir) if run else None,
             finished,

@@ -481,10 +481,10 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
     doc = {
         "name": experiment.name,
         "dataset": dataset,
-        "hidden": _scalar_or_list(experiment.hidden),
+        "hidden": _whole_numbers(experiment.hidden),
         "alphas": _scalar_or_list(experiment.alphas),
         "iterations": experiment.iterations,
-        "seeds": _scalar_or_list(experiment.seeds),
+        "seeds": _whole_numbers(experiment.seeds),
         "log_every": experiment.log_every,
     }
     if experiment.engine != "numpy":  # the default engine is not written
@@ -495,6 +495,14 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
 def dump(experiment: Experiment) -> str:
     """The experiment as YAML that :func:`resolve` reads back to an equal experiment."""
     return yaml.safe_dump(as_dict(experiment), sort_keys=False, default_flow_style=None, width=100)
+
+
+def _whole_numbers(values: tuple[int, ...]) -> Any:
+    """Hidden sizes or seeds: a run of 3 or more consecutive numbers is written in the
+    sweep grammar ("1..1000"), which reads back to the same tuple."""
+    if len(values) >= 3 and values == tuple(range(values[0], values[-1] + 1)):
+        return f"{values[0]}..{values[-1]}"
+    return _scalar_or_list(values)
 
 
 def _scalar_or_list(values: tuple) -> Any:

@@ -41,6 +41,10 @@ def describe(spec: NetworkSpec) -> str:
 
 def best_index(results: Sequence[NetworkResult]) -> int | None:
     """The network with the lowest finite final error (the first, on ties)."""
+    errors = getattr(results, "final_errors", None)  # column-wise, when the caller has it
+    if errors is not None:
+        finite = np.where(np.isfinite(errors), errors, np.inf)
+        return int(np.argmin(finite)) if np.isfinite(finite).any() else None
     finite = [(r.final_error, i) for i, r in enumerate(results) if math.isfinite(r.final_error)]
     return min(finite)[1] if finite else None
 
@@ -159,7 +163,7 @@ def sweep_notes(results: Sequence[NetworkResult], max_rows: int | None = None) -
         notes.append(f"first {n_rows} of {len(results)} networks shown (--rows 0 for all)")
     if not notes:
         return None
-    return Text("; ".join(notes) + "; everything is in results.json", style="dim")
+    return Text("; ".join(notes) + "; the rest is in the run folder", style="dim")
 
 
 def summary(results: Sequence[NetworkResult], statuses: Sequence[str]) -> Text:
