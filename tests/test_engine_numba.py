@@ -80,14 +80,16 @@ def test_a_mixed_sweep_agrees_with_the_numpy_engine(numba_engine, hidden):
 def test_several_outputs_and_odd_sizes_agree(numba_engine):
     rng = np.random.RandomState(3)
     x, y = rng.uniform(-1, 1, (5, 3)), rng.uniform(0, 1, (5, 2))
-    specs = [NetworkSpec(a, 5, s) for a in (0.3, 3.0) for s in range(70)]  # > one block
+    specs = [NetworkSpec(a, 5, s) for a in (0.3, 3.0) for s in range(numba_engine.BLOCK)]
     args = (x, y, specs, 700, 100)
     _agree(engine.train_batch(*args), numba_engine.train_batch(*args))
 
 
 def test_alone_and_in_a_large_batch_are_bit_identical(numba_engine, xor):
     alphas = [0.001, 0.03, 0.5, 2.0, 10.0, 100.0, 1000.0, 1e6]
-    sweep = [NetworkSpec(a, 4, s) for a in alphas for s in range(40)]  # 320: five blocks
+    block = numba_engine.BLOCK
+    seeds = -(-5 * block // (2 * len(alphas)))  # two and a half blocks
+    sweep = [NetworkSpec(a, 4, s) for a in alphas for s in range(seeds)]
     big = numba_engine.train_batch(xor.x, xor.y, sweep, 2000, 300)
     serial = numba_engine.train_batch(xor.x, xor.y, sweep, 2000, 300, threads=1)
     rng = np.random.RandomState(0)
@@ -95,7 +97,7 @@ def test_alone_and_in_a_large_batch_are_bit_identical(numba_engine, xor):
         alone = numba_engine.train_batch(xor.x, xor.y, [sweep[i]], 2000, 300)
         _identical(alone, 0, big, i)
         _identical(serial, i, big, i)
-    others = [sweep[i] for i in (300, 5, 77, 64, 63)]  # across block boundaries
+    others = [sweep[i] for i in (2 * block + 1, 5, block + 7, block, block - 1)]  # across blocks
     small = numba_engine.train_batch(xor.x, xor.y, others, 2000, 300)
     for k, spec in enumerate(others):
         _identical(small, k, big, sweep.index(spec))

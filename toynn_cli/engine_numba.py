@@ -36,7 +36,7 @@ from toynn_cli import engine
 from toynn_cli.engine import BatchResult, NetworkSpec
 
 #: Networks per block: the unit of SIMD work and of parallel scheduling.
-BLOCK = 64
+BLOCK = 128
 #: How to get the engine, for messages.
 INSTALL_HINT = "pip install 'toynn[fast]'"
 
