@@ -25,6 +25,8 @@ No printing.
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -56,8 +58,17 @@ def available() -> bool:
 
 
 def _import_kernels() -> ModuleType:
+    # Intel's SVML (when installed) would vectorise exp with a different exp than the
+    # C library's scalar one used for a block's remainder: a network's bits would then
+    # depend on its place in the batch. Off, unless numba was imported before us.
+    if "numba" not in sys.modules:
+        os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
     from toynn_cli import _numba_kernels
 
+    if _numba_kernels.numba.config.USING_SVML:
+        raise RuntimeError(
+            "the numba engine needs numba without Intel SVML (set NUMBA_DISABLE_INTEL_SVML=1)"
+        )
     return _numba_kernels
 
 
