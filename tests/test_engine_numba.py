@@ -242,3 +242,45 @@ def test_config_engine_key_rejects_other_values(tmp_path, value):
 def test_cli_rejects_an_unknown_engine():
     result = CliRunner().invoke(cli, ["sweep", "--engine", "jax", "--no-save"])
     assert result.exit_code == 2 and "--engine" in result.stderr
+
+
+def test_resume_keeps_the_engine_and_equals_a_straight_run(numba_engine, tmp_path, monkeypatch):
+    from test_resume import GRID, chunk_bytes, interrupt_after, invoke, network_records
+
+    monkeypatch.chdir(tmp_path)
+    common = [*GRID, "--iterations", 800, "--workers", 1, "--engine", "numba", "--json"]
+    assert invoke("sweep", *common, "--out", "straight").exit_code == 0
+    (straight,) = (tmp_path / "straight").iterdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(executor, "run", interrupt_after(2, "KeyboardInterrupt"))
+        assert invoke("sweep", *common, "--out", "resumed").exit_code == 130
+    (run_dir,) = (tmp_path / "resumed").iterdir()
+    engines = []
+    real_run = executor.run
+
+    def spy(*args, **kwargs):
+        engines.append(kwargs.get("engine_name"))
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(executor, "run", spy)
+    resumed = invoke("sweep", "--resume", run_dir, "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert engines == ["numba"]
+    assert json.loads((run_dir / "run.json").read_text())["engine"] == "numba"
+    assert chunk_bytes(run_dir) == chunk_bytes(straight)
+    assert network_records(run_dir) == network_records(straight)
+
+
+def test_resume_of_a_numba_run_without_numba_is_one_line(numba_engine, tmp_path, monkeypatch):
+    from test_resume import GRID, interrupt_after, invoke
+
+    monkeypatch.chdir(tmp_path)
+    with monkeypatch.context() as patch:
+        patch.setattr(executor, "run", interrupt_after(1, "KeyboardInterrupt"))
+        args = [*GRID, "--iterations", 200, "--workers", 1, "--engine", "numba", "--out", "o"]
+        assert invoke("sweep", *args).exit_code == 130
+    (run_dir,) = (tmp_path / "o").iterdir()
+    _hide_numba(monkeypatch)
+    result = invoke("sweep", "--resume", run_dir)
+    assert result.exit_code == 2
+    assert "key 'engine' is 'numba'" in result.stderr and "toynn[fast]" in result.stderr
