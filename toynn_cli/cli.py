@@ -164,6 +164,12 @@ def experiment_options(command: Callable) -> Callable:
         click.option("--seed", "--seeds", "seeds", help="Random seed(s): 1, 1,2,3, 0..99."),
         click.option("--log-every", help="Report the error every N iterations."),
         click.option("--name", help="Run name, used in the run folder's name."),
+        click.option(
+            "--engine",
+            type=click.Choice(engine.ENGINES),
+            help="Training engine: numpy (the reference, default) or numba (compiled; "
+            "pip install 'toynn[fast]').",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -247,7 +253,16 @@ def output_options(command: Callable) -> Callable:
     return command
 
 
-OVERRIDE_KEYS = ("dataset", "alphas", "hidden", "iterations", "seeds", "log_every", "name")
+OVERRIDE_KEYS = (
+    "dataset",
+    "alphas",
+    "hidden",
+    "iterations",
+    "seeds",
+    "log_every",
+    "name",
+    "engine",
+)
 
 
 #: Options with two spellings: errors name the one the user typed.
@@ -259,7 +274,7 @@ def load_experiment(
 ) -> Experiment:
     overrides = {key: params[key] for key in OVERRIDE_KEYS if params.get(key) is not None}
     try:
-        return config.resolve(params.get("config_path"), overrides, defaults)
+        experiment = config.resolve(params.get("config_path"), overrides, defaults)
     except config.ConfigError as exc:
         message = str(exc)
         typed = {arg.split("=", 1)[0] for arg in argv}
@@ -267,6 +282,24 @@ def load_experiment(
             if alias in typed and canonical not in typed:
                 message = message.replace(f"option {canonical} ", f"option {alias} ")
         _fail(message)
+    source = (
+        "option --engine" if "engine" in overrides else f"{params.get('config_path')}: key 'engine'"
+    )
+    check_engine(experiment, source)
+    return experiment
+
+
+def check_engine(experiment: Experiment, source: str) -> None:
+    """The numba engine needs numba (an optional extra): one line saying how to get it."""
+    if experiment.engine != "numba":
+        return
+    from toynn_cli import engine_numba  # does not import numba
+
+    if not engine_numba.available():
+        _fail(
+            f"{source} is 'numba', but numba is not installed; "
+            f"install it with: {engine_numba.INSTALL_HINT}"
+        )
 
 
 # --- running ---------------------------------------------------------------------------
@@ -383,6 +416,7 @@ def train_all(
                     experiment.log_every,
                     plan.workers,
                     progress,
+                    engine_name=experiment.engine,
                 ):
                     if on_chunk is not None:
                         on_chunk(result)
@@ -497,6 +531,7 @@ class Run:
             "networks": len(plan.specs),
             "chunk_size": plan.chunk_size,
             "chunks": len(plan.chunks),
+            "engine": experiment.engine,
             "pid": os.getpid(),
         }
         try:
@@ -579,6 +614,7 @@ def reopen(run_dir: Path, workers: int) -> tuple[Experiment, Run, Plan, dict[int
         experiment = config.resolve(run_dir / "config.yaml", {}, config.TUTORIAL_SWEEP)
     except config.ConfigError as exc:
         _fail(f"option --resume: {exc}")
+    check_engine(experiment, f"option --resume: {run_dir / 'config.yaml'}: key 'engine'")
     specs = experiment.networks()
     plan = Plan(specs, executor.plan(specs, chunk_size), chunk_size, workers)
     done: dict[int, executor.ChunkResult] = {}

@@ -40,6 +40,10 @@ import numpy as np
 #: ``progress(done, total)``: iterations done so far over all groups, and the total.
 ProgressFn = Callable[[int, int], None]
 
+#: The training engines: "numpy" (this module: the reference and the default) and
+#: "numba" (:mod:`toynn_cli.engine_numba`, optional: ``pip install 'toynn[fast]'``).
+ENGINES = ("numpy", "numba")
+
 #: How many points of error history each network records (besides the checkpoints).
 HISTORY_POINTS = 200
 
