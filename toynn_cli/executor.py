@@ -10,6 +10,8 @@ Pure NumPy and the standard library: no printing, no click/rich/yaml.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import itertools
 import math
 import multiprocessing
@@ -195,14 +197,25 @@ def _train_chunk(task: tuple) -> ChunkResult:
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _worker_signals() -> None:
+def _worker_start(parent: int) -> None:
     # Workers start with both signals blocked (see run). Ctrl-C reaches every process of
     # the terminal's group; only the parent decides what to do, so workers ignore it.
     # SIGTERM gets its default action back (a forked worker inherits the parent's
     # handler, which would swallow it): the parent's terminate() ends a worker at once.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+
+
+def _die_with(parent: int) -> None:
+    """A worker must not outlive its parent: if the parent is killed (SIGKILL cannot be
+    caught, so it cannot terminate its pool), Linux sends the worker SIGKILL too."""
+    with contextlib.suppress(OSError, AttributeError):  # prctl is Linux-only
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def physical_memory() -> int | None:
@@ -279,11 +292,15 @@ def run(
     saved = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     try:
         pool = multiprocessing.get_context(method).Pool(
-            min(workers, len(chunks)), initializer=_worker_signals
+            min(workers, len(chunks)), initializer=_worker_start, initargs=(os.getpid(),)
         )
-    finally:
+    except BaseException:
         signal.pthread_sigmask(signal.SIG_SETMASK, saved)
+        raise
     try:
+        # unblocked inside the try: a signal held while the pool started is raised here,
+        # and the pool is still terminated (else Pool.__del__ complains at exit)
+        signal.pthread_sigmask(signal.SIG_SETMASK, saved)
         for result in pool.imap_unordered(_train_chunk, tasks):
             done += len(result.chunk) * iterations
             if progress is not None:
