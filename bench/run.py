@@ -5,6 +5,7 @@ peer when one is available, on the same networks, measured in the same run.
     python bench/run.py --only W1 W2
     python bench/run.py --only W4            # 10^6 networks through the CLI: time and peak RSS
     python bench/run.py --jax-python /path/to/venv/bin/python   # a Python that has jax
+    python bench/run.py --no-numba           # skip the numba engine
 
 Workloads (xor, float64):
     W1  the tutorial sweep: 7 alphas, hidden 4, seed 1, 60000 iterations
@@ -18,6 +19,13 @@ microseconds per network-iteration) runs on a subset of the networks and its tim
 extrapolated linearly; the output says so when it does. The JAX peer is
 bench/jax_peer.py (jit + vmap + lax.scan), run in its own process, compile time
 excluded; it is skipped with a message when no Python with jax is found.
+
+When numba is installed (``pip install 'toynn[fast]'``), the numba engine
+(``--engine numba``) runs the same workloads, with 1 and with all cores; its first-run
+compile time is printed on its own line (not included in the rows). Each workload then
+gets a "limit" row: this machine's arithmetic limit for it, from the operations per
+network-iteration counted from the algorithm and the rates of multiply/add, divide and
+exp measured in the same run (bench/limit.py, bench/README.md).
 """
 
 from __future__ import annotations
@@ -39,6 +47,9 @@ sys.path.insert(0, str(HERE.parent))
 from toynn_cli import executor, grid  # noqa: E402
 from toynn_cli.datasets import BUILTIN  # noqa: E402
 from toynn_cli.reference import train_one  # noqa: E402
+
+sys.path.insert(0, str(HERE))
+import limit  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ W4 = Workload(
 )
 
 
-def time_engine(w: Workload, workers: int) -> float:
+def time_engine(w: Workload, workers: int, engine_name: str = "numpy") -> float:
     data = BUILTIN["xor"]
     specs = w.specs()
     size = executor.chunk_size(
@@ -77,7 +88,9 @@ def time_engine(w: Workload, workers: int) -> float:
     )
     chunks = executor.plan(specs, size)
     start = time.perf_counter()
-    for _ in executor.run(data.x, data.y, specs, chunks, w.iterations, 10000, workers):
+    for _ in executor.run(
+        data.x, data.y, specs, chunks, w.iterations, 10000, workers, engine_name=engine_name
+    ):
         pass
     return time.perf_counter() - start
 
@@ -94,6 +107,33 @@ def time_reference(w: Workload) -> tuple[float, int]:
     for spec in subset:
         train_one(data.x, data.y, spec, w.iterations, 10000)
     return (time.perf_counter() - start) * len(specs) / len(subset), len(subset)
+
+
+def numba_ready() -> str | None:
+    """Compile (or load from numba's disk cache) the numba engine; a line saying how
+    long that took, or None without numba."""
+    from toynn_cli import engine_numba
+
+    if not engine_numba.available():
+        return None
+    engine_numba.load("serial")
+    engine_numba.load("parallel")
+    took = engine_numba.ready_seconds
+    return (
+        f"numba engine ready in {took['serial']:.1f} s (serial) + {took['parallel']:.1f} s "
+        "(parallel): compiled on the first run, loaded from numba's disk cache afterwards; "
+        "not included in its rows"
+    )
+
+
+def limit_seconds(w: Workload, rates: limit.Rates, cores: int) -> float:
+    """The arithmetic limit for the whole workload on ``cores`` cores."""
+    total = 0.0
+    for spec in w.specs():
+        sizes = [3, *([spec.hidden] if spec.hidden else []), 1]
+        work = limit.work_per_iteration(sizes, 4)
+        total += limit.seconds_per_iteration(work, rates) * w.iterations
+    return total / cores
 
 
 def find_jax_python(given: str | None) -> str | None:
@@ -157,11 +197,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="W", help="workload keys (W1..W4)")
     parser.add_argument("--jax-python", help="a Python interpreter that has jax installed")
+    parser.add_argument("--no-numba", action="store_true", help="skip the numba engine")
     args = parser.parse_args()
     chosen = [w for w in WORKLOADS if not args.only or w.key in args.only]
     jax_python = find_jax_python(args.jax_python)
     cores = executor.available_cores()
     print(f"toynn bench: NumPy engine vs per-network loop; {cores} cores; float64")
+    numba_line = None if args.no_numba else numba_ready()
+    rates = None
+    if numba_line:
+        print(numba_line)
+        rates = limit.measure()
+        print(
+            f"limit rates, one core: {rates.flops / 1e9:.2f} Gflop/s (multiply, add), "
+            f"{rates.divides / 1e9:.3f} G divides/s, {rates.exps / 1e9:.3f} G exp/s (C library)"
+        )
+    elif not args.no_numba:
+        print("numba engine skipped: numba is not installed (pip install 'toynn[fast]')")
     print(f"{'':3} {'workload':44} {'networks':>8} {'seconds':>9} {'net-it/s':>10} {'vs loop':>8}")
     notes = []
     for w in chosen:
@@ -182,6 +234,22 @@ def main() -> None:
                 time_engine(w, cores),
                 reference,
             )
+        if rates is not None:
+            for workers in sorted({1, cores}):
+                seconds = time_engine(w, workers, "numba")
+                bound = limit_seconds(w, rates, workers)
+                row(
+                    w.key,
+                    f"{w.title}: numba, {workers} core(s)",
+                    n,
+                    w.iterations,
+                    seconds,
+                    reference,
+                    f"{seconds / bound:.2f}x the limit",
+                )
+                row(
+                    w.key, f"{w.title}: limit, {workers} core(s)", n, w.iterations, bound, reference
+                )
         if jax_python:
             for devices in sorted({1, cores}):
                 if n % devices == 0:

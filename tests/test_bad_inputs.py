@@ -229,7 +229,7 @@ def test_yaml_alias_bomb_is_reported_quickly() -> None:
 
 # --- unknown keys (with the nearest valid one) ---------------------------------------------------
 
-KEYS = "name, dataset, hidden, alpha, alphas, iterations, seed, seeds, log_every"
+KEYS = "name, dataset, hidden, alpha, alphas, iterations, seed, seeds, log_every, engine"
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import signal
 import time
 from pathlib import Path
 
+import click
 import numpy as np
 import pytest
 import yaml
@@ -40,6 +41,7 @@ RUN_FILES = {
     "weights.npz",
     "report.txt",
     "report.svg",
+    "report.html",
     "run.json",
 }
 RUN_NAME = re.compile(r"\d{8}-\d{6}-(?P<name>[A-Za-z0-9._-]+?)(-(?P<n>\d+))?")
@@ -137,7 +139,16 @@ def network_json_matches(record: dict, result: NetworkResult, status_label: str)
 
 
 def test_the_commands():
-    assert sorted(cli.commands) == ["reproduce", "sweep", "train"]
+    assert sorted(cli.commands) == [
+        "compare",
+        "plot",
+        "reproduce",
+        "runs",
+        "show",
+        "surface",
+        "sweep",
+        "train",
+    ]
 
 
 @pytest.mark.parametrize("command", [[], *[[name] for name in sorted(cli.commands)]])
@@ -152,7 +163,7 @@ def test_every_command_has_help_with_an_example(command):
 @pytest.mark.parametrize("command", sorted(cli.commands))
 def test_every_option_has_help_text(command):
     for param in cli.commands[command].params:
-        if param.name != "help":
+        if isinstance(param, click.Option) and param.name != "help":  # arguments have none
             assert param.help, f"toynn {command} {param.opts[0]} has no help"
 
 
@@ -412,7 +423,7 @@ def test_sweep_alpha_sweep_config(replay_tutorial):
     assert out.splitlines()[0] == "alpha-sweep  dataset xor · 60000 iterations · 7 networks"
     header, rows = table(out, "Error at each checkpoint")
     checkpoints = ["0", "10000", "20000", "30000", "40000", "50000"]
-    assert header == ["", "alpha", "hidden", "seed", *checkpoints, "final", "status"]
+    assert header == ["", "alpha", "hidden", "seed", *checkpoints, "final", "curve", "status"]
     assert [row[1] for row in rows] == ["0.001", "0.01", "0.1", "1", "10", "100", "1000"]
     assert [row[0] for row in rows] == ["", "", "", "", "★", "", ""]  # the best: alpha 10
     assert [row[-1] for row in rows] == TUTORIAL_STATUSES
@@ -492,7 +503,7 @@ def test_sweep_many_checkpoints_shows_ten_columns():
         "sweep", "--alphas", "1", "--iterations", 200, "--log-every", 10, "--no-save"
     )
     header = table(result.stdout, "Error at each checkpoint")[0]
-    assert len(header) == 4 + 10 + 2
+    assert len(header) == 4 + 10 + 3  # final, curve, status
     assert header[4] == "0" and header[13] == "190"
     assert "10 of 20 checkpoints shown" in result.stdout
 
@@ -643,7 +654,7 @@ def test_run_folder_contents(tmp_path):
     text = (run_dir / "report.txt").read_text()
     assert ANSI not in text
     assert text.startswith("grid  dataset xor · 300 iterations · 4 networks\n")
-    assert table(text, "Error at each checkpoint")[0][-2:] == ["final", "status"]
+    assert table(text, "Error at each checkpoint")[0][-3:] == ["final", "curve", "status"]
     svg = (run_dir / "report.svg").read_text()
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert "toynn&#160;grid" in svg  # the window title
@@ -923,7 +934,11 @@ def test_interrupted_sweep_keeps_what_finished(tmp_path, monkeypatch, how, code,
     # Handlers are put back.
     assert {s: signal.getsignal(s) for s in handlers} == handlers
 
-    assert {p.name for p in run_dir.iterdir()} == RUN_FILES - {"report.txt", "report.svg"}
+    assert {p.name for p in run_dir.iterdir()} == RUN_FILES - {
+        "report.txt",
+        "report.svg",
+        "report.html",
+    }
     assert sorted(p.name for p in (run_dir / "chunks").iterdir()) == ["00000.npz"]
     info = json.loads((run_dir / "run.json").read_text())
     assert (info["status"], info["signal"], info["networks"], info["networks_done"]) == (

@@ -277,3 +277,34 @@ def test_a_real_process_interrupted_then_resumed(tmp_path, straight_run, signum,
     assert chunk_bytes(run_dir) == chunk_bytes(straight_run)
     assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
     assert not list(run_dir.rglob("*.tmp"))  # --resume clears what a killed process left
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+@pytest.mark.skipif(not TOYNN.exists(), reason=f"no console script at {TOYNN}")
+def test_a_killed_sweep_leaves_no_worker_behind(tmp_path):
+    """SIGKILL cannot be caught, so the parent cannot stop its pool: the workers must
+    die with it (not linger as orphans holding the terminal's pipes)."""
+    proc = start(tmp_path, "sweep", *REAL_ARGS, "--iterations", 10**7, "--workers", 2, "--out", "k")
+    try:
+        deadline = time.monotonic() + 30
+        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        alive = [w for w in workers if Path(f"/proc/{w}").exists()]
+        assert alive == []
+    finally:
+        for w in _children(proc.pid):
+            os.kill(w, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()

@@ -324,3 +324,75 @@ def test_plain_text_and_no_progress_through_pipes(tmp_path):
     assert proc.returncode == 0
     assert b"\x1b" not in out and err == b""
     assert "★".encode() in out
+
+
+SURFACE = ["surface", "--resolution", 21, "--no-save", "--quiet"]
+
+
+def test_surface_heatmap_in_colour_on_a_terminal(tmp_path):
+    code, terminal, pipe = run_with_terminal(
+        SURFACE, tmp_path, environment(TERM="xterm-256color", COLORTERM="truecolor"),
+        stdout_tty=True,
+    )  # fmt: skip
+    assert code == 0 and pipe == b""
+    assert "▀".encode() in terminal  # two grid rows per character
+    # viridis in 24-bit colour: the top-left cell (error near 1) is yellow on yellow
+    assert b"38;2;253;231;37;48;2;253;231;37m" in terminal
+
+
+def test_surface_heatmap_with_no_color_is_a_character_ramp(tmp_path):
+    code, terminal, _ = run_with_terminal(
+        SURFACE, tmp_path, environment(TERM="xterm-256color", NO_COLOR="1"), stdout_tty=True
+    )
+    assert code == 0
+    assert "▀".encode() not in terminal
+    assert colour_codes(terminal) == []
+    assert "10 ┤@@@@@@@@@".encode() in terminal
+
+
+# --- run folders left by killed and interrupted processes ---------------------------------
+
+
+def test_runs_and_show_on_killed_and_interrupted_runs(tmp_path):
+    # one process (--workers 1): a SIGKILLed parent cannot take forked workers with it
+    long = ("sweep", "--alphas", "0.1,1", "--hidden", "2,3", "--iterations", 10**9,
+            "--workers", 1)  # fmt: skip
+    killed = toynn(*long, "--name", "killed", "--out", "k", cwd=tmp_path)
+    stopped = toynn(*long, "--name", "stopped", "--out", "s", cwd=tmp_path)
+    try:
+        killed_dir = wait_for_run_json(tmp_path / "k", killed)
+        stopped_dir = wait_for_run_json(tmp_path / "s", stopped)
+        killed.kill()  # SIGKILL: run.json keeps saying running
+        stopped.send_signal(signal.SIGINT)
+        killed.communicate(timeout=10)
+        stopped.communicate(timeout=10)
+    finally:
+        for proc in (killed, stopped):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    (tmp_path / "all").mkdir()
+    for folder in (killed_dir, stopped_dir):
+        folder.rename(tmp_path / "all" / folder.name)
+    proc = toynn("runs", "--out", "all", "--json", cwd=tmp_path)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    states = {
+        row["run"]: (row["state"], row["networks"], row["networks_done"]) for row in json.loads(out)
+    }
+    assert states == {
+        killed_dir.name: ("killed", 4, 0),
+        stopped_dir.name: ("interrupted", 4, 0),
+    }
+    proc = toynn("show", Path("all") / killed_dir.name, cwd=tmp_path)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out) == (2, b"")
+    assert err.decode() == (
+        f"Error: '{Path('all') / killed_dir.name}' has no results.json (status: killed); "
+        "expected a run that finished or was interrupted "
+        f"('toynn sweep --resume {Path('all') / killed_dir.name}' finishes it)\n"
+    )
+    proc = toynn("show", Path("all") / stopped_dir.name, cwd=tmp_path)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out) == (0, b"")
+    assert "the run is interrupted; showing the 0 of 4 networks that finished" in err.decode()

@@ -8,7 +8,9 @@ and SIGTERM 143, after marking the run folder interrupted.
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
+import html
 import io
 import json
 import math
@@ -27,18 +29,25 @@ from typing import Any, ClassVar, NoReturn
 import click
 import numpy as np
 from rich.console import Console, RenderableType
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from toynn_cli import (
     __version__,
     config,
     distributed,
     engine,
+    ensemble,
     executor,
+    heatmap,
+    plot,
     report,
     results,
     runs,
+    surface,
     tutorial,
+    workspace,
 )
 from toynn_cli.config import Experiment
 from toynn_cli.engine import NetworkResult
@@ -160,6 +169,12 @@ def experiment_options(command: Callable) -> Callable:
         click.option("--seed", "--seeds", "seeds", help="Random seed(s): 1, 1,2,3, 0..99."),
         click.option("--log-every", help="Report the error every N iterations."),
         click.option("--name", help="Run name, used in the run folder's name."),
+        click.option(
+            "--engine",
+            type=click.Choice(engine.ENGINES),
+            help="Training engine: numpy (the reference, default) or numba (compiled; "
+            "pip install 'toynn[fast]').",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -205,6 +220,13 @@ def output_options(command: Callable) -> Callable:
         ),
         click.option("--no-save", is_flag=True, help="Do not write a run folder."),
         click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout."),
+        click.option(
+            "--csv",
+            "as_csv",
+            is_flag=True,
+            help="Print only CSV on stdout: one row per network (network, alpha, hidden, "
+            "seed, final_error, status).",
+        ),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar or messages."),
         click.option(
             "--workers",
@@ -251,7 +273,16 @@ def output_options(command: Callable) -> Callable:
     return command
 
 
-OVERRIDE_KEYS = ("dataset", "alphas", "hidden", "iterations", "seeds", "log_every", "name")
+OVERRIDE_KEYS = (
+    "dataset",
+    "alphas",
+    "hidden",
+    "iterations",
+    "seeds",
+    "log_every",
+    "name",
+    "engine",
+)
 
 
 #: Options with two spellings: errors name the one the user typed.
@@ -263,7 +294,7 @@ def load_experiment(
 ) -> Experiment:
     overrides = {key: params[key] for key in OVERRIDE_KEYS if params.get(key) is not None}
     try:
-        return config.resolve(params.get("config_path"), overrides, defaults)
+        experiment = config.resolve(params.get("config_path"), overrides, defaults)
     except config.ConfigError as exc:
         message = str(exc)
         typed = {arg.split("=", 1)[0] for arg in argv}
@@ -271,6 +302,24 @@ def load_experiment(
             if alias in typed and canonical not in typed:
                 message = message.replace(f"option {canonical} ", f"option {alias} ")
         _fail(message)
+    source = (
+        "option --engine" if "engine" in overrides else f"{params.get('config_path')}: key 'engine'"
+    )
+    check_engine(experiment, source)
+    return experiment
+
+
+def check_engine(experiment: Experiment, source: str) -> None:
+    """The numba engine needs numba (an optional extra): one line saying how to get it."""
+    if experiment.engine != "numba":
+        return
+    from toynn_cli import engine_numba  # does not import numba
+
+    if not engine_numba.available():
+        _fail(
+            f"{source} is 'numba', but numba is not installed; "
+            f"install it with: {engine_numba.INSTALL_HINT}"
+        )
 
 
 # --- running ---------------------------------------------------------------------------
@@ -389,6 +438,7 @@ def train_all(
                         experiment.iterations,
                         experiment.log_every,
                         progress,
+                        engine_name=experiment.engine,
                     )
                 else:
                     stream = executor.run(
@@ -400,6 +450,7 @@ def train_all(
                         experiment.log_every,
                         plan.workers,
                         progress,
+                        engine_name=experiment.engine,
                     )
                 # closed as soon as training stops (an interrupt while a chunk is being
                 # saved too): the executor stops its workers then, not when the
@@ -454,10 +505,29 @@ def collect(
 
 REPORT_MIN_WIDTH = 80
 REPORT_MAX_WIDTH = 400
+#: report.html: rich's page (``export_html``'s format) with a title.
+HTML_PAGE = """<!DOCTYPE html>
+<html>
+<head>
+<meta charset="UTF-8">
+<title>{title}</title>
+<style>
+{stylesheet}
+body {{
+    color: {foreground};
+    background-color: {background};
+}}
+</style>
+</head>
+<body>
+<pre style="font-family:Menlo,'DejaVu Sans Mono',consolas,'Courier New',monospace"><code style="font-family:inherit">{code}</code></pre>
+</body>
+</html>
+"""
 
 
-def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str]:
-    """The renderable as report.txt and report.svg content (rich's exports).
+def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str, str]:
+    """The renderable as report.txt, report.svg and report.html content (rich's exports).
 
     Rendered at its natural width (between REPORT_MIN_WIDTH and REPORT_MAX_WIDTH
     columns), whatever the terminal's width, so a saved table is never squeezed; the
@@ -475,7 +545,10 @@ def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str]:
     natural = console.measure(renderable).maximum
     console.width = max(REPORT_MIN_WIDTH, min(REPORT_MAX_WIDTH, natural))
     console.print(renderable)
-    return console.export_text(clear=False), console.export_svg(title=title)
+    text = console.export_text(clear=False)
+    svg = console.export_svg(title=title, clear=False)
+    page = HTML_PAGE.replace("{title}", html.escape(title).replace("{", "{{").replace("}", "}}"))
+    return text, svg, console.export_html(inline_styles=True, code_format=page)
 
 
 class Run:
@@ -504,6 +577,7 @@ class Run:
             "networks": len(plan.specs),
             "chunk_size": plan.chunk_size,
             "chunks": len(plan.chunks),
+            "engine": experiment.engine,
             **(where or {}),
             "pid": os.getpid(),
         }
@@ -545,7 +619,7 @@ class Run:
         doc: dict[str, Any],
         finished: list[NetworkResult],
         indices: list[int],
-        report_files: tuple[str, str] | None,
+        report_files: tuple[str, str, str] | None,
         interrupted: Interrupted | None,
     ) -> None:
         try:
@@ -556,6 +630,7 @@ class Run:
             if report_files is not None:
                 runs.atomic_write(self.dir / "report.txt", report_files[0])
                 runs.atomic_write(self.dir / "report.svg", report_files[1])
+                runs.atomic_write(self.dir / "report.html", report_files[2])
             state = "interrupted" if interrupted else "complete"
             extra: dict[str, Any] = {"networks_done": len(finished)}
             if interrupted:
@@ -590,6 +665,7 @@ def reopen(run_dir: Path, workers: int) -> tuple[Experiment, Run, Plan, dict[int
         experiment = config.resolve(run_dir / "config.yaml", {}, config.TUTORIAL_SWEEP)
     except config.ConfigError as exc:
         _fail(f"option --resume: {exc}")
+    check_engine(experiment, f"option --resume: {run_dir / 'config.yaml'}: key 'engine'")
     specs = experiment.networks()
     plan = Plan(specs, executor.plan(specs, chunk_size), chunk_size, workers)
     done: dict[int, executor.ChunkResult] = {}
@@ -703,6 +779,8 @@ def execute(
         _exit_if_signalled(term, guard, run)
         if params["as_json"]:
             click.echo(json.dumps(doc, allow_nan=False))
+        elif params.get("as_csv"):
+            click.echo(networks_csv(finished, statuses, indices), nl=False)
         else:
             term.out.print(renderable)
         if run is not None:
@@ -814,6 +892,7 @@ def _argv(ctx: click.Context) -> list[str]:
 def _common(command: Callable) -> Callable:
     @functools.wraps(command)
     def wrapper(**params: Any) -> None:
+        _data_format(params["as_json"], params["as_csv"])
         if params.get("max_error") is not None and not params["max_error"] >= 0:
             _fail(f"option --max-error is {params['max_error']!r}; expected a number >= 0")
         if params.get("scheduler") is not None and params.get("executor") != "dask":
@@ -821,6 +900,21 @@ def _common(command: Callable) -> Callable:
         command(**params)
 
     return output_options(experiment_options(wrapper))
+
+
+def _require_one_network(experiment: Experiment, params: dict[str, Any], command: str) -> None:
+    """Refuse a config or option that sweeps an axis: the command takes one network."""
+    swept = experiment.swept_axes()
+    if swept:
+        axis, n = next(iter(swept.items()))
+        if params.get(axis) is not None:
+            source = f"option --{axis}"
+        else:
+            source = f"{params.get('config_path')}: {axis}"
+        _fail(
+            f"{source} has {n} values, but 'toynn {command}' trains one network; "
+            f"use 'toynn sweep' for several"
+        )
 
 
 @cli.command()
@@ -839,17 +933,7 @@ def train(ctx: click.Context, **params: Any) -> None:
     """
     term = Terminal(params["quiet"])
     experiment = load_experiment(params, config.TUTORIAL, _argv(ctx))
-    swept = experiment.swept_axes()
-    if swept:
-        axis, n = next(iter(swept.items()))
-        if params.get(axis) is not None:
-            source = f"option --{axis}"
-        else:
-            source = f"{params.get('config_path')}: {axis}"
-        _fail(
-            f"{source} has {n} values, but 'toynn train' trains one network; "
-            f"use 'toynn sweep' for several"
-        )
+    _require_one_network(experiment, params, "train")
 
     def render(finished: list[NetworkResult], statuses: list[str]) -> RenderableType:
         return report.train_report(
@@ -876,6 +960,19 @@ def train(ctx: click.Context, **params: Any) -> None:
     show_default=True,
     help="Show at most this many networks in the table (0: all).",
 )
+@click.option(
+    "--curves",
+    type=click.Choice(report.CURVE_SCALES),
+    default="linear",
+    show_default=True,
+    help="Sparkline of each network's error history, on a linear or log scale, or none.",
+)
+@click.option(
+    "--group/--no-group",
+    default=None,
+    help="One row per (alpha, hidden) cell over its seeds: median, min, max final error, "
+    "converged fraction, status counts. Default: on when a cell has several seeds.",
+)
 @_common
 @click.pass_context
 def sweep(
@@ -884,12 +981,16 @@ def sweep(
     resume: Path | None,
     show_weights: bool,
     rows: int,
+    curves: str,
+    group: bool | None,
     **params: Any,
 ) -> None:
     """Train every network of a grid (alphas x hidden sizes x seeds) in one batch.
 
-    Shows one row per network: its error at each checkpoint, final error and
-    status, with the best network starred. Without --config: the tutorial's
+    Shows one row per network: its error at each checkpoint, final error, a
+    sparkline of its error history and status, with the best network starred;
+    with several seeds per (alpha, hidden) cell, one row per cell instead
+    (--no-group for one row per network). Without --config: the tutorial's
     published sweep (alphas 0.001..1000 on xor, 4 hidden units, seed 1).
 
     Sweep grammar for --alphas, --hidden, --seeds: lists 0.1,1,10; decades
@@ -938,6 +1039,9 @@ def sweep(
                 "estimated_seconds": guess["seconds"],
             }
             click.echo(json.dumps(doc))
+        elif params["as_csv"]:
+            lines = [(i, repr(s.alpha), s.hidden, s.seed) for i, s in enumerate(specs)]
+            click.echo(_csv_text(("network", "alpha", "hidden", "seed"), lines), nl=False)
         else:
             term.out.print(report.dry_run_table(specs, experiment.iterations, rows or None))
             term.out.print(report.plan_line(len(specs), len(plan.chunks), plan.chunk_size, guess))
@@ -945,7 +1049,14 @@ def sweep(
 
     def render(finished: list[NetworkResult], statuses: list[str]) -> RenderableType:
         return report.sweep_report(
-            experiment.name, experiment.dataset.name, finished, statuses, rows or None, show_weights
+            experiment.name,
+            experiment.dataset.name,
+            finished,
+            statuses,
+            rows or None,
+            show_weights,
+            curves,
+            group if group is not None else ensemble.has_ensembles(finished),
         )
 
     execute(term, experiment, params, _argv(ctx), render, reopened)
@@ -953,8 +1064,14 @@ def sweep(
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="Print only CSV on stdout: alpha, iteration, published, obtained, match.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def reproduce(as_json: bool, quiet: bool) -> None:
+def reproduce(as_json: bool, as_csv: bool, quiet: bool) -> None:
     """Run the tutorial's alpha sweep and check it against the published digits.
 
     Prints each published value beside the obtained one and marks the match;
@@ -964,6 +1081,7 @@ def reproduce(as_json: bool, quiet: bool) -> None:
 
         toynn reproduce
     """
+    _data_format(as_json, as_csv)
     term = Terminal(quiet)
     experiment = config.resolve(None, {}, config.TUTORIAL_SWEEP)
     guard = SignalGuard()
@@ -988,6 +1106,10 @@ def reproduce(as_json: bool, quiet: bool) -> None:
             for a, j, p, e, m in verdicts
         ]
         click.echo(json.dumps({"ok": bad == 0, "values": rows}, allow_nan=False))
+    elif as_csv:
+        lines = [(repr(a), j, p, repr(e), m) for a, j, p, e, m in verdicts]
+        header = ("alpha", "iteration", "published", "obtained", "match")
+        click.echo(_csv_text(header, lines), nl=False)
     else:
         term.out.print(report.reproduce_table(finished))
         exact = sum(v[-1] == "exact" for v in verdicts)
@@ -1005,6 +1127,543 @@ def reproduce(as_json: bool, quiet: bool) -> None:
             highlight=False,
         )
         sys.exit(1)
+
+
+# --- run folders as a workspace ---------------------------------------------------------
+
+
+def _data_format(as_json: bool, as_csv: bool) -> None:
+    if as_json and as_csv:
+        _fail("options --json and --csv cannot be used together; expected one of them")
+
+
+def _open_run(path: Path) -> workspace.RunFolder:
+    try:
+        return workspace.open_run(path)
+    except workspace.NotARunError as exc:
+        _fail(str(exc))
+
+
+def _load_networks(run: workspace.RunFolder) -> tuple[list[NetworkResult], list[str]]:
+    try:
+        return workspace.load_networks(run)
+    except workspace.NotARunError as exc:
+        _fail(str(exc))
+
+
+def _csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _csv_number(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def run_row(run: workspace.RunFolder) -> dict[str, Any]:
+    """One run folder as the mapping ``toynn runs --json`` prints."""
+    best = run.best_final_error()
+    return {
+        "run": run.path.name,
+        "path": str(run.path),
+        "started": run.info.get("started"),
+        "command": run.command,
+        "networks": run.n_networks,
+        "networks_done": int(run.info.get("networks_done", len(run.networks_raw))),
+        "best_final_error": best,
+        "state": run.state,
+    }
+
+
+RUNS_CSV_HEADER = ("run", "path", "started", "command", "networks", "networks_done",
+                   "best_final_error", "state")  # fmt: skip
+
+
+@cli.command("runs")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="The folder that holds the run folders.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print only CSV on stdout.")
+def runs_command(out: Path, as_json: bool, as_csv: bool) -> None:
+    """List the run folders under --out, newest first.
+
+    Shows each run's name, start time, command, networks, best final error and
+    state: complete, interrupted, running, or killed (run.json still says
+    running but its process is gone). Folders that are not runs are skipped.
+
+    Example:
+
+        toynn runs --out runs
+    """
+    _data_format(as_json, as_csv)
+    if out.exists() and not out.is_dir():
+        _fail(f"option --out: '{out}' is not a folder; expected the folder that holds run folders")
+    term = Terminal()
+    rows = [run_row(r) for r in workspace.list_runs(out)]
+    if as_json:
+        click.echo(json.dumps(rows, allow_nan=False))
+        return
+    if as_csv:
+        lines = [[row[k] if k != "best_final_error" else _csv_number(row[k])
+                  for k in RUNS_CSV_HEADER] for row in rows]  # fmt: skip
+        click.echo(_csv_text(RUNS_CSV_HEADER, lines), nl=False)
+        return
+    if not rows:
+        term.message(f"No run folders in '{out}'.")
+        return
+    term.out.print(report.runs_table(rows))
+
+
+NETWORKS_CSV_HEADER = ("network", "alpha", "hidden", "seed", "final_error", "status")
+
+
+def networks_csv(
+    finished: Sequence[NetworkResult], statuses: Sequence[str], indices: Sequence[int]
+) -> str:
+    """One CSV row per network: its number, settings, final error and status."""
+    lines = [
+        (i, repr(r.spec.alpha), r.spec.hidden, r.spec.seed, repr(r.final_error), s)
+        for i, r, s in zip(indices, finished, statuses)
+    ]
+    return _csv_text(NETWORKS_CSV_HEADER, lines)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--rows",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Show at most this many networks in the table (0: all).",
+)
+@click.option(
+    "--show-weights", is_flag=True, help="Also show each network's weights and direction changes."
+)
+@click.option(
+    "--curves",
+    type=click.Choice(report.CURVE_SCALES),
+    default="linear",
+    show_default=True,
+    help="Sparkline of each network's error history, on a linear or log scale, or none.",
+)
+@click.option(
+    "--group/--no-group",
+    default=None,
+    help="One row per (alpha, hidden) cell over its seeds: median, min, max final error, "
+    "converged fraction, status counts. Default: on when a cell has several seeds.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only the saved JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
+def show(
+    run_dir: Path,
+    rows: int,
+    show_weights: bool,
+    curves: str,
+    group: bool | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """Show a saved run's tables again, from its results.json (no training).
+
+    Example:
+
+        toynn show runs/20260101-120000-alpha-sweep
+    """
+    _data_format(as_json, as_csv)
+    run = _open_run(run_dir)
+    finished, statuses = _load_networks(run)
+    if as_json:
+        click.echo(json.dumps(run.doc, allow_nan=False))
+        return
+    if as_csv:
+        click.echo(networks_csv(finished, statuses, range(len(finished))), nl=False)
+        return
+    term = Terminal()
+    if run.state != "complete":
+        term.warn(
+            f"{run.path}: the run is {run.state}; showing the {len(finished)} of "
+            f"{run.n_networks} networks that finished"
+        )
+    if not finished:
+        return
+    name = str(run.experiment.get("name", run.path.name))
+    dataset = str(run.networks_raw[0].get("dataset", "?"))
+    if run.kind == "train" and len(finished) == 1:
+        renderable = report.train_report(name, dataset, finished[0], statuses[0])
+    else:
+        renderable = report.sweep_report(
+            name,
+            dataset,
+            finished,
+            statuses,
+            rows or None,
+            show_weights,
+            curves,
+            group if group is not None else ensemble.has_ensembles(finished),
+        )
+    term.out.print(renderable)
+
+
+COMPARE_CSV_HEADER = ("alpha", "hidden", "seed", "final_error_a", "final_error_b", "difference",
+                      "status_a", "status_b", "alpha_b", "hidden_b", "seed_b")  # fmt: skip
+
+
+@cli.command()
+@click.argument("run_a", type=click.Path(path_type=Path))
+@click.argument("run_b", type=click.Path(path_type=Path))
+@click.option(
+    "--fail-if-worse",
+    "tolerance",
+    type=float,
+    help="Exit 1 if a network's final error in B is above A's by more than this.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
+def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as_csv: bool) -> None:
+    """Compare two saved runs: config differences, then the final error of each
+    network both trained (same alpha, hidden size and seed) and B - A. An axis
+    with one different value in each run (hidden 4 in A, 32 in B) is not
+    matched on.
+
+    With --fail-if-worse TOL the exit code is 1 when any network's final error in
+    B is above A's by more than TOL (a regression check for CI).
+
+    Example:
+
+        toynn compare runs/A runs/B --fail-if-worse 1e-9
+    """
+    _data_format(as_json, as_csv)
+    if tolerance is not None and not (tolerance >= 0 and math.isfinite(tolerance)):
+        _fail(f"option --fail-if-worse is {tolerance!r}; expected a finite number >= 0")
+    a, b = _open_run(run_a), _open_run(run_b)
+    _load_networks(a)
+    _load_networks(b)  # refuse malformed results before comparing
+    comparison = workspace.compare(a, b)
+    worse = [p for p in comparison.pairs if tolerance is not None and p.worse(tolerance)]
+    if as_json:
+        doc = {
+            "a": str(a.path),
+            "b": str(b.path),
+            "config_differences": [
+                {"key": k, "a": va, "b": vb} for k, va, vb in comparison.differences
+            ],
+            "networks": [
+                {
+                    "alpha": p.alpha,
+                    "hidden": p.hidden,
+                    "seed": p.seed,
+                    "final_error_a": results.number(p.error_a),
+                    "final_error_b": results.number(p.error_b),
+                    "difference": results.number(p.difference),
+                    "status_a": p.status_a,
+                    "status_b": p.status_b,
+                    "alpha_b": p.key_b[0],
+                    "hidden_b": p.key_b[1],
+                    "seed_b": p.key_b[2],
+                }
+                for p in comparison.pairs
+            ],
+            "matched_on": comparison.matched_on,
+            "only_in_a": comparison.only_a,
+            "only_in_b": comparison.only_b,
+            "worse": len(worse),
+        }
+        click.echo(json.dumps(doc, allow_nan=False))
+    elif as_csv:
+        lines = [
+            (repr(p.alpha), p.hidden, p.seed, repr(p.error_a), repr(p.error_b),
+             repr(p.difference), p.status_a, p.status_b, repr(p.key_b[0]), p.key_b[1],
+             p.key_b[2])
+            for p in comparison.pairs
+        ]  # fmt: skip
+        click.echo(_csv_text(COMPARE_CSV_HEADER, lines), nl=False)
+    else:
+        term = Terminal()
+        term.out.print(report.compare_report(str(a.path), str(b.path), comparison, tolerance))
+    if worse:
+        noun = "network is" if len(worse) == 1 else "networks are"
+        click.echo(
+            f"{len(worse)} {noun} worse in B by more than --fail-if-worse {tolerance:g}", err=True
+        )
+        sys.exit(1)
+
+
+# --- error surface ----------------------------------------------------------------------
+
+
+@cli.command("surface")
+@experiment_options
+@click.option(
+    "--weights",
+    nargs=2,
+    metavar="WA WB",
+    help="The two weights to vary, e.g. 'W0[0,0]' 'W0[1,0]' (quote them: brackets are "
+    "shell patterns). Default: the network's two weights, when it has two.",
+)
+@click.option(
+    "--hold",
+    type=click.Choice(["trained", "initial"]),
+    default="trained",
+    show_default=True,
+    help="Hold every other weight at its trained or its initial value.",
+)
+@click.option(
+    "--range",
+    "bounds",
+    nargs=2,
+    type=float,
+    default=(-10.0, 10.0),
+    show_default=True,
+    metavar="LOW HIGH",
+    help="The values each of the two weights takes, from LOW to HIGH.",
+)
+@click.option(
+    "--resolution",
+    type=int,
+    default=81,
+    show_default=True,
+    help="Grid points per weight (a RESOLUTION x RESOLUTION grid).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("runs"),
+    show_default=True,
+    help="Parent folder of the folder that gets surface.csv, path.csv and surface.png.",
+)
+@click.option("--no-save", is_flag=True, help="Write no files.")
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print only the grid as CSV on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No messages.")
+def surface_command(
+    weights: tuple[str, str] | None,
+    hold: str,
+    bounds: tuple[float, float],
+    resolution: int,
+    out: Path,
+    no_save: bool,
+    as_json: bool,
+    as_csv: bool,
+    quiet: bool,
+    **params: Any,
+) -> None:
+    """Draw the error over a grid of two weights, with the training path on it.
+
+    Trains the network (one network: no sweeps) while recording its weights,
+    then evaluates the error at every grid point as one batch, the other weights
+    held at their trained (or initial) values. Without --config: the tutorial's
+    two-layer network (first-column, no hidden layer, alpha 1, 10000 iterations).
+    Writes <out>/<time>-<name>-surface/ with surface.csv (one row per grid
+    point), path.csv (the training path) and, with the plot extra, surface.png.
+
+    Example:
+
+        toynn surface --config configs/two-layer.yaml
+
+        toynn surface --config configs/xor.yaml --weights 'W0[0,0]' 'W0[1,0]'
+    """
+    _data_format(as_json, as_csv)
+    term = Terminal(quiet)
+    experiment = load_experiment(params, config.TWO_LAYER, _argv(click.get_current_context()))
+    _require_one_network(experiment, params, "surface")
+    spec = experiment.networks()[0]
+    data = experiment.dataset
+    sizes = engine.layer_sizes(data.n_inputs, spec.hidden, data.n_outputs)
+    shapes = [(sizes[k], sizes[k + 1]) for k in range(len(sizes) - 1)]
+    try:
+        refs = [surface.parse_weight(w, shapes) for w in weights] if weights else [None, None]
+    except surface.SurfaceError as exc:
+        _fail(f"option --weights: {exc}")
+    if not 2 <= resolution <= surface.MAX_RESOLUTION:
+        _fail(
+            f"option --resolution is {resolution}; "
+            f"expected a whole number from 2 to {surface.MAX_RESOLUTION}"
+        )
+    low, high = bounds
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        _fail(f"option --range is {low:g} {high:g}; expected two finite numbers LOW < HIGH")
+    if refs[0] is not None and refs[0] == refs[1]:
+        _fail(f"option --weights names {refs[0].name} twice; expected two different weights")
+    try:
+        result = surface.compute(
+            data.x, data.y, spec, experiment.iterations, refs[0], refs[1], low, high,
+            resolution, hold,
+        )  # fmt: skip
+    except surface.SurfaceError as exc:
+        _fail(f"option --weights: {exc}")
+    grid_csv = _csv_text((result.a.name, result.b.name, "error"), surface.grid_csv_rows(result))
+    if as_json:
+        doc = {
+            "experiment": config.as_dict(experiment),
+            "weights": [result.a.name, result.b.name],
+            "held": hold,
+            "values_a": result.values_a.tolist(),
+            "values_b": result.values_b.tolist(),
+            "errors": [[results.number(e) for e in row] for row in result.errors.tolist()],
+            "path": {
+                "iterations": result.path_iterations.tolist(),
+                "a": [results.number(v) for v in result.path_a.tolist()],
+                "b": [results.number(v) for v in result.path_b.tolist()],
+                "errors": [results.number(e) for e in result.path_errors.tolist()],
+            },
+        }
+        click.echo(json.dumps(doc, allow_nan=False))
+    elif as_csv:
+        click.echo(grid_csv, nl=False)
+    else:
+        n_weights = sum(r * c for r, c in shapes)
+        others = (
+            f"the other {n_weights - 2} weights held at their {hold} values"
+            if n_weights > 2
+            else "the network has no other weights"
+        )
+        head = Text()
+        head.append(experiment.name, style="bold")
+        head.append(
+            f"  dataset {data.name} · {report.describe(spec)} · {experiment.iterations} "
+            f"iterations · grid {resolution} x {resolution} over [{low:g}, {high:g}]; {others}"
+        )
+        columns = max(20, min(resolution, term.out.width - heatmap.MARGIN - 2))
+        color = term.out.color_system is not None and not term.out.no_color
+        term.out.print(head, soft_wrap=True)
+        term.out.print(heatmap.heatmap(result, columns, color))
+        term.out.print(heatmap.surface_summary(result))
+    if no_save:
+        return
+    try:
+        folder = runs.create_run_dir(out, f"{experiment.name}-surface")
+        runs.atomic_write(folder / "config.yaml", config.dump(experiment))
+        runs.atomic_write(folder / "surface.csv", grid_csv)
+        path_rows = [
+            (int(j), repr(float(a)), repr(float(b)), repr(float(e)))
+            for j, a, b, e in zip(
+                result.path_iterations, result.path_a, result.path_b, result.path_errors
+            )
+        ]
+        header = ("iteration", result.a.name, result.b.name, "error")
+        runs.atomic_write(folder / "path.csv", _csv_text(header, path_rows))
+        if plot.available():
+            png = plot.surface_png(result, f"{experiment.name}: error surface")
+            runs.atomic_write(folder / "surface.png", png)
+    except OSError as exc:
+        _fail(str(exc) if isinstance(exc, runs.RunDirError) else _write_error(out, exc))
+    term.message(f"Saved {folder}", style="dim")
+    if not plot.available():
+        term.message(escape(f"No surface.png: {plot.INSTALL_HINT}"), style="dim")
+
+
+# --- figures ----------------------------------------------------------------------------
+
+PLOT_AXES = ("alpha", "hidden", "seed")
+MAX_BOUNDARY_NETWORKS = 6
+
+
+def _pick_networks(text: str | None, finished: list[NetworkResult]) -> list[int]:
+    if text is None:
+        best = report.best_index(finished)
+        return [best if best is not None else 0]
+    expected = (
+        f"network numbers from 0 to {len(finished) - 1} separated by commas "
+        f"(as in 'toynn show --csv'), at most {MAX_BOUNDARY_NETWORKS}"
+    )
+    try:
+        picks = [int(part) for part in text.split(",")]
+    except ValueError:
+        _fail(f"option --networks is {text!r}; expected {expected}")
+    if (
+        not picks
+        or len(picks) > MAX_BOUNDARY_NETWORKS
+        or any(not 0 <= i < len(finished) for i in picks)
+    ):
+        _fail(f"option --networks is {text!r}; expected {expected}")
+    return picks
+
+
+@cli.command("plot")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--color-by",
+    type=click.Choice(PLOT_AXES),
+    help="Colour the error curves by this axis (default: the first swept of alpha, hidden, seed).",
+)
+@click.option(
+    "--networks",
+    help="Networks whose decision boundary to draw, e.g. 0,4 (default: the best one).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the figures (default: the run folder).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No messages.")
+def plot_command(
+    run_dir: Path, color_by: str | None, networks: str | None, out: Path | None, quiet: bool
+) -> None:
+    """Draw a saved run's figures as PNG and SVG (needs the plot extra).
+
+    curves.png/.svg: error against iteration on log axes, one line per network,
+    coloured by the swept axis. boundary.png/.svg (datasets with two varying
+    inputs, such as xor and first-column): the output of the chosen networks
+    over the input plane, the 0.5 contour and the samples. Existing figures are
+    never overwritten.
+
+    Example:
+
+        toynn plot runs/20260101-120000-alpha-sweep
+    """
+    if not plot.available():
+        _fail(plot.INSTALL_HINT)
+    term = Terminal(quiet)
+    run = _open_run(run_dir)
+    finished, _statuses = _load_networks(run)
+    if not finished:
+        _fail(f"'{run.path}' has no finished networks; expected a run with results to plot")
+    picks = _pick_networks(networks, finished)
+    folder = out if out is not None else run.path
+    if color_by is None:
+        counts = {a: len({getattr(r.spec, a) for r in finished}) for a in PLOT_AXES}
+        color_by = next((a for a in PLOT_AXES if counts[a] > 1), "alpha")
+    name = str(run.experiment.get("name", run.path.name))
+    figures: dict[str, bytes] = {}
+    for fmt in ("png", "svg"):
+        figures[f"curves.{fmt}"] = plot.error_curves(
+            finished, color_by, f"{name}: error during training", fmt
+        )
+    data = workspace.run_dataset(run)
+    if data is not None and len(plot.varying_inputs(data[0])) == 2:
+        chosen = [(report.describe(finished[i].spec), finished[i].weights) for i in picks]
+        for fmt in ("png", "svg"):
+            figures[f"boundary.{fmt}"] = plot.decision_boundary(
+                data[0], data[1], chosen, f"{name}: decision boundary", fmt
+            )
+    elif networks is not None:
+        _fail(
+            "option --networks: the run's dataset has no two varying inputs; "
+            "expected a run on a dataset like xor or first-column"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for filename in figures:
+            if (folder / filename).exists():
+                _fail(
+                    f"'{folder / filename}' exists; expected a folder without figures "
+                    f"(use --out for another folder)"
+                )
+        for filename, content in figures.items():
+            runs.atomic_write(folder / filename, content)
+    except OSError as exc:
+        _fail(_write_error(folder, exc))
+    for filename in figures:
+        term.message(f"Wrote {folder / filename}", style="dim")
 
 
 def main() -> None:

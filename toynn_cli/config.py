@@ -15,6 +15,7 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     iterations: 60000
     seed(s):    1 | [1, 2] | "0..99"
     log_every:  10000
+    engine:     numpy | numba                  (numba: optional, pip install 'toynn[fast]')
 """
 
 from __future__ import annotations
@@ -32,14 +33,25 @@ import yaml
 
 from toynn_cli import datasets, grid
 from toynn_cli.datasets import Dataset
-from toynn_cli.engine import NetworkSpec
+from toynn_cli.engine import ENGINES, NetworkSpec
 
 
 class ConfigError(ValueError):
     """A config or option value that cannot be used; the message is one line."""
 
 
-KEYS = ("name", "dataset", "hidden", "alpha", "alphas", "iterations", "seed", "seeds", "log_every")
+KEYS = (
+    "name",
+    "dataset",
+    "hidden",
+    "alpha",
+    "alphas",
+    "iterations",
+    "seed",
+    "seeds",
+    "log_every",
+    "engine",
+)
 DATASET_KEYS = ("name", "inputs", "targets")
 MAX_SEED = 2**32 - 1
 #: Limits that turn inputs which would exhaust memory or never finish into one-line errors.
@@ -58,6 +70,16 @@ TUTORIAL: dict[str, Any] = {
     "seeds": 1,
     "log_every": 10000,
 }
+#: The tutorial's two-layer network (configs/two-layer.yaml): no hidden layer.
+TWO_LAYER: dict[str, Any] = {
+    "name": "two-layer",
+    "dataset": "first-column",
+    "hidden": 0,
+    "alphas": 1,
+    "iterations": 10000,
+    "seeds": 1,
+    "log_every": 1000,
+}
 #: The tutorial's published alpha sweep.
 TUTORIAL_SWEEP: dict[str, Any] = {**TUTORIAL, "alphas": "0.001..1000"}
 
@@ -74,6 +96,7 @@ class Experiment:
     iterations: int
     seeds: tuple[int, ...]
     log_every: int
+    engine: str = "numpy"  # which engine trains it (results agree to 1e-9 or better)
 
     def networks(self) -> list[NetworkSpec]:
         """Every network of the grid: hidden x alphas x seeds."""
@@ -259,6 +282,12 @@ def _dataset(value: Any, label: str, base: Path) -> tuple[Dataset, str | None]:
     )
 
 
+def _engine(value: Any, label: str) -> str:
+    if not isinstance(value, str) or value not in ENGINES:
+        raise _fail(label, value, f"one of: {', '.join(ENGINES)}")
+    return value
+
+
 def _unknown(where: str, key: Any, valid: tuple[str, ...]) -> str:
     hint = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
     suggestion = f"did you mean '{hint[0]}'? " if hint else ""
@@ -306,6 +335,7 @@ def _build(
             f"at least {least} ({networks} networks x {checkpoints} checkpoints is more "
             f"than {MAX_RECORDED} recorded errors)",
         )
+    engine = _engine(values.get("engine", "numpy"), labels["engine"])
     return Experiment(
         name=name or dataset.name,
         dataset=dataset,
@@ -315,6 +345,7 @@ def _build(
         iterations=iterations,
         seeds=seeds,
         log_every=log_every,
+        engine=engine,
     )
 
 
@@ -457,7 +488,7 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
             "inputs": [list(row) for row in data.inputs],
             "targets": [list(row) for row in data.targets],
         }
-    return {
+    doc = {
         "name": experiment.name,
         "dataset": dataset,
         "hidden": _whole_numbers(experiment.hidden),
@@ -466,6 +497,9 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
         "seeds": _whole_numbers(experiment.seeds),
         "log_every": experiment.log_every,
     }
+    if experiment.engine != "numpy":  # the default engine is not written
+        doc["engine"] = experiment.engine
+    return doc
 
 
 def dump(experiment: Experiment) -> str:

@@ -76,10 +76,12 @@ class Cluster:
         iterations: int,
         log_every: int,
         progress: Callable[[int, int], None] | None = None,
+        engine_name: str = "numpy",
     ) -> Iterator[ChunkResult]:
         """Train ``chunks`` as one Dask task each and yield each as it finishes, like
         :func:`executor.run`. Progress moves chunk by chunk. If the consumer stops early
-        (an interrupt, an error), the tasks not yet finished are cancelled."""
+        (an interrupt, an error), the tasks not yet finished are cancelled. Each worker
+        trains with ``engine_name`` (the numba engine must be installed there too)."""
         distributed = _import()
         total = sum(len(c) for c in chunks) * iterations
         run_id = uuid.uuid4().hex[:8]
@@ -87,7 +89,7 @@ class Cluster:
         futures = [
             self.client.submit(
                 _train_chunk,
-                (c, x, y, list(specs[c.start : c.stop]), iterations, log_every),
+                (c, x, y, list(specs[c.start : c.stop]), iterations, log_every, engine_name),
                 key=f"toynn-{run_id}-chunk-{c.index:05d}",
                 pure=False,
                 priority=-c.index,  # grid order when there are more chunks than workers

@@ -40,6 +40,10 @@ import numpy as np
 #: ``progress(done, total)``: iterations done so far over all groups, and the total.
 ProgressFn = Callable[[int, int], None]
 
+#: The training engines: "numpy" (this module: the reference and the default) and
+#: "numba" (:mod:`toynn_cli.engine_numba`, optional: ``pip install 'toynn[fast]'``).
+ENGINES = ("numpy", "numba")
+
 #: How many points of error history each network records (besides the checkpoints).
 HISTORY_POINTS = 200
 
@@ -376,3 +380,72 @@ def train(
         for i, result in group:
             results[i] = result
     return results  # type: ignore[return-value]
+
+
+# --- evaluation without training, and one network's path through weight space -----------
+
+
+def batch_outputs(x: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
+    """The outputs of every network of a batch for inputs ``x``, shape (samples, outputs,
+    B), by the training code's forward pass (``weights`` batched: (n_k, n_k+1, B))."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    weights = [np.ascontiguousarray(w, dtype=np.float64) for w in weights]
+    sizes = [x.shape[1], *(w.shape[1] for w in weights)]
+    work = _Workspace(x, sizes, weights[0].shape[-1])
+    with np.errstate(all="ignore"):
+        return work.forward(list(weights))[-1].copy()
+
+
+def batch_errors(x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
+    """mean |output - y| of every network of a batch, shape (B,), by the training code's
+    forward pass. ``weights`` are batched like the engine's: W[k] of shape
+    (n_k, n_k+1, B). Used to evaluate an error surface as one batch of grid points."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    weights = [np.ascontiguousarray(w, dtype=np.float64) for w in weights]
+    sizes = [x.shape[1], *(w.shape[1] for w in weights)]
+    work = _Workspace(x, sizes, weights[0].shape[-1])
+    with np.errstate(all="ignore"):
+        output = work.forward(list(weights))[-1]
+        return _mean_abs(output - y[:, :, None])
+
+
+def weight_path(
+    x: np.ndarray,
+    y: np.ndarray,
+    spec: NetworkSpec,
+    iterations: int,
+    record: np.ndarray,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Train one network exactly as :func:`train_batch` does and record its weights.
+
+    Returns the iterations recorded (those of ``record``, then ``iterations`` for the
+    state after the last update) and, per layer, the weights at each, shape
+    (T, n_k, n_k+1). The weights at ``j`` are those before update ``j``.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    sizes = layer_sizes(x.shape[1], spec.hidden, y.shape[1])
+    weights = [w[:, :, None].copy() for w in initial_weights(spec.seed, sizes)]
+    alpha = np.array([spec.alpha], dtype=np.float64)
+    target = y[:, :, None]
+    wanted = sorted({int(j) for j in record if 0 <= j < iterations})
+    taken: list[list[np.ndarray]] = [[] for _ in weights]
+    work = _Workspace(x, sizes, 1)
+    step = [np.empty(w.shape) for w in weights]
+    next_record = 0
+    with np.errstate(all="ignore"):
+        for j in range(iterations):
+            if next_record < len(wanted) and wanted[next_record] == j:
+                for k, w in enumerate(weights):
+                    taken[k].append(w[:, :, 0].copy())
+                next_record += 1
+            activations = work.forward(weights)
+            err = np.subtract(activations[-1], target, out=work.err)
+            for k, g in enumerate(work.backward(activations, err, weights)):
+                np.multiply(alpha, g, out=step[k])
+                weights[k] -= step[k]
+    for k, w in enumerate(weights):
+        taken[k].append(w[:, :, 0].copy())
+    its = np.array([*wanted, iterations], dtype=np.int64)
+    return its, [np.stack(t) for t in taken]

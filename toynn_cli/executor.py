@@ -10,6 +10,8 @@ Pure NumPy and the standard library: no printing, no click/rich/yaml.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import itertools
 import math
 import multiprocessing
@@ -160,23 +162,60 @@ class ChunkResult:
     statuses: np.ndarray
 
 
+ENGINES = engine.ENGINES
+
+
+def train_batch(
+    engine_name: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    specs: Sequence[NetworkSpec],
+    iterations: int,
+    log_every: int,
+    progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
+) -> BatchResult:
+    """``engine.train_batch`` of the engine named ``engine_name``; ``threads`` is for
+    the numba engine (None: its default)."""
+    if engine_name == "numpy":
+        return engine.train_batch(x, y, specs, iterations, log_every, progress)
+    if engine_name == "numba":
+        from toynn_cli import engine_numba  # imports numba only now
+
+        return engine_numba.train_batch(x, y, specs, iterations, log_every, progress, threads)
+    raise ValueError(f"unknown engine {engine_name!r}; expected one of {', '.join(ENGINES)}")
+
+
 def _train_chunk(task: tuple) -> ChunkResult:
-    chunk, x, y, specs, iterations, log_every = task
-    batch = engine.train_batch(x, y, specs, iterations, log_every)
+    chunk, x, y, specs, iterations, log_every, *rest = task
+    engine_name = rest[0] if rest else "numpy"
+    # one thread per worker process: the workers already share the cores
+    batch = train_batch(engine_name, x, y, specs, iterations, log_every, threads=1)
     return ChunkResult(chunk, batch, status.classify_batch(batch))
 
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _worker_signals() -> None:
+def _worker_start(parent: int) -> None:
     # Workers start with both signals blocked (see run). Ctrl-C reaches every process of
     # the terminal's group; only the parent decides what to do, so workers ignore it.
     # SIGTERM gets its default action back (a forked worker inherits the parent's
     # handler, which would swallow it): the parent's terminate() ends a worker at once.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+
+
+def _die_with(parent: int) -> None:
+    """A worker must not outlive its parent: if the parent is killed (SIGKILL cannot be
+    caught, so it cannot terminate its pool), Linux sends the worker SIGKILL too."""
+    with contextlib.suppress(OSError, AttributeError):  # prctl is Linux-only
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def physical_memory() -> int | None:
@@ -203,6 +242,7 @@ def run(
     log_every: int,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    engine_name: str = "numpy",
 ) -> Iterator[ChunkResult]:
     """Train ``chunks`` and yield each as it finishes (in finishing order).
 
@@ -210,9 +250,15 @@ def run(
     everything runs in this process and progress moves within a chunk; otherwise a
     pool of spawned processes trains the chunks and progress moves chunk by chunk. If
     the consumer stops early (an interrupt), the pool is terminated at once.
+
+    ``engine_name`` picks the engine (:data:`ENGINES`); results agree to 1e-9 or better.
+    In this process the numba engine uses up to ``workers`` threads; in worker
+    processes, one each.
     """
     total = sum(len(c) for c in chunks) * iterations
-    tasks = [(c, x, y, list(specs[c.start : c.stop]), iterations, log_every) for c in chunks]
+    tasks = [
+        (c, x, y, list(specs[c.start : c.stop]), iterations, log_every, engine_name) for c in chunks
+    ]
     done = 0
     if workers <= 1 or len(chunks) <= 1 or total < PARALLEL_MIN_WORK:
         for chunk, *_ in tasks:
@@ -221,12 +267,23 @@ def run(
                 if progress is not None:
                     progress(done + j * n, total)
 
-            batch = engine.train_batch(
-                x, y, list(specs[chunk.start : chunk.stop]), iterations, log_every, within
+            batch = train_batch(
+                engine_name,
+                x,
+                y,
+                list(specs[chunk.start : chunk.stop]),
+                iterations,
+                log_every,
+                within,
+                threads=max(1, workers),
             )
             done += len(chunk) * iterations
             yield ChunkResult(chunk, batch, status.classify_batch(batch))
         return
+    if engine_name == "numba":
+        from toynn_cli import engine_numba
+
+        engine_numba.load("serial")  # compiled (or loaded) once, inherited by the workers
     # fork: workers start at once and inherit x, y and the code (spawn would re-import
     # numpy in each, and a worker killed while bootstrapping prints a traceback)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -235,11 +292,15 @@ def run(
     saved = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     try:
         pool = multiprocessing.get_context(method).Pool(
-            min(workers, len(chunks)), initializer=_worker_signals
+            min(workers, len(chunks)), initializer=_worker_start, initargs=(os.getpid(),)
         )
-    finally:
+    except BaseException:
         signal.pthread_sigmask(signal.SIG_SETMASK, saved)
+        raise
     try:
+        # unblocked inside the try: a signal held while the pool started is raised here,
+        # and the pool is still terminated (else Pool.__del__ complains at exit)
+        signal.pthread_sigmask(signal.SIG_SETMASK, saved)
         for result in pool.imap_unordered(_train_chunk, tasks):
             done += len(result.chunk) * iterations
             if progress is not None:

@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from toynn_cli import tutorial
+from toynn_cli import ensemble, tutorial
 from toynn_cli.engine import NetworkResult, NetworkSpec
 
 STATUS_STYLE = {
@@ -119,11 +119,64 @@ def _shown_checkpoints(n: int) -> list[int]:
     return sorted(set(picks.tolist()))
 
 
+SPARK = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 16
+CURVE_SCALES = ("linear", "log", "none")
+
+
+def _curve(result: NetworkResult) -> np.ndarray:
+    """The recorded error history and the final error."""
+    return np.append(np.asarray(result.history_errors, dtype=np.float64), result.final_error)
+
+
+def _transform(values: np.ndarray, log: bool) -> np.ndarray:
+    if not log:
+        return values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), np.nan)
+
+
+def curve_range(results: Sequence[NetworkResult], log: bool = False) -> tuple[float, float]:
+    """The lowest and highest error over every network's history (log10 of them with
+    ``log``): the common scale of a table's sparklines."""
+    values = [_transform(_curve(r), log) for r in results]
+    joined = np.concatenate(values) if values else np.array([])
+    finite = joined[np.isfinite(joined)]
+    if not finite.size:
+        return (0.0, 1.0)
+    return float(finite.min()), float(finite.max())
+
+
+def sparkline(
+    values: np.ndarray, low: float, high: float, log: bool = False, width: int = SPARK_WIDTH
+) -> str:
+    """``values`` (an error history) as ``width`` block characters from ▁ (``low``) to
+    █ (``high``); each character is the mean of its stretch of the history (on the log
+    scale with ``log``). A stretch with a non-finite value shows ×."""
+    points = _transform(np.asarray(values, dtype=np.float64), log)
+    if points.size == 0:
+        return ""
+    span = high - low
+    chars = []
+    for part in np.array_split(points, min(width, points.size)):
+        if not np.isfinite(part).all():
+            chars.append("×")
+            continue
+        level = (float(part.mean()) - low) / span if span > 0 else 0.0
+        chars.append(SPARK[min(max(round(level * (len(SPARK) - 1)), 0), len(SPARK) - 1)])
+    return "".join(chars)
+
+
 def sweep_table(
-    results: Sequence[NetworkResult], statuses: Sequence[str], max_rows: int | None = None
+    results: Sequence[NetworkResult],
+    statuses: Sequence[str],
+    max_rows: int | None = None,
+    curves: str = "linear",
 ) -> Table:
-    """One row per network: its settings, error at each checkpoint, final error, status.
-    The best network (lowest final error) is marked with a star."""
+    """One row per network: its settings, error at each checkpoint, final error, a
+    sparkline of its error history (``curves``: ``linear``, ``log`` or ``none``; one
+    scale for the whole table) and status. The best network (lowest final error) is
+    starred."""
     best = best_index(results)
     n_checks = len(results[0].checkpoint_iterations) if results else 0
     columns = _shown_checkpoints(n_checks)
@@ -133,6 +186,10 @@ def sweep_table(
     for c in columns:
         table.add_column(str(results[0].checkpoint_iterations[c]), justify="right")
     table.add_column("final", justify="right")
+    log = curves == "log"
+    if curves != "none":
+        table.add_column("curve (log)" if log else "curve", no_wrap=True)
+        low, high = curve_range(results, log)
     table.add_column("status")
     shown = range(len(results)) if not max_rows else range(min(max_rows, len(results)))
     for i in shown:
@@ -144,6 +201,7 @@ def sweep_table(
             str(r.spec.seed),
             *[fmt_error(r.checkpoint_errors[c]) for c in columns],
             fmt_error(r.final_error),
+            *([sparkline(_curve(r), low, high, log)] if curves != "none" else []),
             status_text(statuses[i]),
             style="bold" if i == best else None,
         )
@@ -183,6 +241,33 @@ def summary(results: Sequence[NetworkResult], statuses: Sequence[str]) -> Text:
     return text
 
 
+def group_table(cells: Sequence[ensemble.Cell]) -> Table:
+    """One row per (alpha, hidden) cell: its seeds' median, min and max final error,
+    the fraction that converged and the count of each status."""
+    table = Table(title="Final error per cell, over its seeds", title_justify="left")
+    for title in ("alpha", "hidden", "seeds", "median", "min", "max", "converged"):
+        table.add_column(title, justify="right")
+    table.add_column("statuses")
+    for cell in cells:
+        counts = Text()
+        for k, (label, n) in enumerate(cell.counts().items()):
+            if k:
+                counts.append(", ")
+            counts.append(f"{n} {label}", style=STATUS_STYLE[label])
+        n_converged = cell.statuses.count("converged")
+        table.add_row(
+            fmt_alpha(cell.alpha),
+            str(cell.hidden),
+            str(len(cell.seeds)),
+            fmt_error(cell.median),
+            fmt_error(cell.min),
+            fmt_error(cell.max),
+            f"{n_converged}/{len(cell.seeds)} ({cell.converged_fraction:.0%})",
+            counts,
+        )
+    return table
+
+
 def sweep_report(
     name: str,
     dataset: str,
@@ -190,14 +275,20 @@ def sweep_report(
     statuses: Sequence[str],
     max_rows: int | None = None,
     show_weights: bool = False,
+    curves: str = "linear",
+    group: bool = False,
 ) -> Group:
-    parts: list[RenderableType] = [
-        header(name, dataset, results[0].iterations, len(results)),
-        sweep_table(results, statuses, max_rows),
-    ]
-    notes = sweep_notes(results, max_rows)
-    if notes is not None:
-        parts.append(notes)
+    """The sweep's table (or, with ``group``, one row per (alpha, hidden) cell), notes
+    and the summary line."""
+    parts: list[RenderableType] = [header(name, dataset, results[0].iterations, len(results))]
+    if group:
+        parts.append(group_table(ensemble.cells(results, statuses)))
+        parts.append(Text("one row per cell; --no-group for one row per network", style="dim"))
+    else:
+        parts.append(sweep_table(results, statuses, max_rows, curves))
+        notes = sweep_notes(results, max_rows)
+        if notes is not None:
+            parts.append(notes)
     parts.append(summary(results, statuses))
     if show_weights:
         for i, r in enumerate(results[: max_rows or None]):
@@ -267,3 +358,129 @@ def reproduce_table(results: Sequence[NetworkResult]) -> Table:
                 Text(mark, style=style),
             )
     return table
+
+
+# --- run folders ------------------------------------------------------------------------
+
+RUNS_COMMAND_WIDTH = 60
+STATE_STYLE = {"complete": "green", "interrupted": "yellow", "running": "cyan", "killed": "red"}
+
+
+def runs_table(rows: Sequence[dict]) -> Table:
+    """One row per run folder (``rows``: the mappings ``toynn runs --json`` prints)."""
+    table = Table(title="Run folders, newest first", title_justify="left")
+    for title, justify in (
+        ("run", "left"),
+        ("started", "left"),
+        ("command", "left"),
+        ("networks", "right"),
+        ("best final error", "right"),
+        ("state", "left"),
+    ):
+        long = title == "command"  # shortened with … (the whole command is in --json)
+        table.add_column(
+            title,
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=True,
+            overflow="ellipsis" if long else "fold",
+            max_width=RUNS_COMMAND_WIDTH if long else None,
+        )
+    for row in rows:
+        done, total = row["networks_done"], row["networks"]
+        best = row["best_final_error"]
+        table.add_row(
+            row["run"],
+            (row["started"] or "").replace("T", " "),
+            row["command"],
+            str(total) if done == total else f"{done} of {total}",
+            fmt_error(float(best)) if best is not None else "-",
+            Text(row["state"], style=STATE_STYLE.get(row["state"], "")),
+        )
+    return table
+
+
+def _config_value(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return f"inline data '{value.get('name', '?')}'"
+    if isinstance(value, float):
+        return fmt_alpha(value)
+    if isinstance(value, list):
+        return ", ".join(_config_value(v) for v in value)
+    return str(value)
+
+
+def _both(a: str, b: str) -> str:
+    return a if a == b else f"{a} vs {b}"
+
+
+def _signed(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:+.6g}"
+
+
+def compare_report(name_a: str, name_b: str, comparison, tolerance: float | None) -> Group:
+    """Config differences first, then each network both runs trained: A's and B's final
+    errors and B - A (red when B is worse by more than ``tolerance``, if given)."""
+    parts: list[RenderableType] = [Text(f"A: {name_a}\nB: {name_b}")]
+    if comparison.differences:
+        config_table = Table()
+        for title in ("config key", "A", "B"):
+            config_table.add_column(title)
+        for key, a, b in comparison.differences:
+            config_table.add_row(key, _config_value(a), _config_value(b))
+        parts.append(titled("Config differences", config_table))
+    else:
+        parts.append(Text("Configs are identical.", style="dim"))
+    if comparison.pairs:
+        table = Table()
+        for title in (
+            "alpha",
+            "hidden",
+            "seed",
+            "final A",
+            "final B",
+            "B - A",
+            "status A",
+            "status B",
+        ):
+            table.add_column(title, justify="left" if title.startswith("status") else "right")
+        limit = tolerance if tolerance is not None else 0.0
+        for p in comparison.pairs:
+            style = "red" if p.worse(limit) else ("green" if p.difference < 0 else "")
+            alpha_b, hidden_b, seed_b = p.key_b
+            table.add_row(
+                _both(fmt_alpha(p.alpha), fmt_alpha(alpha_b)),
+                _both(str(p.hidden), str(hidden_b)),
+                _both(str(p.seed), str(seed_b)),
+                fmt_error(p.error_a),
+                fmt_error(p.error_b),
+                Text(_signed(p.difference), style=style),
+                status_text(p.status_a),
+                status_text(p.status_b),
+            )
+        parts.append(titled("Final error of the networks both runs trained", table))
+        unmatched = [
+            axis for axis in ("alpha", "hidden", "seed") if axis not in comparison.matched_on
+        ]
+        if unmatched:
+            parts.append(
+                Text(
+                    f"Matched on {', '.join(comparison.matched_on) or 'position'}; "
+                    f"{' and '.join(unmatched)} {'has' if len(unmatched) == 1 else 'have'} "
+                    "one different value in each run (shown as A vs B).",
+                    style="dim",
+                )
+            )
+    else:
+        parts.append(Text("No network (alpha, hidden, seed) is in both runs.", style="yellow"))
+    unmatched = []
+    if comparison.only_a:
+        unmatched.append(f"{comparison.only_a} only in A")
+    if comparison.only_b:
+        unmatched.append(f"{comparison.only_b} only in B")
+    if unmatched:
+        parts.append(Text("Networks " + ", ".join(unmatched) + ".", style="dim"))
+    return Group(*parts)

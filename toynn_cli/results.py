@@ -54,6 +54,10 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
         ],
         "final_error": number(result.final_error),
         "status": status,
+        "history": {
+            "iterations": result.history_iterations.tolist(),
+            "errors": [number(e) for e in result.history_errors.tolist()],
+        },
         "weights_initial": [_matrix(w) for w in result.weights_initial],
         "weights": [_matrix(w) for w in result.weights],
         "direction_changes": [_matrix(c) for c in result.direction_changes],

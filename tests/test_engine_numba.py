@@ -1,0 +1,286 @@
+"""The numba engine (``--engine numba``): agreement with the NumPy engine, batch
+independence, the CLI, and the message when numba is not installed."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from toynn_cli import config, engine, executor, tutorial
+from toynn_cli.cli import cli
+from toynn_cli.datasets import BUILTIN
+from toynn_cli.engine import NetworkSpec
+
+RTOL = 1e-9
+
+
+def _agree(a: engine.BatchResult, b: engine.BatchResult, rtol: float = RTOL) -> None:
+    """Every recorded number within ``rtol`` relative (NaN where the other has NaN)."""
+    assert a.specs == b.specs and a.iterations == b.iterations
+    np.testing.assert_array_equal(a.checkpoint_iterations, b.checkpoint_iterations)
+    np.testing.assert_array_equal(a.history_iterations, b.history_iterations)
+    for name in ("checkpoint_errors", "final_error", "history_errors", "outputs"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.shape == y.shape and x.dtype == y.dtype, name
+        np.testing.assert_allclose(x, y, rtol=rtol, atol=0, err_msg=name)
+    for name in ("weights", "weights_initial"):
+        for x, y in zip(getattr(a, name), getattr(b, name), strict=True):
+            assert x.shape == y.shape, name
+            np.testing.assert_allclose(x, y, rtol=rtol, atol=1e-300, err_msg=name)
+    for x, y in zip(a.direction_changes, b.direction_changes, strict=True):
+        assert x.dtype == y.dtype == np.int64
+        np.testing.assert_array_equal(x, y)
+
+
+def _identical(a: engine.BatchResult, i: int, b: engine.BatchResult, j: int) -> None:
+    """Network ``i`` of ``a`` and network ``j`` of ``b`` have the same bits everywhere."""
+    ra, rb = a.network(i), b.network(j)
+    assert ra.spec == rb.spec
+    for name in ("checkpoint_errors", "history_errors", "outputs"):
+        assert getattr(ra, name).tobytes() == getattr(rb, name).tobytes(), name
+    assert np.float64(ra.final_error).tobytes() == np.float64(rb.final_error).tobytes()
+    for name in ("weights", "weights_initial", "direction_changes"):
+        for x, y in zip(getattr(ra, name), getattr(rb, name), strict=True):
+            assert x.tobytes() == y.tobytes(), name
+
+
+@pytest.fixture(scope="module")
+def numba_engine():
+    pytest.importorskip("numba")
+    from toynn_cli import engine_numba
+
+    return engine_numba
+
+
+def test_the_tutorials_seven_networks_agree_with_the_numpy_engine(numba_engine, xor):
+    specs = [NetworkSpec(a, tutorial.HIDDEN, tutorial.SEED) for a in tutorial.PUBLISHED]
+    args = (xor.x, xor.y, specs, tutorial.ITERATIONS, tutorial.LOG_EVERY)
+    reference = engine.train_batch(*args)
+    compiled = numba_engine.train_batch(*args)
+    _agree(reference, compiled)
+    # ... and so they reproduce the published digits
+    for r in compiled.networks():
+        for c, e in enumerate(r.checkpoint_errors):
+            assert tutorial.compare(r.spec.alpha, c, float(e)) != "mismatch"
+
+
+@pytest.mark.parametrize("hidden", [0, 1, 3, 8])
+def test_a_mixed_sweep_agrees_with_the_numpy_engine(numba_engine, hidden):
+    data = BUILTIN["xor"] if hidden else BUILTIN["first-column"]
+    alphas = [0.001, 0.1, 1.0, 10.0, 1000.0, 1e6, 1e300]
+    specs = [NetworkSpec(a, hidden, s) for a in alphas for s in (0, 3, 7, 11)]
+    args = (data.x, data.y, specs, 1500, 400)
+    _agree(engine.train_batch(*args), numba_engine.train_batch(*args))
+
+
+def test_several_outputs_and_odd_sizes_agree(numba_engine):
+    rng = np.random.RandomState(3)
+    x, y = rng.uniform(-1, 1, (5, 3)), rng.uniform(0, 1, (5, 2))
+    specs = [NetworkSpec(a, 5, s) for a in (0.3, 3.0) for s in range(numba_engine.BLOCK)]
+    args = (x, y, specs, 700, 100)
+    _agree(engine.train_batch(*args), numba_engine.train_batch(*args))
+
+
+def test_alone_and_in_a_large_batch_are_bit_identical(numba_engine, xor):
+    alphas = [0.001, 0.03, 0.5, 2.0, 10.0, 100.0, 1000.0, 1e6]
+    block = numba_engine.BLOCK
+    seeds = -(-5 * block // (2 * len(alphas)))  # two and a half blocks
+    sweep = [NetworkSpec(a, 4, s) for a in alphas for s in range(seeds)]
+    big = numba_engine.train_batch(xor.x, xor.y, sweep, 2000, 300)
+    serial = numba_engine.train_batch(xor.x, xor.y, sweep, 2000, 300, threads=1)
+    rng = np.random.RandomState(0)
+    for i in rng.choice(len(sweep), size=10, replace=False):
+        alone = numba_engine.train_batch(xor.x, xor.y, [sweep[i]], 2000, 300)
+        _identical(alone, 0, big, i)
+        _identical(serial, i, big, i)
+    others = [sweep[i] for i in (2 * block + 1, 5, block + 7, block, block - 1)]  # across blocks
+    small = numba_engine.train_batch(xor.x, xor.y, others, 2000, 300)
+    for k, spec in enumerate(others):
+        _identical(small, k, big, sweep.index(spec))
+
+
+def test_progress_reaches_the_iterations(numba_engine, xor):
+    calls = []
+    numba_engine.train_batch(xor.x, xor.y, [NetworkSpec(1, 4, 1)], 250, 100, calls.append)
+    assert calls[-1] == 250 and calls == sorted(calls)
+
+
+def test_huge_alphas_train_silently(numba_engine, xor):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batch = numba_engine.train_batch(xor.x, xor.y, [NetworkSpec(1e300, 4, 1)], 500, 100)
+    assert not np.isfinite(batch.weights[0]).all() or batch.final_error[0] >= 0
+
+
+def test_the_executor_runs_either_engine_with_the_same_results(numba_engine, xor):
+    specs = [NetworkSpec(a, h, s) for h in (2, 4) for a in (0.1, 10.0) for s in range(300)]
+    chunks = executor.plan(specs, 256)
+    runs = {}
+    for name, workers in (("numpy", 1), ("numba", 1), ("numba", 2)):
+        done = executor.run(
+            xor.x, xor.y, specs, chunks, 300, 100, workers=workers, engine_name=name
+        )
+        runs[name, workers] = {r.chunk.index: r for r in done}
+    for index in runs["numpy", 1]:
+        a, b, c = (runs[key][index] for key in (("numpy", 1), ("numba", 1), ("numba", 2)))
+        _agree(a.batch, b.batch)
+        assert list(a.statuses) == list(b.statuses)
+        for i in range(len(b.batch)):
+            _identical(b.batch, i, c.batch, i)
+
+
+def test_the_engine_is_compiled_once_and_its_time_is_kept(numba_engine):
+    first = numba_engine.load("serial")
+    assert numba_engine.load("serial") is first
+    assert numba_engine.ready_seconds["serial"] >= 0
+
+
+def test_specs_it_cannot_train_are_refused(numba_engine, xor):
+    with pytest.raises(ValueError, match="one hidden size"):
+        numba_engine.train_batch(xor.x, xor.y, [NetworkSpec(1, 4, 1), NetworkSpec(1, 2, 1)], 5, 1)
+
+
+# --- the command line -------------------------------------------------------------------
+
+
+def test_cli_sweep_with_engine_numba(numba_engine, tmp_path):
+    runner = CliRunner()
+    args = ["sweep", "--iterations", "3000", "--log-every", "1000", "--out", str(tmp_path)]
+    numpy_run = runner.invoke(cli, [*args, "--json", "--no-save"])
+    numba_run = runner.invoke(cli, [*args, "--json", "--engine", "numba"])
+    assert numpy_run.exit_code == 0, numpy_run.output
+    assert numba_run.exit_code == 0, numba_run.output
+    a, b = json.loads(numpy_run.stdout), json.loads(numba_run.stdout)
+    assert b["experiment"]["engine"] == "numba" and "engine" not in a["experiment"]
+    for x, y in zip(a["networks"], b["networks"], strict=True):
+        assert x["status"] == y["status"]
+        errors = [[c["error"] for c in n["checkpoints"]] for n in (x, y)]
+        np.testing.assert_allclose(errors[0], errors[1], rtol=RTOL)
+        np.testing.assert_allclose(x["final_error"], y["final_error"], rtol=RTOL)
+    (run_dir,) = tmp_path.iterdir()
+    assert json.loads((run_dir / "run.json").read_text())["engine"] == "numba"
+    assert "engine: numba" in (run_dir / "config.yaml").read_text()
+
+
+def test_cli_train_with_engine_from_the_config(numba_engine, tmp_path):
+    path = tmp_path / "fast.yaml"
+    path.write_text("dataset: xor\niterations: 2000\nlog_every: 1000\nengine: numba\n")
+    result = CliRunner().invoke(cli, ["train", "-c", str(path), "--json", "--no-save"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["experiment"]["engine"] == "numba"
+
+
+def _hide_numba(monkeypatch):
+    """Make ``import numba`` fail, as when it is not installed."""
+    monkeypatch.setitem(sys.modules, "numba", None)
+    monkeypatch.delitem(sys.modules, "toynn_cli._numba_kernels", raising=False)
+
+
+@pytest.mark.parametrize("command", ["train", "sweep"])
+def test_engine_numba_without_numba_is_one_line_and_exit_2(monkeypatch, tmp_path, command):
+    _hide_numba(monkeypatch)
+    from toynn_cli import engine_numba
+
+    assert not engine_numba.available()
+    result = CliRunner().invoke(cli, [command, "--engine", "numba", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "option --engine" in result.stderr
+    assert "pip install 'toynn[fast]'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_config_engine_numba_without_numba_names_the_key(monkeypatch, tmp_path):
+    _hide_numba(monkeypatch)
+    path = tmp_path / "fast.yaml"
+    path.write_text("engine: numba\n")
+    result = CliRunner().invoke(cli, ["sweep", "-c", str(path), "--no-save"])
+    assert result.exit_code == 2
+    assert f"{path}: key 'engine'" in result.stderr and "toynn[fast]" in result.stderr
+
+
+def test_the_numpy_engine_never_imports_numba(monkeypatch, tmp_path):
+    _hide_numba(monkeypatch)
+    result = CliRunner().invoke(cli, ["train", "--iterations", "10", "--no-save", "--json"])
+    assert result.exit_code == 0, result.output
+
+
+# --- the config key ---------------------------------------------------------------------
+
+
+def test_config_engine_key_defaults_to_numpy_and_round_trips(tmp_path):
+    default = config.resolve(None, {}, config.TUTORIAL)
+    assert default.engine == "numpy"
+    assert "engine" not in config.as_dict(default)  # config.yaml unchanged by default
+    path = tmp_path / "c.yaml"
+    path.write_text("engine: numba\n")
+    chosen = config.resolve(path, {}, config.TUTORIAL)
+    assert chosen.engine == "numba"
+    again = tmp_path / "again.yaml"
+    again.write_text(config.dump(chosen))
+    assert config.resolve(again, {}, config.TUTORIAL).engine == "numba"
+    # the option overrides the file
+    assert config.resolve(path, {"engine": "numpy"}, config.TUTORIAL).engine == "numpy"
+
+
+@pytest.mark.parametrize("value", ["jax", "NUMBA", 1, "[numba]"])
+def test_config_engine_key_rejects_other_values(tmp_path, value):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"engine: {value}\n")
+    with pytest.raises(
+        config.ConfigError, match=r"key 'engine' is .*; expected one of: numpy, numba"
+    ):
+        config.resolve(path, {}, config.TUTORIAL)
+
+
+def test_cli_rejects_an_unknown_engine():
+    result = CliRunner().invoke(cli, ["sweep", "--engine", "jax", "--no-save"])
+    assert result.exit_code == 2 and "--engine" in result.stderr
+
+
+def test_resume_keeps_the_engine_and_equals_a_straight_run(numba_engine, tmp_path, monkeypatch):
+    from test_resume import GRID, chunk_bytes, interrupt_after, invoke, network_records
+
+    monkeypatch.chdir(tmp_path)
+    common = [*GRID, "--iterations", 800, "--workers", 1, "--engine", "numba", "--json"]
+    assert invoke("sweep", *common, "--out", "straight").exit_code == 0
+    (straight,) = (tmp_path / "straight").iterdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(executor, "run", interrupt_after(2, "KeyboardInterrupt"))
+        assert invoke("sweep", *common, "--out", "resumed").exit_code == 130
+    (run_dir,) = (tmp_path / "resumed").iterdir()
+    engines = []
+    real_run = executor.run
+
+    def spy(*args, **kwargs):
+        engines.append(kwargs.get("engine_name"))
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(executor, "run", spy)
+    resumed = invoke("sweep", "--resume", run_dir, "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert engines == ["numba"]
+    assert json.loads((run_dir / "run.json").read_text())["engine"] == "numba"
+    assert chunk_bytes(run_dir) == chunk_bytes(straight)
+    assert network_records(run_dir) == network_records(straight)
+
+
+def test_resume_of_a_numba_run_without_numba_is_one_line(numba_engine, tmp_path, monkeypatch):
+    from test_resume import GRID, interrupt_after, invoke
+
+    monkeypatch.chdir(tmp_path)
+    with monkeypatch.context() as patch:
+        patch.setattr(executor, "run", interrupt_after(1, "KeyboardInterrupt"))
+        args = [*GRID, "--iterations", 200, "--workers", 1, "--engine", "numba", "--out", "o"]
+        assert invoke("sweep", *args).exit_code == 130
+    (run_dir,) = (tmp_path / "o").iterdir()
+    _hide_numba(monkeypatch)
+    result = invoke("sweep", "--resume", run_dir)
+    assert result.exit_code == 2
+    assert "key 'engine' is 'numba'" in result.stderr and "toynn[fast]" in result.stderr

@@ -1,0 +1,117 @@
+"""Seed ensembles: one row per (alpha, hidden) cell over its seeds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+
+from toynn_cli import engine, ensemble, status
+from toynn_cli.cli import cli
+from toynn_cli.datasets import BUILTIN
+
+XOR = BUILTIN["xor"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for var in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def invoke_ok(*args: object) -> Result:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def group_rows(text: str) -> list[list[str]]:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Final error per cell"))
+    rows = []
+    for line in lines[start + 1 :]:
+        if line.startswith("│"):
+            rows.append([c.strip() for c in line.strip("│").split("│")])
+        elif line.startswith("└"):
+            break
+    return rows
+
+
+SEEDS = 12
+ARGS = ("--hidden", "2,4", "--alphas", "10", "--seeds", f"0..{SEEDS - 1}",
+        "--iterations", 3000, "--log-every", 1000)  # fmt: skip
+
+
+def test_cells_aggregate_the_seeds():
+    specs = [engine.NetworkSpec(10.0, h, s) for h in (2, 4) for s in range(SEEDS)]
+    results = engine.train(XOR.x, XOR.y, specs, 3000, 1000)
+    statuses = [status.classify(r) for r in results]
+    cells = ensemble.cells(results, statuses)
+    assert [(c.alpha, c.hidden) for c in cells] == [(10.0, 2), (10.0, 4)]
+    for cell, chunk in zip(cells, (results[:SEEDS], results[SEEDS:])):
+        errors = np.array([r.final_error for r in chunk])
+        assert cell.seeds == list(range(SEEDS))
+        assert cell.median == float(np.median(errors))
+        assert (cell.min, cell.max) == (errors.min(), errors.max())
+        labels = [status.classify(r) for r in chunk]
+        assert cell.converged_fraction == labels.count("converged") / SEEDS
+        assert sum(cell.counts().values()) == SEEDS
+    assert ensemble.has_ensembles(results)
+    assert not ensemble.has_ensembles(results[:1] + results[SEEDS : SEEDS + 1])
+
+
+def test_cell_statistics_ignore_non_finite_errors():
+    cell = ensemble.Cell(
+        1.0, 4, [1, 2, 3], np.array([0.1, np.nan, 0.3]), ["converged", "diverged", "stuck"]
+    )
+    assert (cell.median, cell.min, cell.max) == (pytest.approx(0.2), 0.1, 0.3)
+    assert cell.counts() == {"converged": 1, "stuck": 1, "diverged": 1}
+
+
+def test_sweep_groups_by_default_when_cells_have_several_seeds():
+    result = invoke_ok("sweep", *ARGS, "--no-save", "--json")
+    doc = json.loads(result.stdout)
+    text = invoke_ok("sweep", *ARGS, "--no-save").stdout
+    rows = group_rows(text)
+    assert [r[:3] for r in rows] == [["10", "2", str(SEEDS)], ["10", "4", str(SEEDS)]]
+    for row, hidden in zip(rows, (2, 4)):
+        nets = [n for n in doc["networks"] if n["hidden"] == hidden]
+        errors = np.array([n["final_error"] for n in nets])
+        labels = [n["status"] for n in nets]
+        n_conv = labels.count("converged")
+        assert row[3] == f"{np.median(errors):.12g}"
+        assert row[4] == f"{errors.min():.12g}"
+        assert row[5] == f"{errors.max():.12g}"
+        assert row[6] == f"{n_conv}/{SEEDS} ({n_conv / SEEDS:.0%})"
+        expected = ", ".join(f"{labels.count(s)} {s}" for s in status.STATUSES if s in labels)
+        assert row[7] == expected
+    assert "Error at each checkpoint" not in text
+    assert "one row per cell; --no-group for one row per network" in text
+
+
+def test_no_group_and_group_options():
+    per_network = invoke_ok("sweep", *ARGS, "--no-save", "--no-group").stdout
+    assert "Error at each checkpoint" in per_network
+    assert "Final error per cell" not in per_network
+    single = invoke_ok(
+        "sweep", "--alphas", "1,10", "--iterations", 500, "--log-every", 100, "--no-save"
+    )
+    assert "Final error per cell" not in single.stdout  # one seed per cell: not grouped
+    forced = invoke_ok("sweep", "--alphas", "1,10", "--iterations", 500, "--log-every", 100,
+                       "--no-save", "--group")  # fmt: skip
+    assert [r[:3] for r in group_rows(forced.stdout)] == [["1", "4", "1"], ["10", "4", "1"]]
+
+
+def test_show_groups_a_saved_ensemble():
+    invoke_ok("sweep", *ARGS, "-q")
+    (run_dir,) = Path("runs").iterdir()
+    shown = invoke_ok("show", run_dir).stdout
+    assert shown == (run_dir / "report.txt").read_text()
+    assert len(group_rows(shown)) == 2
+    assert "Error at each checkpoint" in invoke_ok("show", run_dir, "--no-group").stdout

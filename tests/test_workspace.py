@@ -1,0 +1,458 @@
+"""runs, show and compare on folders written by earlier commands (CliRunner)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+
+from toynn_cli import engine, workspace
+from toynn_cli.cli import cli
+from toynn_cli.datasets import BUILTIN
+
+XOR = BUILTIN["xor"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for var in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def invoke(*args: object) -> Result:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def invoke_ok(*args: object) -> Result:
+    result = invoke(*args)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def sweep(name: str, iterations: int, *extra: object) -> Path:
+    """Run a small sweep into ./runs and return its folder."""
+    before = set(Path("runs").iterdir()) if Path("runs").exists() else set()
+    invoke_ok("sweep", "-q", "--alphas", "0.1,1,10", "--iterations", iterations,
+              "--log-every", 100, "--name", name, *extra)  # fmt: skip
+    (new,) = set(Path("runs").iterdir()) - before
+    return new
+
+
+def set_status(run_dir: Path, **changes: object) -> None:
+    info = json.loads((run_dir / "run.json").read_text())
+    info.update(changes)
+    (run_dir / "run.json").write_text(json.dumps(info))
+
+
+# --- runs -------------------------------------------------------------------------------
+
+
+def test_runs_lists_folders_newest_first_with_state_and_best_error():
+    a = sweep("first", 300)
+    b = sweep("second", 600)
+    set_status(a, started="2026-01-01T10:00:00")
+    set_status(b, started="2026-01-02T10:00:00")
+    Path("runs", "not-a-run").mkdir()
+    rows = json.loads(invoke_ok("runs", "--json").stdout)
+    assert [r["run"] for r in rows] == [b.name, a.name]
+    doc = json.loads((b / "results.json").read_text())
+    best = min(n["final_error"] for n in doc["networks"])
+    assert rows[0]["best_final_error"] == best
+    assert rows[0]["networks"] == rows[0]["networks_done"] == 3
+    assert rows[0]["state"] == "complete"
+    assert rows[0]["command"].startswith("toynn sweep -q --alphas 0.1,1,10")
+
+    table = invoke_ok("runs").stdout
+    assert table.index(b.name) < table.index(a.name)
+    assert "not-a-run" not in table
+    assert "2026-01-02 10:00:00" in table
+
+
+def test_runs_states_interrupted_running_and_killed():
+    done = sweep("done", 200)
+    cut = sweep("cut", 200)
+    live = sweep("live", 200)
+    dead = sweep("dead", 200)
+    set_status(cut, status="interrupted", networks_done=1)
+    set_status(live, status="running", pid=os.getpid())
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    set_status(dead, status="running", pid=int(child.stdout))  # that process has exited
+    rows = {r["run"]: r["state"] for r in json.loads(invoke_ok("runs", "--json").stdout)}
+    assert rows == {
+        done.name: "complete",
+        cut.name: "interrupted",
+        live.name: "running",
+        dead.name: "killed",
+    }
+
+
+def test_runs_csv_has_one_row_per_run():
+    a = sweep("one", 200)
+    text = invoke_ok("runs", "--csv").stdout
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 1
+    assert rows[0]["run"] == a.name
+    assert rows[0]["state"] == "complete"
+    assert (
+        float(rows[0]["best_final_error"])
+        == json.loads(invoke_ok("runs", "--json").stdout)[0]["best_final_error"]
+    )
+
+
+def test_runs_with_no_folder_says_so_and_succeeds():
+    result = invoke_ok("runs", "--out", "empty")
+    assert result.stdout == ""
+    assert result.stderr == "No run folders in 'empty'.\n"
+    assert invoke_ok("runs", "--out", "empty", "--json").stdout == "[]\n"
+
+
+def test_runs_out_is_a_file_exits_2():
+    Path("file").write_text("x")
+    result = invoke("runs", "--out", "file")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: option --out: 'file' is not a folder; expected the folder that holds run folders\n"
+    )
+
+
+def test_json_and_csv_together_exit_2():
+    result = invoke("runs", "--json", "--csv")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: options --json and --csv cannot be used together; expected one of them\n"
+    )
+
+
+# --- show -------------------------------------------------------------------------------
+
+
+def test_show_renders_the_saved_tables_without_training(monkeypatch):
+    run_dir = sweep("shown", 500)
+    saved = (run_dir / "report.txt").read_text()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("show must not train")
+
+    monkeypatch.setattr(engine, "train_batch", no_training)
+    shown = invoke_ok("show", run_dir).stdout
+    assert shown.split() == saved.split()  # the same table (widths may differ)
+
+
+def test_show_a_train_run_shows_the_train_report():
+    invoke_ok("train", "-q", "--iterations", 300, "--log-every", 100, "--name", "one")
+    (run_dir,) = Path("runs").iterdir()
+    shown = invoke_ok("show", run_dir).stdout
+    assert shown.split() == (run_dir / "report.txt").read_text().split()
+
+
+def test_show_csv_and_json():
+    run_dir = sweep("data", 300)
+    doc = json.loads((run_dir / "results.json").read_text())
+    assert json.loads(invoke_ok("show", run_dir, "--json").stdout) == doc
+    rows = list(csv.DictReader(io.StringIO(invoke_ok("show", run_dir, "--csv").stdout)))
+    assert [float(r["final_error"]) for r in rows] == [n["final_error"] for n in doc["networks"]]
+    assert [r["status"] for r in rows] == [n["status"] for n in doc["networks"]]
+    assert [float(r["alpha"]) for r in rows] == [0.1, 1.0, 10.0]
+
+
+def test_show_history_round_trips_through_results_json():
+    run_dir = sweep("hist", 1000)
+    run = workspace.open_run(run_dir)
+    loaded, statuses = workspace.load_networks(run)
+    specs = [engine.NetworkSpec(a, 4, 1) for a in (0.1, 1.0, 10.0)]
+    fresh = engine.train(XOR.x, XOR.y, specs, 1000, 100)
+    for got, want in zip(loaded, fresh):
+        assert got.spec == want.spec
+        assert got.history_iterations.tolist() == want.history_iterations.tolist()
+        assert got.history_errors.tolist() == want.history_errors.tolist()
+        assert got.final_error == want.final_error
+        assert [w.tolist() for w in got.weights] == [w.tolist() for w in want.weights]
+    assert statuses == [n["status"] for n in run.networks_raw]
+
+
+def test_show_an_interrupted_run_warns_and_shows_what_finished():
+    run_dir = sweep("partial", 300)
+    doc = json.loads((run_dir / "results.json").read_text())
+    doc["networks"] = doc["networks"][:2]
+    doc["complete"] = False
+    (run_dir / "results.json").write_text(json.dumps(doc))
+    set_status(run_dir, status="interrupted", networks_done=2)
+    result = invoke_ok("show", run_dir)
+    assert f"{run_dir}: the run is interrupted; showing the 2 of 3 networks" in result.stderr
+    assert "2 networks:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (
+            lambda: None,
+            "Error: 'nowhere' does not exist; expected a run folder (see 'toynn runs')\n",
+        ),
+        (
+            lambda: Path("nowhere").mkdir(),
+            "Error: 'nowhere' is not a run folder: it has no run.json (expected a folder "
+            "written by 'toynn train' or 'toynn sweep'; see 'toynn runs')\n",
+        ),
+        (
+            lambda: Path("nowhere").write_text("x"),
+            "Error: 'nowhere' is not a folder; expected a run folder (see 'toynn runs')\n",
+        ),
+    ],
+)
+def test_show_refuses_what_is_not_a_run(setup, message):
+    setup()
+    result = invoke("show", "nowhere")
+    assert result.exit_code == 2
+    assert result.stderr == message
+    assert result.stdout == ""
+
+
+def test_show_refuses_a_run_without_results_and_bad_json():
+    run_dir = sweep("broken", 200)
+    (run_dir / "results.json").unlink()
+    set_status(run_dir, status="running", pid=os.getpid())
+    result = invoke("show", run_dir)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: '{run_dir}' has no results.json (status: running); "
+        "expected a run that finished or was interrupted\n"
+    )
+    (run_dir / "run.json").write_text("{not json")
+    result = invoke("show", run_dir)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: '{run_dir / 'run.json'}' is not valid JSON (")
+    assert result.stderr.endswith("; expected a toynn run file\n")
+
+
+# --- compare ----------------------------------------------------------------------------
+
+
+def test_compare_config_differences_then_networks():
+    a = sweep("a", 300)
+    b = sweep("b", 600)
+    doc = json.loads(invoke_ok("compare", a, b, "--json").stdout)
+    assert doc["config_differences"] == [
+        {"key": "name", "a": "a", "b": "b"},
+        {"key": "iterations", "a": 300, "b": 600},
+    ]
+    errors_a = [n["final_error"] for n in json.loads((a / "results.json").read_text())["networks"]]
+    errors_b = [n["final_error"] for n in json.loads((b / "results.json").read_text())["networks"]]
+    assert [n["final_error_a"] for n in doc["networks"]] == errors_a
+    assert [n["final_error_b"] for n in doc["networks"]] == errors_b
+    assert [n["difference"] for n in doc["networks"]] == [
+        eb - ea for ea, eb in zip(errors_a, errors_b)
+    ]
+    assert doc["worse"] == 0
+    assert doc["only_in_a"] == doc["only_in_b"] == 0
+
+    text = invoke_ok("compare", a, b).stdout
+    assert text.index("Config differences") < text.index("Final error of the networks")
+    assert "│ iterations │ 300 │ 600 │" in text
+
+
+def test_compare_fail_if_worse_exits_1_only_when_b_is_worse():
+    short = sweep("short", 300)
+    long = sweep("long", 900)
+    invoke_ok("compare", short, long, "--fail-if-worse", 0)  # longer training is better
+    result = invoke("compare", long, short, "--fail-if-worse", 0)
+    assert result.exit_code == 1
+    assert result.stderr == "3 networks are worse in B by more than --fail-if-worse 0\n"
+    invoke_ok("compare", long, short, "--fail-if-worse", 1)  # within tolerance
+    same = invoke_ok("compare", short, short, "--fail-if-worse", 0)
+    assert "Configs are identical." in same.stdout
+
+
+def test_compare_matches_networks_by_alpha_hidden_seed():
+    a = sweep("a", 200)
+    b = sweep("b", 200, "--seeds", "1,2")
+    doc = json.loads(invoke_ok("compare", a, b, "--json").stdout)
+    assert [(n["alpha"], n["seed"]) for n in doc["networks"]] == [(0.1, 1), (1.0, 1), (10.0, 1)]
+    assert all(n["difference"] == 0.0 for n in doc["networks"])
+    assert (doc["only_in_a"], doc["only_in_b"]) == (0, 3)
+    assert "Networks 3 only in B." in invoke_ok("compare", a, b).stdout
+
+
+def test_compare_csv():
+    a = sweep("a", 200)
+    b = sweep("b", 400)
+    rows = list(csv.DictReader(io.StringIO(invoke_ok("compare", a, b, "--csv").stdout)))
+    doc = json.loads(invoke_ok("compare", a, b, "--json").stdout)
+    assert [float(r["difference"]) for r in rows] == [n["difference"] for n in doc["networks"]]
+
+
+def test_compare_refuses_a_folder_that_is_not_a_run_and_a_bad_tolerance():
+    a = sweep("a", 200)
+    Path("plain").mkdir()
+    result = invoke("compare", a, "plain")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: 'plain' is not a run folder: it has no run.json")
+    result = invoke("compare", a, a, "--fail-if-worse", -1)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: option --fail-if-worse is -1.0; expected a finite number >= 0\n"
+    )
+
+
+# --- sparklines -------------------------------------------------------------------------
+
+
+def test_sparkline_blocks_on_a_common_scale():
+    from toynn_cli import report
+
+    assert report.sparkline([0.0, 0.5, 1.0], 0.0, 1.0) == "▁▅█"  # 0.5 * 7 = 3.5 rounds to 4
+    assert report.sparkline([1.0] * 32, 0.0, 1.0, width=8) == "█" * 8
+    # each block is the mean of its stretch: 32 points in 16 blocks of 2
+    values = [0.0, 1.0] * 16
+    assert report.sparkline(values, 0.0, 1.0) == "▅" * 16
+    assert report.sparkline([0.1, float("nan")], 0.0, 1.0) == "▂×"
+    # log scale: 1e-3 .. 1 spread evenly over the blocks
+    assert report.sparkline([1.0, 1e-1, 1e-2, 1e-3], -3.0, 0.0, log=True) == "█▆▃▁"
+
+
+def test_sweep_table_sparkline_column_follows_the_history():
+    from rich.console import Console
+
+    from toynn_cli import report
+
+    specs = [engine.NetworkSpec(a, 4, 1) for a in (0.001, 10.0)]
+    results = engine.train(XOR.x, XOR.y, specs, 2000, 500)
+    low, high = report.curve_range(results)
+    for log in (False, True):
+        low, high = report.curve_range(results, log)
+        console = Console(width=200, file=io.StringIO(), color_system=None)
+        console.print(
+            report.sweep_table(results, ["stuck", "converged"], curves="log" if log else "linear")
+        )
+        lines = [line for line in console.file.getvalue().splitlines() if line.startswith("│")]
+        for line, r in zip(lines, results):
+            expected = report.sparkline(np.append(r.history_errors, r.final_error), low, high, log)
+            assert len(expected) == report.SPARK_WIDTH
+            assert f"│ {expected} │" in line
+    # alpha 0.001 barely moves: the top block throughout; alpha 10 ends at the bottom
+    assert (
+        report.sparkline(
+            np.append(results[0].history_errors, results[0].final_error),
+            *report.curve_range(results),
+        )
+        == "█" * 16
+    )
+    assert report.sparkline(
+        np.append(results[1].history_errors, results[1].final_error), *report.curve_range(results)
+    ).endswith("▁")
+
+
+def test_sweep_and_show_curve_options():
+    run_dir = sweep("spark", 400)
+    plain = invoke_ok("show", run_dir, "--curves", "none").stdout
+    assert "curve" not in plain
+    assert "curve (log)" in invoke_ok("show", run_dir, "--curves", "log").stdout
+    shown = invoke_ok("show", run_dir).stdout
+    assert "│ curve" not in shown and "┃ curve " in shown
+    result = invoke("show", run_dir, "--curves", "cubic")
+    assert result.exit_code == 2
+    assert (
+        "Invalid value for '--curves': 'cubic' is not one of 'linear', 'log', 'none'."
+        in result.stderr
+    )
+
+
+# --- report.html ------------------------------------------------------------------------
+
+
+def test_report_html_holds_the_tables_with_colour():
+    import html
+    import re
+
+    run_dir = sweep("page", 400)
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<title>toynn page</title>" in page
+    assert '<meta charset="UTF-8">' in page
+    code = page[page.index("<code") : page.index("</code>")]
+    code = code[code.index(">") + 1 :]
+    text = html.unescape(re.sub(r"<[^>]+>", "", code))
+    assert text == (run_dir / "report.txt").read_text()
+    assert 'style="color: #008000' in page  # converged, in green
+
+
+def test_compare_runs_that_differ_in_one_single_valued_axis():
+    a = sweep("h4", 300)
+    b = sweep("h2", 300, "--hidden", 2)
+    doc = json.loads(invoke_ok("compare", a, b, "--json").stdout)
+    assert doc["matched_on"] == ["alpha", "seed"]
+    assert [(n["alpha"], n["hidden"], n["hidden_b"]) for n in doc["networks"]] == [
+        (0.1, 4, 2),
+        (1.0, 4, 2),
+        (10.0, 4, 2),
+    ]
+    assert {"key": "hidden", "a": 4, "b": 2} in doc["config_differences"]
+    text = invoke_ok("compare", a, b).stdout
+    assert "│ 4 vs 2 │" in text
+    assert (
+        "Matched on alpha, seed; hidden has one different value in each run (shown as A vs B)."
+        in text
+    )
+    rows = list(csv.DictReader(io.StringIO(invoke_ok("compare", a, b, "--csv").stdout)))
+    assert [(r["hidden"], r["hidden_b"]) for r in rows] == [("4", "2")] * 3
+
+
+# --- --csv wherever --json is -----------------------------------------------------------
+
+
+def test_sweep_and_train_csv_match_their_json():
+    args = ("--alphas", "0.1,1,10", "--seeds", "1,2", "--iterations", 300, "--log-every", 100)
+    doc = json.loads(invoke_ok("sweep", *args, "--no-save", "--json").stdout)
+    result = invoke_ok("sweep", *args, "--no-save", "--csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == ["network", "alpha", "hidden", "seed", "final_error", "status"]
+    assert [int(r["network"]) for r in rows] == list(range(6))
+    for row, net in zip(rows, doc["networks"]):
+        assert (float(row["alpha"]), int(row["hidden"]), int(row["seed"])) == (
+            net["alpha"],
+            net["hidden"],
+            net["seed"],
+        )
+        assert float(row["final_error"]) == net["final_error"]
+        assert row["status"] == net["status"]
+    train = invoke_ok("train", "--iterations", 300, "--log-every", 100, "--no-save", "--csv")
+    assert train.stdout.splitlines()[1].startswith("0,0.5,4,1,")
+    dry = invoke_ok("sweep", "--alphas", "1,2", "--dry-run", "--csv").stdout
+    assert dry == "network,alpha,hidden,seed\n0,1.0,4,1\n1,2.0,4,1\n"
+    both = invoke("sweep", "--json", "--csv")
+    assert both.exit_code == 2
+    assert both.stderr == (
+        "Error: options --json and --csv cannot be used together; expected one of them\n"
+    )
+
+
+def test_reproduce_csv(monkeypatch, tutorial_sweep):
+    by_spec = {r.spec: r for r in tutorial_sweep}
+
+    def train_groups(x, y, specs, iterations, log_every, progress=None):
+        yield [(i, by_spec[spec]) for i, spec in enumerate(specs)]
+
+    monkeypatch.setattr(engine, "train_groups", train_groups)
+    rows = list(csv.DictReader(io.StringIO(invoke_ok("reproduce", "--csv").stdout)))
+    assert len(rows) == 42
+    assert rows[0] == {
+        "alpha": "0.001",
+        "iteration": "0",
+        "published": "0.496410031903",
+        "obtained": repr(float(tutorial_sweep[0].checkpoint_errors[0])),
+        "match": "exact",
+    }
+    assert {r["match"] for r in rows} == {"exact", "close"}

@@ -1,0 +1,242 @@
+"""The numba engine's compiled loops (imported only by :mod:`toynn_cli.engine_numba`,
+and only when that engine is used: importing this module imports numba).
+
+Every innermost loop runs over the networks of a block (the columns of a
+``(rows, networks)`` array), so it is vectorised, and each network goes through the
+same scalar IEEE operations in the same order as in the NumPy engine.
+"""
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, fastmath=False)
+def mean_abs(err, rows, out, col):
+    # mean |err| over samples and outputs, summed row by row in order
+    nb = err.shape[1]
+    for b in range(nb):
+        out[b] = abs(err[0, b])
+    for r in range(1, rows):
+        for b in range(nb):
+            out[b] += abs(err[r, b])
+    for b in range(nb):
+        col[b] = out[b] / rows
+
+
+@numba.njit(cache=True, fastmath=False)
+def forward(act, w, x_rows, sizes, a_off, w_off, samples, term):
+    nb = act.shape[1]
+    layers = sizes.shape[0] - 1
+    for k in range(layers):
+        n_in, n_out = sizes[k], sizes[k + 1]
+        for s in range(samples):
+            for n in range(n_out):
+                z = a_off[k + 1] + s * n_out + n
+                below = a_off[k] + s * n_in
+                # z = sum_i a[s, i] * w[i, n], i = 0, 1, 2, ... in order
+                wr = w_off[k] + n
+                for b in range(nb):
+                    act[z, b] = act[below, b] * w[wr, b]
+                for i in range(1, n_in):
+                    wr = w_off[k] + i * n_out + n
+                    for b in range(nb):
+                        term[b] = act[below + i, b] * w[wr, b]
+                    for b in range(nb):
+                        act[z, b] += term[b]
+                # sigmoid(z) = 1 / (1 + exp(-z)), as the NumPy engine: negate, exp,
+                # add 1, reciprocal
+                for b in range(nb):
+                    term[b] = np.exp(-act[z, b])
+                for b in range(nb):
+                    act[z, b] = 1.0 / (term[b] + 1.0)
+
+
+@numba.njit(cache=True, fastmath=False)
+def block_train(
+    x,
+    y,
+    sizes,
+    w,
+    prev,
+    changes,
+    alphas,
+    j0,
+    j1,
+    check_its,
+    hist_its,
+    check_err,
+    hist_err,
+    final_err,
+    outputs,
+    b0,
+    b1,
+):
+    nb = b1 - b0
+    samples = x.shape[0]
+    layers = sizes.shape[0] - 1
+    n_outputs = sizes[layers]
+    a_off = np.zeros(layers + 2, dtype=np.int64)
+    w_off = np.zeros(layers + 1, dtype=np.int64)
+    for k in range(layers + 1):
+        a_off[k + 1] = a_off[k] + samples * sizes[k]
+    for k in range(layers):
+        w_off[k + 1] = w_off[k] + sizes[k] * sizes[k + 1]
+    params = w_off[layers]
+    out_row = a_off[layers]
+    rows_err = samples * n_outputs
+
+    # the block's state, contiguous along its networks
+    wl = np.empty((params, nb))
+    sign = np.empty((params, nb), dtype=np.bool_)
+    prevl = np.empty((params, nb), dtype=np.bool_)
+    chl = np.empty((params, nb), dtype=np.int64)
+    for p in range(params):
+        for b in range(nb):
+            wl[p, b] = w[p, b0 + b]
+            prevl[p, b] = prev[p, b0 + b]
+            chl[p, b] = changes[p, b0 + b]
+    al = np.empty(nb)
+    for b in range(nb):
+        al[b] = alphas[b0 + b]
+    act = np.empty((a_off[layers + 1], nb))
+    for s in range(samples):
+        for i in range(sizes[0]):
+            for b in range(nb):
+                act[s * sizes[0] + i, b] = x[s, i]
+    delta = np.empty((a_off[layers + 1], nb))
+    err = np.empty((rows_err, nb))
+    g = np.empty((params, nb))
+    term = np.empty(nb)
+    total = np.empty(nb)
+    col = np.empty(nb)
+
+    # the next checkpoint and history point at or after j0
+    c = 0
+    while c < check_its.shape[0] and check_its[c] < j0:
+        c += 1
+    h = 0
+    while h < hist_its.shape[0] and hist_its[h] < j0:
+        h += 1
+
+    for j in range(j0, j1):
+        forward(act, wl, x, sizes, a_off, w_off, samples, term)
+        for s in range(samples):
+            for o in range(n_outputs):
+                r = s * n_outputs + o
+                for b in range(nb):
+                    err[r, b] = act[out_row + r, b] - y[s, o]
+        if c < check_its.shape[0] and check_its[c] == j:
+            mean_abs(err, rows_err, total, col)
+            for b in range(nb):
+                check_err[c, b0 + b] = col[b]
+            c += 1
+        if h < hist_its.shape[0] and hist_its[h] == j:
+            mean_abs(err, rows_err, total, col)
+            for b in range(nb):
+                hist_err[h, b0 + b] = col[b]
+            h += 1
+
+        # backward, from the weights before the update
+        for k in range(layers - 1, -1, -1):
+            n_in, n_out = sizes[k], sizes[k + 1]
+            for s in range(samples):
+                for n in range(n_out):
+                    a = a_off[k + 1] + s * n_out + n
+                    if k == layers - 1:
+                        # d[L] = err * (a * (1 - a))
+                        e = s * n_out + n
+                        for b in range(nb):
+                            delta[a, b] = err[e, b] * (act[a, b] * (1.0 - act[a, b]))
+                    else:
+                        # d = (d_above @ W[k+1].T) * (a * (1 - a)), summed in order
+                        n_up = sizes[k + 2]
+                        above = a_off[k + 2] + s * n_up
+                        wr = w_off[k + 1] + n * n_up
+                        for b in range(nb):
+                            delta[a, b] = delta[above, b] * wl[wr, b]
+                        for m in range(1, n_up):
+                            for b in range(nb):
+                                term[b] = delta[above + m, b] * wl[wr + m, b]
+                            for b in range(nb):
+                                delta[a, b] += term[b]
+                        for b in range(nb):
+                            delta[a, b] *= act[a, b] * (1.0 - act[a, b])
+            # g[i, n] = sum_s a[s, i] * d[s, n], s = 0, 1, 2, ... in order
+            for i in range(n_in):
+                for n in range(n_out):
+                    gr = w_off[k] + i * n_out + n
+                    below = a_off[k] + i
+                    d = a_off[k + 1] + n
+                    for b in range(nb):
+                        g[gr, b] = act[below, b] * delta[d, b]
+                    for s in range(1, samples):
+                        for b in range(nb):
+                            term[b] = act[below + s * n_in, b] * delta[d + s * n_out, b]
+                        for b in range(nb):
+                            g[gr, b] += term[b]
+
+        # direction changes (the step moves a weight up when g < 0), then the step
+        for p in range(params):
+            for b in range(nb):
+                sign[p, b] = g[p, b] < 0.0
+            if j > 0:
+                for b in range(nb):
+                    chl[p, b] += sign[p, b] != prevl[p, b]
+            for b in range(nb):
+                prevl[p, b] = sign[p, b]
+            for b in range(nb):
+                wl[p, b] -= al[b] * g[p, b]
+
+    if final_err.shape[0] > 0:  # the last segment: error and outputs after training
+        forward(act, wl, x, sizes, a_off, w_off, samples, term)
+        for s in range(samples):
+            for o in range(n_outputs):
+                r = s * n_outputs + o
+                for b in range(nb):
+                    err[r, b] = act[out_row + r, b] - y[s, o]
+                    outputs[r, b0 + b] = act[out_row + r, b]
+        mean_abs(err, rows_err, total, col)
+        for b in range(nb):
+            final_err[b0 + b] = col[b]
+
+    for p in range(params):
+        for b in range(nb):
+            w[p, b0 + b] = wl[p, b]
+            prev[p, b0 + b] = prevl[p, b]
+            changes[p, b0 + b] = chl[p, b]
+
+
+# Two functions, not one compiled twice: numba's disk cache keys a function's versions
+# by argument types only, so a serial and a parallel build of one function would share
+# (and overwrite) one cache entry.
+
+
+@numba.njit(cache=True, fastmath=False)
+def segment_serial(
+    x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
+    hist_err, final_err, outputs, block,
+):  # fmt: skip
+    """Iterations ``j0`` to ``j1 - 1`` for every block of networks (columns of ``w``),
+    one block after another (used inside worker processes)."""
+    n = w.shape[1]
+    for b0 in range(0, n, block):
+        block_train(
+            x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
+            hist_err, final_err, outputs, b0, min(n, b0 + block),
+        )  # fmt: skip
+
+
+@numba.njit(cache=True, fastmath=False, parallel=True)
+def segment_parallel(
+    x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
+    hist_err, final_err, outputs, block,
+):  # fmt: skip
+    """The same, the blocks shared among numba's threads."""
+    n = w.shape[1]
+    blocks = (n + block - 1) // block
+    for i in numba.prange(blocks):
+        b0 = i * block
+        block_train(
+            x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
+            hist_err, final_err, outputs, b0, min(n, b0 + block),
+        )  # fmt: skip

@@ -1,0 +1,230 @@
+"""The compiled engine (``--engine numba``): the NumPy engine's math, loops compiled by
+Numba. Optional: install with ``pip install 'toynn[fast]'``.
+
+Same contract and outputs as :func:`toynn_cli.engine.train_batch` (the reference and
+the default). The arithmetic is the NumPy engine's, operation for operation, in the
+same order (see that module's docstring): products are explicit sums over the
+contracted index k = 0, 1, 2, ...; the sigmoid is ``1 / (1 + exp(-z))``;
+``fastmath`` is off, so the compiler neither reorders sums nor fuses a multiply and an
+add into an FMA. On a machine where NumPy's float64 ``exp`` is the C library's (no
+AVX-512) the two engines give the same bits; elsewhere they agree to about 1e-12.
+
+Layout and batch independence. Networks are processed in blocks of ``BLOCK``; a
+block's weights and activations are ``(rows, networks)`` arrays, every innermost loop
+runs over the networks of the block (contiguous, so the compiler vectorises it with
+SIMD), and each network's numbers go through the same scalar IEEE operations whatever
+its block holds. Blocks are independent and run in parallel (``prange``) on
+``threads`` threads; a network's results are bit-identical alone or in any batch, on
+any number of threads.
+
+Numba is imported only when this engine is used (:func:`available`, :func:`load`);
+the functions are compiled on first use and cached on disk (``cache=True``).
+No printing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from toynn_cli import engine
+from toynn_cli.engine import BatchResult, NetworkSpec
+
+#: Networks per block: the unit of SIMD work and of parallel scheduling.
+BLOCK = 128
+#: How to get the engine, for messages.
+INSTALL_HINT = "pip install 'toynn[fast]'"
+
+_kernels: dict[str, Any] | None = None
+#: Seconds each compiled function took to get ready in this process ("serial",
+#: "parallel"): compiling it, or loading it from numba's disk cache after the first run.
+ready_seconds: dict[str, float] = {}
+
+
+def available() -> bool:
+    """Whether numba can be imported."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _import_kernels() -> ModuleType:
+    # Intel's SVML (when installed) would vectorise exp with a different exp than the
+    # C library's scalar one used for a block's remainder: a network's bits would then
+    # depend on its place in the batch. Off, unless numba was imported before us.
+    if "numba" not in sys.modules:
+        os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
+    from toynn_cli import _numba_kernels
+
+    if _numba_kernels.numba.config.USING_SVML:
+        raise RuntimeError(
+            "the numba engine needs numba without Intel SVML (set NUMBA_DISABLE_INTEL_SVML=1)"
+        )
+    return _numba_kernels
+
+
+def supports(spec: NetworkSpec) -> bool:
+    """Whether this engine trains ``spec``: the tutorial's networks (plain gradient
+    descent, sigmoid units, squared loss, no bias), any number of layers."""
+    plain = {
+        "optimizer": "sgd",
+        "optimizer_params": (),
+        "bias": False,
+        "activation": "sigmoid",
+        "loss": "squared",
+        "init": "uniform",
+        "clip_value": 0.0,
+        "clip_norm": 0.0,
+        "schedule": "constant",
+        "schedule_params": (),
+        "target_error": 0.0,
+    }
+    return all(getattr(spec, key, value) == value for key, value in plain.items())
+
+
+def load(kind: str = "serial") -> Any:
+    """The compiled ``kind`` ("serial" or "parallel") segment function, ready to run:
+    numba imported, and the function compiled (first run) or loaded from numba's disk
+    cache; the time that took is kept in :data:`ready_seconds`."""
+    global _kernels
+    if _kernels is None:
+        kernels = _import_kernels()
+        _kernels = {
+            "numba": kernels.numba,
+            "serial": kernels.segment_serial,
+            "parallel": kernels.segment_parallel,
+        }
+    function = _kernels[kind]
+    if kind not in ready_seconds:
+        start = time.perf_counter()
+        _run_tiny(function)
+        ready_seconds[kind] = time.perf_counter() - start
+    return function
+
+
+def _run_tiny(segment: Any) -> None:
+    """One network, one iteration: makes numba compile (or load) ``segment`` for the
+    argument types every real call uses."""
+    x, y = np.zeros((1, 1)), np.zeros((1, 1))
+    w = np.zeros((1, 1))
+    segment(
+        x, y, np.array([1, 1], dtype=np.int64), w, np.zeros(w.shape, dtype=np.bool_),
+        np.zeros(w.shape, dtype=np.int64), np.ones(1), 0, 1, np.zeros(1, dtype=np.int64),
+        np.zeros(1, dtype=np.int64), np.empty((1, 1)), np.empty((1, 1)), np.empty(1),
+        np.empty((1, 1)), BLOCK,
+    )  # fmt: skip
+
+
+def numba_module() -> ModuleType:
+    """The numba module (imports it)."""
+    return _import_kernels().numba
+
+
+def train_batch(
+    x: np.ndarray,
+    y: np.ndarray,
+    specs: Sequence[NetworkSpec],
+    iterations: int,
+    log_every: int,
+    progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
+) -> BatchResult:
+    """:func:`toynn_cli.engine.train_batch`, compiled. ``threads``: how many threads
+    train blocks of networks at once (None: numba's default, the cores available;
+    results do not depend on it)."""
+    hidden = specs[0].hidden
+    if any(spec.hidden != hidden for spec in specs):
+        raise ValueError("train_batch needs networks of one hidden size")
+    unsupported = [spec for spec in specs if not supports(spec)]
+    if unsupported:
+        raise ValueError(f"the numba engine cannot train {unsupported[0]}")
+    numba = numba_module()
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    sizes = engine.layer_sizes(x.shape[1], hidden, y.shape[1])
+    pairs = list(itertools.pairwise(sizes))
+    n = len(specs)
+
+    by_seed: dict[int, list[np.ndarray]] = {}
+    for spec in specs:
+        if spec.seed not in by_seed:
+            by_seed[spec.seed] = engine.initial_weights(spec.seed, sizes)
+    initial = [np.stack([by_seed[spec.seed][k] for spec in specs]) for k in range(len(pairs))]
+    # all weights as one (parameters, networks) array, layer by layer, row-major
+    w = np.ascontiguousarray(np.concatenate([v.reshape(n, -1).T for v in initial]))
+    prev = np.zeros(w.shape, dtype=np.bool_)
+    changes = np.zeros(w.shape, dtype=np.int64)
+    alphas = np.array([spec.alpha for spec in specs], dtype=np.float64)
+    check_its = engine.checkpoints(iterations, log_every)
+    hist_its = engine.history_schedule(iterations)
+    check_err = np.empty((len(check_its), n))
+    hist_err = np.empty((len(hist_its), n))
+    final_err = np.empty(n)
+    outputs = np.empty((x.shape[0] * sizes[-1], n))
+    no_final = np.empty(0)
+
+    parallel = threads != 1 and n > BLOCK and numba.config.NUMBA_NUM_THREADS > 1
+    segment = load("parallel" if parallel else "serial")
+    saved_threads = numba.get_num_threads()
+    if parallel and threads is not None:
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    report_every = max(1, iterations // 100) if progress is not None else iterations
+    bounds = [*range(0, iterations, report_every), iterations] if iterations > 0 else [0, 0]
+    sizes_array = np.array(sizes, dtype=np.int64)
+    try:
+        with np.errstate(all="ignore"):
+            for j0, j1 in itertools.pairwise(bounds):
+                last = j1 == iterations
+                segment(
+                    x,
+                    y,
+                    sizes_array,
+                    w,
+                    prev,
+                    changes,
+                    alphas,
+                    j0,
+                    j1,
+                    check_its,
+                    hist_its,
+                    check_err,
+                    hist_err,
+                    final_err if last else no_final,
+                    outputs,
+                    BLOCK,
+                )
+                if progress is not None:
+                    progress(j1)
+    finally:
+        if parallel and threads is not None:
+            numba.set_num_threads(saved_threads)
+
+    def unflatten(flat: np.ndarray) -> list[np.ndarray]:
+        out, start = [], 0
+        for a, b in pairs:
+            out.append(np.ascontiguousarray(flat[start : start + a * b].T).reshape(n, a, b))
+            start += a * b
+        return out
+
+    return BatchResult(
+        specs=list(specs),
+        iterations=iterations,
+        checkpoint_iterations=check_its,
+        checkpoint_errors=np.ascontiguousarray(check_err.T),
+        final_error=final_err,
+        history_iterations=hist_its,
+        history_errors=np.ascontiguousarray(hist_err.T),
+        weights_initial=[np.ascontiguousarray(v) for v in initial],
+        weights=unflatten(w),
+        direction_changes=unflatten(changes),
+        outputs=np.ascontiguousarray(outputs.T).reshape(n, x.shape[0], sizes[-1]),
+    )

@@ -1,0 +1,179 @@
+"""Figures with matplotlib (the optional ``plot`` extra): each function returns the
+bytes of one image file; nothing is shown or written here.
+
+matplotlib is imported only when a figure is made, with the non-interactive Agg
+backend, so the rest of toynn never needs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from toynn_cli.engine import NetworkResult
+from toynn_cli.surface import Surface
+
+INSTALL_HINT = "matplotlib is not installed; install the plot extra: pip install 'toynn[plot]'"
+#: Figure size in inches and resolution: PNGs are FIG_SIZE * DPI pixels.
+FIG_SIZE = (8.0, 5.0)
+DPI = 100
+MAX_LEGEND = 12
+#: At most this many curves are drawn (evenly chosen): a million lines would take hours.
+MAX_CURVES = 500
+
+
+def available() -> bool:
+    """True when matplotlib can be imported."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text stays text (searchable, small)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    # fixed metadata: the same figure gives the same bytes
+    metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+    return buffer.getvalue()
+
+
+def surface_png(surface: Surface, title: str) -> bytes:
+    """The error surface as an image, with a colour bar and the training path."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=FIG_SIZE)
+    try:
+        extent = (
+            surface.values_a[0],
+            surface.values_a[-1],
+            surface.values_b[0],
+            surface.values_b[-1],
+        )
+        image = ax.imshow(
+            surface.errors, origin="lower", extent=extent, cmap="viridis", aspect="auto"
+        )
+        fig.colorbar(image, ax=ax, label="error (mean |output - target|)")
+        ax.plot(surface.path_a, surface.path_b, color="white", linewidth=1.5, label="training")
+        ax.plot(surface.path_a[0], surface.path_b[0], "o", color="white", label="start")
+        ax.plot(
+            surface.path_a[-1], surface.path_b[-1], "*", color="red", markersize=12, label="end"
+        )
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        ax.set_xlabel(surface.a.name)
+        ax.set_ylabel(surface.b.name)
+        ax.set_title(title)
+        ax.legend(loc="upper right", fontsize="small")
+        fig.tight_layout()
+        return _save(fig, "png")
+    finally:
+        plt.close(fig)
+
+
+def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: str) -> bytes:
+    """Error against iteration, log axes, one line per network, coloured by the value of
+    the ``swept`` axis (``alpha``, ``hidden`` or ``seed``)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=FIG_SIZE)
+    if len(results) > MAX_CURVES:
+        picks = np.linspace(0, len(results) - 1, MAX_CURVES).round().astype(int)
+        title = f"{title} ({MAX_CURVES} of {len(results)} networks, evenly chosen)"
+        results = [results[i] for i in picks]
+    try:
+        values = sorted({_axis_value(r, swept) for r in results})
+        cmap = plt.get_cmap("viridis")
+        shade = {v: cmap(i / max(1, len(values) - 1)) for i, v in enumerate(values)}
+        labelled: set[float] = set()
+        for r in sorted(results, key=lambda r: _axis_value(r, swept)):
+            value = _axis_value(r, swept)
+            its = np.append(r.history_iterations, r.iterations).astype(float) + 1
+            errors = np.append(r.history_errors, r.final_error)
+            label = None
+            if value not in labelled:
+                label = f"{swept} {value:g}"
+                labelled.add(value)
+            ax.plot(its, errors, color=shade[value], linewidth=1.2, alpha=0.8, label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("iteration + 1")
+        ax.set_ylabel("error (mean |output - target|)")
+        ax.set_title(title)
+        ax.grid(True, which="major", alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        if len(labels) > MAX_LEGEND:  # keep an evenly spread dozen, ends included
+            keep = sorted(set(np.linspace(0, len(labels) - 1, MAX_LEGEND).round().astype(int)))
+            handles, labels = [handles[k] for k in keep], [labels[k] for k in keep]
+        ax.legend(handles, labels, fontsize="small", loc="lower left", title=f"by {swept}")
+        fig.tight_layout()
+        return _save(fig, fmt)
+    finally:
+        plt.close(fig)
+
+
+def _axis_value(result: NetworkResult, swept: str) -> float:
+    return float(getattr(result.spec, swept))
+
+
+def varying_inputs(x: np.ndarray) -> list[int]:
+    """The input columns that are not constant (xor's third input, always 1, is the
+    tutorial's bias stand-in)."""
+    return [c for c in range(x.shape[1]) if np.ptp(x[:, c]) > 0]
+
+
+BOUNDARY_RESOLUTION = 200
+
+
+def decision_boundary(
+    x: np.ndarray,
+    y: np.ndarray,
+    networks: Sequence[tuple[str, list[np.ndarray]]],
+    title: str,
+    fmt: str,
+) -> bytes:
+    """Each network's output over the plane of the two varying inputs (the other inputs
+    held at their constant value), the 0.5 contour and the samples coloured by target.
+    ``networks``: (label, weights input side first) pairs, one panel each."""
+    from toynn_cli import engine
+
+    plt = _pyplot()
+    cols = varying_inputs(x)
+    if len(cols) != 2:
+        raise ValueError(f"the dataset has {len(cols)} varying inputs; expected 2")
+    i, j = cols
+    pad = 0.5
+    u = np.linspace(x[:, i].min() - pad, x[:, i].max() + pad, BOUNDARY_RESOLUTION)
+    v = np.linspace(x[:, j].min() - pad, x[:, j].max() + pad, BOUNDARY_RESOLUTION)
+    gu, gv = np.meshgrid(u, v)
+    points = np.repeat(x[:1], gu.size, axis=0)
+    points[:, i], points[:, j] = gu.ravel(), gv.ravel()
+    n = len(networks)
+    fig, axes = plt.subplots(
+        1, n, figsize=(FIG_SIZE[1] * n, FIG_SIZE[1]), squeeze=False, layout="constrained"
+    )
+    try:
+        for ax, (label, weights) in zip(axes[0], networks):
+            batched = [w[:, :, None] for w in weights]
+            out = engine.batch_outputs(points, batched)[:, 0, 0].reshape(gu.shape)
+            image = ax.contourf(gu, gv, out, levels=np.linspace(0, 1, 11), cmap="RdBu_r")
+            ax.contour(gu, gv, out, levels=[0.5], colors="black", linewidths=1.5)
+            ax.scatter(x[:, i], x[:, j], c=y[:, 0], cmap="RdBu_r", vmin=0, vmax=1,
+                       edgecolors="black", s=80, zorder=3)  # fmt: skip
+            ax.set_xlabel(f"input {i}")
+            ax.set_ylabel(f"input {j}")
+            ax.set_title(label, fontsize="small")
+        fig.colorbar(image, ax=axes[0].tolist(), label="output")
+        fig.suptitle(title)
+        return _save(fig, fmt)
+    finally:
+        plt.close(fig)
