@@ -30,7 +30,18 @@ MAX_VALUES = 100_000
 
 
 class GrammarError(ValueError):
-    """A sweep expression that does not parse; the message says what was expected."""
+    """A sweep expression that does not parse; the message says what was expected.
+
+    The message quotes what was typed; a character that is not printable (a newline
+    inside an item, say) is shown escaped, so the message stays one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            "".join(
+                c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                for c in message
+            )
+        )
 
 
 def _in(item: str, whole: str) -> str:
