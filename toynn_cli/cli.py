@@ -142,6 +142,18 @@ def experiment_options(command: Callable) -> Callable:
         click.option("--seed", "--seeds", "seeds", help="Random seed(s): 1, 1,2,3, 0..99."),
         click.option("--log-every", help="Report the error every N iterations."),
         click.option("--name", help="Run name, used in the run folder's name."),
+        click.option(
+            "--optimizer",
+            "--optimizers",
+            "optimizers",
+            help="Optimizer(s): sgd (default), momentum, nesterov, adagrad, adadelta, "
+            "rmsprop, adam; a comma list is a sweep axis.",
+        ),
+        click.option(
+            "--optimizer-params",
+            help="Hyperparameters as a YAML mapping: '{betas: [0.9, 0.99]}', "
+            "'{adam: {eps: 1e-7}, momentum: {momentum: 0.8}}'.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -172,7 +184,17 @@ def output_options(command: Callable) -> Callable:
     return command
 
 
-OVERRIDE_KEYS = ("dataset", "alphas", "hidden", "iterations", "seeds", "log_every", "name")
+OVERRIDE_KEYS = (
+    "dataset",
+    "alphas",
+    "hidden",
+    "iterations",
+    "seeds",
+    "log_every",
+    "name",
+    "optimizers",
+    "optimizer_params",
+)
 
 
 def load_experiment(params: dict[str, Any], defaults: dict[str, Any]) -> Experiment:
@@ -249,7 +271,7 @@ def train_all(
     """Train every network; on an interrupt return what finished and the interrupt."""
     done: list[NetworkResult | None] = [None] * len(specs)
     data = experiment.dataset
-    total = experiment.iterations * len(engine.group_by_hidden(specs))
+    total = experiment.iterations * len(engine.group_by_layout(specs))
     noun = "network" if len(specs) == 1 else "networks"
     with term.progress(f"training {len(specs)} {noun}", total) as progress:
         try:
@@ -513,7 +535,17 @@ def sweep(ctx: click.Context, dry_run: bool, show_weights: bool, rows: int, **pa
     specs = experiment.networks()
     if dry_run:
         if params["as_json"]:
-            networks = [{"alpha": s.alpha, "hidden": s.hidden, "seed": s.seed} for s in specs]
+            # the optimizer is listed when the sweep uses anything but the tutorial's sgd
+            plain = all(report.is_plain_sgd(s) for s in specs)
+            networks = [
+                {
+                    "alpha": s.alpha,
+                    "hidden": s.hidden,
+                    "seed": s.seed,
+                    **({} if plain else results.settings(s)),
+                }
+                for s in specs
+            ]
             doc = {"experiment": config.as_dict(experiment), "networks": networks}
             click.echo(json.dumps(doc))
         else:

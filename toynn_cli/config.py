@@ -15,6 +15,9 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     iterations: 60000
     seed(s):    1 | [1, 2] | "0..99"
     log_every:  10000
+    optimizer(s): sgd | [sgd, momentum, adam] | "sgd,adam"   (default: sgd, the tutorial)
+    optimizer_params: {betas: [0.9, 0.99]}          applies to every optimizer that has it
+                    | {adam: {betas: [0.9, 0.99]}, momentum: {momentum: 0.8}}  per optimizer
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from toynn_cli import datasets, grid
+from toynn_cli import datasets, grid, optim
 from toynn_cli.datasets import Dataset
 from toynn_cli.engine import NetworkSpec
 
@@ -38,7 +41,20 @@ class ConfigError(ValueError):
     """A config or option value that cannot be used; the message is one line."""
 
 
-KEYS = ("name", "dataset", "hidden", "alpha", "alphas", "iterations", "seed", "seeds", "log_every")
+KEYS = (
+    "name",
+    "dataset",
+    "hidden",
+    "alpha",
+    "alphas",
+    "iterations",
+    "seed",
+    "seeds",
+    "log_every",
+    "optimizer",
+    "optimizers",
+    "optimizer_params",
+)
 DATASET_KEYS = ("name", "inputs", "targets")
 MAX_SEED = 2**32 - 1
 #: Limits that turn inputs which would exhaust memory or never finish into one-line errors.
@@ -56,6 +72,8 @@ TUTORIAL: dict[str, Any] = {
     "iterations": 60000,
     "seeds": 1,
     "log_every": 10000,
+    "optimizers": "sgd",
+    "optimizer_params": {},
 }
 #: The tutorial's published alpha sweep.
 TUTORIAL_SWEEP: dict[str, Any] = {**TUTORIAL, "alphas": "0.001..1000"}
@@ -73,14 +91,21 @@ class Experiment:
     iterations: int
     seeds: tuple[int, ...]
     log_every: int
+    #: each optimizer with the hyperparameters set for it: ``(name, ((key, value), ...))``
+    optimizers: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = grid.PLAIN_SGD
 
     def networks(self) -> list[NetworkSpec]:
-        """Every network of the grid: hidden x alphas x seeds."""
-        return grid.expand(self.hidden, self.alphas, self.seeds)
+        """Every network of the grid: optimizers x hidden x alphas x seeds."""
+        return grid.expand(self.hidden, self.alphas, self.seeds, self.optimizers)
 
     def swept_axes(self) -> dict[str, int]:
         """The axes that hold more than one value, with their counts."""
-        axes = {"hidden": len(self.hidden), "alphas": len(self.alphas), "seeds": len(self.seeds)}
+        axes = {
+            "optimizers": len(self.optimizers),
+            "hidden": len(self.hidden),
+            "alphas": len(self.alphas),
+            "seeds": len(self.seeds),
+        }
         return {axis: n for axis, n in axes.items() if n > 1}
 
 
@@ -208,6 +233,91 @@ def _axis(value: Any, label: str, parse: Any, item: Any, expected: str) -> tuple
     return tuple(values)
 
 
+OPTIMIZER_EXPECTED = f"an optimizer: {', '.join(optim.NAMES)}"
+
+
+def _optimizer_names(value: Any, label: str) -> tuple[str, ...]:
+    """``sgd``, ``"sgd,adam"`` or a list of names; each once."""
+    many = isinstance(value, list)
+    names: list[str] = []
+    for i, part in enumerate(value if many else [value], start=1):
+        where = f"{label} item {i}" if many else label
+        if not isinstance(part, str) or not part.strip():
+            raise _fail(where, part, OPTIMIZER_EXPECTED)
+        for item in part.split(","):
+            name = item.strip().lower()
+            if name not in optim.NAMES:
+                hint = difflib.get_close_matches(name, optim.NAMES, n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                shown = _show(part) if item.strip() == part.strip() else f"{_show(part)}"
+                which = "" if item.strip() == part.strip() else f", not {_show(item.strip())}"
+                raise ConfigError(
+                    f"{where} is {shown}; expected {OPTIMIZER_EXPECTED}{which}{suggestion}"
+                )
+            names.append(name)
+    if not names:
+        raise _fail(label, value, "at least one optimizer")
+    for name in names:
+        if names.count(name) > 1:
+            raise _fail(label, value, f"each optimizer once; {name} is repeated")
+    return tuple(names)
+
+
+def _optimizer_params(
+    value: Any, label: str, names: tuple[str, ...]
+) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """Distribute ``optimizer_params`` over the chosen optimizers.
+
+    A key that names an optimizer and holds a mapping sets that optimizer's
+    hyperparameters; any other key is a hyperparameter set for every chosen optimizer
+    that has it (and must belong to at least one). Values are checked as torch.optim
+    would check them."""
+    if isinstance(value, str):  # the command line's text: a YAML flow mapping
+        try:
+            value = yaml.load(value, Loader=_Loader) if value.strip() else {}
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+            raise _fail(label, value, "a mapping like '{betas: [0.9, 0.99], eps: 1e-8}'") from None
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise _fail(label, value, "a mapping like '{betas: [0.9, 0.99], eps: 1e-8}'")
+    chosen: dict[str, dict[str, Any]] = {name: {} for name in names}
+
+    def put(name: str, key: Any, item: Any, where: str) -> None:
+        try:
+            chosen[name][key] = optim.check(name, key, item)
+        except optim.HyperparameterError as exc:
+            raise _fail(f"{where} ({name})", item, str(exc)) from None
+
+    for key, item in value.items():
+        where = f"{label} key {_show(key)}"
+        if key in optim.NAMES and isinstance(item, dict):
+            if key not in names:
+                raise ConfigError(
+                    f"{where}: {key} is not among the optimizers ({', '.join(names)}); "
+                    f"expected hyperparameters of a chosen optimizer"
+                )
+            for sub, sub_item in item.items():
+                if sub not in optim.SETTABLE[key]:
+                    raise ConfigError(_unknown(f"{where}", sub, optim.SETTABLE[key]))
+                put(key, sub, sub_item, f"{where} key {_show(sub)}")
+            continue
+        takers = [name for name in names if key in optim.SETTABLE[name]]
+        if not takers:
+            valid = tuple(dict.fromkeys(k for name in names for k in optim.SETTABLE[name]))
+            raise ConfigError(_unknown(f"{label} (optimizers {', '.join(names)})", key, valid))
+        for name in takers:
+            put(name, key, item, where)
+    result = []
+    for name in names:
+        try:
+            optim.resolve(name, chosen[name])  # combinations (nesterov needs momentum > 0)
+        except optim.HyperparameterError as exc:
+            raise _fail(f"{label} ({name})", value, str(exc)) from None
+        result.append((name, tuple(chosen[name].items())))
+    return tuple(result)
+
+
 def _name(value: Any, label: str) -> str:
     if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise _fail(
@@ -264,7 +374,7 @@ def _unknown(where: str, key: Any, valid: tuple[str, ...]) -> str:
 def _merge_pairs(raw: dict[str, Any], path: Path, labels: dict[str, str]) -> dict[str, Any]:
     """Fold ``alpha``/``seed`` into ``alphas``/``seeds`` (giving both is an error)."""
     merged = dict(raw)
-    for one, many in (("alpha", "alphas"), ("seed", "seeds")):
+    for one, many in (("alpha", "alphas"), ("seed", "seeds"), ("optimizer", "optimizers")):
         if one in merged:
             if many in merged:
                 raise ConfigError(f"{path}: both '{one}' and '{many}' given; expected one of them")
@@ -282,11 +392,15 @@ def _build(
     hidden = _axis(values["hidden"], labels["hidden"], grid.parse_ints, _hidden, HIDDEN_EXPECTED)
     alphas = _axis(values["alphas"], labels["alphas"], grid.parse_floats, _alpha, ALPHA_EXPECTED)
     seeds = _axis(values["seeds"], labels["seeds"], grid.parse_ints, _seed, SEED_EXPECTED)
-    networks = len(hidden) * len(alphas) * len(seeds)
+    names = _optimizer_names(values["optimizers"], labels["optimizers"])
+    optimizers = _optimizer_params(values["optimizer_params"], labels["optimizer_params"], names)
+    networks = len(names) * len(hidden) * len(alphas) * len(seeds)
     if networks > MAX_NETWORKS:
+        axes, sizes = "hidden x alphas x seeds", f"{len(hidden)} x {len(alphas)} x {len(seeds)}"
+        if len(names) > 1:
+            axes, sizes = f"optimizers x {axes}", f"{len(names)} x {sizes}"
         raise ConfigError(
-            f"the grid hidden x alphas x seeds is {len(hidden)} x {len(alphas)} x {len(seeds)}"
-            f" = {networks} networks; expected at most {MAX_NETWORKS}"
+            f"the grid {axes} is {sizes} = {networks} networks; expected at most {MAX_NETWORKS}"
         )
     iterations = _positive_int(values["iterations"], labels["iterations"], MAX_ITERATIONS)
     log_every = _positive_int(values["log_every"], labels["log_every"], MAX_ITERATIONS)
@@ -308,6 +422,7 @@ def _build(
         iterations=iterations,
         seeds=seeds,
         log_every=log_every,
+        optimizers=optimizers,
     )
 
 
@@ -438,7 +553,7 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
             "inputs": [list(row) for row in data.inputs],
             "targets": [list(row) for row in data.targets],
         }
-    return {
+    out = {
         "name": experiment.name,
         "dataset": dataset,
         "hidden": _scalar_or_list(experiment.hidden),
@@ -447,6 +562,18 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
         "seeds": _scalar_or_list(experiment.seeds),
         "log_every": experiment.log_every,
     }
+    # keys at the tutorial's defaults are left out (plain sgd, nothing set)
+    if experiment.optimizers != grid.PLAIN_SGD:
+        out["optimizers"] = _scalar_or_list(tuple(name for name, _ in experiment.optimizers))
+        params = {name: plain_params(given) for name, given in experiment.optimizers if given}
+        if params:
+            out["optimizer_params"] = params
+    return out
+
+
+def plain_params(params: Any) -> dict[str, Any]:
+    """Hyperparameters as plain data for YAML and JSON (pairs such as betas as lists)."""
+    return {key: list(v) if isinstance(v, tuple) else v for key, v in dict(params).items()}
 
 
 def dump(experiment: Experiment) -> str:

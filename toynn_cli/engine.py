@@ -11,7 +11,10 @@ with weight matrices W[0], ..., W[L-1] and inputs X (samples x inputs)::
     d[L]   = err * (a[L] * (1 - a[L]))            # dLoss/dz at the output
     d[k]   = (d[k+1] @ W[k].T) * (a[k] * (1 - a[k]))   # back through layer k
     g[k]   = a[k].T @ d[k+1]                      # dLoss/dW[k]
-    W[k]   = W[k] - alpha * g[k]                  # plain gradient descent
+    W[k]   = W[k] - alpha * g[k]                  # plain gradient descent (sgd)
+
+Other optimizers (momentum, Adam, ...) replace the last line; see optim.py. Their
+updates are elementwise too, so batch independence holds for them as well.
 
 Layout. Every network of a group has the same layer sizes; the group's weights are
 stacked along a *last* batch axis: W[k] has shape (n_k, n_k+1, B), activations
@@ -37,6 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import optim
+
 #: ``progress(done, total)``: iterations done so far over all groups, and the total.
 ProgressFn = Callable[[int, int], None]
 
@@ -46,11 +51,26 @@ HISTORY_POINTS = 200
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """One network of a sweep: its step size, hidden-layer size (0: none) and seed."""
+    """One network of a sweep: its step size, hidden-layer size (0: none), seed, and
+    optimizer with the hyperparameters set explicitly (the rest take torch.optim's
+    defaults, see :func:`hyperparameters`)."""
 
     alpha: float
     hidden: int
     seed: int
+    optimizer: str = "sgd"
+    optimizer_params: tuple[tuple[str, object], ...] = ()
+
+
+def hyperparameters(spec: NetworkSpec) -> dict[str, object]:
+    """Every hyperparameter of the network's optimizer (defaults filled in)."""
+    return optim.resolve(spec.optimizer, dict(spec.optimizer_params))
+
+
+def layout_key(spec: NetworkSpec) -> tuple:
+    """What networks of one batch must share: array shapes and the code path (the
+    optimizer and its hyperparameters; only alpha and the seed vary within a batch)."""
+    return (spec.hidden, spec.optimizer, tuple(hyperparameters(spec).items()))
 
 
 @dataclass
@@ -244,13 +264,16 @@ def train_batch(
     log_every: int,
     progress: Callable[[int], None] | None = None,
 ) -> BatchResult:
-    """Train networks that share a hidden size as one batch; results in ``specs`` order.
+    """Train networks of one layout (:func:`layout_key`) as one batch; results in
+    ``specs`` order.
 
     ``progress(j)`` is called now and then with the number of iterations done.
     """
     hidden = specs[0].hidden
     if any(spec.hidden != hidden for spec in specs):
         raise ValueError("train_batch needs networks of one hidden size")
+    if any(layout_key(spec) != layout_key(specs[0]) for spec in specs):
+        raise ValueError("train_batch needs networks of one optimizer and hyperparameters")
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     sizes = layer_sizes(x.shape[1], hidden, y.shape[1])
@@ -264,6 +287,7 @@ def train_batch(
         np.stack([by_seed[spec.seed][k] for spec in specs], axis=-1) for k in range(n_layers)
     ]
     weights = [w.copy() for w in initial]
+    shapes = [w.shape for w in weights]
     alphas = np.array([spec.alpha for spec in specs], dtype=np.float64)
     target = y[:, :, None]
 
@@ -281,6 +305,9 @@ def train_batch(
     previous_sign = [np.empty(w.shape, dtype=bool) for w in weights]
     flipped = [np.empty(w.shape, dtype=bool) for w in weights]
     step = [np.empty(w.shape) for w in weights]
+    optimizer = optim.make(specs[0].optimizer, dict(specs[0].optimizer_params), shapes)
+    # the tutorial's update, kept exactly as written (bit for bit: the golden test)
+    plain = isinstance(optimizer, optim.SGD) and optimizer.plain
 
     with np.errstate(all="ignore"):  # overflow and NaN are results here, not warnings
         for j in range(iterations):
@@ -294,15 +321,23 @@ def train_batch(
                 next_hist += 1
 
             grads = work.backward(activations, err, weights)
-            for k, g in enumerate(grads):
-                # Direction changes: the step -alpha * g moves a weight up when g < 0.
-                np.less(g, 0.0, out=sign[k])
-                if j > 0:
-                    np.not_equal(sign[k], previous_sign[k], out=flipped[k])
-                    np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
-                # W = W - alpha * g
-                np.multiply(alphas, g, out=step[k])
-                weights[k] -= step[k]
+            if plain:
+                for k, g in enumerate(grads):
+                    # Direction changes: the step -alpha * g moves a weight up when g < 0.
+                    np.less(g, 0.0, out=sign[k])
+                    if j > 0:
+                        np.not_equal(sign[k], previous_sign[k], out=flipped[k])
+                        np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
+                    # W = W - alpha * g
+                    np.multiply(alphas, g, out=step[k])
+                    weights[k] -= step[k]
+            else:
+                # W = W - update, the optimizer's update; a weight moves up when update < 0
+                for k, update in enumerate(optimizer.step(weights, grads, alphas)):
+                    np.less(update, 0.0, out=sign[k])
+                    if j > 0:
+                        np.not_equal(sign[k], previous_sign[k], out=flipped[k])
+                        np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
             sign, previous_sign = previous_sign, sign
 
             if progress is not None and (j + 1) % report_every == 0:
@@ -339,6 +374,15 @@ def group_by_hidden(specs: Sequence[NetworkSpec]) -> list[list[int]]:
     return list(groups.values())
 
 
+def group_by_layout(specs: Sequence[NetworkSpec]) -> list[list[int]]:
+    """Indices of ``specs`` grouped by :func:`layout_key` (hidden size, optimizer and its
+    hyperparameters), groups in order of first appearance: one batch each."""
+    groups: dict[tuple, list[int]] = {}
+    for i, spec in enumerate(specs):
+        groups.setdefault(layout_key(spec), []).append(i)
+    return list(groups.values())
+
+
 def train_groups(
     x: np.ndarray,
     y: np.ndarray,
@@ -347,9 +391,9 @@ def train_groups(
     log_every: int,
     progress: ProgressFn | None = None,
 ) -> Iterator[list[tuple[int, NetworkResult]]]:
-    """Train every network, one batch per hidden size; yield each group's results
-    as ``(index into specs, result)`` pairs as soon as the group is done."""
-    groups = group_by_hidden(specs)
+    """Train every network, one batch per layout (:func:`group_by_layout`); yield each
+    group's results as ``(index into specs, result)`` pairs as soon as it is done."""
+    groups = group_by_layout(specs)
     total = iterations * len(groups)
     for g, indices in enumerate(groups):
         done_before = g * iterations

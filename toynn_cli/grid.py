@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
 from toynn_cli.engine import NetworkSpec
@@ -202,12 +202,23 @@ def _bounded(text: str) -> int:
     return int(text)
 
 
+#: The tutorial's optimizer, with no hyperparameter set: ``(name, ((key, value), ...))``.
+PLAIN_SGD: tuple[tuple[str, tuple], ...] = (("sgd", ()),)
+
+
 def expand(
-    hidden: Iterable[int], alphas: Iterable[float], seeds: Iterable[int]
+    hidden: Iterable[int],
+    alphas: Iterable[float],
+    seeds: Iterable[int],
+    optimizers: Sequence[tuple[str, tuple]] = PLAIN_SGD,
 ) -> list[NetworkSpec]:
-    """Every network of a sweep, hidden size outermost, then alpha, then seed."""
+    """Every network of a sweep: optimizer outermost, then hidden size, alpha, seed.
+
+    ``optimizers`` holds ``(name, hyperparameters set explicitly)`` pairs."""
+    hidden, alphas, seeds = list(hidden), list(alphas), list(seeds)
     return [
-        NetworkSpec(alpha=alpha, hidden=h, seed=seed)
+        NetworkSpec(alpha=alpha, hidden=h, seed=seed, optimizer=name, optimizer_params=params)
+        for name, params in optimizers
         for h in hidden
         for alpha in alphas
         for seed in seeds

@@ -35,8 +35,23 @@ def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLE.get(status, ""))
 
 
+def is_plain_sgd(spec: NetworkSpec) -> bool:
+    """The tutorial's optimizer with nothing set (then tables leave the column out)."""
+    return spec.optimizer == "sgd" and not spec.optimizer_params
+
+
+def optimizer_label(spec: NetworkSpec) -> str:
+    """The optimizer's name, with the hyperparameters set for it: ``adam betas=0.9,0.99``."""
+    given = []
+    for key, value in spec.optimizer_params:
+        shown = ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else value
+        given.append(f"{key}={shown:g}" if isinstance(shown, float) else f"{key}={shown}")
+    return " ".join([spec.optimizer, *given])
+
+
 def describe(spec: NetworkSpec) -> str:
-    return f"alpha {fmt_alpha(spec.alpha)}, hidden {spec.hidden}, seed {spec.seed}"
+    text = f"alpha {fmt_alpha(spec.alpha)}, hidden {spec.hidden}, seed {spec.seed}"
+    return text if is_plain_sgd(spec) else f"{optimizer_label(spec)}, {text}"
 
 
 def best_index(results: Sequence[NetworkResult]) -> int | None:
@@ -124,7 +139,11 @@ def sweep_table(
     n_checks = len(results[0].checkpoint_iterations) if results else 0
     columns = _shown_checkpoints(n_checks)
     table = Table(title="Error at each checkpoint", title_justify="left")
-    for title in ("", "alpha", "hidden", "seed"):
+    with_optimizer = not all(is_plain_sgd(r.spec) for r in results)
+    table.add_column("", justify="right")
+    if with_optimizer:
+        table.add_column("optimizer")
+    for title in ("alpha", "hidden", "seed"):
         table.add_column(title, justify="right")
     for c in columns:
         table.add_column(str(results[0].checkpoint_iterations[c]), justify="right")
@@ -135,6 +154,7 @@ def sweep_table(
         r = results[i]
         table.add_row(
             "★" if i == best else "",
+            *([optimizer_label(r.spec)] if with_optimizer else []),
             fmt_alpha(r.spec.alpha),
             str(r.spec.hidden),
             str(r.spec.seed),
@@ -205,10 +225,20 @@ def sweep_report(
 def dry_run_table(specs: Sequence[NetworkSpec], iterations: int) -> Group:
     """The networks a sweep would train, one row each."""
     table = Table()
-    for title in ("#", "alpha", "hidden", "seed"):
+    with_optimizer = not all(is_plain_sgd(spec) for spec in specs)
+    table.add_column("#", justify="right")
+    if with_optimizer:
+        table.add_column("optimizer")
+    for title in ("alpha", "hidden", "seed"):
         table.add_column(title, justify="right")
     for i, spec in enumerate(specs):
-        table.add_row(str(i), fmt_alpha(spec.alpha), str(spec.hidden), str(spec.seed))
+        table.add_row(
+            str(i),
+            *([optimizer_label(spec)] if with_optimizer else []),
+            fmt_alpha(spec.alpha),
+            str(spec.hidden),
+            str(spec.seed),
+        )
     noun = "network" if len(specs) == 1 else "networks"
     return titled(f"{len(specs)} {noun} to train, {iterations} iterations each", table)
 

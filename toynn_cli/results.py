@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from toynn_cli import __version__
-from toynn_cli.engine import NetworkResult
+from toynn_cli.engine import NetworkResult, NetworkSpec, hyperparameters
 
 
 def number(value: float) -> float | str:
@@ -36,6 +36,17 @@ def _matrix(array: np.ndarray) -> list:
     return [[number(v) for v in row] for row in array.tolist()]
 
 
+def settings(spec: NetworkSpec) -> dict[str, Any]:
+    """A network's settings beyond alpha, hidden size and seed: its optimizer and every
+    hyperparameter it used (defaults filled in; pairs such as betas as lists)."""
+    return {
+        "optimizer": spec.optimizer,
+        "optimizer_params": {
+            key: list(v) if isinstance(v, tuple) else v for key, v in hyperparameters(spec).items()
+        },
+    }
+
+
 def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str, Any]:
     """One network as a JSON-ready mapping."""
     spec = result.spec
@@ -43,6 +54,7 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
         "alpha": spec.alpha,
         "hidden": spec.hidden,
         "seed": spec.seed,
+        **settings(spec),
         "dataset": dataset,
         "iterations": result.iterations,
         "checkpoints": [
