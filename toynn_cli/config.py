@@ -249,10 +249,9 @@ def _optimizer_names(value: Any, label: str) -> tuple[str, ...]:
             if name not in optim.NAMES:
                 hint = difflib.get_close_matches(name, optim.NAMES, n=1)
                 suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-                shown = _show(part) if item.strip() == part.strip() else f"{_show(part)}"
                 which = "" if item.strip() == part.strip() else f", not {_show(item.strip())}"
                 raise ConfigError(
-                    f"{where} is {shown}; expected {OPTIMIZER_EXPECTED}{which}{suggestion}"
+                    f"{where} is {_show(part)}; expected {OPTIMIZER_EXPECTED}{which}{suggestion}"
                 )
             names.append(name)
     if not names:
@@ -272,6 +271,7 @@ def _optimizer_params(
     hyperparameters; any other key is a hyperparameter set for every chosen optimizer
     that has it (and must belong to at least one). Values are checked as torch.optim
     would check them."""
+    raw = value
     if isinstance(value, str):  # the command line's text: a YAML flow mapping
         try:
             value = yaml.load(value, Loader=_Loader) if value.strip() else {}
@@ -280,7 +280,7 @@ def _optimizer_params(
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        raise _fail(label, value, "a mapping like '{betas: [0.9, 0.99], eps: 1e-8}'")
+        raise _fail(label, raw, "a mapping like '{betas: [0.9, 0.99], eps: 1e-8}'")
     chosen: dict[str, dict[str, Any]] = {name: {} for name in names}
 
     def put(name: str, key: Any, item: Any, where: str) -> None:
@@ -313,7 +313,7 @@ def _optimizer_params(
         try:
             optim.resolve(name, chosen[name])  # combinations (nesterov needs momentum > 0)
         except optim.HyperparameterError as exc:
-            raise _fail(f"{label} ({name})", value, str(exc)) from None
+            raise _fail(f"{label} ({name})", raw, str(exc)) from None
         result.append((name, tuple(chosen[name].items())))
     return tuple(result)
 
