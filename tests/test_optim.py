@@ -406,3 +406,45 @@ def test_bad_optimizer_option_exits_2_with_one_line():
     result = _cli("sweep", "--optimizer", "adamm", "--no-save")
     assert result.exit_code == 2
     assert "option --optimizers is 'adamm'; expected an optimizer" in result.output
+
+
+def test_alphas_per_optimizer(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("optimizers: [sgd, adam]\nalphas: {sgd: 0.5, adam: '0.001,0.01'}\nseeds: 1,2\n")
+    exp = resolve(path, {}, TUTORIAL)
+    assert [(s.optimizer, s.alpha, s.seed) for s in exp.networks()] == [
+        ("sgd", 0.5, 1), ("sgd", 0.5, 2),
+        ("adam", 0.001, 1), ("adam", 0.001, 2), ("adam", 0.01, 1), ("adam", 0.01, 2),
+    ]  # fmt: skip
+    again = tmp_path / "again.yaml"
+    again.write_text(config.dump(exp))
+    assert resolve(again, {}, TUTORIAL) == exp
+    # --alphas on the command line replaces the mapping: the same alphas for all
+    exp = resolve(path, {"alphas": "0.1"}, TUTORIAL)
+    assert [(s.optimizer, s.alpha) for s in exp.networks()][::2] == [("sgd", 0.1), ("adam", 0.1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("optimizers: [sgd, adam]\nalphas: {sgd: 0.5}\n", "key 'alphas' has no entry for adam; "
+         "expected one per optimizer"),
+        ("alphas: {adam: 0.5}\n", "key 'alphas': key 'adam' is not among the optimizers (sgd); "
+         "expected one entry per optimizer"),
+        ("optimizers: adam\nalphas: {adam: -1}\n", "key 'alphas' adam is -1; expected a finite "
+         "number > 0"),
+    ],
+)  # fmt: skip
+def test_bad_alphas_per_optimizer(tmp_path, text, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        resolve(path, {}, TUTORIAL)
+    assert str(info.value) == f"{path}: {message}"
+
+
+def test_the_optimizers_config_runs_every_optimizer():
+    exp = resolve(Path(__file__).parent.parent / "configs" / "optimizers.yaml", {}, TUTORIAL)
+    assert tuple(name for name, _ in exp.optimizers) == optim.NAMES
+    assert len(exp.networks()) == 7 * 5
+    assert len(engine.group_by_layout(exp.networks())) == 7

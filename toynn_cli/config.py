@@ -93,10 +93,15 @@ class Experiment:
     log_every: int
     #: each optimizer with the hyperparameters set for it: ``(name, ((key, value), ...))``
     optimizers: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = grid.PLAIN_SGD
+    #: each optimizer's own alphas (``alphas: {adam: 0.001, sgd: 0.5}``), or None: the
+    #: same ``alphas`` for every optimizer
+    optimizer_alphas: tuple[tuple[float, ...], ...] | None = None
 
     def networks(self) -> list[NetworkSpec]:
         """Every network of the grid: optimizers x hidden x alphas x seeds."""
-        return grid.expand(self.hidden, self.alphas, self.seeds, self.optimizers)
+        return grid.expand(
+            self.hidden, self.alphas, self.seeds, self.optimizers, self.optimizer_alphas
+        )
 
     def swept_axes(self) -> dict[str, int]:
         """The axes that hold more than one value, with their counts."""
@@ -390,11 +395,20 @@ def _build(
     if "name" in values:
         name = _name(values["name"], labels["name"])
     hidden = _axis(values["hidden"], labels["hidden"], grid.parse_ints, _hidden, HIDDEN_EXPECTED)
-    alphas = _axis(values["alphas"], labels["alphas"], grid.parse_floats, _alpha, ALPHA_EXPECTED)
     seeds = _axis(values["seeds"], labels["seeds"], grid.parse_ints, _seed, SEED_EXPECTED)
     names = _optimizer_names(values["optimizers"], labels["optimizers"])
     optimizers = _optimizer_params(values["optimizer_params"], labels["optimizer_params"], names)
-    networks = len(names) * len(hidden) * len(alphas) * len(seeds)
+    optimizer_alphas = None
+    if isinstance(values["alphas"], dict):
+        optimizer_alphas = _alphas_by_optimizer(values["alphas"], labels["alphas"], names)
+        alphas = tuple(dict.fromkeys(a for its in optimizer_alphas for a in its))
+        count = sum(len(its) for its in optimizer_alphas)
+    else:
+        alphas = _axis(
+            values["alphas"], labels["alphas"], grid.parse_floats, _alpha, ALPHA_EXPECTED
+        )
+        count = len(names) * len(alphas)
+    networks = count * len(hidden) * len(seeds)
     if networks > MAX_NETWORKS:
         axes, sizes = "hidden x alphas x seeds", f"{len(hidden)} x {len(alphas)} x {len(seeds)}"
         if len(names) > 1:
@@ -423,7 +437,26 @@ def _build(
         seeds=seeds,
         log_every=log_every,
         optimizers=optimizers,
+        optimizer_alphas=optimizer_alphas,
     )
+
+
+def _alphas_by_optimizer(
+    value: dict, label: str, names: tuple[str, ...]
+) -> tuple[tuple[float, ...], ...]:
+    """``alphas: {sgd: 0.5, adam: "0.001,0.01"}``: each chosen optimizer's own alphas."""
+    for key in value:
+        if key not in names:
+            raise ConfigError(
+                f"{label}: key {_show(key)} is not among the optimizers ({', '.join(names)}); "
+                f"expected one entry per optimizer"
+            )
+    per = []
+    for name in names:
+        if name not in value:
+            raise ConfigError(f"{label} has no entry for {name}; expected one per optimizer")
+        per.append(_axis(value[name], f"{label} {name}", grid.parse_floats, _alpha, ALPHA_EXPECTED))
+    return tuple(per)
 
 
 class _DuplicateKey(yaml.MarkedYAMLError):
@@ -557,7 +590,12 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
         "name": experiment.name,
         "dataset": dataset,
         "hidden": _scalar_or_list(experiment.hidden),
-        "alphas": _scalar_or_list(experiment.alphas),
+        "alphas": _scalar_or_list(experiment.alphas)
+        if experiment.optimizer_alphas is None
+        else {
+            name: _scalar_or_list(its)
+            for (name, _), its in zip(experiment.optimizers, experiment.optimizer_alphas)
+        },
         "iterations": experiment.iterations,
         "seeds": _scalar_or_list(experiment.seeds),
         "log_every": experiment.log_every,

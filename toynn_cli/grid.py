@@ -211,15 +211,19 @@ def expand(
     alphas: Iterable[float],
     seeds: Iterable[int],
     optimizers: Sequence[tuple[str, tuple]] = PLAIN_SGD,
+    alphas_by_optimizer: Sequence[Sequence[float]] | None = None,
 ) -> list[NetworkSpec]:
     """Every network of a sweep: optimizer outermost, then hidden size, alpha, seed.
 
-    ``optimizers`` holds ``(name, hyperparameters set explicitly)`` pairs."""
-    hidden, alphas, seeds = list(hidden), list(alphas), list(seeds)
+    ``optimizers`` holds ``(name, hyperparameters set explicitly)`` pairs;
+    ``alphas_by_optimizer``, when given, holds each optimizer's own alphas (in place of
+    ``alphas``)."""
+    hidden, seeds = list(hidden), list(seeds)
+    per = alphas_by_optimizer or [list(alphas)] * len(optimizers)
     return [
         NetworkSpec(alpha=alpha, hidden=h, seed=seed, optimizer=name, optimizer_params=params)
-        for name, params in optimizers
+        for (name, params), its_alphas in zip(optimizers, per)
         for h in hidden
-        for alpha in alphas
+        for alpha in its_alphas
         for seed in seeds
     ]
