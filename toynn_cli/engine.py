@@ -16,6 +16,19 @@ with weight matrices W[0], ..., W[L-1] and inputs X (samples x inputs)::
 Other optimizers (momentum, Adam, ...) replace the last line; see optim.py. Their
 updates are elementwise too, so batch independence holds for them as well.
 
+Beyond the tutorial (each off by default, so the defaults are the tutorial's math):
+
+* bias units: every layer's input gets a constant 1, whose weights are W[k]'s last
+  row (W[k] then has n_k + 1 rows); z = a[k] @ W[k][:n_k] + W[k][n_k].
+* several hidden layers: ``hidden`` is a tuple of sizes.
+* hidden activations f = tanh, relu, leaky_relu (slope 0.01 below 0); the output stays
+  a sigmoid. Each derivative is written from the activation a = f(z), as the tutorial
+  writes sigmoid' = a(1 - a): tanh' = 1 - a**2, relu' = [a > 0], leaky' = 1 or 0.01.
+* loss ``cross_entropy``: -sum(y log a + (1 - y) log(1 - a)) for the sigmoid output,
+  whose dLoss/dz at the output is simply a - y = err (the sigmoid's slope cancels).
+* init ``xavier`` (Glorot) and ``he``: the same uniform draws scaled to
+  +-sqrt(6 / (fan_in + fan_out)) and +-sqrt(6 / fan_in).
+
 Layout. Every network of a group has the same layer sizes; the group's weights are
 stacked along a *last* batch axis: W[k] has shape (n_k, n_k+1, B), activations
 (samples, n_k, B). Elementwise work then runs over contiguous memory for all B
@@ -60,6 +73,25 @@ class NetworkSpec:
     seed: int
     optimizer: str = "sgd"
     optimizer_params: tuple[tuple[str, object], ...] = ()
+    bias: bool = False
+    activation: str = "sigmoid"  # of the hidden layers; the output is always a sigmoid
+    loss: str = "squared"
+    init: str = "uniform"
+
+
+#: Hidden-layer activations, losses and initialisations (the first of each: the tutorial).
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+LOSSES = ("squared", "cross_entropy")
+INITS = ("uniform", "xavier", "he")
+#: leaky_relu's slope below zero
+LEAKY_SLOPE = 0.01
+
+
+def hidden_layers(hidden: int | Sequence[int]) -> tuple[int, ...]:
+    """Hidden sizes as a tuple: 0 -> (), 4 -> (4,), (8, 4) -> (8, 4)."""
+    if isinstance(hidden, int | np.integer):
+        return (int(hidden),) if hidden > 0 else ()
+    return tuple(int(h) for h in hidden)
 
 
 def hyperparameters(spec: NetworkSpec) -> dict[str, object]:
@@ -68,9 +100,17 @@ def hyperparameters(spec: NetworkSpec) -> dict[str, object]:
 
 
 def layout_key(spec: NetworkSpec) -> tuple:
-    """What networks of one batch must share: array shapes and the code path (the
-    optimizer and its hyperparameters; only alpha and the seed vary within a batch)."""
-    return (spec.hidden, spec.optimizer, tuple(hyperparameters(spec).items()))
+    """What networks of one batch must share: array shapes and the code path (layer
+    sizes, bias, activation, loss, the optimizer and its hyperparameters). Alpha, the
+    seed and the initialisation vary within a batch."""
+    return (
+        hidden_layers(spec.hidden),
+        spec.bias,
+        spec.activation,
+        spec.loss,
+        spec.optimizer,
+        tuple(hyperparameters(spec).items()),
+    )
 
 
 @dataclass
@@ -131,19 +171,32 @@ class BatchResult:
         return [self.network(b) for b in range(len(self.specs))]
 
 
-def layer_sizes(n_inputs: int, hidden: int, n_outputs: int) -> list[int]:
-    """Sizes of the layers: inputs, the hidden layer unless ``hidden`` is 0, outputs."""
-    return [n_inputs, *([hidden] if hidden > 0 else []), n_outputs]
+def layer_sizes(n_inputs: int, hidden: int | Sequence[int], n_outputs: int) -> list[int]:
+    """Sizes of the layers: inputs, the hidden layers (none for 0), outputs."""
+    return [n_inputs, *hidden_layers(hidden), n_outputs]
 
 
-def initial_weights(seed: int, sizes: Sequence[int]) -> list[np.ndarray]:
+def initial_weights(
+    seed: int, sizes: Sequence[int], bias: bool = False, init: str = "uniform"
+) -> list[np.ndarray]:
     """The tutorial's initialisation: uniform in [-1, 1), input side first.
 
     ``RandomState(seed)`` draws exactly what the tutorial's ``np.random.seed(seed)``
     followed by ``np.random.random`` draws; the global generator is never touched.
+    With ``bias`` each matrix has one more row (the bias weights, drawn like the
+    others). ``xavier`` and ``he`` scale the same draws to +-sqrt(6 / (fan_in +
+    fan_out)) (Glorot & Bengio) and +-sqrt(6 / fan_in) (He et al., uniform form).
     """
     rng = np.random.RandomState(seed)
-    return [2 * rng.random_sample((n_in, n_out)) - 1 for n_in, n_out in itertools.pairwise(sizes)]
+    weights = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        w = 2 * rng.random_sample((n_in + 1 if bias else n_in, n_out)) - 1
+        if init == "xavier":
+            w *= np.sqrt(6.0 / (n_in + n_out))
+        elif init == "he":
+            w *= np.sqrt(6.0 / n_in)
+        weights.append(w)
+    return weights
 
 
 def checkpoints(iterations: int, log_every: int) -> np.ndarray:
@@ -167,10 +220,19 @@ class _Workspace:
     the training loop (large temporaries cost page faults, not just copies).
     """
 
-    def __init__(self, x: np.ndarray, sizes: Sequence[int], batch: int) -> None:
+    def __init__(
+        self,
+        x: np.ndarray,
+        sizes: Sequence[int],
+        batch: int,
+        bias: bool = False,
+        activation: str = "sigmoid",
+        loss: str = "squared",
+    ) -> None:
         samples = x.shape[0]
         self.x = x
-        pairs = list(itertools.pairwise(sizes))
+        self.bias, self.activation, self.loss = bias, activation, loss
+        pairs = [(a + 1 if bias else a, b) for a, b in itertools.pairwise(sizes)]
         self.act = [np.empty((samples, n, batch)) for n in sizes[1:]]  # a[1..L]
         self.delta = [np.empty((samples, n, batch)) for n in sizes[1:]]  # dLoss/dz, layer k+1
         self.term = [np.empty((samples, n, batch)) for n in sizes[1:]]  # one product term
@@ -180,52 +242,91 @@ class _Workspace:
         self.err = np.empty((samples, sizes[-1], batch))
 
     def forward(self, weights: list[np.ndarray]) -> list[np.ndarray]:
-        """a[k+1] = sigmoid(a[k] @ W[k]); returns [x, a[1], ..., a[L]]."""
+        """a[k+1] = f(a[k] @ W[k]); returns [x, a[1], ..., a[L]]."""
         below = self.x
-        for w, z, term in zip(weights, self.act, self.term):
+        last = len(weights) - 1
+        for layer, (w, z, term) in enumerate(zip(weights, self.act, self.term)):
             # z[s, n, b] = sum_k a[s, k, b] * w[k, n, b], k = 0, 1, 2, ... in order
+            n_in = below.shape[1]
             column = below[:, :, None, None] if below.ndim == 2 else below[:, :, None, :]
             np.multiply(column[:, 0], w[0], out=z)
-            for k in range(1, w.shape[0]):
+            for k in range(1, n_in):
                 np.multiply(column[:, k], w[k], out=term)
                 z += term
+            if self.bias:
+                z += w[n_in]  # the bias: a constant input 1 times its weight row
+            below = z
+            if layer < last and self.activation != "sigmoid":
+                if self.activation == "tanh":
+                    np.tanh(z, out=z)
+                elif self.activation == "relu":
+                    np.maximum(z, 0.0, out=z)
+                else:  # leaky_relu: max(z, 0.01 z)
+                    np.multiply(z, LEAKY_SLOPE, out=term)
+                    np.maximum(z, term, out=z)
+                continue
             # sigmoid(z) = 1 / (1 + exp(-z)); exp overflows to inf for z < -709 and the
             # sigmoid is then exactly 0, as in the tutorial
             np.negative(z, out=z)
             np.exp(z, out=z)
             z += 1.0
             np.reciprocal(z, out=z)
-            below = z
         return [self.x, *self.act]
 
     def backward(
         self, activations: list[np.ndarray], err: np.ndarray, weights: list[np.ndarray]
     ) -> list[np.ndarray]:
-        """Every layer's gradient of 0.5 * sum(err**2), from the weights before the update."""
+        """Every layer's gradient of the loss, from the weights before the update."""
         n_layers = len(weights)
         for k in range(n_layers - 1, -1, -1):
             a, slope, delta = activations[k + 1], self.slope[k], self.delta[k]
-            # sigmoid'(z) = a * (1 - a), written as the tutorial does
-            np.subtract(1.0, a, out=slope)
-            np.multiply(a, slope, out=slope)
-            if k == n_layers - 1:
-                np.multiply(err, slope, out=delta)  # d[L] = err * a(1 - a)
+            output = k == n_layers - 1
+            if output and self.loss == "cross_entropy":
+                # dLoss/dz of cross-entropy through the output sigmoid: a - y = err
+                np.copyto(delta, err)
             else:
-                # d[k+1] = (d[k+2] @ W[k+1].T) * a(1 - a), summed over n in order
-                above, w, term = self.delta[k + 1], weights[k + 1], self.term[k]
-                np.multiply(above[:, None, 0, :], w[None, :, 0, :], out=delta)
-                for n in range(1, w.shape[1]):
-                    np.multiply(above[:, None, n, :], w[None, :, n, :], out=term)
-                    delta += term
-                delta *= slope
+                self._slope(a, slope, sigmoid=output)  # f'(z), from a = f(z)
+                if output:
+                    np.multiply(err, slope, out=delta)  # d[L] = err * a(1 - a)
+                else:
+                    # d[k+1] = (d[k+2] @ W[k+1][:n].T) * f'(z), summed over n in order
+                    # (the bias row of W[k+1] feeds no unit below, so it is left out)
+                    above, w, term = self.delta[k + 1], weights[k + 1], self.term[k]
+                    w = w[: delta.shape[1]]
+                    np.multiply(above[:, None, 0, :], w[None, :, 0, :], out=delta)
+                    for n in range(1, w.shape[1]):
+                        np.multiply(above[:, None, n, :], w[None, :, n, :], out=term)
+                        delta += term
+                    delta *= slope
             # g[k] = a[k].T @ d[k+1]: g[i, n, b] = sum_s a[s, i, b] * d[s, n, b], in order
             below, g, term = activations[k], self.grad[k], self.grad_term[k]
+            n_in = below.shape[1]
+            if self.bias:
+                # the bias row's gradient: sum_s 1 * d[s, n, b], in order
+                np.copyto(g[n_in], delta[0])
+                for s in range(1, delta.shape[0]):
+                    g[n_in] += delta[s]
+                g, term = g[:n_in], term[:n_in]
             row = below[:, :, None, None] if below.ndim == 2 else below[:, :, None, :]
             np.multiply(row[0], delta[0], out=g)
             for s in range(1, delta.shape[0]):
                 np.multiply(row[s], delta[s], out=term)
                 g += term
         return self.grad
+
+    def _slope(self, a: np.ndarray, out: np.ndarray, sigmoid: bool) -> None:
+        """The activation's derivative at z, written from its output a = f(z)."""
+        if sigmoid or self.activation == "sigmoid":
+            # sigmoid'(z) = a * (1 - a), written as the tutorial does
+            np.subtract(1.0, a, out=out)
+            np.multiply(a, out, out=out)
+        elif self.activation == "tanh":
+            np.multiply(a, a, out=out)  # tanh'(z) = 1 - a**2
+            np.subtract(1.0, out, out=out)
+        else:
+            np.greater(a, 0.0, out=out)  # relu'(z) = 1 where z > 0 (a > 0), else 0
+            if self.activation == "leaky_relu":
+                np.maximum(out, LEAKY_SLOPE, out=out)  # ... else 0.01
 
 
 def _mean_abs(err: np.ndarray) -> np.ndarray:
@@ -238,19 +339,35 @@ def _mean_abs(err: np.ndarray) -> np.ndarray:
 
 
 def loss_and_gradients(
-    x: np.ndarray, y: np.ndarray, weights: list[np.ndarray]
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: list[np.ndarray],
+    bias: bool = False,
+    activation: str = "sigmoid",
+    loss: str = "squared",
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The loss 0.5 * sum((output - y)**2) per network, shape (B,), and its gradient with
-    respect to each batched weight array (n_k, n_k+1, B), computed by the training code.
-    Used by the gradient tests."""
+    """The loss per network, shape (B,) (squared: 0.5 * sum((output - y)**2);
+    cross_entropy: -sum(y log(output) + (1 - y) log(1 - output))), and its gradient with
+    respect to each batched weight array (n_k [+ 1 with bias], n_k+1, B), computed by the
+    training code. Used by the gradient tests."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     sizes = [x.shape[1], *(w.shape[1] for w in weights)]
-    work = _Workspace(x, sizes, weights[0].shape[-1])
+    work = _Workspace(x, sizes, weights[0].shape[-1], bias, activation, loss)
     with np.errstate(all="ignore"):
         activations = work.forward(weights)
-        err = activations[-1] - np.asarray(y, dtype=np.float64)[:, :, None]
-        loss = 0.5 * (err**2).sum(axis=(0, 1))
-        return loss, [g.copy() for g in work.backward(activations, err, weights)]
+        target = np.asarray(y, dtype=np.float64)[:, :, None]
+        err = activations[-1] - target
+        if loss == "cross_entropy":
+            # from the output's z, stably: -y log s(z) - (1 - y) log(1 - s(z))
+            # = log(1 + e^z) - y z (log(1 - out) would lose digits when out is near 1)
+            below, w = activations[-2], weights[-1]
+            below = below[:, :, None] if below.ndim == 2 else below
+            n_in = below.shape[1]
+            z = np.einsum("sib,inb->snb", below, w[:n_in]) + (w[n_in] if bias else 0.0)
+            value = (np.logaddexp(0.0, z) - target * z).sum(axis=(0, 1))
+        else:
+            value = 0.5 * (err**2).sum(axis=(0, 1))
+        return value, [g.copy() for g in work.backward(activations, err, weights)]
 
 
 # --- training ---------------------------------------------------------------------------
@@ -270,21 +387,21 @@ def train_batch(
     ``progress(j)`` is called now and then with the number of iterations done.
     """
     hidden = specs[0].hidden
-    if any(spec.hidden != hidden for spec in specs):
-        raise ValueError("train_batch needs networks of one hidden size")
     if any(layout_key(spec) != layout_key(specs[0]) for spec in specs):
-        raise ValueError("train_batch needs networks of one optimizer and hyperparameters")
+        raise ValueError("train_batch needs networks of one layout (see layout_key)")
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     sizes = layer_sizes(x.shape[1], hidden, y.shape[1])
     n_layers = len(sizes) - 1
 
-    by_seed: dict[int, list[np.ndarray]] = {}
+    first = specs[0]
+    by_seed: dict[tuple[int, str], list[np.ndarray]] = {}
     for spec in specs:
-        if spec.seed not in by_seed:
-            by_seed[spec.seed] = initial_weights(spec.seed, sizes)
+        if (spec.seed, spec.init) not in by_seed:
+            by_seed[spec.seed, spec.init] = initial_weights(spec.seed, sizes, first.bias, spec.init)
     initial = [
-        np.stack([by_seed[spec.seed][k] for spec in specs], axis=-1) for k in range(n_layers)
+        np.stack([by_seed[spec.seed, spec.init][k] for spec in specs], axis=-1)
+        for k in range(n_layers)
     ]
     weights = [w.copy() for w in initial]
     shapes = [w.shape for w in weights]
@@ -300,7 +417,7 @@ def train_batch(
     changes = [np.zeros(w.shape, dtype=np.int32) for w in weights]
     report_every = max(1, iterations // 100)
 
-    work = _Workspace(x, sizes, len(specs))
+    work = _Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
     sign = [np.empty(w.shape, dtype=bool) for w in weights]
     previous_sign = [np.empty(w.shape, dtype=bool) for w in weights]
     flipped = [np.empty(w.shape, dtype=bool) for w in weights]
