@@ -3,14 +3,17 @@ cross-entropy loss and Xavier/He initialisation, in the batched engine."""
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 import warnings
 
 import numpy as np
 import pytest
 
 from tests.test_engine import _assert_identical
-from toynn_cli import engine
+from toynn_cli import config, engine, grid, results
+from toynn_cli.config import TUTORIAL, ConfigError, resolve
 from toynn_cli.datasets import BUILTIN
 from toynn_cli.engine import NetworkSpec
 
@@ -153,3 +156,111 @@ def test_batch_independence_across_architectures():
     for i in rng.choice(len(sweep), size=25, replace=False):
         (alone,) = engine.train(data.x, data.y, [sweep[i]], 120, 40)
         _assert_identical(alone, big[i])
+
+
+# --- config, command line, JSON ------------------------------------------------------------
+
+
+def test_hidden_grammar_layer_lists():
+    assert grid.parse_hidden("4,8x4,1..2,16x8x4") == (4, (8, 4), 1, 2, (16, 8, 4))
+    assert grid.parse_hidden("0") == (0,)
+    for text, message in (
+        ("8x", "expected layer sizes like 8x4 (at most 16 layers)"),
+        ("8x4,8x4", "expected each value once; 8x4 is repeated"),
+        ("8xa", "expected a whole number in a layer list, not 'a'"),
+    ):
+        with pytest.raises(grid.GrammarError) as info:
+            grid.parse_hidden(text)
+        assert str(info.value) == message
+
+
+def test_architecture_axes_from_yaml_and_round_trip(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "hidden: [4, [8, 4], '16x8']\nbias: [false, true]\nactivations: [tanh, relu]\n"
+        "loss: cross_entropy\ninits: [xavier, he]\nalpha: 0.1\n"
+    )
+    exp = resolve(path, {}, TUTORIAL)
+    assert exp.hidden == (4, (8, 4), (16, 8))
+    assert exp.swept_axes() == {"hidden": 3, "bias": 2, "activations": 2, "inits": 2}
+    specs = exp.networks()
+    assert len(specs) == 3 * 2 * 2 * 2
+    assert specs[1] == NetworkSpec(0.1, 4, 1, bias=False, activation="tanh",
+                                   loss="cross_entropy", init="he")  # fmt: skip
+    again = tmp_path / "again.yaml"
+    again.write_text(config.dump(exp))
+    assert "hidden: [4, 8x4, 16x8]" in again.read_text()
+    assert resolve(again, {}, TUTORIAL) == exp
+    # a top-level list stays a sweep of one-layer networks, as before
+    path.write_text("hidden: [8, 4]\n")
+    assert resolve(path, {}, TUTORIAL).hidden == (8, 4)
+
+
+def test_defaults_are_the_tutorials_and_not_dumped():
+    exp = resolve(None, {}, TUTORIAL)
+    assert exp.architectures() == [
+        {"bias": False, "activation": "sigmoid", "loss": "squared", "init": "uniform"}
+    ]
+    assert set(config.as_dict(exp)) == {
+        "name", "dataset", "hidden", "alphas", "iterations", "seeds", "log_every",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"hidden": "8x0"}, "option --hidden is '8x0'; expected a layer list of 1 to 16 sizes, "
+         "each a whole number from 1 to 100000, with at most 1000000 weights between hidden "
+         "layers"),
+        ({"hidden": "2000x2000"}, "option --hidden is '2000x2000'; expected a layer list of 1 to "
+         "16 sizes, each a whole number from 1 to 100000, with at most 1000000 weights between "
+         "hidden layers"),
+        ({"bias": "maybe"}, "option --bias is 'maybe'; expected true, false, or both: "
+         "[false, true]"),
+        ({"bias": "true,true"}, "option --bias is 'true,true'; expected true, false, or both: "
+         "[false, true], each once"),
+        ({"activations": "relux"}, "option --activations is 'relux'; expected an activation: "
+         "sigmoid, tanh, relu, leaky_relu (did you mean 'relu'?)"),
+        ({"losses": "mse"}, "option --losses is 'mse'; expected a loss: squared, cross_entropy"),
+        ({"inits": "he,he"}, "option --inits is 'he,he'; expected each initialisation once; he "
+         "is repeated"),
+    ],
+)  # fmt: skip
+def test_bad_architecture_values_are_one_line_errors(overrides, message):
+    with pytest.raises(ConfigError) as info:
+        resolve(None, overrides, TUTORIAL)
+    assert str(info.value) == message
+
+
+def test_cli_sweep_mixes_everything_and_json_records_every_setting():
+    from click.testing import CliRunner
+
+    from toynn_cli.cli import cli
+
+    result = CliRunner().invoke(cli, [
+        "sweep", "--hidden", "3,4x3", "--bias", "true", "--activations", "tanh,leaky_relu",
+        "--loss", "cross_entropy", "--init", "he", "--optimizers", "sgd,adam", "--alphas",
+        "0.1", "--iterations", "100", "--log-every", "50", "--no-save", "--json",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    nets = json.loads(result.stdout)["networks"]
+    assert len(nets) == 2 * 2 * 2
+    last = nets[-1]
+    assert {k: last[k] for k in ("hidden", "hidden_layers", "bias", "activation", "loss",
+                                 "init", "optimizer")} == {
+        "hidden": [4, 3], "hidden_layers": [4, 3], "bias": True, "activation": "leaky_relu",
+        "loss": "cross_entropy", "init": "he", "optimizer": "adam",
+    }  # fmt: skip
+    assert [np.array(w).shape for w in last["weights"]] == [(4, 4), (5, 3), (4, 1)]
+    spec = NetworkSpec(0.1, (4, 3), 1, "adam", (), True, "leaky_relu", "cross_entropy", "he")
+    (alone,) = engine.train(BUILTIN["xor"].x, BUILTIN["xor"].y, [spec], 100, 50)
+    assert last["final_error"] == alone.final_error
+
+
+def test_metrics_and_npz_write_layer_lists_as_text():
+    data = BUILTIN["xor"]
+    rs = engine.train(data.x, data.y, [NetworkSpec(0.5, 4, 1), NetworkSpec(0.5, (3, 2), 1)], 4, 2)
+    rows = results.metrics_csv(rs).splitlines()
+    assert rows[1].split(",")[2] == "4" and rows[-1].split(",")[2] == "3x2"
+    archive = np.load(io.BytesIO(results.weights_npz(rs)))
+    assert archive["hidden"].tolist() == ["4", "3x2"]

@@ -137,7 +137,11 @@ def experiment_options(command: Callable) -> Callable:
             "alphas",
             help="Step size(s): 0.5, 0.1,1,10, 0.001..1000, 0.01..10:7.",
         ),
-        click.option("--hidden", help="Hidden layer size(s), 0 for none: 4, 2,4,8, 1..32."),
+        click.option(
+            "--hidden",
+            help="Hidden layer size(s), 0 for none: 4, 2,4,8, 1..32; 8x4 is two hidden "
+            "layers (4,8x4 sweeps one layer of 4 and two of 8 and 4).",
+        ),
         click.option("--iterations", help="Training iterations per network."),
         click.option("--seed", "--seeds", "seeds", help="Random seed(s): 1, 1,2,3, 0..99."),
         click.option("--log-every", help="Report the error every N iterations."),
@@ -148,6 +152,19 @@ def experiment_options(command: Callable) -> Callable:
             "optimizers",
             help="Optimizer(s): sgd (default), momentum, nesterov, adagrad, adadelta, "
             "rmsprop, adam; a comma list is a sweep axis.",
+        ),
+        click.option("--bias", help="Bias units: true, false, or false,true as a sweep axis."),
+        click.option(
+            "--activation",
+            "--activations",
+            "activations",
+            help="Hidden activation(s): sigmoid (default), tanh, relu, leaky_relu.",
+        ),
+        click.option(
+            "--loss", "--losses", "losses", help="Loss(es): squared (default), cross_entropy."
+        ),
+        click.option(
+            "--init", "--inits", "inits", help="Initialisation(s): uniform (default), xavier, he."
         ),
         click.option(
             "--optimizer-params",
@@ -194,6 +211,10 @@ OVERRIDE_KEYS = (
     "name",
     "optimizers",
     "optimizer_params",
+    "bias",
+    "activations",
+    "losses",
+    "inits",
 )
 
 
@@ -535,12 +556,12 @@ def sweep(ctx: click.Context, dry_run: bool, show_weights: bool, rows: int, **pa
     specs = experiment.networks()
     if dry_run:
         if params["as_json"]:
-            # the optimizer is listed when the sweep uses anything but the tutorial's sgd
-            plain = all(report.is_plain_sgd(s) for s in specs)
+            # the settings are listed when the sweep changes any of the tutorial's
+            plain = all(report.is_default(s) for s in specs)
             networks = [
                 {
                     "alpha": s.alpha,
-                    "hidden": s.hidden,
+                    "hidden": list(s.hidden) if isinstance(s.hidden, tuple) else s.hidden,
                     "seed": s.seed,
                     **({} if plain else results.settings(s)),
                 }

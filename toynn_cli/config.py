@@ -10,7 +10,12 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     name:       run name, letters/digits/. _ - (default: the config file's name)
     dataset:    xor | first-column | path/to/file.csv (relative to the config file)
                 | {name: ..., inputs: [[...], ...], targets: [[...], ...]}
-    hidden:     4 | [2, 4, 8] | "1..32"        (0: no hidden layer)
+    hidden:     4 | [2, 4, 8] | "1..32"        (0: no hidden layer; a list is a sweep)
+                | "8x4" | "4,8x4" | [4, [8, 4]]   (8x4: two hidden layers, 8 then 4 units)
+    bias:       false | true | [false, true]    (a bias unit on every layer's input)
+    activation(s): sigmoid | tanh | relu | leaky_relu   (hidden layers; output: sigmoid)
+    loss(es):   squared | cross_entropy
+    init(s):    uniform | xavier | he
     alpha(s):   0.5 | [0.1, 1] | "0.001..1000" | "0.01..10:7"
     iterations: 60000
     seed(s):    1 | [1, 2] | "0..99"
@@ -23,6 +28,7 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import re
 import reprlib
@@ -32,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from toynn_cli import datasets, grid, optim
+from toynn_cli import datasets, engine, grid, optim
 from toynn_cli.datasets import Dataset
 from toynn_cli.engine import NetworkSpec
 
@@ -54,11 +60,19 @@ KEYS = (
     "optimizer",
     "optimizers",
     "optimizer_params",
+    "bias",
+    "activation",
+    "activations",
+    "loss",
+    "losses",
+    "init",
+    "inits",
 )
 DATASET_KEYS = ("name", "inputs", "targets")
 MAX_SEED = 2**32 - 1
 #: Limits that turn inputs which would exhaust memory or never finish into one-line errors.
 MAX_HIDDEN = 100_000
+MAX_HIDDEN_WEIGHTS = 1_000_000  # weights between the hidden layers of a layer list
 MAX_ITERATIONS = 10**12
 MAX_NETWORKS = 1_000_000
 MAX_RECORDED = 10_000_000  # networks x checkpoints: the checkpoint errors kept in memory
@@ -74,6 +88,10 @@ TUTORIAL: dict[str, Any] = {
     "log_every": 10000,
     "optimizers": "sgd",
     "optimizer_params": {},
+    "bias": False,
+    "activations": "sigmoid",
+    "losses": "squared",
+    "inits": "uniform",
 }
 #: The tutorial's published alpha sweep.
 TUTORIAL_SWEEP: dict[str, Any] = {**TUTORIAL, "alphas": "0.001..1000"}
@@ -96,11 +114,30 @@ class Experiment:
     #: each optimizer's own alphas (``alphas: {adam: 0.001, sgd: 0.5}``), or None: the
     #: same ``alphas`` for every optimizer
     optimizer_alphas: tuple[tuple[float, ...], ...] | None = None
+    bias: tuple[bool, ...] = (False,)
+    activations: tuple[str, ...] = ("sigmoid",)
+    losses: tuple[str, ...] = ("squared",)
+    inits: tuple[str, ...] = ("uniform",)
+
+    def architectures(self) -> list[dict[str, Any]]:
+        """Every combination of bias x activation x loss x init, as NetworkSpec fields."""
+        return [
+            {"bias": b, "activation": a, "loss": lo, "init": i}
+            for b in self.bias
+            for a in self.activations
+            for lo in self.losses
+            for i in self.inits
+        ]
 
     def networks(self) -> list[NetworkSpec]:
         """Every network of the grid: optimizers x hidden x alphas x seeds."""
         return grid.expand(
-            self.hidden, self.alphas, self.seeds, self.optimizers, self.optimizer_alphas
+            self.hidden,
+            self.alphas,
+            self.seeds,
+            self.optimizers,
+            self.optimizer_alphas,
+            self.architectures(),
         )
 
     def swept_axes(self) -> dict[str, int]:
@@ -108,6 +145,10 @@ class Experiment:
         axes = {
             "optimizers": len(self.optimizers),
             "hidden": len(self.hidden),
+            "bias": len(self.bias),
+            "activations": len(self.activations),
+            "losses": len(self.losses),
+            "inits": len(self.inits),
             "alphas": len(self.alphas),
             "seeds": len(self.seeds),
         }
@@ -187,7 +228,18 @@ def _alpha(value: Any) -> float:
     return number
 
 
-def _hidden(value: Any) -> int:
+def _hidden(value: Any) -> int | tuple[int, ...]:
+    """One hidden size (0: none), or a layer list (a YAML list, or 8x4 from the grammar)
+    of sizes from 1; a list of one size is that size."""
+    if isinstance(value, list | tuple):
+        if not 1 <= len(value) <= grid.MAX_LAYERS:
+            raise _Bad
+        sizes = tuple(_whole(v) for v in value)
+        if not all(1 <= v <= MAX_HIDDEN for v in sizes):
+            raise _Bad
+        if sum(a * b for a, b in itertools.pairwise(sizes)) > MAX_HIDDEN_WEIGHTS:
+            raise _Bad
+        return sizes[0] if len(sizes) == 1 else sizes
     number = _whole(value)
     if not 0 <= number <= MAX_HIDDEN:
         raise _Bad
@@ -219,23 +271,40 @@ def _axis(value: Any, label: str, parse: Any, item: Any, expected: str) -> tuple
                 try:
                     values.append(item(v))
                 except _Bad:
-                    which = "" if len(parsed) == 1 else f", not {grid.show_number(v)}"
+                    which = "" if len(parsed) == 1 else f", not {_shown(v)}"
                     raise ConfigError(
-                        f"{where} is {_show(part)}; expected {expected}{which}"
+                        f"{where} is {_show(part)}; expected {_expected(expected, v)}{which}"
                     ) from None
         else:
             try:
                 values.append(item(part))
             except _Bad:
-                raise _fail(where, part, expected) from None
+                raise _fail(where, part, _expected(expected, part)) from None
     if not values:
         raise _fail(label, value, "at least one value")
     seen: set = set()
     for v in values:
         if v in seen:
-            raise _fail(label, value, f"each value once; {grid.show_number(v)} is repeated")
+            raise _fail(label, value, f"each value once; {_shown(v)} is repeated")
         seen.add(v)
     return tuple(values)
+
+
+LAYERS_EXPECTED = (
+    f"a layer list of 1 to {grid.MAX_LAYERS} sizes, each a whole number from 1 to "
+    f"{MAX_HIDDEN}, with at most {MAX_HIDDEN_WEIGHTS} weights between hidden layers"
+)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return grid.show_hidden(tuple(value))
+    return grid.show_number(value)
+
+
+def _expected(expected: str, value: Any) -> str:
+    """What a value was expected to be; a layer list has its own wording."""
+    return LAYERS_EXPECTED if isinstance(value, list | tuple) else expected
 
 
 OPTIMIZER_EXPECTED = f"an optimizer: {', '.join(optim.NAMES)}"
@@ -243,28 +312,56 @@ OPTIMIZER_EXPECTED = f"an optimizer: {', '.join(optim.NAMES)}"
 
 def _optimizer_names(value: Any, label: str) -> tuple[str, ...]:
     """``sgd``, ``"sgd,adam"`` or a list of names; each once."""
+    return _names(value, label, optim.NAMES, "an optimizer", "optimizer")
+
+
+def _names(
+    value: Any, label: str, choices: tuple[str, ...], what: str, noun: str
+) -> tuple[str, ...]:
+    """An axis of names: one, ``"a,b"`` or a list; each one of ``choices``, each once."""
+    expected = f"{what}: {', '.join(choices)}"
     many = isinstance(value, list)
     names: list[str] = []
     for i, part in enumerate(value if many else [value], start=1):
         where = f"{label} item {i}" if many else label
         if not isinstance(part, str) or not part.strip():
-            raise _fail(where, part, OPTIMIZER_EXPECTED)
+            raise _fail(where, part, expected)
         for item in part.split(","):
             name = item.strip().lower()
-            if name not in optim.NAMES:
-                hint = difflib.get_close_matches(name, optim.NAMES, n=1)
+            if name not in choices:
+                hint = difflib.get_close_matches(name, choices, n=1)
                 suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
                 which = "" if item.strip() == part.strip() else f", not {_show(item.strip())}"
                 raise ConfigError(
-                    f"{where} is {_show(part)}; expected {OPTIMIZER_EXPECTED}{which}{suggestion}"
+                    f"{where} is {_show(part)}; expected {expected}{which}{suggestion}"
                 )
             names.append(name)
     if not names:
-        raise _fail(label, value, "at least one optimizer")
+        raise _fail(label, value, f"at least one {noun}")
     for name in names:
         if names.count(name) > 1:
-            raise _fail(label, value, f"each optimizer once; {name} is repeated")
+            raise _fail(label, value, f"each {noun} once; {name} is repeated")
     return tuple(names)
+
+
+BIAS_EXPECTED = "true, false, or both: [false, true]"
+
+
+def _bias(value: Any, label: str) -> tuple[bool, ...]:
+    """``true``, ``false``, ``[false, true]`` or the option's ``"false,true"``."""
+    parts = value if isinstance(value, list) else [value]
+    flags: list[bool] = []
+    for part in parts:
+        items = part.split(",") if isinstance(part, str) else [part]
+        for item in items:
+            if isinstance(item, str) and item.strip().lower() in ("true", "false"):
+                item = item.strip().lower() == "true"
+            if not isinstance(item, bool):
+                raise _fail(label, value, BIAS_EXPECTED)
+            flags.append(item)
+    if not flags or len(set(flags)) != len(flags):
+        raise _fail(label, value, BIAS_EXPECTED + ", each once")
+    return tuple(flags)
 
 
 def _optimizer_params(
@@ -379,7 +476,15 @@ def _unknown(where: str, key: Any, valid: tuple[str, ...]) -> str:
 def _merge_pairs(raw: dict[str, Any], path: Path, labels: dict[str, str]) -> dict[str, Any]:
     """Fold ``alpha``/``seed`` into ``alphas``/``seeds`` (giving both is an error)."""
     merged = dict(raw)
-    for one, many in (("alpha", "alphas"), ("seed", "seeds"), ("optimizer", "optimizers")):
+    pairs = (
+        ("alpha", "alphas"),
+        ("seed", "seeds"),
+        ("optimizer", "optimizers"),
+        ("activation", "activations"),
+        ("loss", "losses"),
+        ("init", "inits"),
+    )
+    for one, many in pairs:
         if one in merged:
             if many in merged:
                 raise ConfigError(f"{path}: both '{one}' and '{many}' given; expected one of them")
@@ -394,7 +499,17 @@ def _build(
     dataset, ref = _dataset(values["dataset"], labels["dataset"], base)
     if "name" in values:
         name = _name(values["name"], labels["name"])
-    hidden = _axis(values["hidden"], labels["hidden"], grid.parse_ints, _hidden, HIDDEN_EXPECTED)
+    hidden = _axis(values["hidden"], labels["hidden"], grid.parse_hidden, _hidden, HIDDEN_EXPECTED)
+    bias = _bias(values["bias"], labels["bias"])
+    activations = _names(
+        values["activations"], labels["activations"], engine.ACTIVATIONS, "an activation",
+        "activation",
+    )  # fmt: skip
+    losses = _names(values["losses"], labels["losses"], engine.LOSSES, "a loss", "loss")
+    inits = _names(
+        values["inits"], labels["inits"], engine.INITS, "an initialisation", "initialisation"
+    )
+    architectures = len(bias) * len(activations) * len(losses) * len(inits)
     seeds = _axis(values["seeds"], labels["seeds"], grid.parse_ints, _seed, SEED_EXPECTED)
     names = _optimizer_names(values["optimizers"], labels["optimizers"])
     optimizers = _optimizer_params(values["optimizer_params"], labels["optimizer_params"], names)
@@ -408,9 +523,11 @@ def _build(
             values["alphas"], labels["alphas"], grid.parse_floats, _alpha, ALPHA_EXPECTED
         )
         count = len(names) * len(alphas)
-    networks = count * len(hidden) * len(seeds)
+    networks = count * len(hidden) * len(seeds) * architectures
     if networks > MAX_NETWORKS:
         axes, sizes = "hidden x alphas x seeds", f"{len(hidden)} x {len(alphas)} x {len(seeds)}"
+        if architectures > 1:
+            axes, sizes = f"{axes} x architectures", f"{sizes} x {architectures}"
         if len(names) > 1:
             axes, sizes = f"optimizers x {axes}", f"{len(names)} x {sizes}"
         raise ConfigError(
@@ -438,6 +555,10 @@ def _build(
         log_every=log_every,
         optimizers=optimizers,
         optimizer_alphas=optimizer_alphas,
+        bias=bias,
+        activations=activations,
+        losses=losses,
+        inits=inits,
     )
 
 
@@ -589,7 +710,10 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
     out = {
         "name": experiment.name,
         "dataset": dataset,
-        "hidden": _scalar_or_list(experiment.hidden),
+        # a layer list is written 8x4 (a YAML list [8, 4] would be a sweep of 8 and 4)
+        "hidden": _scalar_or_list(
+            tuple(grid.show_hidden(h) if isinstance(h, tuple) else h for h in experiment.hidden)
+        ),
         "alphas": _scalar_or_list(experiment.alphas)
         if experiment.optimizer_alphas is None
         else {
@@ -606,6 +730,14 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
         params = {name: plain_params(given) for name, given in experiment.optimizers if given}
         if params:
             out["optimizer_params"] = params
+    for key, default in (
+        ("bias", (False,)),
+        ("activations", ("sigmoid",)),
+        ("losses", ("squared",)),
+        ("inits", ("uniform",)),
+    ):
+        if getattr(experiment, key) != default:
+            out[key] = _scalar_or_list(getattr(experiment, key))
     return out
 
 

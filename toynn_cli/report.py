@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from rich.console import Group, RenderableType
@@ -49,9 +49,53 @@ def optimizer_label(spec: NetworkSpec) -> str:
     return " ".join([spec.optimizer, *given])
 
 
+#: Settings beyond alpha, hidden and seed: (column title, how to show it, the default).
+EXTRA_COLUMNS: tuple[tuple[str, Callable[[NetworkSpec], str], str], ...] = (
+    ("optimizer", optimizer_label, "sgd"),
+    ("bias", lambda spec: "bias" if spec.bias else "-", "-"),
+    ("activation", lambda spec: spec.activation, "sigmoid"),
+    ("loss", lambda spec: spec.loss, "squared"),
+    ("init", lambda spec: spec.init, "uniform"),
+)
+
+
+def is_default(spec: NetworkSpec) -> bool:
+    """Every setting beyond alpha, hidden and seed is the tutorial's."""
+    return all(show(spec) == default for _, show, default in EXTRA_COLUMNS)
+
+
+def extra_columns(
+    specs: Sequence[NetworkSpec],
+) -> list[tuple[str, Callable[[NetworkSpec], str]]]:
+    """The extra columns a table needs: the settings some network has away from the
+    tutorial's (a sweep that changes none has the tutorial's columns)."""
+    return [
+        (title, show)
+        for title, show, default in EXTRA_COLUMNS
+        if any(show(spec) != default for spec in specs)
+    ]
+
+
+def fmt_hidden(hidden: int | tuple[int, ...]) -> str:
+    return "x".join(map(str, hidden)) if isinstance(hidden, tuple) else str(hidden)
+
+
 def describe(spec: NetworkSpec) -> str:
-    text = f"alpha {fmt_alpha(spec.alpha)}, hidden {spec.hidden}, seed {spec.seed}"
-    return text if is_plain_sgd(spec) else f"{optimizer_label(spec)}, {text}"
+    """One network in words: ``adam, alpha 0.01, hidden 8x4, seed 1, bias, loss ...``."""
+    parts = [] if is_plain_sgd(spec) else [optimizer_label(spec)]
+    parts.append(
+        f"alpha {fmt_alpha(spec.alpha)}, hidden {fmt_hidden(spec.hidden)}, seed {spec.seed}"
+    )
+    if spec.bias:
+        parts.append("bias")
+    for title, value, default in (
+        ("activation", spec.activation, "sigmoid"),
+        ("loss", spec.loss, "squared"),
+        ("init", spec.init, "uniform"),
+    ):
+        if value != default:
+            parts.append(f"{title} {value}")
+    return ", ".join(parts)
 
 
 def best_index(results: Sequence[NetworkResult]) -> int | None:
@@ -139,10 +183,10 @@ def sweep_table(
     n_checks = len(results[0].checkpoint_iterations) if results else 0
     columns = _shown_checkpoints(n_checks)
     table = Table(title="Error at each checkpoint", title_justify="left")
-    with_optimizer = not all(is_plain_sgd(r.spec) for r in results)
+    extra = extra_columns([r.spec for r in results])
     table.add_column("", justify="right")
-    if with_optimizer:
-        table.add_column("optimizer")
+    for title, _ in extra:
+        table.add_column(title)
     for title in ("alpha", "hidden", "seed"):
         table.add_column(title, justify="right")
     for c in columns:
@@ -154,9 +198,9 @@ def sweep_table(
         r = results[i]
         table.add_row(
             "★" if i == best else "",
-            *([optimizer_label(r.spec)] if with_optimizer else []),
+            *[show(r.spec) for _, show in extra],
             fmt_alpha(r.spec.alpha),
-            str(r.spec.hidden),
+            fmt_hidden(r.spec.hidden),
             str(r.spec.seed),
             *[fmt_error(r.checkpoint_errors[c]) for c in columns],
             fmt_error(r.final_error),
@@ -225,18 +269,18 @@ def sweep_report(
 def dry_run_table(specs: Sequence[NetworkSpec], iterations: int) -> Group:
     """The networks a sweep would train, one row each."""
     table = Table()
-    with_optimizer = not all(is_plain_sgd(spec) for spec in specs)
+    extra = extra_columns(specs)
     table.add_column("#", justify="right")
-    if with_optimizer:
-        table.add_column("optimizer")
+    for title, _ in extra:
+        table.add_column(title)
     for title in ("alpha", "hidden", "seed"):
         table.add_column(title, justify="right")
     for i, spec in enumerate(specs):
         table.add_row(
             str(i),
-            *([optimizer_label(spec)] if with_optimizer else []),
+            *[show(spec) for _, show in extra],
             fmt_alpha(spec.alpha),
-            str(spec.hidden),
+            fmt_hidden(spec.hidden),
             str(spec.seed),
         )
     noun = "network" if len(specs) == 1 else "networks"

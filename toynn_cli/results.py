@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from toynn_cli import __version__
-from toynn_cli.engine import NetworkResult, NetworkSpec, hyperparameters
+from toynn_cli.engine import NetworkResult, NetworkSpec, hidden_layers, hyperparameters
 
 
 def number(value: float) -> float | str:
@@ -36,10 +36,21 @@ def _matrix(array: np.ndarray) -> list:
     return [[number(v) for v in row] for row in array.tolist()]
 
 
+def show_hidden(hidden: int | tuple[int, ...]) -> str | int:
+    """A hidden setting for CSV: the size, or 8x4 for several hidden layers."""
+    return "x".join(map(str, hidden)) if isinstance(hidden, tuple) else hidden
+
+
 def settings(spec: NetworkSpec) -> dict[str, Any]:
     """A network's settings beyond alpha, hidden size and seed: its optimizer and every
-    hyperparameter it used (defaults filled in; pairs such as betas as lists)."""
+    hyperparameter it used (defaults filled in; pairs such as betas as lists), its hidden
+    layers as a list, bias, hidden activation, loss and initialisation."""
     return {
+        "hidden_layers": list(hidden_layers(spec.hidden)),
+        "bias": spec.bias,
+        "activation": spec.activation,
+        "loss": spec.loss,
+        "init": spec.init,
         "optimizer": spec.optimizer,
         "optimizer_params": {
             key: list(v) if isinstance(v, tuple) else v for key, v in hyperparameters(spec).items()
@@ -52,7 +63,7 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
     spec = result.spec
     return {
         "alpha": spec.alpha,
-        "hidden": spec.hidden,
+        "hidden": list(spec.hidden) if isinstance(spec.hidden, tuple) else spec.hidden,
         "seed": spec.seed,
         **settings(spec),
         "dataset": dataset,
@@ -109,7 +120,14 @@ def metrics_csv(results: Sequence[NetworkResult], indices: Sequence[int] | None 
         rows.append((result.iterations, result.final_error))
         for j, error in rows:
             writer.writerow(
-                [index, repr(spec.alpha), spec.hidden, spec.seed, int(j), repr(float(error))]
+                [
+                    index,
+                    repr(spec.alpha),
+                    show_hidden(spec.hidden),
+                    spec.seed,
+                    int(j),
+                    repr(float(error)),
+                ]
             )
     return out.getvalue()
 
@@ -122,7 +140,10 @@ def weights_npz(results: Sequence[NetworkResult], indices: Sequence[int] | None 
     arrays: dict[str, np.ndarray] = {
         "network": np.array(numbers, dtype=np.int64),
         "alpha": np.array([r.spec.alpha for r in results], dtype=np.float64),
-        "hidden": np.array([r.spec.hidden for r in results], dtype=np.int64),
+        # hidden sizes as numbers, or as text (8x4) when a network has several layers
+        "hidden": np.array([r.spec.hidden for r in results], dtype=np.int64)
+        if all(isinstance(r.spec.hidden, int) for r in results)
+        else np.array([show_hidden(r.spec.hidden) for r in results]),
         "seed": np.array([r.spec.seed for r in results], dtype=np.int64),
     }
     for i, result in zip(numbers, results):
