@@ -32,6 +32,7 @@ import itertools
 import math
 import re
 import reprlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,7 +254,13 @@ def _seed(value: Any) -> int:
     return number
 
 
-def _axis(value: Any, label: str, parse: Any, item: Any, expected: str) -> tuple:
+def _axis(
+    value: Any,
+    label: str,
+    parse: Callable[[str], tuple],
+    item: Callable[[Any], Any],
+    expected: str,
+) -> tuple:
     """An axis value: one item, a grammar string, or a list of items/grammar strings.
 
     A value that fails is named by where it came from: the whole value, a list item
@@ -641,6 +648,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
         ) from None
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        if context and problem.startswith("but "):  # "expected a single document ..., but ..."
+            problem = f"{context}, {problem}"
         raise ConfigError(f"{path}:{_mark(exc)} YAML syntax error: {problem}") from None
     except RecursionError:
         raise ConfigError(
