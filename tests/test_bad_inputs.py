@@ -229,7 +229,10 @@ def test_yaml_alias_bomb_is_reported_quickly() -> None:
 
 # --- unknown keys (with the nearest valid one) ---------------------------------------------------
 
-KEYS = "name, dataset, hidden, alpha, alphas, iterations, seed, seeds, log_every"
+KEYS = (
+    "name, dataset, hidden, alpha, alphas, iterations, seed, seeds, log_every, optimizer, "
+    "optimizers, optimizer_params, bias, activation, activations, loss, losses, init, inits"
+)
 
 
 @pytest.mark.parametrize(

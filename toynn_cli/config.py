@@ -311,7 +311,9 @@ def _shown(value: Any) -> str:
 
 def _expected(expected: str, value: Any) -> str:
     """What a value was expected to be; a layer list has its own wording."""
-    return LAYERS_EXPECTED if isinstance(value, list | tuple) else expected
+    if expected == HIDDEN_EXPECTED and isinstance(value, list | tuple):
+        return LAYERS_EXPECTED
+    return expected
 
 
 OPTIMIZER_EXPECTED = f"an optimizer: {', '.join(optim.NAMES)}"
