@@ -199,8 +199,13 @@ def test_architecture_axes_from_yaml_and_round_trip(tmp_path):
 def test_defaults_are_the_tutorials_and_not_dumped():
     exp = resolve(None, {}, TUTORIAL)
     assert exp.architectures() == [
-        {"bias": False, "activation": "sigmoid", "loss": "squared", "init": "uniform"}
-    ]
+        {
+            "bias": False, "activation": "sigmoid", "loss": "squared", "init": "uniform",
+            "clip_value": 0.0, "clip_norm": 0.0, "schedule": "constant", "schedule_params": (),
+            "target_error": 0.0,
+        }
+    ]  # fmt: skip
+    assert exp.networks() == [NetworkSpec(0.5, 4, 1)]
     assert set(config.as_dict(exp)) == {
         "name", "dataset", "hidden", "alphas", "iterations", "seeds", "log_every",
     }  # fmt: skip

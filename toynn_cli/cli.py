@@ -167,6 +167,26 @@ def experiment_options(command: Callable) -> Callable:
             "--init", "--inits", "inits", help="Initialisation(s): uniform (default), xavier, he."
         ),
         click.option(
+            "--clip-value", help="Clamp each gradient element to [-C, C] (0: off); a sweep axis."
+        ),
+        click.option(
+            "--clip-norm", help="Scale each network's gradient to norm <= C (0: off); a sweep axis."
+        ),
+        click.option(
+            "--schedule",
+            "--schedules",
+            "schedules",
+            help="Learning-rate schedule(s): constant (default), step, exponential, cosine.",
+        ),
+        click.option(
+            "--schedule-params",
+            help="Schedule parameters as a YAML mapping: '{step_size: 1000, gamma: 0.5}'.",
+        ),
+        click.option(
+            "--target-error",
+            help="Early stopping: a network stops at this error (0: off); a sweep axis.",
+        ),
+        click.option(
             "--optimizer-params",
             help="Hyperparameters as a YAML mapping: '{betas: [0.9, 0.99]}', "
             "'{adam: {eps: 1e-7}, momentum: {momentum: 0.8}}'.",
@@ -215,6 +235,11 @@ OVERRIDE_KEYS = (
     "activations",
     "losses",
     "inits",
+    "clip_value",
+    "clip_norm",
+    "schedules",
+    "schedule_params",
+    "target_error",
 )
 
 

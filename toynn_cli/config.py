@@ -16,6 +16,11 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     activation(s): sigmoid | tanh | relu | leaky_relu   (hidden layers; output: sigmoid)
     loss(es):   squared | cross_entropy
     init(s):    uniform | xavier | he
+    clip_value: 0 | 1.0 | [0, 1]          (clamp each gradient element to [-c, c]; 0: off)
+    clip_norm:  0 | 1.0 | [0, 1]          (scale each network's gradient to norm <= c)
+    schedule(s): constant | step | exponential | cosine
+    schedule_params: {step_size: 1000, gamma: 0.1, t_max: 0, eta_min: 0}
+    target_error: 0 | 0.01 | [0, 0.05]    (early stopping at this error; 0: off)
     alpha(s):   0.5 | [0.1, 1] | "0.001..1000" | "0.01..10:7"
     iterations: 60000
     seed(s):    1 | [1, 2] | "0..99"
@@ -68,6 +73,12 @@ KEYS = (
     "losses",
     "init",
     "inits",
+    "clip_value",
+    "clip_norm",
+    "schedule",
+    "schedules",
+    "schedule_params",
+    "target_error",
 )
 DATASET_KEYS = ("name", "inputs", "targets")
 MAX_SEED = 2**32 - 1
@@ -93,6 +104,11 @@ TUTORIAL: dict[str, Any] = {
     "activations": "sigmoid",
     "losses": "squared",
     "inits": "uniform",
+    "clip_value": 0,
+    "clip_norm": 0,
+    "schedules": "constant",
+    "schedule_params": {},
+    "target_error": 0,
 }
 #: The tutorial's published alpha sweep.
 TUTORIAL_SWEEP: dict[str, Any] = {**TUTORIAL, "alphas": "0.001..1000"}
@@ -119,15 +135,35 @@ class Experiment:
     activations: tuple[str, ...] = ("sigmoid",)
     losses: tuple[str, ...] = ("squared",)
     inits: tuple[str, ...] = ("uniform",)
+    clip_value: tuple[float, ...] = (0.0,)
+    clip_norm: tuple[float, ...] = (0.0,)
+    #: each schedule with the parameters set for it: ``(name, ((key, value), ...))``
+    schedules: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = (("constant", ()),)
+    target_error: tuple[float, ...] = (0.0,)
 
     def architectures(self) -> list[dict[str, Any]]:
-        """Every combination of bias x activation x loss x init, as NetworkSpec fields."""
+        """Every combination of bias x activation x loss x init x clip_value x clip_norm
+        x schedule x target_error, as NetworkSpec fields."""
         return [
-            {"bias": b, "activation": a, "loss": lo, "init": i}
+            {
+                "bias": b,
+                "activation": a,
+                "loss": lo,
+                "init": i,
+                "clip_value": cv,
+                "clip_norm": cn,
+                "schedule": name,
+                "schedule_params": params,
+                "target_error": te,
+            }
             for b in self.bias
             for a in self.activations
             for lo in self.losses
             for i in self.inits
+            for cv in self.clip_value
+            for cn in self.clip_norm
+            for name, params in self.schedules
+            for te in self.target_error
         ]
 
     def networks(self) -> list[NetworkSpec]:
@@ -150,6 +186,10 @@ class Experiment:
             "activations": len(self.activations),
             "losses": len(self.losses),
             "inits": len(self.inits),
+            "clip_value": len(self.clip_value),
+            "clip_norm": len(self.clip_norm),
+            "schedules": len(self.schedules),
+            "target_error": len(self.target_error),
             "alphas": len(self.alphas),
             "seeds": len(self.seeds),
         }
@@ -492,6 +532,7 @@ def _merge_pairs(raw: dict[str, Any], path: Path, labels: dict[str, str]) -> dic
         ("activation", "activations"),
         ("loss", "losses"),
         ("init", "inits"),
+        ("schedule", "schedules"),
     )
     for one, many in pairs:
         if one in merged:
@@ -518,7 +559,29 @@ def _build(
     inits = _names(
         values["inits"], labels["inits"], engine.INITS, "an initialisation", "initialisation"
     )
-    architectures = len(bias) * len(activations) * len(losses) * len(inits)
+    clip_value = _axis(
+        values["clip_value"], labels["clip_value"], grid.parse_floats, _off_or_positive,
+        OFF_EXPECTED,
+    )  # fmt: skip
+    clip_norm = _axis(
+        values["clip_norm"], labels["clip_norm"], grid.parse_floats, _off_or_positive,
+        OFF_EXPECTED,
+    )  # fmt: skip
+    target_error = _axis(
+        values["target_error"], labels["target_error"], grid.parse_floats, _off_or_positive,
+        OFF_EXPECTED,
+    )  # fmt: skip
+    schedule_names = _names(
+        values["schedules"], labels["schedules"], tuple(engine.SCHEDULES), "a schedule",
+        "schedule",
+    )  # fmt: skip
+    schedules = _schedule_params(
+        values["schedule_params"], labels["schedule_params"], schedule_names
+    )
+    architectures = (
+        len(bias) * len(activations) * len(losses) * len(inits) * len(clip_value)
+        * len(clip_norm) * len(schedules) * len(target_error)
+    )  # fmt: skip
     seeds = _axis(values["seeds"], labels["seeds"], grid.parse_ints, _seed, SEED_EXPECTED)
     names = _optimizer_names(values["optimizers"], labels["optimizers"])
     optimizers = _optimizer_params(values["optimizer_params"], labels["optimizer_params"], names)
@@ -568,7 +631,73 @@ def _build(
         activations=activations,
         losses=losses,
         inits=inits,
+        clip_value=clip_value,
+        clip_norm=clip_norm,
+        schedules=schedules,
+        target_error=target_error,
     )
+
+
+OFF_EXPECTED = "a finite number >= 0 (0: off)"
+
+
+def _off_or_positive(value: Any) -> float:
+    """A finite number >= 0, where 0 switches the option off."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+        return 0.0
+    return _alpha(value)
+
+
+def _schedule_params(
+    value: Any, label: str, names: tuple[str, ...]
+) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """``schedule_params``: each key is set for every chosen schedule that has it."""
+    raw = value
+    if isinstance(value, str):  # the command line's text: a YAML flow mapping
+        try:
+            value = yaml.load(value, Loader=_Loader) if value.strip() else {}
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+            raise _fail(label, value, "a mapping like '{step_size: 1000, gamma: 0.5}'") from None
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise _fail(label, raw, "a mapping like '{step_size: 1000, gamma: 0.5}'")
+    chosen: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for key, item in value.items():
+        takers = [name for name in names if key in engine.SCHEDULES[name]]
+        if not takers:
+            valid = tuple(dict.fromkeys(k for name in names for k in engine.SCHEDULES[name]))
+            raise ConfigError(
+                _unknown(f"{label} (schedules {', '.join(names)})", key, valid)
+                if valid
+                else f"{label} (schedules {', '.join(names)}): unknown key {_show(key)}; "
+                f"expected no parameters for these schedules"
+            )
+        where = f"{label} key {_show(key)}"
+        if key in ("step_size", "t_max"):
+            try:
+                number = _whole(item)
+            except _Bad:
+                number = -1
+            low = 1 if key == "step_size" else 0
+            if isinstance(item, bool) or number < low or number > MAX_ITERATIONS:
+                raise _fail(where, item, f"a whole number from {low} to {MAX_ITERATIONS}")
+            checked: Any = number
+        elif key == "gamma":
+            try:
+                checked = _alpha(item)
+            except _Bad:
+                checked = 2.0
+            if checked > 1:
+                raise _fail(where, item, "a number > 0 and <= 1")
+        else:  # eta_min
+            try:
+                checked = _off_or_positive(item)
+            except _Bad:
+                raise _fail(where, item, "a finite number >= 0") from None
+        for name in takers:
+            chosen[name][key] = checked
+    return tuple((name, tuple(chosen[name].items())) for name in names)
 
 
 def _alphas_by_optimizer(
@@ -747,9 +876,19 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
         ("activations", ("sigmoid",)),
         ("losses", ("squared",)),
         ("inits", ("uniform",)),
+        ("clip_value", (0.0,)),
+        ("clip_norm", (0.0,)),
+        ("target_error", (0.0,)),
     ):
         if getattr(experiment, key) != default:
             out[key] = _scalar_or_list(getattr(experiment, key))
+    if experiment.schedules != (("constant", ()),):
+        out["schedules"] = _scalar_or_list(tuple(name for name, _ in experiment.schedules))
+        params: dict[str, Any] = {}
+        for _, given in experiment.schedules:
+            params.update(given)
+        if params:
+            out["schedule_params"] = params
     return out
 
 

@@ -28,6 +28,12 @@ Beyond the tutorial (each off by default, so the defaults are the tutorial's mat
   whose dLoss/dz at the output is simply a - y = err (the sigmoid's slope cancels).
 * init ``xavier`` (Glorot) and ``he``: the same uniform draws scaled to
   +-sqrt(6 / (fan_in + fan_out)) and +-sqrt(6 / fan_in).
+* gradient clipping before the optimizer, as torch.nn.utils does it: ``clip_value``
+  clamps every element of g to [-c, c]; ``clip_norm`` scales all of a network's
+  gradients by min(1, c / (||g|| + 1e-6)), ||g|| the norm over all its weights.
+* learning-rate schedules: alpha_j = alpha * factor(j), see :func:`learning_rates`.
+* early stopping: a network whose error (before update j) is at most ``target_error``
+  takes no more steps; its record says at which iteration it stopped.
 
 Layout. Every network of a group has the same layer sizes; the group's weights are
 stacked along a *last* batch axis: W[k] has shape (n_k, n_k+1, B), activations
@@ -77,6 +83,48 @@ class NetworkSpec:
     activation: str = "sigmoid"  # of the hidden layers; the output is always a sigmoid
     loss: str = "squared"
     init: str = "uniform"
+    clip_value: float = 0.0  # 0: off
+    clip_norm: float = 0.0  # 0: off
+    schedule: str = "constant"
+    schedule_params: tuple[tuple[str, object], ...] = ()
+    target_error: float = 0.0  # 0: off
+
+
+#: Learning-rate schedules and their parameters' defaults (t_max 0: the run's length).
+SCHEDULES: dict[str, dict[str, float]] = {
+    "constant": {},
+    "step": {"step_size": 1000, "gamma": 0.1},
+    "exponential": {"gamma": 0.999},
+    "cosine": {"t_max": 0, "eta_min": 0.0},
+}
+
+
+def schedule_parameters(spec: NetworkSpec) -> dict[str, float]:
+    """Every parameter of the network's schedule (defaults filled in)."""
+    return {**SCHEDULES[spec.schedule], **dict(spec.schedule_params)}  # type: ignore[arg-type]
+
+
+def learning_rates(
+    alphas: np.ndarray, schedule: str, params: dict[str, float], j: int, iterations: int
+) -> np.ndarray:
+    """The step sizes for update j (from 0), closed forms as torch.optim.lr_scheduler's:
+
+    constant     alpha
+    step         alpha * gamma ** (j // step_size)
+    exponential  alpha * gamma ** j
+    cosine       eta_min + (alpha - eta_min) * (1 + cos(pi * j / t_max)) / 2
+                 (t_max defaults to the number of iterations; after it, eta_min)
+    """
+    if schedule == "constant":
+        return alphas
+    if schedule == "step":
+        return alphas * params["gamma"] ** (j // int(params["step_size"]))
+    if schedule == "exponential":
+        return alphas * params["gamma"] ** j
+    t_max = int(params["t_max"]) or iterations
+    eta_min = params["eta_min"]
+    factor = (1 + np.cos(np.pi * min(j, t_max) / t_max)) / 2
+    return eta_min + (alphas - eta_min) * factor
 
 
 #: Hidden-layer activations, losses and initialisations (the first of each: the tutorial).
@@ -110,6 +158,11 @@ def layout_key(spec: NetworkSpec) -> tuple:
         spec.loss,
         spec.optimizer,
         tuple(hyperparameters(spec).items()),
+        spec.clip_value,
+        spec.clip_norm,
+        spec.schedule,
+        tuple(schedule_parameters(spec).items()),
+        spec.target_error,
     )
 
 
@@ -128,6 +181,7 @@ class NetworkResult:
     weights: list[np.ndarray]  # after the last update
     direction_changes: list[np.ndarray]  # per weight: how often its step changed sign
     outputs: np.ndarray  # (samples, outputs) after the last update
+    stopped_at: int | None = None  # early stopping: the iteration it stopped at, or None
 
 
 @dataclass
@@ -147,6 +201,7 @@ class BatchResult:
     weights: list[np.ndarray]
     direction_changes: list[np.ndarray]  # int64
     outputs: np.ndarray  # (B, samples, outputs)
+    stopped_at: np.ndarray | None = None  # (B,) int64, -1: did not stop early
 
     def __len__(self) -> int:
         return len(self.specs)
@@ -165,6 +220,11 @@ class BatchResult:
             weights=[w[b] for w in self.weights],
             direction_changes=[c[b] for c in self.direction_changes],
             outputs=self.outputs[b],
+            stopped_at=(
+                None
+                if self.stopped_at is None or self.stopped_at[b] < 0
+                else int(self.stopped_at[b])
+            ),
         )
 
     def networks(self) -> list[NetworkResult]:
@@ -329,6 +389,20 @@ class _Workspace:
                 np.maximum(out, LEAKY_SLOPE, out=out)  # ... else 0.01
 
 
+def _clip_norm(grads: list[np.ndarray], max_norm: float) -> None:
+    """Scale each network's gradients so their joint norm is at most ``max_norm``
+    (torch.nn.utils.clip_grad_norm_): g *= min(1, max_norm / (||g|| + 1e-6)). The
+    squares are summed one weight at a time, in order (batch independence)."""
+    total = np.zeros(grads[0].shape[-1])
+    for g in grads:
+        for row in g.reshape(-1, g.shape[-1]):
+            total += row * row
+    coef = max_norm / (np.sqrt(total) + 1e-6)
+    np.minimum(coef, 1.0, out=coef)
+    for g in grads:
+        g *= coef
+
+
 def _mean_abs(err: np.ndarray) -> np.ndarray:
     """mean(|err|) per network over samples and outputs, summed in a fixed order."""
     flat = np.abs(err).reshape(-1, err.shape[-1])
@@ -422,6 +496,11 @@ def train_batch(
     previous_sign = [np.empty(w.shape, dtype=bool) for w in weights]
     flipped = [np.empty(w.shape, dtype=bool) for w in weights]
     step = [np.empty(w.shape) for w in weights]
+    # early stopping: which networks still train, and when the others stopped
+    stopping = first.target_error > 0
+    active = np.ones(len(specs), dtype=bool)
+    stopped_at = np.full(len(specs), -1, dtype=np.int64)
+    schedule = schedule_parameters(first)
     optimizer = optim.make(specs[0].optimizer, dict(specs[0].optimizer_params), shapes)
     # the tutorial's update, kept exactly as written (bit for bit: the golden test)
     plain = isinstance(optimizer, optim.SGD) and optimizer.plain
@@ -430,30 +509,53 @@ def train_batch(
         for j in range(iterations):
             activations = work.forward(weights)
             err = np.subtract(activations[-1], target, out=work.err)
+            if stopping:
+                current = _mean_abs(err)
+                reached = active & (current <= first.target_error)
+                stopped_at[reached] = j
+                active &= ~reached
             if next_check < len(check_its) and check_its[next_check] == j:
                 check_errors[next_check] = _mean_abs(err)
                 next_check += 1
             if next_hist < len(hist_its) and hist_its[next_hist] == j:
                 hist_errors[next_hist] = _mean_abs(err)
                 next_hist += 1
+            if stopping and not active.any():
+                # every network has stopped: no weight moves again, so each later
+                # recorded error is the one it has now
+                check_errors[next_check:] = current
+                hist_errors[next_hist:] = current
+                break
 
             grads = work.backward(activations, err, weights)
+            if first.clip_value:  # clamp each element to [-c, c]
+                for g in grads:
+                    np.clip(g, -first.clip_value, first.clip_value, out=g)
+            if first.clip_norm:
+                _clip_norm(grads, first.clip_norm)
+            lr = learning_rates(alphas, first.schedule, schedule, j, iterations)
+            if stopping:
+                lr = lr * active  # a stopped network takes steps of 0
             if plain:
                 for k, g in enumerate(grads):
                     # Direction changes: the step -alpha * g moves a weight up when g < 0.
                     np.less(g, 0.0, out=sign[k])
                     if j > 0:
                         np.not_equal(sign[k], previous_sign[k], out=flipped[k])
+                        if stopping:
+                            flipped[k] &= active
                         np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
                     # W = W - alpha * g
-                    np.multiply(alphas, g, out=step[k])
+                    np.multiply(lr, g, out=step[k])
                     weights[k] -= step[k]
             else:
                 # W = W - update, the optimizer's update; a weight moves up when update < 0
-                for k, update in enumerate(optimizer.step(weights, grads, alphas)):
+                for k, update in enumerate(optimizer.step(weights, grads, lr)):
                     np.less(update, 0.0, out=sign[k])
                     if j > 0:
                         np.not_equal(sign[k], previous_sign[k], out=flipped[k])
+                        if stopping:
+                            flipped[k] &= active
                         np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
             sign, previous_sign = previous_sign, sign
 
@@ -480,6 +582,7 @@ def train_batch(
         weights=[batch_first(w) for w in weights],
         direction_changes=[batch_first(c).astype(np.int64) for c in changes],
         outputs=batch_first(final_out),
+        stopped_at=stopped_at,
     )
 
 

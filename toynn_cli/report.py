@@ -56,7 +56,24 @@ EXTRA_COLUMNS: tuple[tuple[str, Callable[[NetworkSpec], str], str], ...] = (
     ("activation", lambda spec: spec.activation, "sigmoid"),
     ("loss", lambda spec: spec.loss, "squared"),
     ("init", lambda spec: spec.init, "uniform"),
+    ("clip", lambda spec: _clip_label(spec), "-"),
+    ("schedule", lambda spec: _schedule_label(spec), "constant"),
+    ("target", lambda spec: f"{spec.target_error:g}" if spec.target_error else "-", "-"),
 )
+
+
+def _clip_label(spec: NetworkSpec) -> str:
+    parts = []
+    if spec.clip_value:
+        parts.append(f"value {spec.clip_value:g}")
+    if spec.clip_norm:
+        parts.append(f"norm {spec.clip_norm:g}")
+    return " ".join(parts) or "-"
+
+
+def _schedule_label(spec: NetworkSpec) -> str:
+    given = " ".join(f"{k}={v:g}" for k, v in spec.schedule_params)
+    return f"{spec.schedule} {given}".strip()
 
 
 def is_default(spec: NetworkSpec) -> bool:
@@ -88,13 +105,9 @@ def describe(spec: NetworkSpec) -> str:
     )
     if spec.bias:
         parts.append("bias")
-    for title, value, default in (
-        ("activation", spec.activation, "sigmoid"),
-        ("loss", spec.loss, "squared"),
-        ("init", spec.init, "uniform"),
-    ):
-        if value != default:
-            parts.append(f"{title} {value}")
+    for title, show, default in EXTRA_COLUMNS[2:]:
+        if show(spec) != default:
+            parts.append(f"{title} {show(spec)}")
     return ", ".join(parts)
 
 
@@ -192,6 +205,9 @@ def sweep_table(
     for c in columns:
         table.add_column(str(results[0].checkpoint_iterations[c]), justify="right")
     table.add_column("final", justify="right")
+    stopping = any(r.spec.target_error for r in results)
+    if stopping:
+        table.add_column("stopped at", justify="right")
     table.add_column("status")
     shown = range(len(results)) if not max_rows else range(min(max_rows, len(results)))
     for i in shown:
@@ -204,6 +220,7 @@ def sweep_table(
             str(r.spec.seed),
             *[fmt_error(r.checkpoint_errors[c]) for c in columns],
             fmt_error(r.final_error),
+            *([str(r.stopped_at) if r.stopped_at is not None else "-"] if stopping else []),
             status_text(statuses[i]),
             style="bold" if i == best else None,
         )

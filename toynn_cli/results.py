@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 
 from toynn_cli import __version__
-from toynn_cli.engine import NetworkResult, NetworkSpec, hidden_layers, hyperparameters
+from toynn_cli.engine import (
+    NetworkResult,
+    NetworkSpec,
+    hidden_layers,
+    hyperparameters,
+    schedule_parameters,
+)
 
 
 def number(value: float) -> float | str:
@@ -51,6 +57,11 @@ def settings(spec: NetworkSpec) -> dict[str, Any]:
         "activation": spec.activation,
         "loss": spec.loss,
         "init": spec.init,
+        "clip_value": spec.clip_value,
+        "clip_norm": spec.clip_norm,
+        "schedule": spec.schedule,
+        "schedule_params": schedule_parameters(spec),
+        "target_error": spec.target_error,
         "optimizer": spec.optimizer,
         "optimizer_params": {
             key: list(v) if isinstance(v, tuple) else v for key, v in hyperparameters(spec).items()
@@ -73,6 +84,7 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
             for j, e in zip(result.checkpoint_iterations, result.checkpoint_errors)
         ],
         "final_error": number(result.final_error),
+        "stopped_at": result.stopped_at,
         "status": status,
         "weights_initial": [_matrix(w) for w in result.weights_initial],
         "weights": [_matrix(w) for w in result.weights],
