@@ -1,0 +1,205 @@
+"""Regularisation and control: gradient clipping, learning-rate schedules, early
+stopping (L2 weight decay is every optimizer's ``weight_decay``, see test_optim)."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from tests.test_engine import _assert_identical
+from toynn_cli import config, engine
+from toynn_cli.config import TUTORIAL, ConfigError, resolve
+from toynn_cli.datasets import BUILTIN
+from toynn_cli.engine import NetworkSpec
+
+XOR = BUILTIN["xor"]
+
+
+def _replay(spec: NetworkSpec, steps: int, transform) -> list[np.ndarray]:
+    """Plain gradient descent by hand, g -> transform(g, j) before each step."""
+    weights = [w[..., None].copy() for w in engine.initial_weights(spec.seed, [3, spec.hidden, 1])]
+    for j in range(steps):
+        _, grads = engine.loss_and_gradients(XOR.x, XOR.y, weights)
+        for w, g in zip(weights, transform(grads, j), strict=True):
+            w -= g
+    return [w[..., 0] for w in weights]
+
+
+def test_clip_value_clamps_each_gradient_element():
+    spec = NetworkSpec(10.0, 4, 1, clip_value=0.01)
+    (r,) = engine.train(XOR.x, XOR.y, [spec], 20, 10)
+    expected = _replay(spec, 20, lambda gs, j: [10.0 * np.clip(g, -0.01, 0.01) for g in gs])
+    for mine, theirs in zip(r.weights, expected, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-13, atol=1e-15)
+    (unclipped,) = engine.train(XOR.x, XOR.y, [NetworkSpec(10.0, 4, 1)], 20, 10)
+    assert not np.allclose(unclipped.weights[0], r.weights[0])
+
+
+def test_clip_norm_scales_the_whole_gradient():
+    def clip(grads, j):
+        norm = math.sqrt(sum(float((g**2).sum()) for g in grads))
+        coef = min(1.0, 0.05 / (norm + 1e-6))
+        return [10.0 * g * coef for g in grads]
+
+    spec = NetworkSpec(10.0, 4, 1, clip_norm=0.05)
+    (r,) = engine.train(XOR.x, XOR.y, [spec], 20, 10)
+    for mine, theirs in zip(r.weights, _replay(spec, 20, clip), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "params", "factors"),
+    [
+        ("constant", {}, [1, 1, 1, 1, 1]),
+        ("step", {"step_size": 2, "gamma": 0.5}, [1, 1, 0.5, 0.5, 0.25]),
+        ("exponential", {"gamma": 0.9}, [1, 0.9, 0.81, 0.729, 0.6561]),
+        ("cosine", {"t_max": 4, "eta_min": 0.0}, [1, 0.8535533905932737, 0.5, 0.1464466094067262, 0]),
+    ],
+)  # fmt: skip
+def test_learning_rate_schedules(schedule, params, factors):
+    full = {**engine.SCHEDULES[schedule], **params}
+    got = [
+        float(engine.learning_rates(np.array([2.0]), schedule, full, j, 100)[0]) for j in range(5)
+    ]
+    np.testing.assert_allclose(got, [2 * f for f in factors], rtol=1e-15, atol=1e-15)
+
+
+def test_cosine_ends_at_eta_min_over_the_run_by_default():
+    full = engine.SCHEDULES["cosine"]
+    assert (
+        engine.learning_rates(np.array([1.0]), "cosine", {**full, "eta_min": 0.1}, 50, 50)[0] == 0.1
+    )
+
+
+def test_a_schedule_steps_as_by_hand():
+    spec = NetworkSpec(
+        1.0, 4, 1, schedule="step", schedule_params=(("step_size", 3), ("gamma", 0.5))
+    )
+    (r,) = engine.train(XOR.x, XOR.y, [spec], 10, 5)
+    expected = _replay(spec, 10, lambda gs, j: [0.5 ** (j // 3) * g for g in gs])
+    for mine, theirs in zip(r.weights, expected, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-13, atol=1e-15)
+
+
+def test_early_stopping_records_the_iteration_and_freezes_the_weights():
+    (free,) = engine.train(XOR.x, XOR.y, [NetworkSpec(10.0, 4, 1)], 2000, 1)
+    target = 0.05
+    first = int(np.argmax(free.checkpoint_errors <= target))
+    spec = NetworkSpec(10.0, 4, 1, target_error=target)
+    stopped, other = engine.train(
+        XOR.x, XOR.y, [spec, NetworkSpec(0.001, 4, 1, target_error=target)], 2000, 500
+    )
+    assert stopped.stopped_at == first
+    assert other.stopped_at is None
+    # its weights are those after `first` updates, bit for bit
+    (short,) = engine.train(XOR.x, XOR.y, [NetworkSpec(10.0, 4, 1)], first, 1)
+    for a, b in zip(stopped.weights, short.weights, strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert stopped.final_error == short.final_error
+    assert stopped.final_error <= target
+    assert stopped.checkpoint_errors[-1] == stopped.final_error
+
+
+def test_when_every_network_stops_the_rest_is_filled_in():
+    specs = [NetworkSpec(a, 4, 1, target_error=0.1) for a in (1.0, 10.0)]
+    fast = engine.train(XOR.x, XOR.y, specs, 100000, 10000)
+    assert all(r.stopped_at is not None and r.stopped_at < 10000 for r in fast)
+    for r in fast:
+        assert (r.checkpoint_errors[1:] == r.final_error).all()
+        assert r.history_errors[-1] == r.final_error
+
+
+def test_batch_independence_across_control_options():
+    sweep = [
+        NetworkSpec(a, 3, s, opt, (), clip_value=cv, clip_norm=cn, schedule=sch, target_error=te)
+        for opt in ("sgd", "momentum")
+        for cv in (0.0, 0.05)
+        for cn in (0.0, 0.1)
+        for sch in ("constant", "cosine")
+        for te in (0.0, 0.3)
+        for a in (0.5, 20.0)
+        for s in (1, 2)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = engine.train(XOR.x, XOR.y, sweep, 300, 100)
+    rng = np.random.RandomState(3)
+    for i in rng.choice(len(sweep), size=16, replace=False):
+        (alone,) = engine.train(XOR.x, XOR.y, [sweep[i]], 300, 100)
+        _assert_identical(alone, big[i])
+        assert alone.stopped_at == big[i].stopped_at
+
+
+def test_weight_decay_is_l2():
+    """weight_decay adds weight_decay * W to the gradient: the gradient of
+    0.5 * weight_decay * sum(W**2)."""
+    spec = NetworkSpec(0.5, 4, 1, "sgd", (("weight_decay", 0.1),))
+    (r,) = engine.train(XOR.x, XOR.y, [spec], 5, 5)
+    weights = [w[..., None].copy() for w in r.weights_initial]
+    for _ in range(5):
+        _, grads = engine.loss_and_gradients(XOR.x, XOR.y, weights)
+        for w, g in zip(weights, grads, strict=True):
+            w -= 0.5 * (g + 0.1 * w)
+    for mine, theirs in zip(r.weights, weights, strict=True):
+        np.testing.assert_allclose(mine, theirs[..., 0], rtol=1e-14, atol=1e-15)
+
+
+# --- config and command line --------------------------------------------------------------
+
+
+def test_control_axes_and_round_trip(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "clip_value: [0, 0.5]\nclip_norm: 1\nschedules: [constant, step]\n"
+        "schedule_params: {step_size: 100, gamma: 0.5}\ntarget_error: 0.01\n"
+    )
+    exp = resolve(path, {}, TUTORIAL)
+    assert exp.swept_axes() == {"clip_value": 2, "schedules": 2}
+    specs = exp.networks()
+    assert len(specs) == 4
+    assert specs[1].schedule == "step"
+    assert dict(specs[1].schedule_params) == {"step_size": 100, "gamma": 0.5}
+    assert specs[0].schedule_params == ()
+    assert {s.target_error for s in specs} == {0.01}
+    again = tmp_path / "again.yaml"
+    again.write_text(config.dump(exp))
+    assert resolve(again, {}, TUTORIAL) == exp
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"clip_value": "-1"}, "option --clip-value is '-1'; expected a finite number >= 0 (0: off)"),
+        ({"clip_norm": "x"}, "option --clip-norm is 'x'; expected a number, a comma list or a range A..B"),
+        ({"target_error": "nan"}, "option --target-error is 'nan'; expected a finite number, a comma list or a range A..B"),
+        ({"schedules": "linear"}, "option --schedules is 'linear'; expected a schedule: constant, step, exponential, cosine"),
+        ({"schedules": "step", "schedule_params": "{gamma: 2}"}, "option --schedule-params key 'gamma' is 2; expected a number > 0 and <= 1"),
+        ({"schedules": "step", "schedule_params": "{step_size: 0}"}, "option --schedule-params key 'step_size' is 0; expected a whole number from 1 to 1000000000000"),
+        ({"schedules": "step", "schedule_params": "{eta_min: 0.1}"}, "option --schedule-params (schedules step): unknown key 'eta_min'; expected one of: step_size, gamma"),
+        ({"schedule_params": "{gamma: 0.5}"}, "option --schedule-params (schedules constant): unknown key 'gamma'; expected no parameters for these schedules"),
+        ({"schedule_params": "7"}, "option --schedule-params is '7'; expected a mapping like '{step_size: 1000, gamma: 0.5}'"),
+    ],
+)  # fmt: skip
+def test_bad_control_values_are_one_line_errors(overrides, message):
+    with pytest.raises(ConfigError) as info:
+        resolve(None, overrides, TUTORIAL)
+    assert str(info.value) == message
+
+
+def test_cli_early_stopping_in_json_and_table():
+    from click.testing import CliRunner
+
+    from toynn_cli.cli import cli
+
+    args = ["sweep", "--alphas", "1,10", "--target-error", "0.05", "--iterations", "3000",
+            "--log-every", "1000", "--no-save"]  # fmt: skip
+    doc = json.loads(CliRunner().invoke(cli, [*args, "--json"]).stdout)
+    stops = [n["stopped_at"] for n in doc["networks"]]
+    assert all(isinstance(s, int) for s in stops) and stops[1] < stops[0]
+    assert doc["networks"][0]["target_error"] == 0.05
+    table = CliRunner().invoke(cli, args).stdout
+    assert "stopped at" in table and str(stops[1]) in table
