@@ -744,11 +744,6 @@ def test_huge_alpha_sweep_saved_without_warnings(tmp_path: Path) -> None:
     assert len(list(Path("runs").iterdir())) == 1  # a valid run is saved as usual
 
 
-@pytest.mark.xfail(
-    reason="status.py labels a saturated network 'stuck' when its error at iteration 0 was "
-    "already above 0.5 (final 0.5 is then 'better than it started'); see the bad-input report",
-    strict=False,
-)
 def test_huge_alpha_is_diverged_for_every_seed_and_hidden_size() -> None:
     result = run_quietly(
         [

@@ -24,7 +24,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from toynn_cli import cli as cli_module
-from toynn_cli import engine, report, results, runs, status, tutorial
+from toynn_cli import engine, executor, report, results, runs, status, tutorial
 from toynn_cli.cli import cli
 from toynn_cli.datasets import BUILTIN
 from toynn_cli.engine import NetworkResult, NetworkSpec
@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 XOR = BUILTIN["xor"]
 RUN_FILES = {
+    "chunks",
     "config.yaml",
     "results.json",
     "metrics.csv",
@@ -363,17 +364,41 @@ def test_non_finite_numbers_are_json_strings():
 # --- sweep ------------------------------------------------------------------------------
 
 
+def stack(networks: list[engine.NetworkResult]) -> engine.BatchResult:
+    """Networks already trained, as the batch the engine would have returned."""
+    first = networks[0]
+
+    def rows(name: str) -> list[np.ndarray]:
+        return [
+            np.stack([getattr(n, name)[k] for n in networks]) for k in range(len(first.weights))
+        ]
+
+    return engine.BatchResult(
+        specs=[n.spec for n in networks],
+        iterations=first.iterations,
+        checkpoint_iterations=first.checkpoint_iterations,
+        checkpoint_errors=np.stack([n.checkpoint_errors for n in networks]),
+        final_error=np.array([n.final_error for n in networks]),
+        history_iterations=first.history_iterations,
+        history_errors=np.stack([n.history_errors for n in networks]),
+        weights_initial=rows("weights_initial"),
+        weights=rows("weights"),
+        direction_changes=rows("direction_changes"),
+        outputs=np.stack([n.outputs for n in networks]),
+    )
+
+
 @pytest.fixture
 def replay_tutorial(monkeypatch, tutorial_sweep):
     """Make the engine answer the tutorial's sweep from the session's trained results."""
     by_spec = {r.spec: r for r in tutorial_sweep}
 
-    def train_groups(x, y, specs, iterations, log_every, progress=None):
+    def train_batch(x, y, specs, iterations, log_every, progress=None):
         assert np.array_equal(x, XOR.x) and np.array_equal(y, XOR.y)
         assert (iterations, log_every) == (tutorial.ITERATIONS, tutorial.LOG_EVERY)
-        yield [(i, by_spec[spec]) for i, spec in enumerate(specs)]
+        return stack([by_spec[spec] for spec in specs])
 
-    monkeypatch.setattr(engine, "train_groups", train_groups)
+    monkeypatch.setattr(engine, "train_batch", train_batch)
     return tutorial_sweep
 
 
@@ -476,7 +501,7 @@ def test_dry_run_lists_the_networks_and_trains_nothing(tmp_path, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("--dry-run trained")
 
-    monkeypatch.setattr(engine, "train_groups", no_training)
+    monkeypatch.setattr(engine, "train_batch", no_training)
     result = invoke_ok("sweep", "--alphas", "0.001..1000", "--hidden", "4,8", "--dry-run")
     header, rows = table(result.stdout, "14 networks to train, 60000 iterations each")
     assert header == ["#", "alpha", "hidden", "seed"]
@@ -707,12 +732,16 @@ def test_runs_in_the_same_second_get_a_suffix_and_never_overwrite(tmp_path, monk
     monkeypatch.setattr(runs, "datetime", FrozenClock)
     invoke_ok("train", "--iterations", 100, "--log-every", 50)
     first = tmp_path / "runs" / "20260102-030405-xor"
-    before = {p.name: p.read_bytes() for p in first.iterdir() if p.name != "run.json"}
+    before = {
+        p.name: p.read_bytes() for p in first.iterdir() if p.is_file() and p.name != "run.json"
+    }
     invoke_ok("train", "--iterations", 200, "--log-every", 50)
     invoke_ok("train", "--iterations", 300, "--log-every", 50)
     names = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert names == ["20260102-030405-xor", "20260102-030405-xor-2", "20260102-030405-xor-3"]
-    assert {p.name: p.read_bytes() for p in first.iterdir() if p.name != "run.json"} == before
+    assert {
+        p.name: p.read_bytes() for p in first.iterdir() if p.is_file() and p.name != "run.json"
+    } == before
     third = json.loads((tmp_path / "runs" / names[2] / "results.json").read_text())
     assert third["networks"][0]["iterations"] == 300
 
@@ -855,12 +884,12 @@ def test_no_color_and_no_save_leave_stderr_empty(monkeypatch):
 
 
 def interrupt_after_first_group(how: str):
-    """An engine that finishes the first hidden-size group, then is interrupted."""
-    real = engine.train_groups
+    """An executor that finishes the first chunk (one hidden size), then is interrupted."""
+    real = executor.run
 
-    def train_groups(*args, **kwargs):
-        groups = real(*args, **kwargs)
-        yield next(groups)
+    def run(*args, **kwargs):
+        chunks = real(*args, **kwargs)
+        yield next(chunks)
         if how == "KeyboardInterrupt":
             raise KeyboardInterrupt
         signum = getattr(signal, how)
@@ -872,7 +901,7 @@ def interrupt_after_first_group(how: str):
         time.sleep(5)
         raise AssertionError(f"{how} did not interrupt training")
 
-    return train_groups
+    return run
 
 
 @pytest.mark.parametrize(
@@ -881,7 +910,7 @@ def interrupt_after_first_group(how: str):
 )
 def test_interrupted_sweep_keeps_what_finished(tmp_path, monkeypatch, how, code, name):
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    monkeypatch.setattr(engine, "train_groups", interrupt_after_first_group(how))
+    monkeypatch.setattr(executor, "run", interrupt_after_first_group(how))
     result = invoke("sweep", *GRID, "--json")
     assert result.exit_code == code
     assert result.stdout == ""  # no partial JSON on stdout
@@ -895,6 +924,7 @@ def test_interrupted_sweep_keeps_what_finished(tmp_path, monkeypatch, how, code,
     assert {s: signal.getsignal(s) for s in handlers} == handlers
 
     assert {p.name for p in run_dir.iterdir()} == RUN_FILES - {"report.txt", "report.svg"}
+    assert sorted(p.name for p in (run_dir / "chunks").iterdir()) == ["00000.npz"]
     info = json.loads((run_dir / "run.json").read_text())
     assert (info["status"], info["signal"], info["networks"], info["networks_done"]) == (
         "interrupted",
@@ -913,7 +943,7 @@ def test_interrupted_sweep_keeps_what_finished(tmp_path, monkeypatch, how, code,
 
 
 def test_interrupted_without_a_run_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(engine, "train_groups", interrupt_after_first_group("KeyboardInterrupt"))
+    monkeypatch.setattr(executor, "run", interrupt_after_first_group("KeyboardInterrupt"))
     result = invoke("sweep", *GRID, "--no-save")
     assert result.exit_code == 130
     assert result.stderr == (

@@ -220,7 +220,14 @@ def test_signal_stops_a_long_sweep_and_marks_the_run(tmp_path, signum, code, del
     assert info["signal"] == signal.Signals(signum).name
     assert (info["networks"], info["networks_done"]) == (4, 0)
     names = sorted(p.name for p in run_dir.iterdir())
-    assert names == ["config.yaml", "metrics.csv", "results.json", "run.json", "weights.npz"]
+    assert names == [
+        "chunks",
+        "config.yaml",
+        "metrics.csv",
+        "results.json",
+        "run.json",
+        "weights.npz",
+    ]
     assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]
     assert json.loads((run_dir / "results.json").read_text())["complete"] is False
 

@@ -7,9 +7,11 @@ and SIGTERM 143, after marking the run folder interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
+import math
 import os
 import shlex
 import signal
@@ -17,6 +19,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
@@ -25,7 +28,7 @@ import click
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from toynn_cli import __version__, config, engine, report, results, runs, status, tutorial
+from toynn_cli import __version__, config, engine, executor, report, results, runs, tutorial
 from toynn_cli.config import Experiment
 from toynn_cli.engine import NetworkResult
 
@@ -197,6 +200,33 @@ def experiment_options(command: Callable) -> Callable:
     return command
 
 
+class ByteSize(click.ParamType):
+    """A memory size: bytes, or a number with K, M, G or T (powers of 1024), e.g. 512M."""
+
+    name = "size"
+    UNITS: ClassVar[dict[str, int]] = {
+        "": 1,
+        "K": 1 << 10,
+        "M": 1 << 20,
+        "G": 1 << 30,
+        "T": 1 << 40,
+    }
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
+        unit = text[-1:] if text[-1:] in self.UNITS else ""
+        try:
+            number = float(text[: len(text) - len(unit)])
+        except ValueError:
+            number = math.nan
+        size = number * self.UNITS[unit]
+        if not (math.isfinite(size) and size >= 1 << 20):
+            self.fail(f"{value!r} is not a memory size of at least 1M (e.g. 512M, 2G)", param, ctx)
+        return int(size)
+
+
 def output_options(command: Callable) -> Callable:
     """Options about where results go and how the command exits."""
     options = [
@@ -210,6 +240,20 @@ def output_options(command: Callable) -> Callable:
         click.option("--no-save", is_flag=True, help="Do not write a run folder."),
         click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar or messages."),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=executor.available_cores(),
+            show_default="the cores available",
+            help="Worker processes for large grids (results are identical for any number).",
+        ),
+        click.option(
+            "--max-memory",
+            type=ByteSize(),
+            default=executor.DEFAULT_MAX_MEMORY,
+            show_default="1G",
+            help="Memory budget for training buffers: the grid is split into chunks to fit.",
+        ),
         click.option(
             "--max-error",
             type=float,
@@ -311,25 +355,76 @@ class SignalGuard:
             self._live = False
 
 
+@dataclass
+class Plan:
+    """How a grid is trained: its networks, their chunks and the number of workers."""
+
+    specs: list[engine.NetworkSpec]
+    chunks: list[executor.Chunk]
+    chunk_size: int
+    workers: int
+
+    @classmethod
+    def make(cls, experiment: Experiment, workers: int, max_memory: int) -> Plan:
+        specs = experiment.networks()
+        data = experiment.dataset
+        size = executor.chunk_size(
+            specs,
+            data.n_inputs,
+            data.n_outputs,
+            len(data.inputs),
+            experiment.iterations,
+            experiment.log_every,
+            max_memory,
+            workers,
+        )
+        return cls(specs, executor.plan(specs, size), size, workers)
+
+
 def train_all(
-    term: Terminal, experiment: Experiment, specs: list[engine.NetworkSpec], guard: SignalGuard
-) -> tuple[list[NetworkResult | None], Interrupted | None]:
-    """Train every network; on an interrupt return what finished and the interrupt."""
-    done: list[NetworkResult | None] = [None] * len(specs)
+    term: Terminal,
+    experiment: Experiment,
+    plan: Plan,
+    guard: SignalGuard,
+    done: dict[int, executor.ChunkResult],
+    on_chunk: Callable[[executor.ChunkResult], None] | None = None,
+) -> Interrupted | None:
+    """Train the chunks not yet in ``done`` (adding them as they finish, after
+    ``on_chunk`` has saved them); on an interrupt return the interrupt."""
     data = experiment.dataset
-    total = experiment.iterations * len(engine.group_by_layout(specs))
-    noun = "network" if len(specs) == 1 else "networks"
-    with term.progress(f"training {len(specs)} {noun}", total) as progress:
+    todo = [c for c in plan.chunks if c.index not in done]
+    n = sum(len(c) for c in todo)
+    noun = "network" if n == 1 else "networks"
+    with term.progress(f"training {n} {noun}", n * experiment.iterations) as progress:
         try:
             with guard.live():
-                for group in engine.train_groups(
-                    data.x, data.y, specs, experiment.iterations, experiment.log_every, progress
+                for result in executor.run(
+                    data.x,
+                    data.y,
+                    plan.specs,
+                    todo,
+                    experiment.iterations,
+                    experiment.log_every,
+                    plan.workers,
+                    progress,
                 ):
-                    for i, result in group:
-                        done[i] = result
+                    if on_chunk is not None:
+                        on_chunk(result)
+                    done[result.chunk.index] = result
         except Interrupted as exc:
-            return done, exc
-    return done, None
+            return exc
+    return None
+
+
+def collect(
+    plan: Plan, done: dict[int, executor.ChunkResult]
+) -> tuple[list[int], list[NetworkResult], list[str]]:
+    """The finished networks in grid order: their grid indices, records and labels."""
+    ordered = [done[c.index] for c in plan.chunks if c.index in done]
+    indices = [i for r in ordered for i in range(r.chunk.start, r.chunk.stop)]
+    finished = [n for r in ordered for n in r.batch.networks()]
+    statuses = [str(label) for r in ordered for label in r.statuses]
+    return indices, finished, statuses
 
 
 REPORT_MIN_WIDTH = 80
@@ -359,22 +454,43 @@ def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str]:
 
 
 class Run:
-    """A run folder being written: config first, results when training ends."""
+    """A run folder being written: config first, each chunk as it finishes, results
+    when training ends."""
 
-    def __init__(self, parent: Path, experiment: Experiment, argv: list[str]) -> None:
-        self.info = {
+    CHUNKS = "chunks"
+
+    def __init__(self, directory: Path, info: dict[str, Any]) -> None:
+        self.dir = directory
+        self.info = info
+
+    @classmethod
+    def create(cls, parent: Path, experiment: Experiment, argv: list[str], plan: Plan) -> Run:
+        info = {
             "command": shlex.join(["toynn", *argv]),
             "started": datetime.now().isoformat(timespec="seconds"),
             "toynn_version": __version__,
-            "networks": len(experiment.networks()),
+            "networks": len(plan.specs),
+            "chunk_size": plan.chunk_size,
+            "chunks": len(plan.chunks),
             "pid": os.getpid(),
         }
         try:
-            self.dir = runs.create_run_dir(parent, experiment.name)
-            runs.atomic_write(self.dir / "config.yaml", config.dump(experiment))
-            runs.write_status(self.dir, "running", **self.info)
+            run = cls(runs.create_run_dir(parent, experiment.name), info)
+            os.mkdir(run.dir / cls.CHUNKS)
+            runs.atomic_write(run.dir / "config.yaml", config.dump(experiment))
+            runs.write_status(run.dir, "running", **info, networks_done=0)
         except OSError as exc:
             _fail(str(exc) if isinstance(exc, runs.RunDirError) else _write_error(parent, exc))
+        return run
+
+    def save_chunk(self, result: executor.ChunkResult, done: int) -> None:
+        """Write one trained chunk, then record progress (both atomic)."""
+        try:
+            path = self.dir / self.CHUNKS / f"{result.chunk.index:05d}.npz"
+            runs.atomic_write(path, results.chunk_npz(result))
+            runs.write_status(self.dir, "running", **self.info, networks_done=done)
+        except OSError as exc:
+            _fail(_write_error(self.dir, exc))
 
     def finish(
         self,
@@ -392,7 +508,7 @@ class Run:
                 runs.atomic_write(self.dir / "report.txt", report_files[0])
                 runs.atomic_write(self.dir / "report.svg", report_files[1])
             state = "interrupted" if interrupted else "complete"
-            extra = {"networks_done": len(finished)}
+            extra: dict[str, Any] = {"networks_done": len(finished)}
             if interrupted:
                 extra["signal"] = "SIGINT" if interrupted.exit_code == 130 else "SIGTERM"
             runs.write_status(self.dir, state, **self.info, **extra)
@@ -404,22 +520,82 @@ def _write_error(where: Path, exc: OSError) -> str:
     return f"cannot write to '{where}': {exc.strerror or exc}"
 
 
+def reopen(run_dir: Path, workers: int) -> tuple[Experiment, Run, Plan, dict[int, Any]]:
+    """An interrupted (or killed) run folder, ready to train what is missing: its
+    experiment from config.yaml, the same chunk plan, and the chunks already saved."""
+    try:
+        info = runs.read_status(run_dir)
+    except runs.RunDirError as exc:
+        _fail(f"option --resume: {exc}")
+    state = info.get("status")
+    if state == "complete":
+        _fail(f"option --resume: {run_dir} is complete; there is nothing to resume")
+    if state == "running" and runs.pid_alive(info.get("pid")) and info.get("pid") != os.getpid():
+        _fail(f"option --resume: {run_dir} is still running (process {info['pid']})")
+    chunk_size = info.get("chunk_size")
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        _fail(
+            f"option --resume: {run_dir / runs.STATUS_FILE} has no chunk_size; expected a run made by toynn 0.1 or later"
+        )
+    try:
+        experiment = config.resolve(run_dir / "config.yaml", {}, config.TUTORIAL_SWEEP)
+    except config.ConfigError as exc:
+        _fail(f"option --resume: {exc}")
+    specs = experiment.networks()
+    plan = Plan(specs, executor.plan(specs, chunk_size), chunk_size, workers)
+    done: dict[int, executor.ChunkResult] = {}
+    for path in sorted((run_dir / Run.CHUNKS).glob("*.npz")):
+        try:
+            saved = results.load_chunk(path)
+        except (OSError, ValueError, KeyError) as exc:
+            _fail(f"option --resume: {path}: cannot read: {exc}")
+        index = saved.chunk.index
+        if not (
+            0 <= index < len(plan.chunks)
+            and saved.chunk == plan.chunks[index]
+            and saved.batch.specs == specs[saved.chunk.start : saved.chunk.stop]
+        ):
+            _fail(f"option --resume: {path} does not belong to this run's config.yaml")
+        done[index] = saved
+    keep = {
+        k: v for k, v in info.items() if k not in ("status", "updated", "networks_done", "signal")
+    }
+    keep.update(pid=os.getpid(), resumed=int(info.get("resumed", 0)) + 1)
+    return experiment, Run(run_dir, keep), plan, done
+
+
 def execute(
     term: Terminal,
     experiment: Experiment,
     params: dict[str, Any],
     argv: list[str],
     render: Callable[[list[NetworkResult], list[str]], RenderableType],
+    resume: tuple[Run, Plan, dict[int, executor.ChunkResult]] | None = None,
 ) -> list[NetworkResult]:
-    """Train, save, print: the body shared by ``train`` and ``sweep``."""
-    specs = experiment.networks()
+    """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``."""
     guard = SignalGuard()
-    with guard.installed():
-        run = None if params["no_save"] else Run(params["out"], experiment, argv)
-        done, interrupted = train_all(term, experiment, specs, guard)
-        indices = [i for i, r in enumerate(done) if r is not None]
-        finished = [r for r in done if r is not None]
-        statuses = [status.classify(r) for r in finished]
+    with guard.installed(), contextlib.ExitStack() as held:
+        if resume is not None:
+            run, plan, done = resume
+        else:
+            plan = Plan.make(experiment, params["workers"], params["max_memory"])
+            run = None if params["no_save"] else Run.create(params["out"], experiment, argv, plan)
+            done = {}
+
+        if run is not None:
+            try:
+                held.enter_context(runs.locked(run.dir))
+            except runs.RunDirError as exc:
+                _fail(f"option --resume: {exc}")
+
+        def save(result: executor.ChunkResult) -> None:
+            if run is not None:
+                finished_so_far = sum(len(r.chunk) for r in done.values()) + len(result.chunk)
+                run.save_chunk(result, finished_so_far)
+
+        interrupted = train_all(term, experiment, plan, guard, done, save)
+        indices, finished, statuses = collect(plan, done)
+        specs = plan.specs
         doc = results.document(
             config.as_dict(experiment),
             str(run.dir) if run else None,
@@ -549,6 +725,11 @@ def train(ctx: click.Context, **params: Any) -> None:
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="List the networks the sweep would train and exit.")
 @click.option(
+    "--resume",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Finish an interrupted run folder: train only its missing chunks.",
+)
+@click.option(
     "--show-weights", is_flag=True, help="Also show each network's weights and direction changes."
 )
 @click.option(
@@ -560,7 +741,14 @@ def train(ctx: click.Context, **params: Any) -> None:
 )
 @_common
 @click.pass_context
-def sweep(ctx: click.Context, dry_run: bool, show_weights: bool, rows: int, **params: Any) -> None:
+def sweep(
+    ctx: click.Context,
+    dry_run: bool,
+    resume: Path | None,
+    show_weights: bool,
+    rows: int,
+    **params: Any,
+) -> None:
     """Train every network of a grid (alphas x hidden sizes x seeds) in one batch.
 
     Shows one row per network: its error at each checkpoint, final error and
@@ -577,9 +765,38 @@ def sweep(ctx: click.Context, dry_run: bool, show_weights: bool, rows: int, **pa
         toynn sweep --alphas 0.001..1000 --hidden 4,32 --seeds 1..5 --json
     """
     term = Terminal(params["quiet"])
-    experiment = load_experiment(params, config.TUTORIAL_SWEEP)
+    reopened = None
+    if resume is not None:
+        given = [
+            f"--{k.replace('_', '-')}"
+            for k in (*OVERRIDE_KEYS, "config_path")
+            if params.get(k) is not None
+        ]
+        if params["no_save"]:
+            given.append("--no-save")
+        if given:
+            _fail(
+                f"option --resume cannot be combined with {given[0].replace('config-path', 'config')}; "
+                "the run folder's config.yaml decides the experiment"
+            )
+        experiment, *state = reopen(resume, params["workers"])
+        reopened = tuple(state)
+    else:
+        experiment = load_experiment(params, config.TUTORIAL_SWEEP)
     specs = experiment.networks()
     if dry_run:
+        plan = Plan.make(experiment, params["workers"], params["max_memory"])
+        data = experiment.dataset
+        guess = executor.estimate(
+            specs,
+            plan.chunks,
+            plan.workers,
+            data.n_inputs,
+            data.n_outputs,
+            len(data.inputs),
+            experiment.iterations,
+            experiment.log_every,
+        )
         if params["as_json"]:
             # the settings are listed when the sweep changes any of the tutorial's
             plain = all(report.is_default(s) for s in specs)
@@ -592,10 +809,19 @@ def sweep(ctx: click.Context, dry_run: bool, show_weights: bool, rows: int, **pa
                 }
                 for s in specs
             ]
-            doc = {"experiment": config.as_dict(experiment), "networks": networks}
+            doc = {
+                "experiment": config.as_dict(experiment),
+                "networks": networks,
+                "chunks": len(plan.chunks),
+                "chunk_size": plan.chunk_size,
+                "workers": guess["workers"],
+                "estimated_memory_bytes": int(guess["memory_bytes"]),
+                "estimated_seconds": guess["seconds"],
+            }
             click.echo(json.dumps(doc))
         else:
-            term.out.print(report.dry_run_table(specs, experiment.iterations))
+            term.out.print(report.dry_run_table(specs, experiment.iterations, rows or None))
+            term.out.print(report.plan_line(len(specs), len(plan.chunks), plan.chunk_size, guess))
         return
 
     def render(finished: list[NetworkResult], statuses: list[str]) -> RenderableType:
@@ -603,7 +829,7 @@ def sweep(ctx: click.Context, dry_run: bool, show_weights: bool, rows: int, **pa
             experiment.name, experiment.dataset.name, finished, statuses, rows or None, show_weights
         )
 
-    execute(term, experiment, params, _argv(ctx), render)
+    execute(term, experiment, params, _argv(ctx), render, reopened)
 
 
 @cli.command()
@@ -622,12 +848,14 @@ def reproduce(as_json: bool, quiet: bool) -> None:
     term = Terminal(quiet)
     experiment = config.resolve(None, {}, config.TUTORIAL_SWEEP)
     guard = SignalGuard()
+    plan = Plan.make(experiment, 1, executor.DEFAULT_MAX_MEMORY)
+    done: dict[int, executor.ChunkResult] = {}
     with guard.installed():
-        done, interrupted = train_all(term, experiment, experiment.networks(), guard)
+        interrupted = train_all(term, experiment, plan, guard, done)
     if interrupted:
         term.warn("Interrupted.")
         sys.exit(interrupted.exit_code)
-    finished = [r for r in done if r is not None]
+    _, finished, _ = collect(plan, done)
     verdicts = [
         (r.spec.alpha, int(j), tutorial.PUBLISHED[r.spec.alpha][c], float(e),
          tutorial.compare(r.spec.alpha, c, float(e)))

@@ -142,8 +142,8 @@ class Experiment:
     target_error: tuple[float, ...] = (0.0,)
 
     def architectures(self) -> list[dict[str, Any]]:
-        """Every combination of bias x activation x loss x init x clip_value x clip_norm
-        x schedule x target_error, as NetworkSpec fields."""
+        """Every combination of bias x activation x loss x clip_value x clip_norm x
+        schedule x target_error x init, as NetworkSpec fields."""
         return [
             {
                 "bias": b,
@@ -159,11 +159,12 @@ class Experiment:
             for b in self.bias
             for a in self.activations
             for lo in self.losses
-            for i in self.inits
             for cv in self.clip_value
             for cn in self.clip_norm
             for name, params in self.schedules
             for te in self.target_error
+            for i in self.inits  # innermost: init is not part of the layout, so every
+            # layout's networks stay contiguous in the grid (one chunk run each)
         ]
 
     def networks(self) -> list[NetworkSpec]:

@@ -283,8 +283,10 @@ def sweep_report(
     return Group(*parts)
 
 
-def dry_run_table(specs: Sequence[NetworkSpec], iterations: int) -> Group:
-    """The networks a sweep would train, one row each."""
+def dry_run_table(
+    specs: Sequence[NetworkSpec], iterations: int, max_rows: int | None = None
+) -> Group:
+    """The networks a sweep would train, one row each (the first ``max_rows``)."""
     table = Table()
     extra = extra_columns(specs)
     table.add_column("#", justify="right")
@@ -292,7 +294,8 @@ def dry_run_table(specs: Sequence[NetworkSpec], iterations: int) -> Group:
         table.add_column(title)
     for title in ("alpha", "hidden", "seed"):
         table.add_column(title, justify="right")
-    for i, spec in enumerate(specs):
+    shown = specs[:max_rows] if max_rows else specs
+    for i, spec in enumerate(shown):
         table.add_row(
             str(i),
             *[show(spec) for _, show in extra],
@@ -301,7 +304,33 @@ def dry_run_table(specs: Sequence[NetworkSpec], iterations: int) -> Group:
             str(spec.seed),
         )
     noun = "network" if len(specs) == 1 else "networks"
-    return titled(f"{len(specs)} {noun} to train, {iterations} iterations each", table)
+    parts: list[RenderableType] = [
+        Text(f"{len(specs)} {noun} to train, {iterations} iterations each"),
+        table,
+    ]
+    if len(shown) < len(specs):
+        parts.append(Text(f"first {len(shown)} of {len(specs)} networks shown (--rows 0 for all)"))
+    return Group(*parts)
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def plan_line(networks: int, chunks: int, chunk_size: int, guess: dict[str, float]) -> Text:
+    """How a sweep would run: chunks, workers, and rough memory and time estimates."""
+    workers = int(guess["workers"])
+    noun = "chunk" if chunks == 1 else "chunks"
+    return Text(
+        f"{chunks} {noun} of up to {min(chunk_size, networks)} networks on "
+        f"{workers} worker{'s' if workers != 1 else ''}; "
+        f"estimated peak memory {_size(guess['memory_bytes'])}, "
+        f"time about {guess['seconds']:.3g} s (rough)"
+    )
 
 
 MATCH_MARK = {"exact": ("✓ all digits", "green"), "close": ("≈ 1e-9", "yellow")}

@@ -8,22 +8,26 @@ NaN or infinity: non-finite numbers are written as the strings ``"NaN"``,
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from toynn_cli import __version__
 from toynn_cli.engine import (
+    BatchResult,
     NetworkResult,
     NetworkSpec,
     hidden_layers,
     hyperparameters,
     schedule_parameters,
 )
+from toynn_cli.executor import Chunk, ChunkResult
 
 
 def number(value: float) -> float | str:
@@ -168,3 +172,57 @@ def weights_npz(results: Sequence[NetworkResult], indices: Sequence[int] | None 
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     return buffer.getvalue()
+
+
+# --- chunk files: one trained batch, column-wise --------------------------------------
+
+
+def chunk_npz(result: ChunkResult) -> bytes:
+    """A trained chunk as an .npz archive (batch axis first in every per-network array)."""
+    batch = result.batch
+    arrays: dict[str, np.ndarray] = {
+        "chunk": np.array([result.chunk.index, result.chunk.start, result.chunk.stop]),
+        "iterations": np.array(batch.iterations),
+        "checkpoint_iterations": batch.checkpoint_iterations,
+        "checkpoint_errors": batch.checkpoint_errors,
+        "final_error": batch.final_error,
+        "history_iterations": batch.history_iterations,
+        "history_errors": batch.history_errors,
+        "outputs": batch.outputs,
+        "status": result.statuses.astype(str),
+    }
+    for field in dataclasses.fields(NetworkSpec):
+        arrays[f"spec_{field.name}"] = np.array([getattr(s, field.name) for s in batch.specs])
+    for k, (w0, w, c) in enumerate(
+        zip(batch.weights_initial, batch.weights, batch.direction_changes)
+    ):
+        arrays[f"W{k}_initial"] = w0
+        arrays[f"W{k}"] = w
+        arrays[f"changes{k}"] = c
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def load_chunk(path: Path) -> ChunkResult:
+    """Read a chunk file written by :func:`chunk_npz` (no pickles: ``allow_pickle=False``)."""
+    with np.load(path, allow_pickle=False) as data:
+        index, start, stop = (int(v) for v in data["chunk"])
+        names = [f.name for f in dataclasses.fields(NetworkSpec)]
+        columns = [data[f"spec_{name}"].tolist() for name in names]
+        specs = [NetworkSpec(**dict(zip(names, row))) for row in zip(*columns)]
+        n_layers = sum(1 for key in data.files if key.startswith("changes"))
+        batch = BatchResult(
+            specs=specs,
+            iterations=int(data["iterations"]),
+            checkpoint_iterations=data["checkpoint_iterations"],
+            checkpoint_errors=data["checkpoint_errors"],
+            final_error=data["final_error"],
+            history_iterations=data["history_iterations"],
+            history_errors=data["history_errors"],
+            weights_initial=[data[f"W{k}_initial"] for k in range(n_layers)],
+            weights=[data[f"W{k}"] for k in range(n_layers)],
+            direction_changes=[data[f"changes{k}"] for k in range(n_layers)],
+            outputs=data["outputs"],
+        )
+        return ChunkResult(Chunk(index, start, stop), batch, data["status"])

@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,65 @@ def write_status(run_dir: Path, status: str, **info: Any) -> None:
     """Record the run's state (``running``, ``complete``, ``interrupted``) in run.json."""
     record = {"status": status, "updated": datetime.now().isoformat(timespec="seconds"), **info}
     atomic_write(run_dir / STATUS_FILE, json.dumps(record, indent=2) + "\n")
+
+
+def read_status(run_dir: Path) -> dict[str, Any]:
+    """The run.json of a run folder, or RunDirError if the folder is not a run."""
+    path = run_dir / STATUS_FILE
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir}: no such run folder")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunDirError(f"{run_dir}: not a toynn run folder (it has no {STATUS_FILE})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunDirError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(record, dict) or "status" not in record:
+        raise RunDirError(f"{path}: not a toynn run record (no 'status')")
+    return record
+
+
+def pid_alive(pid: object) -> bool:
+    """Whether a process with this id exists on this machine."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def locked(run_dir: Path) -> Iterator[None]:
+    """Hold the run folder for this process: a second process (another ``--resume``)
+    is refused while this one lives; a lock left by a killed process is taken over."""
+    path = run_dir / LOCK_FILE
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = int(path.read_text().strip() or 0)
+            except (OSError, ValueError):
+                holder = 0
+            if pid_alive(holder) and holder != os.getpid():
+                raise RunDirError(f"{run_dir}: in use by process {holder}") from None
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"{os.getpid()}\n")
+        break
+    else:
+        raise RunDirError(f"{run_dir}: cannot take its lock")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)

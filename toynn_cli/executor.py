@@ -1,0 +1,243 @@
+"""Chunks and workers: a grid split into batches that fit a memory budget, trained in
+this process or in several worker processes.
+
+Batch independence makes the split invisible: a network's numbers do not depend on
+which chunk it lands in or which process trains it, so ``--workers 2`` gives results
+bit-identical to ``--workers 1`` and a resumed run equals an uninterrupted one.
+
+Pure NumPy and the standard library: no printing, no click/rich/yaml.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from toynn_cli import engine, status
+from toynn_cli.engine import BatchResult, NetworkSpec
+
+#: Default budget for the training buffers of all workers together.
+DEFAULT_MAX_MEMORY = 1 << 30
+#: Below this many networks per chunk, splitting for more workers costs more than it gains.
+MIN_CHUNK = 256
+#: Rough cost of one elementwise operation on one network's number (seconds), measured
+#: on the development machine; used only for ``--dry-run``'s time estimate.
+SECONDS_PER_OP = 0.65e-9
+#: Grids smaller than this (networks x iterations) train in this process: starting
+#: workers would cost more than it saves.
+PARALLEL_MIN_WORK = 2_000_000
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Networks ``start`` to ``stop - 1`` of the grid (one layout), trained as one batch."""
+
+    index: int
+    start: int
+    stop: int
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
+def _sizes(spec: NetworkSpec, n_inputs: int, n_outputs: int) -> list[int]:
+    return engine.layer_sizes(n_inputs, spec.hidden, n_outputs)
+
+
+def bytes_per_network(sizes: Sequence[int], samples: int, iterations: int, log_every: int) -> int:
+    """Memory one network needs while training and in its result: weights and their
+    per-step arrays, activations and deltas for every sample, recorded errors."""
+    params = sum(a * b for a, b in itertools.pairwise(sizes))
+    units = samples * sum(sizes[1:])
+    records = len(engine.checkpoints(iterations, log_every)) + len(
+        engine.history_schedule(iterations)
+    )
+    # weights, initial, grad, grad term, step, result copies (8 bytes each); signs and
+    # counts; activations, deltas, product terms and slopes; outputs; the records
+    return 8 * 8 * params + 7 * params + 8 * 5 * units + 8 * records + 8 * samples * sizes[-1]
+
+
+def operations_per_step(sizes: Sequence[int], samples: int) -> int:
+    """Elementwise operations per network and iteration (for the time estimate)."""
+    params = sum(a * b for a, b in itertools.pairwise(sizes))
+    return 12 * samples * sum(sizes[1:]) + 12 * params
+
+
+def groups(specs: Sequence[NetworkSpec]) -> list[tuple[int, int]]:
+    """The grid's runs of networks sharing a layout, as [start, stop) ranges in grid order."""
+    runs: list[tuple[int, int]] = []
+    for i, spec in enumerate(specs):
+        if runs and engine.layout_key(specs[runs[-1][0]]) == engine.layout_key(spec):
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
+
+
+def chunk_size(
+    specs: Sequence[NetworkSpec],
+    n_inputs: int,
+    n_outputs: int,
+    samples: int,
+    iterations: int,
+    log_every: int,
+    max_memory: int,
+    workers: int,
+) -> int:
+    """Networks per chunk: as many as the budget allows each worker (the largest layout
+    decides), but split so that every worker has work when the grid is large enough."""
+    largest = max(
+        bytes_per_network(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every)
+        for s in {engine.hidden_layers(spec.hidden): spec for spec in specs}.values()
+    )
+    by_memory = max(1, max_memory // (workers * largest))
+    by_workers = max(MIN_CHUNK, math.ceil(len(specs) / workers))
+    return min(by_memory, by_workers)
+
+
+def plan(specs: Sequence[NetworkSpec], size: int) -> list[Chunk]:
+    """Chunks of at most ``size`` networks, never mixing layouts, in grid order."""
+    chunks: list[Chunk] = []
+    for start, stop in groups(specs):
+        for a in range(start, stop, size):
+            chunks.append(Chunk(len(chunks), a, min(a + size, stop)))
+    return chunks
+
+
+def estimate_seconds(
+    specs: Sequence[NetworkSpec], n_inputs: int, n_outputs: int, samples: int, iterations: int
+) -> float:
+    """A rough single-process training time, from a per-operation cost."""
+    ops = sum(operations_per_step(_sizes(s, n_inputs, n_outputs), samples) for s in specs)
+    return ops * iterations * SECONDS_PER_OP
+
+
+def estimate(
+    specs: Sequence[NetworkSpec],
+    chunks: Sequence[Chunk],
+    workers: int,
+    n_inputs: int,
+    n_outputs: int,
+    samples: int,
+    iterations: int,
+    log_every: int,
+) -> dict[str, float]:
+    """What ``--dry-run`` reports: peak memory (the chunks training at once, plus every
+    result kept for the report) and a rough wall time, both estimates."""
+    busy = max(1, min(workers, len(chunks)))
+    largest = max((len(c) for c in chunks), default=0)
+    per_net = max(
+        bytes_per_network(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every)
+        for s in {engine.hidden_layers(spec.hidden): spec for spec in specs}.values()
+    )
+    kept = sum(
+        8 * (3 * p + len(engine.checkpoints(iterations, log_every)) + engine.HISTORY_POINTS)
+        for p in (
+            sum(a * b for a, b in itertools.pairwise(_sizes(s, n_inputs, n_outputs))) for s in specs
+        )
+    )
+    seconds = estimate_seconds(specs, n_inputs, n_outputs, samples, iterations)
+    return {
+        "memory_bytes": busy * largest * per_net + kept,
+        "seconds": seconds / busy if len(specs) * iterations >= PARALLEL_MIN_WORK else seconds,
+        "workers": busy if len(specs) * iterations >= PARALLEL_MIN_WORK else 1,
+    }
+
+
+@dataclass
+class ChunkResult:
+    """A trained chunk and its networks' status labels."""
+
+    chunk: Chunk
+    batch: BatchResult
+    statuses: np.ndarray
+
+
+def _train_chunk(task: tuple) -> ChunkResult:
+    chunk, x, y, specs, iterations, log_every = task
+    batch = engine.train_batch(x, y, specs, iterations, log_every)
+    return ChunkResult(chunk, batch, status.classify_batch(batch))
+
+
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _worker_signals() -> None:
+    # Workers start with both signals blocked (see run). Ctrl-C reaches every process of
+    # the terminal's group; only the parent decides what to do, so workers ignore it.
+    # SIGTERM gets its default action back (a forked worker inherits the parent's
+    # handler, which would swallow it): the parent's terminate() ends a worker at once.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run(
+    x: np.ndarray,
+    y: np.ndarray,
+    specs: Sequence[NetworkSpec],
+    chunks: Sequence[Chunk],
+    iterations: int,
+    log_every: int,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[ChunkResult]:
+    """Train ``chunks`` and yield each as it finishes (in finishing order).
+
+    ``progress(done, total)`` counts network-iterations. With one worker (or one chunk)
+    everything runs in this process and progress moves within a chunk; otherwise a
+    pool of spawned processes trains the chunks and progress moves chunk by chunk. If
+    the consumer stops early (an interrupt), the pool is terminated at once.
+    """
+    total = sum(len(c) for c in chunks) * iterations
+    tasks = [(c, x, y, list(specs[c.start : c.stop]), iterations, log_every) for c in chunks]
+    done = 0
+    if workers <= 1 or len(chunks) <= 1 or total < PARALLEL_MIN_WORK:
+        for chunk, *_ in tasks:
+
+            def within(j: int, done: int = done, n: int = len(chunk)) -> None:
+                if progress is not None:
+                    progress(done + j * n, total)
+
+            batch = engine.train_batch(
+                x, y, list(specs[chunk.start : chunk.stop]), iterations, log_every, within
+            )
+            done += len(chunk) * iterations
+            yield ChunkResult(chunk, batch, status.classify_batch(batch))
+        return
+    # fork: workers start at once and inherit x, y and the code (spawn would re-import
+    # numpy in each, and a worker killed while bootstrapping prints a traceback)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    # Block the signals while the pool starts: a signal then waits until the pool exists
+    # (and is terminated below), and no worker runs the parent's handler before its own.
+    saved = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        pool = multiprocessing.get_context(method).Pool(
+            min(workers, len(chunks)), initializer=_worker_signals
+        )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, saved)
+    try:
+        for result in pool.imap_unordered(_train_chunk, tasks):
+            done += len(result.chunk) * iterations
+            if progress is not None:
+                progress(done, total)
+            yield result
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
