@@ -203,3 +203,47 @@ def test_cli_early_stopping_in_json_and_table():
     assert doc["networks"][0]["target_error"] == 0.05
     table = CliRunner().invoke(cli, args).stdout
     assert "stopped at" in table and str(stops[1]) in table
+
+
+def test_chunk_files_keep_every_setting_and_the_stop(tmp_path):
+    """Run folders store trained chunks as .npz (no pickles): layer lists, optimizer and
+    schedule parameters and stopped_at come back as they were."""
+    from toynn_cli import executor, results
+
+    specs = [
+        NetworkSpec(0.5, (3, 2), s, "adam", (("betas", (0.9, 0.99)),), True, "tanh",
+                    "cross_entropy", "he", 0.5, 1.0, "step", (("step_size", 10),), 0.3)
+        for s in (1, 2)
+    ]  # fmt: skip
+    batch = engine.train_batch(XOR.x, XOR.y, specs, 200, 50)
+    chunk = executor.ChunkResult(executor.Chunk(0, 0, 2), batch, np.array(["x", "y"]))
+    path = tmp_path / "00000.npz"
+    path.write_bytes(results.chunk_npz(chunk))
+    back = results.load_chunk(path)
+    assert back.batch.specs == specs
+    assert back.batch.stopped_at.tolist() == batch.stopped_at.tolist()
+    assert [n.stopped_at for n in back.batch.networks()] == [n.stopped_at for n in batch.networks()]
+
+
+def test_resume_a_sweep_with_new_settings(tmp_path):
+    """A run folder with optimizers, layer lists and early stopping resumes to the same
+    results as the uninterrupted run."""
+    from click.testing import CliRunner
+
+    from toynn_cli.cli import cli
+
+    args = ["sweep", "--optimizers", "sgd,adam", "--hidden", "3,3x2", "--target-error", "0.3",
+            "--alphas", "0.5", "--iterations", "200", "--log-every", "100", "--out",
+            str(tmp_path), "--json", "-q"]  # fmt: skip
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    doc = json.loads(first.stdout)
+    run_dir = tmp_path / doc["run_dir"].split("/")[-1]
+    chunks = sorted((run_dir / "chunks").glob("*.npz"))
+    assert len(chunks) == 4  # one per layout: sgd/adam x 3/3x2
+    chunks[-1].unlink()  # as if killed before the last chunk was saved
+    status = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps({**status, "status": "interrupted"}))
+    again = CliRunner().invoke(cli, ["sweep", "--resume", str(run_dir), "--json", "-q"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["networks"] == doc["networks"]

@@ -191,8 +191,15 @@ def chunk_npz(result: ChunkResult) -> bytes:
         "outputs": batch.outputs,
         "status": result.statuses.astype(str),
     }
+    if batch.stopped_at is not None:
+        arrays["stopped_at"] = batch.stopped_at
     for field in dataclasses.fields(NetworkSpec):
-        arrays[f"spec_{field.name}"] = np.array([getattr(s, field.name) for s in batch.specs])
+        values = [getattr(s, field.name) for s in batch.specs]
+        if any(isinstance(v, tuple) for v in values):
+            # layer lists and hyperparameter pairs: one JSON text per network (no pickles)
+            arrays[f"spec_{field.name}_json"] = np.array([json.dumps(v) for v in values])
+        else:
+            arrays[f"spec_{field.name}"] = np.array(values)
     for k, (w0, w, c) in enumerate(
         zip(batch.weights_initial, batch.weights, batch.direction_changes)
     ):
@@ -204,12 +211,22 @@ def chunk_npz(result: ChunkResult) -> bytes:
     return buffer.getvalue()
 
 
+def _tuples(value: Any) -> Any:
+    """JSON lists back to the tuples a NetworkSpec holds (8x4, ((key, value), ...))."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
 def load_chunk(path: Path) -> ChunkResult:
     """Read a chunk file written by :func:`chunk_npz` (no pickles: ``allow_pickle=False``)."""
     with np.load(path, allow_pickle=False) as data:
         index, start, stop = (int(v) for v in data["chunk"])
         names = [f.name for f in dataclasses.fields(NetworkSpec)]
-        columns = [data[f"spec_{name}"].tolist() for name in names]
+        columns = [
+            [_tuples(json.loads(v)) for v in data[f"spec_{name}_json"].tolist()]
+            if f"spec_{name}_json" in data.files
+            else data[f"spec_{name}"].tolist()
+            for name in names
+        ]
         specs = [NetworkSpec(**dict(zip(names, row))) for row in zip(*columns)]
         n_layers = sum(1 for key in data.files if key.startswith("changes"))
         batch = BatchResult(
@@ -224,5 +241,6 @@ def load_chunk(path: Path) -> ChunkResult:
             weights=[data[f"W{k}"] for k in range(n_layers)],
             direction_changes=[data[f"changes{k}"] for k in range(n_layers)],
             outputs=data["outputs"],
+            stopped_at=data["stopped_at"] if "stopped_at" in data.files else None,
         )
         return ChunkResult(Chunk(index, start, stop), batch, data["status"])
