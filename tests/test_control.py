@@ -247,3 +247,33 @@ def test_resume_a_sweep_with_new_settings(tmp_path):
     again = CliRunner().invoke(cli, ["sweep", "--resume", str(run_dir), "--json", "-q"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["networks"] == doc["networks"]
+
+
+def test_weight_decay_is_a_sweep_axis(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("optimizers: [sgd, adam]\nalphas: {sgd: 0.5, adam: 0.01}\n"
+                    "weight_decay: [0, 0.001]\n")  # fmt: skip
+    exp = resolve(path, {}, TUTORIAL)
+    assert exp.swept_axes() == {"optimizers": 2, "weight_decay": 2}
+    assert [(s.optimizer, s.alpha, s.optimizer_params) for s in exp.networks()] == [
+        ("sgd", 0.5, ()),
+        ("sgd", 0.5, (("weight_decay", 0.001),)),
+        ("adam", 0.01, ()),
+        ("adam", 0.01, (("weight_decay", 0.001),)),
+    ]
+    again = tmp_path / "again.yaml"
+    again.write_text(config.dump(exp))
+    assert resolve(again, {}, TUTORIAL) == exp
+    with pytest.raises(ConfigError) as info:
+        resolve(None, {"weight_decay": "0.1", "optimizer_params": "{weight_decay: 0.1}"}, TUTORIAL)
+    assert str(info.value) == (
+        "option --weight-decay and weight_decay in option --optimizer-params are both given; "
+        "expected one of them"
+    )
+
+
+def test_the_example_configs_resolve_and_group():
+    root = __import__("pathlib").Path(__file__).parent.parent / "configs"
+    for name, groups in (("control.yaml", 8), ("weight-decay.yaml", 6), ("architecture.yaml", 32)):
+        specs = resolve(root / name, {}, TUTORIAL).networks()
+        assert len(engine.group_by_layout(specs)) == groups, name

@@ -170,6 +170,10 @@ def experiment_options(command: Callable) -> Callable:
             "--init", "--inits", "inits", help="Initialisation(s): uniform (default), xavier, he."
         ),
         click.option(
+            "--weight-decay",
+            help="L2 weight decay, every optimizer's weight_decay (0: off); a sweep axis.",
+        ),
+        click.option(
             "--clip-value", help="Clamp each gradient element to [-C, C] (0: off); a sweep axis."
         ),
         click.option(
@@ -284,6 +288,7 @@ OVERRIDE_KEYS = (
     "schedules",
     "schedule_params",
     "target_error",
+    "weight_decay",
 )
 
 

@@ -21,6 +21,7 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     schedule(s): constant | step | exponential | cosine
     schedule_params: {step_size: 1000, gamma: 0.1, t_max: 0, eta_min: 0}
     target_error: 0 | 0.01 | [0, 0.05]    (early stopping at this error; 0: off)
+    weight_decay: 0 | 0.001 | [0, 0.001, 0.01]   (L2, every optimizer's weight_decay; an axis)
     alpha(s):   0.5 | [0.1, 1] | "0.001..1000" | "0.01..10:7"
     iterations: 60000
     seed(s):    1 | [1, 2] | "0..99"
@@ -79,6 +80,7 @@ KEYS = (
     "schedules",
     "schedule_params",
     "target_error",
+    "weight_decay",
 )
 DATASET_KEYS = ("name", "inputs", "targets")
 MAX_SEED = 2**32 - 1
@@ -109,6 +111,7 @@ TUTORIAL: dict[str, Any] = {
     "schedules": "constant",
     "schedule_params": {},
     "target_error": 0,
+    "weight_decay": 0,
 }
 #: The tutorial's published alpha sweep.
 TUTORIAL_SWEEP: dict[str, Any] = {**TUTORIAL, "alphas": "0.001..1000"}
@@ -140,6 +143,7 @@ class Experiment:
     #: each schedule with the parameters set for it: ``(name, ((key, value), ...))``
     schedules: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = (("constant", ()),)
     target_error: tuple[float, ...] = (0.0,)
+    weight_decay: tuple[float, ...] = (0.0,)
 
     def architectures(self) -> list[dict[str, Any]]:
         """Every combination of bias x activation x loss x clip_value x clip_norm x
@@ -168,14 +172,18 @@ class Experiment:
         ]
 
     def networks(self) -> list[NetworkSpec]:
-        """Every network of the grid: optimizers x hidden x alphas x seeds."""
+        """Every network of the grid: optimizers x weight decays x hidden x architectures
+        x alphas x seeds."""
+        optimizers = [
+            (name, (*params, ("weight_decay", wd)) if wd else params)
+            for name, params in self.optimizers
+            for wd in self.weight_decay
+        ]
+        per = None
+        if self.optimizer_alphas is not None:
+            per = [its for its in self.optimizer_alphas for _ in self.weight_decay]
         return grid.expand(
-            self.hidden,
-            self.alphas,
-            self.seeds,
-            self.optimizers,
-            self.optimizer_alphas,
-            self.architectures(),
+            self.hidden, self.alphas, self.seeds, optimizers, per, self.architectures()
         )
 
     def swept_axes(self) -> dict[str, int]:
@@ -191,7 +199,11 @@ class Experiment:
             "clip_norm": len(self.clip_norm),
             "schedules": len(self.schedules),
             "target_error": len(self.target_error),
-            "alphas": len(self.alphas),
+            "weight_decay": len(self.weight_decay),
+            # with per-optimizer alphas, the most any one optimizer has
+            "alphas": len(self.alphas)
+            if self.optimizer_alphas is None
+            else max(len(its) for its in self.optimizer_alphas),
             "seeds": len(self.seeds),
         }
         return {axis: n for axis, n in axes.items() if n > 1}
@@ -586,6 +598,17 @@ def _build(
     seeds = _axis(values["seeds"], labels["seeds"], grid.parse_ints, _seed, SEED_EXPECTED)
     names = _optimizer_names(values["optimizers"], labels["optimizers"])
     optimizers = _optimizer_params(values["optimizer_params"], labels["optimizer_params"], names)
+    weight_decay = _axis(
+        values["weight_decay"], labels["weight_decay"], grid.parse_floats, _off_or_positive,
+        OFF_EXPECTED,
+    )  # fmt: skip
+    if weight_decay != (0.0,) and any(
+        key == "weight_decay" for _, given in optimizers for key, _ in given
+    ):
+        raise ConfigError(
+            f"{labels['weight_decay']} and weight_decay in {labels['optimizer_params']} are "
+            f"both given; expected one of them"
+        )
     optimizer_alphas = None
     if isinstance(values["alphas"], dict):
         optimizer_alphas = _alphas_by_optimizer(values["alphas"], labels["alphas"], names)
@@ -596,7 +619,7 @@ def _build(
             values["alphas"], labels["alphas"], grid.parse_floats, _alpha, ALPHA_EXPECTED
         )
         count = len(names) * len(alphas)
-    networks = count * len(hidden) * len(seeds) * architectures
+    networks = count * len(weight_decay) * len(hidden) * len(seeds) * architectures
     if networks > MAX_NETWORKS:
         axes, sizes = "hidden x alphas x seeds", f"{len(hidden)} x {len(alphas)} x {len(seeds)}"
         if architectures > 1:
@@ -636,6 +659,7 @@ def _build(
         clip_norm=clip_norm,
         schedules=schedules,
         target_error=target_error,
+        weight_decay=weight_decay,
     )
 
 
@@ -880,6 +904,7 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
         ("clip_value", (0.0,)),
         ("clip_norm", (0.0,)),
         ("target_error", (0.0,)),
+        ("weight_decay", (0.0,)),
     ):
         if getattr(experiment, key) != default:
             out[key] = _scalar_or_list(getattr(experiment, key))

@@ -229,9 +229,13 @@ def run(
         pool = multiprocessing.get_context(method).Pool(
             min(workers, len(chunks)), initializer=_worker_signals
         )
-    finally:
+    except BaseException:
         signal.pthread_sigmask(signal.SIG_SETMASK, saved)
+        raise
     try:
+        # unblocked inside the try: a signal held while the pool started is raised here,
+        # and the pool is still terminated (else Pool.__del__ complains at exit)
+        signal.pthread_sigmask(signal.SIG_SETMASK, saved)
         for result in pool.imap_unordered(_train_chunk, tasks):
             done += len(result.chunk) * iterations
             if progress is not None:
