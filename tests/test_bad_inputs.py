@@ -232,7 +232,8 @@ def test_yaml_alias_bomb_is_reported_quickly() -> None:
 KEYS = (
     "name, dataset, hidden, alpha, alphas, iterations, seed, seeds, log_every, optimizer, "
     "optimizers, optimizer_params, bias, activation, activations, loss, losses, init, inits, "
-    "clip_value, clip_norm, schedule, schedules, schedule_params, target_error, weight_decay"
+    "clip_value, clip_norm, schedule, schedules, schedule_params, target_error, weight_decay, "
+    "batch_size"
 )
 
 

@@ -277,3 +277,65 @@ def test_the_example_configs_resolve_and_group():
     for name, groups in (("control.yaml", 8), ("weight-decay.yaml", 6), ("architecture.yaml", 32)):
         specs = resolve(root / name, {}, TUTORIAL).networks()
         assert len(engine.group_by_layout(specs)) == groups, name
+
+
+# --- mini-batches ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_mini_batches_step_as_by_hand(batch_size):
+    """Each update: the gradient over the next batch_size samples of the network's own
+    shuffle (its RandomState(seed) after the initial draws), a new shuffle per epoch."""
+    spec = NetworkSpec(0.5, 3, 4, batch_size=batch_size)
+    steps = 9
+    (r,) = engine.train(XOR.x, XOR.y, [spec], steps, 3)
+    sizes = [3, 3, 1]
+    rng = engine.shuffle_generator(4, sizes)
+    weights = [w[..., None].copy() for w in engine.initial_weights(4, sizes)]
+    per_epoch = -(-4 // batch_size)
+    for j in range(steps):
+        if j % per_epoch == 0:
+            order = rng.permutation(4)
+        part = order[(j % per_epoch) * batch_size : (j % per_epoch + 1) * batch_size]
+        _, grads = engine.loss_and_gradients(XOR.x[part], XOR.y[part], weights)
+        for w, g in zip(weights, grads, strict=True):
+            w -= 0.5 * g
+    for mine, theirs in zip(r.weights, weights, strict=True):
+        np.testing.assert_allclose(mine, theirs[..., 0], rtol=1e-13, atol=1e-15)
+
+
+def test_mini_batch_errors_are_over_the_whole_dataset():
+    (r,) = engine.train(XOR.x, XOR.y, [NetworkSpec(0.5, 4, 1, batch_size=1)], 10, 5)
+    (full,) = engine.train(XOR.x, XOR.y, [NetworkSpec(0.5, 4, 1)], 1, 1)
+    assert r.checkpoint_errors[0] == full.checkpoint_errors[0]  # before any update
+
+
+def test_batch_independence_across_batch_sizes_and_seeds():
+    sweep = [
+        NetworkSpec(a, h, s, opt, batch_size=bs, bias=True)
+        for opt in ("sgd", "adam")
+        for h in (2, (3, 2))
+        for bs in (0, 1, 3)
+        for a in (0.1, 5.0)
+        for s in (1, 2, 3)
+    ]
+    big = engine.train(XOR.x, XOR.y, sweep, 200, 50)
+    rng = np.random.RandomState(5)
+    for i in rng.choice(len(sweep), size=12, replace=False):
+        (alone,) = engine.train(XOR.x, XOR.y, [sweep[i]], 200, 50)
+        _assert_identical(alone, big[i])
+
+
+def test_batch_size_config_and_errors(tmp_path):
+    exp = resolve(None, {"batch_size": "0..2"}, TUTORIAL)
+    assert exp.swept_axes() == {"batch_size": 3}
+    assert [s.batch_size for s in exp.networks()] == [0, 1, 2]
+    again = tmp_path / "again.yaml"
+    again.write_text(config.dump(exp))
+    assert resolve(again, {}, TUTORIAL) == exp
+    with pytest.raises(ConfigError) as info:
+        resolve(None, {"batch_size": "5"}, TUTORIAL)
+    assert str(info.value) == (
+        "option --batch-size is '5'; expected a whole number from 0 to 4 "
+        "(the number of samples; 0: full batch)"
+    )

@@ -170,6 +170,11 @@ def experiment_options(command: Callable) -> Callable:
             "--init", "--inits", "inits", help="Initialisation(s): uniform (default), xavier, he."
         ),
         click.option(
+            "--batch-size",
+            help="Mini-batch size, samples shuffled per network and epoch (0: full batch); "
+            "a sweep axis.",
+        ),
+        click.option(
             "--weight-decay",
             help="L2 weight decay, every optimizer's weight_decay (0: off); a sweep axis.",
         ),
@@ -289,6 +294,7 @@ OVERRIDE_KEYS = (
     "schedule_params",
     "target_error",
     "weight_decay",
+    "batch_size",
 )
 
 

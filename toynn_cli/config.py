@@ -22,6 +22,7 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     schedule_params: {step_size: 1000, gamma: 0.1, t_max: 0, eta_min: 0}
     target_error: 0 | 0.01 | [0, 0.05]    (early stopping at this error; 0: off)
     weight_decay: 0 | 0.001 | [0, 0.001, 0.01]   (L2, every optimizer's weight_decay; an axis)
+    batch_size: 0 | 2 | [0, 1, 2]         (mini-batch size; 0: full batch, the tutorial)
     alpha(s):   0.5 | [0.1, 1] | "0.001..1000" | "0.01..10:7"
     iterations: 60000
     seed(s):    1 | [1, 2] | "0..99"
@@ -81,6 +82,7 @@ KEYS = (
     "schedule_params",
     "target_error",
     "weight_decay",
+    "batch_size",
 )
 DATASET_KEYS = ("name", "inputs", "targets")
 MAX_SEED = 2**32 - 1
@@ -112,6 +114,7 @@ TUTORIAL: dict[str, Any] = {
     "schedule_params": {},
     "target_error": 0,
     "weight_decay": 0,
+    "batch_size": 0,
 }
 #: The tutorial's published alpha sweep.
 TUTORIAL_SWEEP: dict[str, Any] = {**TUTORIAL, "alphas": "0.001..1000"}
@@ -144,10 +147,11 @@ class Experiment:
     schedules: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = (("constant", ()),)
     target_error: tuple[float, ...] = (0.0,)
     weight_decay: tuple[float, ...] = (0.0,)
+    batch_size: tuple[int, ...] = (0,)
 
     def architectures(self) -> list[dict[str, Any]]:
         """Every combination of bias x activation x loss x clip_value x clip_norm x
-        schedule x target_error x init, as NetworkSpec fields."""
+        schedule x target_error x batch_size x init, as NetworkSpec fields."""
         return [
             {
                 "bias": b,
@@ -159,6 +163,7 @@ class Experiment:
                 "schedule": name,
                 "schedule_params": params,
                 "target_error": te,
+                "batch_size": bs,
             }
             for b in self.bias
             for a in self.activations
@@ -167,6 +172,7 @@ class Experiment:
             for cn in self.clip_norm
             for name, params in self.schedules
             for te in self.target_error
+            for bs in self.batch_size
             for i in self.inits  # innermost: init is not part of the layout, so every
             # layout's networks stay contiguous in the grid (one chunk run each)
         ]
@@ -200,6 +206,7 @@ class Experiment:
             "schedules": len(self.schedules),
             "target_error": len(self.target_error),
             "weight_decay": len(self.weight_decay),
+            "batch_size": len(self.batch_size),
             # with per-optimizer alphas, the most any one optimizer has
             "alphas": len(self.alphas)
             if self.optimizer_alphas is None
@@ -591,7 +598,19 @@ def _build(
     schedules = _schedule_params(
         values["schedule_params"], labels["schedule_params"], schedule_names
     )
-    architectures = (
+    samples = len(dataset.inputs)
+    batch_expected = f"a whole number from 0 to {samples} (the number of samples; 0: full batch)"
+
+    def batch(value: Any) -> int:
+        number = _whole(value)
+        if not 0 <= number <= samples:
+            raise _Bad
+        return number
+
+    batch_size = _axis(
+        values["batch_size"], labels["batch_size"], grid.parse_ints, batch, batch_expected
+    )
+    architectures = len(batch_size) * (
         len(bias) * len(activations) * len(losses) * len(inits) * len(clip_value)
         * len(clip_norm) * len(schedules) * len(target_error)
     )  # fmt: skip
@@ -660,6 +679,7 @@ def _build(
         schedules=schedules,
         target_error=target_error,
         weight_decay=weight_decay,
+        batch_size=batch_size,
     )
 
 
@@ -905,6 +925,7 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
         ("clip_norm", (0.0,)),
         ("target_error", (0.0,)),
         ("weight_decay", (0.0,)),
+        ("batch_size", (0,)),
     ):
         if getattr(experiment, key) != default:
             out[key] = _scalar_or_list(getattr(experiment, key))

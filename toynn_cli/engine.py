@@ -34,6 +34,11 @@ Beyond the tutorial (each off by default, so the defaults are the tutorial's mat
 * learning-rate schedules: alpha_j = alpha * factor(j), see :func:`learning_rates`.
 * early stopping: a network whose error (before update j) is at most ``target_error``
   takes no more steps; its record says at which iteration it stopped.
+* mini-batches: with ``batch_size`` > 0 each update uses the gradient of the loss summed
+  over ``batch_size`` samples; at the start of every epoch each network shuffles the
+  samples with its own generator (``RandomState(seed)``, continuing after the initial
+  weights' draws). The last batch of an epoch holds what is left. Recorded errors are
+  still over the whole dataset.
 
 Layout. Every network of a group has the same layer sizes; the group's weights are
 stacked along a *last* batch axis: W[k] has shape (n_k, n_k+1, B), activations
@@ -88,6 +93,7 @@ class NetworkSpec:
     schedule: str = "constant"
     schedule_params: tuple[tuple[str, object], ...] = ()
     target_error: float = 0.0  # 0: off
+    batch_size: int = 0  # 0: full batch (the tutorial)
 
 
 #: Learning-rate schedules and their parameters' defaults (t_max 0: the run's length).
@@ -163,6 +169,7 @@ def layout_key(spec: NetworkSpec) -> tuple:
         spec.schedule,
         tuple(schedule_parameters(spec).items()),
         spec.target_error,
+        spec.batch_size,
     )
 
 
@@ -247,7 +254,22 @@ def initial_weights(
     others). ``xavier`` and ``he`` scale the same draws to +-sqrt(6 / (fan_in +
     fan_out)) (Glorot & Bengio) and +-sqrt(6 / fan_in) (He et al., uniform form).
     """
+    return _draw(np.random.RandomState(seed), sizes, bias, init)
+
+
+def shuffle_generator(
+    seed: int, sizes: Sequence[int], bias: bool = False, init: str = "uniform"
+) -> np.random.RandomState:
+    """The network's generator after its initial weights were drawn: it shuffles the
+    samples for mini-batches (one generator per network, as a script would use one)."""
     rng = np.random.RandomState(seed)
+    _draw(rng, sizes, bias, init)
+    return rng
+
+
+def _draw(
+    rng: np.random.RandomState, sizes: Sequence[int], bias: bool, init: str
+) -> list[np.ndarray]:
     weights = []
     for n_in, n_out in itertools.pairwise(sizes):
         w = 2 * rng.random_sample((n_in + 1 if bias else n_in, n_out)) - 1
@@ -492,6 +514,18 @@ def train_batch(
     report_every = max(1, iterations // 100)
 
     work = _Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
+    # mini-batches: a workspace per batch length (a shorter last batch gets its own)
+    samples = x.shape[0]
+    batch_size = first.batch_size
+    if batch_size:
+        per_epoch = -(-samples // batch_size)
+        rngs = [shuffle_generator(spec.seed, sizes, first.bias, spec.init) for spec in specs]
+        mini = {}
+        for m in {batch_size, samples - (per_epoch - 1) * batch_size}:
+            placeholder = np.empty((m, x.shape[1], len(specs)))
+            mini[m] = _Workspace(
+                placeholder, sizes, len(specs), first.bias, first.activation, first.loss
+            )
     sign = [np.empty(w.shape, dtype=bool) for w in weights]
     previous_sign = [np.empty(w.shape, dtype=bool) for w in weights]
     flipped = [np.empty(w.shape, dtype=bool) for w in weights]
@@ -527,7 +561,20 @@ def train_batch(
                 hist_errors[next_hist:] = current
                 break
 
-            grads = work.backward(activations, err, weights)
+            if batch_size:
+                position = j % per_epoch
+                if position == 0:  # a new epoch: each network shuffles the samples
+                    order = np.stack([rng.permutation(samples) for rng in rngs], axis=1)
+                index = order[position * batch_size : (position + 1) * batch_size]  # (m, B)
+                part = mini[len(index)]
+                # network b's samples: x[index[:, b]], laid out (m, inputs, B)
+                part.x = np.ascontiguousarray(x[index].transpose(0, 2, 1))
+                part_target = y[index].transpose(0, 2, 1)
+                part_acts = part.forward(weights)
+                part_err = np.subtract(part_acts[-1], part_target, out=part.err)
+                grads = part.backward(part_acts, part_err, weights)
+            else:
+                grads = work.backward(activations, err, weights)
             if first.clip_value:  # clamp each element to [-c, c]
                 for g in grads:
                     np.clip(g, -first.clip_value, first.clip_value, out=g)

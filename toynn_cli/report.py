@@ -59,6 +59,7 @@ EXTRA_COLUMNS: tuple[tuple[str, Callable[[NetworkSpec], str], str], ...] = (
     ("clip", lambda spec: _clip_label(spec), "-"),
     ("schedule", lambda spec: _schedule_label(spec), "constant"),
     ("target", lambda spec: f"{spec.target_error:g}" if spec.target_error else "-", "-"),
+    ("batch", lambda spec: str(spec.batch_size) if spec.batch_size else "full", "full"),
 )
 
 

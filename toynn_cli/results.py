@@ -66,6 +66,7 @@ def settings(spec: NetworkSpec) -> dict[str, Any]:
         "schedule": spec.schedule,
         "schedule_params": schedule_parameters(spec),
         "target_error": spec.target_error,
+        "batch_size": spec.batch_size,
         "optimizer": spec.optimizer,
         "optimizer_params": {
             key: list(v) if isinstance(v, tuple) else v for key, v in hyperparameters(spec).items()
