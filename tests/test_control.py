@@ -339,3 +339,64 @@ def test_batch_size_config_and_errors(tmp_path):
         "option --batch-size is '5'; expected a whole number from 0 to 4 "
         "(the number of samples; 0: full batch)"
     )
+
+
+# --- dropout --------------------------------------------------------------------------------
+
+
+def _sig(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def test_dropout_steps_as_by_hand():
+    """Inverted dropout on the hidden layer, masks from the network's generator (after
+    its initial draws), the gradient through the kept units only."""
+    p, steps = 0.25, 6
+    spec = NetworkSpec(0.5, 5, 3, dropout=p)
+    (r,) = engine.train(XOR.x, XOR.y, [spec], steps, 3)
+    rng = engine.shuffle_generator(3, [3, 5, 1])
+    w0, w1 = (w.copy() for w in engine.initial_weights(3, [3, 5, 1]))
+    for _ in range(steps):
+        mask = (rng.random_sample((4, 5)) >= p) / (1 - p)
+        a1 = _sig(XOR.x @ w0)
+        kept = a1 * mask
+        out = _sig(kept @ w1)
+        d2 = (out - XOR.y) * out * (1 - out)
+        d1 = (d2 @ w1.T) * a1 * (1 - a1) * mask
+        g1, g0 = kept.T @ d2, XOR.x.T @ d1
+        w0 -= 0.5 * g0
+        w1 -= 0.5 * g1
+    np.testing.assert_allclose(r.weights[0], w0, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(r.weights[1], w1, rtol=1e-13, atol=1e-15)
+    # evaluation has no dropout: the outputs and final error of the plain forward pass
+    out = _sig(_sig(XOR.x @ w0) @ w1)
+    np.testing.assert_allclose(r.outputs, out, rtol=1e-13)
+    assert r.final_error == pytest.approx(float(np.abs(out - XOR.y).mean()), rel=1e-13)
+
+
+def test_dropout_with_several_layers_bias_and_mini_batches_is_batch_independent():
+    sweep = [
+        NetworkSpec(0.5, h, s, "adam", (), True, act, batch_size=bs, dropout=dp)
+        for h in (4, (4, 3))
+        for act in ("sigmoid", "relu")
+        for bs in (0, 2)
+        for dp in (0.0, 0.3)
+        for s in (1, 2)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = engine.train(XOR.x, XOR.y, sweep, 150, 50)
+    rng = np.random.RandomState(6)
+    for i in rng.choice(len(sweep), size=12, replace=False):
+        (alone,) = engine.train(XOR.x, XOR.y, [sweep[i]], 150, 50)
+        _assert_identical(alone, big[i])
+
+
+def test_dropout_config_and_errors():
+    exp = resolve(None, {"dropout": "0,0.5"}, TUTORIAL)
+    assert [s.dropout for s in exp.networks()] == [0.0, 0.5]
+    with pytest.raises(ConfigError) as info:
+        resolve(None, {"dropout": "1"}, TUTORIAL)
+    assert (
+        str(info.value) == "option --dropout is '1'; expected a number from 0 to below 1 (0: off)"
+    )

@@ -175,6 +175,10 @@ def experiment_options(command: Callable) -> Callable:
             "a sweep axis.",
         ),
         click.option(
+            "--dropout",
+            help="Dropout probability on hidden layers in training (0: off); a sweep axis.",
+        ),
+        click.option(
             "--weight-decay",
             help="L2 weight decay, every optimizer's weight_decay (0: off); a sweep axis.",
         ),
@@ -295,6 +299,7 @@ OVERRIDE_KEYS = (
     "target_error",
     "weight_decay",
     "batch_size",
+    "dropout",
 )
 
 

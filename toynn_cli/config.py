@@ -23,6 +23,7 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     target_error: 0 | 0.01 | [0, 0.05]    (early stopping at this error; 0: off)
     weight_decay: 0 | 0.001 | [0, 0.001, 0.01]   (L2, every optimizer's weight_decay; an axis)
     batch_size: 0 | 2 | [0, 1, 2]         (mini-batch size; 0: full batch, the tutorial)
+    dropout:    0 | 0.2 | [0, 0.2, 0.5]   (inverted dropout on hidden layers; 0: off)
     alpha(s):   0.5 | [0.1, 1] | "0.001..1000" | "0.01..10:7"
     iterations: 60000
     seed(s):    1 | [1, 2] | "0..99"
@@ -83,6 +84,7 @@ KEYS = (
     "target_error",
     "weight_decay",
     "batch_size",
+    "dropout",
 )
 DATASET_KEYS = ("name", "inputs", "targets")
 MAX_SEED = 2**32 - 1
@@ -115,6 +117,7 @@ TUTORIAL: dict[str, Any] = {
     "target_error": 0,
     "weight_decay": 0,
     "batch_size": 0,
+    "dropout": 0,
 }
 #: The tutorial's published alpha sweep.
 TUTORIAL_SWEEP: dict[str, Any] = {**TUTORIAL, "alphas": "0.001..1000"}
@@ -148,10 +151,11 @@ class Experiment:
     target_error: tuple[float, ...] = (0.0,)
     weight_decay: tuple[float, ...] = (0.0,)
     batch_size: tuple[int, ...] = (0,)
+    dropout: tuple[float, ...] = (0.0,)
 
     def architectures(self) -> list[dict[str, Any]]:
         """Every combination of bias x activation x loss x clip_value x clip_norm x
-        schedule x target_error x batch_size x init, as NetworkSpec fields."""
+        schedule x target_error x batch_size x dropout x init, as NetworkSpec fields."""
         return [
             {
                 "bias": b,
@@ -164,6 +168,7 @@ class Experiment:
                 "schedule_params": params,
                 "target_error": te,
                 "batch_size": bs,
+                "dropout": dp,
             }
             for b in self.bias
             for a in self.activations
@@ -173,6 +178,7 @@ class Experiment:
             for name, params in self.schedules
             for te in self.target_error
             for bs in self.batch_size
+            for dp in self.dropout
             for i in self.inits  # innermost: init is not part of the layout, so every
             # layout's networks stay contiguous in the grid (one chunk run each)
         ]
@@ -207,6 +213,7 @@ class Experiment:
             "target_error": len(self.target_error),
             "weight_decay": len(self.weight_decay),
             "batch_size": len(self.batch_size),
+            "dropout": len(self.dropout),
             # with per-optimizer alphas, the most any one optimizer has
             "alphas": len(self.alphas)
             if self.optimizer_alphas is None
@@ -610,7 +617,11 @@ def _build(
     batch_size = _axis(
         values["batch_size"], labels["batch_size"], grid.parse_ints, batch, batch_expected
     )
-    architectures = len(batch_size) * (
+    dropout = _axis(
+        values["dropout"], labels["dropout"], grid.parse_floats, _probability,
+        DROPOUT_EXPECTED,
+    )  # fmt: skip
+    architectures = len(batch_size) * len(dropout) * (
         len(bias) * len(activations) * len(losses) * len(inits) * len(clip_value)
         * len(clip_norm) * len(schedules) * len(target_error)
     )  # fmt: skip
@@ -680,7 +691,21 @@ def _build(
         target_error=target_error,
         weight_decay=weight_decay,
         batch_size=batch_size,
+        dropout=dropout,
     )
+
+
+DROPOUT_EXPECTED = "a number from 0 to below 1 (0: off)"
+
+
+def _probability(value: Any) -> float:
+    """A dropout probability: 0 <= p < 1."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Bad
+    number = float(value)
+    if not 0 <= number < 1:
+        raise _Bad
+    return number
 
 
 OFF_EXPECTED = "a finite number >= 0 (0: off)"
@@ -926,6 +951,7 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
         ("target_error", (0.0,)),
         ("weight_decay", (0.0,)),
         ("batch_size", (0,)),
+        ("dropout", (0.0,)),
     ):
         if getattr(experiment, key) != default:
             out[key] = _scalar_or_list(getattr(experiment, key))

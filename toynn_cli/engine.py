@@ -39,6 +39,10 @@ Beyond the tutorial (each off by default, so the defaults are the tutorial's mat
   samples with its own generator (``RandomState(seed)``, continuing after the initial
   weights' draws). The last batch of an epoch holds what is left. Recorded errors are
   still over the whole dataset.
+* dropout p on hidden layers (inverted): in training each hidden unit's output is kept
+  with probability 1 - p and scaled by 1 / (1 - p), a fresh mask per iteration from the
+  network's generator; d[k+1] is multiplied by the same mask. Evaluation (every
+  recorded error, the outputs) uses no dropout.
 
 Layout. Every network of a group has the same layer sizes; the group's weights are
 stacked along a *last* batch axis: W[k] has shape (n_k, n_k+1, B), activations
@@ -94,6 +98,7 @@ class NetworkSpec:
     schedule_params: tuple[tuple[str, object], ...] = ()
     target_error: float = 0.0  # 0: off
     batch_size: int = 0  # 0: full batch (the tutorial)
+    dropout: float = 0.0  # probability of dropping a hidden unit in training; 0: off
 
 
 #: Learning-rate schedules and their parameters' defaults (t_max 0: the run's length).
@@ -170,6 +175,7 @@ def layout_key(spec: NetworkSpec) -> tuple:
         tuple(schedule_parameters(spec).items()),
         spec.target_error,
         spec.batch_size,
+        spec.dropout,
     )
 
 
@@ -322,12 +328,24 @@ class _Workspace:
         self.grad = [np.empty((a, b, batch)) for a, b in pairs]
         self.grad_term = [np.empty((a, b, batch)) for a, b in pairs]
         self.err = np.empty((samples, sizes[-1], batch))
+        self.masks: list[np.ndarray] | None = None  # dropout, per hidden layer
+
+    def enable_dropout(self) -> None:
+        """Buffers for dropout masks and the dropped activations of hidden layers."""
+        self.masks = [np.empty(a.shape) for a in self.act[:-1]]
+        self.dropped = [np.empty(a.shape) for a in self.act[:-1]]
 
     def forward(self, weights: list[np.ndarray]) -> list[np.ndarray]:
-        """a[k+1] = f(a[k] @ W[k]); returns [x, a[1], ..., a[L]]."""
+        """a[k+1] = f(a[k] @ W[k]); returns every layer's input and the output:
+        [x, a[1], ..., a[L]] (with dropout, the hidden a[k] as dropped)."""
         below = self.x
+        inputs = [self.x]
         last = len(weights) - 1
         for layer, (w, z, term) in enumerate(zip(weights, self.act, self.term)):
+            if layer > 0 and self.masks is not None:
+                # inverted dropout: the mask is 0 or 1 / (1 - p) for each unit
+                below = np.multiply(below, self.masks[layer - 1], out=self.dropped[layer - 1])
+                inputs[-1] = below
             # z[s, n, b] = sum_k a[s, k, b] * w[k, n, b], k = 0, 1, 2, ... in order
             n_in = below.shape[1]
             column = below[:, :, None, None] if below.ndim == 2 else below[:, :, None, :]
@@ -338,6 +356,7 @@ class _Workspace:
             if self.bias:
                 z += w[n_in]  # the bias: a constant input 1 times its weight row
             below = z
+            inputs.append(z)
             if layer < last and self.activation != "sigmoid":
                 if self.activation == "tanh":
                     np.tanh(z, out=z)
@@ -353,7 +372,7 @@ class _Workspace:
             np.exp(z, out=z)
             z += 1.0
             np.reciprocal(z, out=z)
-        return [self.x, *self.act]
+        return inputs
 
     def backward(
         self, activations: list[np.ndarray], err: np.ndarray, weights: list[np.ndarray]
@@ -361,7 +380,8 @@ class _Workspace:
         """Every layer's gradient of the loss, from the weights before the update."""
         n_layers = len(weights)
         for k in range(n_layers - 1, -1, -1):
-            a, slope, delta = activations[k + 1], self.slope[k], self.delta[k]
+            # f'(z) from the layer's own output (before any dropout)
+            a, slope, delta = self.act[k], self.slope[k], self.delta[k]
             output = k == n_layers - 1
             if output and self.loss == "cross_entropy":
                 # dLoss/dz of cross-entropy through the output sigmoid: a - y = err
@@ -380,6 +400,8 @@ class _Workspace:
                         np.multiply(above[:, None, n, :], w[None, :, n, :], out=term)
                         delta += term
                     delta *= slope
+                    if self.masks is not None:
+                        delta *= self.masks[k]  # a dropped unit passes no gradient back
             # g[k] = a[k].T @ d[k+1]: g[i, n, b] = sum_s a[s, i, b] * d[s, n, b], in order
             below, g, term = activations[k], self.grad[k], self.grad_term[k]
             n_in = below.shape[1]
@@ -409,6 +431,15 @@ class _Workspace:
             np.greater(a, 0.0, out=out)  # relu'(z) = 1 where z > 0 (a > 0), else 0
             if self.activation == "leaky_relu":
                 np.maximum(out, LEAKY_SLOPE, out=out)  # ... else 0.01
+
+
+def _draw_masks(masks: list[np.ndarray], rngs: list[np.random.RandomState], p: float) -> None:
+    """Fresh inverted-dropout masks: 1 / (1 - p) with probability 1 - p, else 0; network
+    b's from its own generator, layer by layer."""
+    for mask in masks:
+        samples, units, _ = mask.shape
+        for b, rng in enumerate(rngs):
+            mask[:, :, b] = (rng.random_sample((samples, units)) >= p) / (1.0 - p)
 
 
 def _clip_norm(grads: list[np.ndarray], max_norm: float) -> None:
@@ -516,16 +547,22 @@ def train_batch(
     work = _Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
     # mini-batches: a workspace per batch length (a shorter last batch gets its own)
     samples = x.shape[0]
-    batch_size = first.batch_size
+    batch_size, dropout = first.batch_size, first.dropout
+    if batch_size or dropout:
+        rngs = [shuffle_generator(spec.seed, sizes, first.bias, spec.init) for spec in specs]
     if batch_size:
         per_epoch = -(-samples // batch_size)
-        rngs = [shuffle_generator(spec.seed, sizes, first.bias, spec.init) for spec in specs]
         mini = {}
         for m in {batch_size, samples - (per_epoch - 1) * batch_size}:
             placeholder = np.empty((m, x.shape[1], len(specs)))
             mini[m] = _Workspace(
                 placeholder, sizes, len(specs), first.bias, first.activation, first.loss
             )
+            if dropout:
+                mini[m].enable_dropout()
+    elif dropout:  # training sees dropped units; `work` evaluates without them
+        drop_work = _Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
+        drop_work.enable_dropout()
     sign = [np.empty(w.shape, dtype=bool) for w in weights]
     previous_sign = [np.empty(w.shape, dtype=bool) for w in weights]
     flipped = [np.empty(w.shape, dtype=bool) for w in weights]
@@ -570,6 +607,11 @@ def train_batch(
                 # network b's samples: x[index[:, b]], laid out (m, inputs, B)
                 part.x = np.ascontiguousarray(x[index].transpose(0, 2, 1))
                 part_target = y[index].transpose(0, 2, 1)
+            elif dropout:
+                part, part_target = drop_work, target
+            if batch_size or dropout:
+                if dropout:
+                    _draw_masks(part.masks, rngs, dropout)
                 part_acts = part.forward(weights)
                 part_err = np.subtract(part_acts[-1], part_target, out=part.err)
                 grads = part.backward(part_acts, part_err, weights)

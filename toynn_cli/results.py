@@ -67,6 +67,7 @@ def settings(spec: NetworkSpec) -> dict[str, Any]:
         "schedule_params": schedule_parameters(spec),
         "target_error": spec.target_error,
         "batch_size": spec.batch_size,
+        "dropout": spec.dropout,
         "optimizer": spec.optimizer,
         "optimizer_params": {
             key: list(v) if isinstance(v, tuple) else v for key, v in hyperparameters(spec).items()
