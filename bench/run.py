@@ -1,31 +1,44 @@
-"""Time the batched engine against the plain per-network loop, on the same networks.
+"""Benchmarks: the batched engine against the plain per-network loop, and against a JAX
+peer when one is available, on the same networks, measured in the same run.
 
-    python bench/run.py                 # every workload
-    python bench/run.py --only W1 W2    # some of them
-    python bench/run.py --full-reference  # time the loop on every network (slow)
+    python bench/run.py                      # W1, W2, W3 (about 10 minutes)
+    python bench/run.py --only W1 W2
+    python bench/run.py --only W4            # 10^6 networks through the CLI: time and peak RSS
+    python bench/run.py --jax-python /path/to/venv/bin/python   # a Python that has jax
 
-For each workload it prints wall time, network-iterations per second and the ratio to
-the per-network reference loop measured in the same run. The reference loop is slow
-(about 30 microseconds per network-iteration), so by default it runs on a subset of
-the workload's networks and its time is extrapolated linearly to all of them; the
-output says so when it does. Both use one thread unless you set it otherwise
-(OMP_NUM_THREADS etc.), which is how the per-network loop is normally run.
+Workloads (xor, float64):
+    W1  the tutorial sweep: 7 alphas, hidden 4, seed 1, 60000 iterations
+    W2  7 alphas x 1000 seeds, hidden 4, 10000 iterations (7000 networks)
+    W3  7 alphas x hidden {2,4,8,16,32} x 20 seeds, 10000 iterations (700 networks)
+    W4  7 alphas x 142857 seeds (about 10^6 networks), hidden 4, 1000 iterations
+
+For each it prints wall time, network-iterations per second and the ratio of the
+per-network reference loop's time to the engine's. The reference loop (about 30
+microseconds per network-iteration) runs on a subset of the networks and its time is
+extrapolated linearly; the output says so when it does. The JAX peer is
+bench/jax_peer.py (jit + vmap + lax.scan), run in its own process, compile time
+excluded; it is skipped with a message when no Python with jax is found.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
 
-from toynn_cli import engine, grid
-from toynn_cli.datasets import BUILTIN
-from toynn_cli.reference import train_one
+from toynn_cli import executor, grid  # noqa: E402
+from toynn_cli.datasets import BUILTIN  # noqa: E402
+from toynn_cli.reference import train_one  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,7 @@ class Workload:
     iterations: int
     reference_subset: int  # networks the reference loop runs on (0: all)
 
-    def specs(self) -> list[engine.NetworkSpec]:
+    def specs(self):
         return grid.expand(
             grid.parse_ints(self.hidden),
             grid.parse_floats(self.alphas),
@@ -47,62 +60,147 @@ class Workload:
 
 
 WORKLOADS = [
-    Workload("W1", "the tutorial sweep: 7 alphas, hidden 4, 60000 it", "0.001..1000", "4", "1", 60000, 0),
-    Workload("W0", "7 alphas x 100 seeds, hidden 4, 10000 it", "0.001..1000", "4", "1..100", 10000, 21),
-    Workload("W2", "7 alphas x 1000 seeds, hidden 4, 10000 it", "0.001..1000", "4", "1..1000", 10000, 21),
-    Workload("W3", "7 alphas x hidden {2,4,8,16,32} x 20 seeds, 10000 it", "0.001..1000", "2,4,8,16,32", "1..20", 10000, 35),
+    Workload("W1", "tutorial sweep, 7 nets x 60000 it", "0.001..1000", "4", "1", 60000, 0),
+    Workload("W2", "7 alphas x 1000 seeds, h4, 10000 it", "0.001..1000", "4", "1..1000", 10000, 14),
+    Workload("W3", "7 alphas x h{2..32} x 20 seeds, 10000 it", "0.001..1000", "2,4,8,16,32", "1..20", 10000, 35),
 ]  # fmt: skip
+W4 = Workload(
+    "W4", "7 alphas x 142857 seeds, h4, 1000 it", "0.001..1000", "4", "0..142856", 1000, 0
+)
 
 
-def time_batched(workload: Workload) -> float:
+def time_engine(w: Workload, workers: int) -> float:
     data = BUILTIN["xor"]
+    specs = w.specs()
+    size = executor.chunk_size(
+        specs, 3, 1, 4, w.iterations, 10000, executor.DEFAULT_MAX_MEMORY, workers
+    )
+    chunks = executor.plan(specs, size)
     start = time.perf_counter()
-    engine.train(data.x, data.y, workload.specs(), workload.iterations, 10000)
+    for _ in executor.run(data.x, data.y, specs, chunks, w.iterations, 10000, workers):
+        pass
     return time.perf_counter() - start
 
 
-def time_reference(workload: Workload, full: bool) -> tuple[float, int]:
-    """Seconds for all networks (extrapolated from a subset unless ``full``), and the
-    number of networks actually run."""
+def time_reference(w: Workload) -> tuple[float, int]:
+    """Seconds for all networks (extrapolated from a subset), and how many ran."""
     data = BUILTIN["xor"]
-    specs = workload.specs()
+    specs = w.specs()
     subset = specs
-    if not full and workload.reference_subset and workload.reference_subset < len(specs):
-        step = len(specs) / workload.reference_subset
-        subset = [specs[int(i * step)] for i in range(workload.reference_subset)]
+    if w.reference_subset and w.reference_subset < len(specs):
+        step = len(specs) / w.reference_subset
+        subset = [specs[int(i * step)] for i in range(w.reference_subset)]
     start = time.perf_counter()
     for spec in subset:
-        train_one(data.x, data.y, spec, workload.iterations, 10000)
-    elapsed = time.perf_counter() - start
-    return elapsed * len(specs) / len(subset), len(subset)
+        train_one(data.x, data.y, spec, w.iterations, 10000)
+    return (time.perf_counter() - start) * len(specs) / len(subset), len(subset)
+
+
+def find_jax_python(given: str | None) -> str | None:
+    candidates = [given] if given else [sys.executable, "/tmp/jaxvenv/bin/python"]
+    for python in candidates:
+        if python and Path(python).exists():
+            ok = subprocess.run([python, "-c", "import jax"], capture_output=True).returncode == 0
+            if ok:
+                return python
+    return None
+
+
+def time_jax(python: str, w: Workload, devices: int) -> float | None:
+    cmd = [
+        python, str(HERE / "jax_peer.py"), "--alphas", w.alphas, "--hidden", w.hidden,
+        "--seeds", w.seeds, "--iterations", str(w.iterations), "--devices", str(devices),
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])["wall_s"]
+
+
+def row(key, title, n, iterations, seconds, reference, note=""):
+    rate = n * iterations / seconds
+    ratio = f"{reference / seconds:7.1f}x" if reference else "      -"
+    print(f"{key:3} {title:44} {n:8d} {seconds:9.2f} {rate:10.3g} {ratio} {note}")
+
+
+def run_w4() -> None:
+    """The 10^6-network sweep through the real CLI, with peak memory from /usr/bin/time."""
+    toynn = shutil.which("toynn") or str(Path(sys.executable).parent / "toynn")
+    timer = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [toynn, "sweep", "--alphas", W4.alphas, "--hidden", W4.hidden, "--seeds", W4.seeds,
+               "--iterations", str(W4.iterations), "--out", out, "-q", "--rows", "5"]  # fmt: skip
+        if timer:
+            cmd = [timer, "-v", *cmd]
+        start = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            print(f"W4 failed: {done.stderr.strip().splitlines()[-1:]}")
+            return
+        rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+        size = sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file())
+    n = len(W4.specs())
+    peak = f"peak RSS {int(rss.group(1)) / 1024:.0f} MB" if rss else "peak RSS not measured"
+    row(
+        "W4",
+        W4.title + " (CLI)",
+        n,
+        W4.iterations,
+        wall,
+        None,
+        f"{peak}, run folder {size / 2**20:.0f} MB",
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", metavar="W", help="workload keys to run")
-    parser.add_argument("--full-reference", action="store_true", help="no extrapolation")
+    parser.add_argument("--only", nargs="+", metavar="W", help="workload keys (W1..W4)")
+    parser.add_argument("--jax-python", help="a Python interpreter that has jax installed")
     args = parser.parse_args()
     chosen = [w for w in WORKLOADS if not args.only or w.key in args.only]
-    threads = os.environ.get("OMP_NUM_THREADS", "default")
-    print(f"toynn bench: numpy engine vs per-network loop (OMP_NUM_THREADS={threads})")
-    header = f"{'':3} {'workload':52} {'nets':>6} {'batched s':>10} {'net-it/s':>10} {'loop s':>9} {'ratio':>7}"
-    print(header)
-    print("-" * len(header))
+    jax_python = find_jax_python(args.jax_python)
+    cores = executor.available_cores()
+    print(f"toynn bench: NumPy engine vs per-network loop; {cores} cores; float64")
+    print(f"{'':3} {'workload':44} {'networks':>8} {'seconds':>9} {'net-it/s':>10} {'vs loop':>8}")
     notes = []
     for w in chosen:
         n = len(w.specs())
-        batched = time_batched(w)
-        reference, ran = time_reference(w, args.full_reference)
-        rate = n * w.iterations / batched
-        mark = "*" if ran < n else ""
-        print(
-            f"{w.key:3} {w.title:52} {n:6d} {batched:10.2f} {rate:10.3g} "
-            f"{reference:8.1f}{mark:1} {reference / batched:6.1f}x"
-        )
+        reference, ran = time_reference(w)
         if ran < n:
-            notes.append(f"* {w.key}: loop timed on {ran} of {n} networks, extrapolated linearly")
+            notes.append(f"{w.key}: per-network loop timed on {ran} of {n} networks, extrapolated")
+        row(
+            w.key, f"{w.title}: loop", n, w.iterations, reference, reference, "*" if ran < n else ""
+        )
+        row(w.key, f"{w.title}: engine, 1 worker", n, w.iterations, time_engine(w, 1), reference)
+        if cores > 1 and n * w.iterations >= executor.PARALLEL_MIN_WORK:
+            row(
+                w.key,
+                f"{w.title}: engine, {cores} workers",
+                n,
+                w.iterations,
+                time_engine(w, cores),
+                reference,
+            )
+        if jax_python:
+            for devices in sorted({1, cores}):
+                if n % devices == 0:
+                    seconds = time_jax(jax_python, w, devices)
+                    if seconds:
+                        row(
+                            w.key,
+                            f"{w.title}: JAX, {devices} device(s)",
+                            n,
+                            w.iterations,
+                            seconds,
+                            reference,
+                        )
+    if not jax_python and chosen:
+        notes.append("JAX peer skipped: no Python with jax (pass --jax-python)")
+    if not args.only or "W4" in args.only:
+        run_w4()
     for note in notes:
-        print(note)
+        print(f"* {note}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from toynn_cli import config as config_module
 from toynn_cli.cli import cli
 
 FAST = ["--iterations", "10"]
@@ -97,14 +98,13 @@ def test_config_without_read_permission() -> None:
 def test_config_without_read_permission_simulated(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same, for any user (root ignores mode 000): reading raises EACCES."""
     Path("secret.yaml").write_text("alpha: 1\n")
-    real = Path.read_text
 
-    def denied(self: Path, *args, **kwargs) -> str:
-        if self.name == "secret.yaml":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self, *args, **kwargs)
+    def denied(file, *args, **kwargs):
+        if Path(file).name == "secret.yaml":
+            raise PermissionError(13, "Permission denied", str(file))
+        return open(file, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_text", denied)
+    monkeypatch.setattr(config_module, "open", denied, raising=False)
     assert bad(["train", "--config", "secret.yaml"]) == (
         "secret.yaml: cannot read: Permission denied; expected a readable YAML file"
     )
@@ -308,11 +308,11 @@ def test_wrong_type(text: str, message: str) -> None:
     [
         (["--iterations", "ten"], f"option --iterations is 'ten'; {WHOLE}"),
         (["--log-every", "1.5"], f"option --log-every is '1.5'; {WHOLE}"),
-        (["--seed", "x"], "option --seeds is 'x'; expected a whole number, a comma list or a range A..B"),
+        (["--seed", "x"], "option --seed is 'x'; expected a whole number, a comma list or a range A..B"),
         (["--hidden", "4.5"], "option --hidden is '4.5'; expected a whole number, a comma list or a range A..B"),
-        (["--alpha", "fast"], "option --alphas is 'fast'; expected a number, a comma list or a range A..B"),
+        (["--alpha", "fast"], "option --alpha is 'fast'; expected a number, a comma list or a range A..B"),
         (["--name", "a/b"], f"option --name is 'a/b'; {NAME}"),
-        (["--seed", "4294967296"], f"option --seeds is '4294967296'; {SEED}"),
+        (["--seed", "4294967296"], f"option --seed is '4294967296'; {SEED}"),
     ],
     ids=["iterations", "log-every", "seed", "hidden", "alpha", "name", "seed-too-big"],
 )  # fmt: skip

@@ -482,7 +482,7 @@ def test_sweep_rows_limits_the_table_and_says_so():
     )
     rows = table(result.stdout, "Error at each checkpoint")[1]
     assert [row[1] for row in rows] == ["0.5", "1"]
-    assert "first 2 of 3 networks shown (--rows 0 for all); everything is in results.json" in (
+    assert "first 2 of 3 networks shown (--rows 0 for all); the rest is in the run folder" in (
         result.stdout
     )
 

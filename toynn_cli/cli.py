@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 import click
+import numpy as np
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -268,6 +269,11 @@ def output_options(command: Callable) -> Callable:
             help="Memory budget for training buffers: the grid is split into chunks to fit.",
         ),
         click.option(
+            "--chunk-size",
+            type=click.IntRange(min=1),
+            help="Networks per chunk (default: as many as --max-memory allows per worker).",
+        ),
+        click.option(
             "--max-error",
             type=float,
             help="Exit 1 if any network's final error is above this (for CI).",
@@ -303,12 +309,23 @@ OVERRIDE_KEYS = (
 )
 
 
-def load_experiment(params: dict[str, Any], defaults: dict[str, Any]) -> Experiment:
+#: Options with two spellings: errors name the one the user typed.
+ALIASES = {"--alphas": "--alpha", "--seeds": "--seed"}
+
+
+def load_experiment(
+    params: dict[str, Any], defaults: dict[str, Any], argv: Sequence[str] = ()
+) -> Experiment:
     overrides = {key: params[key] for key in OVERRIDE_KEYS if params.get(key) is not None}
     try:
         return config.resolve(params.get("config_path"), overrides, defaults)
     except config.ConfigError as exc:
-        _fail(str(exc))
+        message = str(exc)
+        typed = {arg.split("=", 1)[0] for arg in argv}
+        for canonical, alias in ALIASES.items():
+            if alias in typed and canonical not in typed:
+                message = message.replace(f"option {canonical} ", f"option {alias} ")
+        _fail(message)
 
 
 # --- running ---------------------------------------------------------------------------
@@ -381,10 +398,12 @@ class Plan:
     workers: int
 
     @classmethod
-    def make(cls, experiment: Experiment, workers: int, max_memory: int) -> Plan:
+    def make(
+        cls, experiment: Experiment, workers: int, max_memory: int, size: int | None = None
+    ) -> Plan:
         specs = experiment.networks()
         data = experiment.dataset
-        size = executor.chunk_size(
+        size = size or executor.chunk_size(
             specs,
             data.n_inputs,
             data.n_outputs,
@@ -432,15 +451,42 @@ def train_all(
     return None
 
 
+class Networks(Sequence[NetworkResult]):
+    """The finished networks in grid order. Records are views made on demand, so a
+    million-network sweep does not hold a million Python objects."""
+
+    def __init__(self, ordered: list[executor.ChunkResult]) -> None:
+        self._chunks = ordered
+        self._ends = np.cumsum([len(r.chunk) for r in ordered], dtype=np.int64)
+        self.final_errors = (
+            np.concatenate([r.batch.final_error for r in ordered]) if ordered else np.empty(0)
+        )
+
+    def __len__(self) -> int:
+        return int(self._ends[-1]) if len(self._ends) else 0
+
+    def specs(self) -> list[engine.NetworkSpec]:
+        return [spec for r in self._chunks for spec in r.batch.specs]
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        c = int(np.searchsorted(self._ends, i, side="right"))
+        start = int(self._ends[c - 1]) if c else 0
+        return self._chunks[c].batch.network(i - start)
+
+
 def collect(
     plan: Plan, done: dict[int, executor.ChunkResult]
-) -> tuple[list[int], list[NetworkResult], list[str]]:
+) -> tuple[list[int], Networks, list[str]]:
     """The finished networks in grid order: their grid indices, records and labels."""
     ordered = [done[c.index] for c in plan.chunks if c.index in done]
     indices = [i for r in ordered for i in range(r.chunk.start, r.chunk.stop)]
-    finished = [n for r in ordered for n in r.batch.networks()]
     statuses = [str(label) for r in ordered for label in r.statuses]
-    return indices, finished, statuses
+    return indices, Networks(ordered), statuses
 
 
 REPORT_MIN_WIDTH = 80
@@ -506,7 +552,18 @@ class Run:
             runs.atomic_write(path, results.chunk_npz(result))
             runs.write_status(self.dir, "running", **self.info, networks_done=done)
         except OSError as exc:
-            _fail(_write_error(self.dir, exc))
+            self.failed(exc, done - len(result.chunk))
+
+    def failed(self, exc: OSError, networks_done: int) -> NoReturn:
+        """A write failed (disk full, permissions): mark the folder interrupted if that
+        can still be written, then stop with one line (exit 2). Chunks already saved
+        stay valid for --resume."""
+        message = _write_error(self.dir, exc)
+        with contextlib.suppress(OSError):
+            runs.write_status(
+                self.dir, "interrupted", **self.info, networks_done=networks_done, error=message
+            )
+        _fail(message)
 
     def finish(
         self,
@@ -519,7 +576,8 @@ class Run:
         try:
             runs.atomic_write(self.dir / "results.json", results.to_json(doc))
             runs.atomic_write(self.dir / "metrics.csv", results.metrics_csv(finished, indices))
-            runs.atomic_write(self.dir / "weights.npz", results.weights_npz(finished, indices))
+            if len(finished) <= results.FULL_RECORDS_LIMIT:  # beyond: the chunk files
+                runs.atomic_write(self.dir / "weights.npz", results.weights_npz(finished, indices))
             if report_files is not None:
                 runs.atomic_write(self.dir / "report.txt", report_files[0])
                 runs.atomic_write(self.dir / "report.svg", report_files[1])
@@ -529,7 +587,7 @@ class Run:
                 extra["signal"] = "SIGINT" if interrupted.exit_code == 130 else "SIGTERM"
             runs.write_status(self.dir, state, **self.info, **extra)
         except OSError as exc:
-            _fail(_write_error(self.dir, exc))
+            self.failed(exc, len(finished))
 
 
 def _write_error(where: Path, exc: OSError) -> str:
@@ -594,7 +652,10 @@ def execute(
         if resume is not None:
             run, plan, done = resume
         else:
-            plan = Plan.make(experiment, params["workers"], params["max_memory"])
+            plan = Plan.make(
+                experiment, params["workers"], params["max_memory"], params["chunk_size"]
+            )
+            _refuse_if_too_big(experiment, plan)
             run = None if params["no_save"] else Run.create(params["out"], experiment, argv, plan)
             done = {}
 
@@ -604,15 +665,22 @@ def execute(
             except runs.RunDirError as exc:
                 _fail(f"option --resume: {exc}")
 
+        large = len(plan.specs) > results.FULL_RECORDS_LIMIT
+
         def save(result: executor.ChunkResult) -> None:
             if run is not None:
                 finished_so_far = sum(len(r.chunk) for r in done.values()) + len(result.chunk)
                 run.save_chunk(result, finished_so_far)
+            if large and result.chunk.index > 0:
+                # the error history (most of a result's size) has served for the status;
+                # the chunk file keeps it
+                result.batch.history_errors = result.batch.history_errors[:, :1].copy()
 
         interrupted = train_all(term, experiment, plan, guard, done, save)
         indices, finished, statuses = collect(plan, done)
         specs = plan.specs
-        doc = results.document(
+        make_doc = results.summary_document if large else results.document
+        doc = make_doc(
             config.as_dict(experiment),
             str(run.dir) if run else None,
             finished,
@@ -639,6 +707,38 @@ def execute(
         _exit_if_signalled(term, guard, run)
     _check_max_error(term, finished, params.get("max_error"))
     return finished
+
+
+#: Refuse grids whose estimated peak memory exceeds this share of the machine's memory.
+MEMORY_SHARE = 0.8
+
+
+def estimate(experiment: Experiment, plan: Plan) -> dict[str, float]:
+    data = experiment.dataset
+    return executor.estimate(
+        plan.specs,
+        plan.chunks,
+        plan.workers,
+        data.n_inputs,
+        data.n_outputs,
+        len(data.inputs),
+        experiment.iterations,
+        experiment.log_every,
+    )
+
+
+def _refuse_if_too_big(experiment: Experiment, plan: Plan) -> None:
+    """A grid that would not fit in memory is refused with the estimate, before anything
+    is written (chunking bounds the training buffers; the results kept for the report
+    grow with the grid)."""
+    machine = executor.physical_memory()
+    need = estimate(experiment, plan)["memory_bytes"]
+    if machine and need > MEMORY_SHARE * machine:
+        _fail(
+            f"{len(plan.specs)} networks need about {report.size_text(need)} of memory, more "
+            f"than {MEMORY_SHARE:.0%} of this machine's {report.size_text(machine)}; expected "
+            "a smaller grid (fewer networks or checkpoints), or split it into several sweeps"
+        )
 
 
 def _interrupted_message(n_finished: int, n_networks: int, run: Run | None) -> str:
@@ -717,7 +817,7 @@ def train(ctx: click.Context, **params: Any) -> None:
         toynn train --config configs/xor.yaml --iterations 10000
     """
     term = Terminal(params["quiet"])
-    experiment = load_experiment(params, config.TUTORIAL)
+    experiment = load_experiment(params, config.TUTORIAL, _argv(ctx))
     swept = experiment.swept_axes()
     if swept:
         axis, n = next(iter(swept.items()))
@@ -798,21 +898,11 @@ def sweep(
         experiment, *state = reopen(resume, params["workers"])
         reopened = tuple(state)
     else:
-        experiment = load_experiment(params, config.TUTORIAL_SWEEP)
+        experiment = load_experiment(params, config.TUTORIAL_SWEEP, _argv(ctx))
     specs = experiment.networks()
     if dry_run:
-        plan = Plan.make(experiment, params["workers"], params["max_memory"])
-        data = experiment.dataset
-        guess = executor.estimate(
-            specs,
-            plan.chunks,
-            plan.workers,
-            data.n_inputs,
-            data.n_outputs,
-            len(data.inputs),
-            experiment.iterations,
-            experiment.log_every,
-        )
+        plan = Plan.make(experiment, params["workers"], params["max_memory"], params["chunk_size"])
+        guess = estimate(experiment, plan)
         if params["as_json"]:
             # the settings are listed when the sweep changes any of the tutorial's
             plain = all(report.is_default(s) for s in specs)

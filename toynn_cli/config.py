@@ -809,10 +809,19 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+MAX_CONFIG_BYTES = 16 * 2**20
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """Read a config file into a mapping, or raise ConfigError with one line."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with open(path, "rb") as handle:  # bounded: /dev/zero is not a config
+            raw_bytes = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw_bytes) > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}: is larger than {MAX_CONFIG_BYTES // 2**20} MB; expected a YAML config file"
+            )
+        text = raw_bytes.decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file; expected a YAML config file") from None
     except IsADirectoryError:
@@ -922,7 +931,9 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
         "name": experiment.name,
         "dataset": dataset,
         # a layer list is written 8x4 (a YAML list [8, 4] would be a sweep of 8 and 4)
-        "hidden": _scalar_or_list(
+        "hidden": _whole_numbers(experiment.hidden)
+        if all(isinstance(h, int) for h in experiment.hidden)
+        else _scalar_or_list(
             tuple(grid.show_hidden(h) if isinstance(h, tuple) else h for h in experiment.hidden)
         ),
         "alphas": _scalar_or_list(experiment.alphas)
@@ -932,7 +943,7 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
             for (name, _), its in zip(experiment.optimizers, experiment.optimizer_alphas)
         },
         "iterations": experiment.iterations,
-        "seeds": _scalar_or_list(experiment.seeds),
+        "seeds": _whole_numbers(experiment.seeds),
         "log_every": experiment.log_every,
     }
     # keys at the tutorial's defaults are left out (plain sgd, nothing set)
@@ -973,6 +984,14 @@ def plain_params(params: Any) -> dict[str, Any]:
 def dump(experiment: Experiment) -> str:
     """The experiment as YAML that :func:`resolve` reads back to an equal experiment."""
     return yaml.safe_dump(as_dict(experiment), sort_keys=False, default_flow_style=None, width=100)
+
+
+def _whole_numbers(values: tuple[int, ...]) -> Any:
+    """Hidden sizes or seeds: a run of 3 or more consecutive numbers is written in the
+    sweep grammar ("1..1000"), which reads back to the same tuple."""
+    if len(values) >= 3 and values == tuple(range(values[0], values[-1] + 1)):
+        return f"{values[0]}..{values[-1]}"
+    return _scalar_or_list(values)
 
 
 def _scalar_or_list(values: tuple) -> Any:

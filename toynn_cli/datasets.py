@@ -9,6 +9,7 @@ header and is skipped.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 import reprlib
@@ -128,6 +129,9 @@ def from_lists(name: str, inputs: object, targets: object, where: str) -> Datase
     return Dataset(name, x, y)
 
 
+MAX_CSV_CHARS = 256 * 2**20
+
+
 def load_csv(path: Path, source: str | None = None) -> Dataset:
     """Read a CSV file: last column the target, the others inputs, optional header.
 
@@ -139,8 +143,13 @@ def load_csv(path: Path, source: str | None = None) -> Dataset:
     opening = f"{source}; expected a readable CSV file, but" if source else f"{path}:"
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+            text = handle.read(MAX_CSV_CHARS + 1)  # bounded: /dev/zero is not data
+        if len(text) > MAX_CSV_CHARS:
+            raise DataError(
+                f"{path}: is larger than {MAX_CSV_CHARS // 2**20} MB; expected a CSV file"
+            )
+        reader = csv.reader(io.StringIO(text, newline=""))
+        rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     except FileNotFoundError:
         raise DataError(f"{opening} {path} does not exist") from None
     except IsADirectoryError:

@@ -115,6 +115,10 @@ def describe(spec: NetworkSpec) -> str:
 
 def best_index(results: Sequence[NetworkResult]) -> int | None:
     """The network with the lowest finite final error (the first, on ties)."""
+    errors = getattr(results, "final_errors", None)  # column-wise, when the caller has it
+    if errors is not None:
+        finite = np.where(np.isfinite(errors), errors, np.inf)
+        return int(np.argmin(finite)) if np.isfinite(finite).any() else None
     finite = [(r.final_error, i) for i, r in enumerate(results) if math.isfinite(r.final_error)]
     return min(finite)[1] if finite else None
 
@@ -242,7 +246,7 @@ def sweep_notes(results: Sequence[NetworkResult], max_rows: int | None = None) -
         notes.append(f"first {n_rows} of {len(results)} networks shown (--rows 0 for all)")
     if not notes:
         return None
-    return Text("; ".join(notes) + "; everything is in results.json", style="dim")
+    return Text("; ".join(notes) + "; the rest is in the run folder", style="dim")
 
 
 def summary(results: Sequence[NetworkResult], statuses: Sequence[str]) -> Text:
@@ -315,7 +319,8 @@ def dry_run_table(
     return Group(*parts)
 
 
-def _size(n: float) -> str:
+def size_text(n: float) -> str:
+    """A byte count for people: 512 bytes, 37.2 MB, 2.9 GB."""
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
@@ -330,7 +335,7 @@ def plan_line(networks: int, chunks: int, chunk_size: int, guess: dict[str, floa
     return Text(
         f"{chunks} {noun} of up to {min(chunk_size, networks)} networks on "
         f"{workers} worker{'s' if workers != 1 else ''}; "
-        f"estimated peak memory {_size(guess['memory_bytes'])}, "
+        f"estimated peak memory {size_text(guess['memory_bytes'])}, "
         f"time about {guess['seconds']:.3g} s (rough)"
     )
 

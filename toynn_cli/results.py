@@ -117,6 +117,76 @@ def document(
     }
 
 
+#: Above this many networks, results.json and --json summarise instead of listing every
+#: network (the arrays are in the chunk files), and weights.npz is not written.
+FULL_RECORDS_LIMIT = 10_000
+BEST_LISTED = 10
+
+
+def summary_document(
+    experiment: dict[str, Any],
+    run_dir: str | None,
+    results: Sequence[NetworkResult],
+    statuses: Sequence[str],
+    dataset: str,
+    complete: bool = True,
+) -> dict[str, Any]:
+    """The JSON document of a large sweep: status counts, the best networks in full, and
+    one row per (alpha, hidden) cell; every network's arrays are in chunks/*.npz."""
+    errors = np.array(getattr(results, "final_errors", [r.final_error for r in results]))
+    ranked = np.argsort(np.where(np.isfinite(errors), errors, np.inf), kind="stable")
+    labels = np.array(statuses)
+    best = [network_record(results[int(i)], str(labels[i]), dataset) for i in ranked[:BEST_LISTED]]
+    for record, i in zip(best, ranked[:BEST_LISTED]):
+        record["network"] = int(i)
+    return {
+        "toynn_version": __version__,
+        "experiment": experiment,
+        "run_dir": run_dir,
+        "complete": complete,
+        "networks_total": len(results),
+        "status_counts": {
+            s: int((labels == s).sum()) for s in ("converged", "learning", "stuck", "diverged")
+        },
+        "best": best,
+        "cells": cells(results, labels, errors),
+        "networks": None,
+        "arrays": "chunks/*.npz (one file per chunk; see README)",
+    }
+
+
+def cells(results: Sequence[NetworkResult], labels: np.ndarray, errors: np.ndarray) -> list[dict]:
+    """Per (alpha, hidden) cell over its seeds: networks, final error median/min/max,
+    and status counts."""
+    specs = results.specs() if hasattr(results, "specs") else [r.spec for r in results]
+    # a cell: every setting but the seed (optimizer, layers, ... when a sweep varies them)
+    keys = [dataclasses.replace(spec, seed=0) for spec in specs]
+    by_cell: dict[NetworkSpec, list[int]] = {}
+    for i, key in enumerate(keys):
+        by_cell.setdefault(key, []).append(i)
+    plain = all(key == NetworkSpec(key.alpha, key.hidden, 0) for key in by_cell)
+    out = []
+    for key, members in by_cell.items():
+        e = errors[members]
+        finite = e[np.isfinite(e)]
+        out.append(
+            {
+                "alpha": key.alpha,
+                "hidden": list(key.hidden) if isinstance(key.hidden, tuple) else key.hidden,
+                **({} if plain else settings(key)),
+                "networks": len(members),
+                "final_error_median": number(np.median(finite)) if finite.size else "NaN",
+                "final_error_min": number(finite.min()) if finite.size else "NaN",
+                "final_error_max": number(finite.max()) if finite.size else "NaN",
+                **{
+                    s: int((labels[members] == s).sum())
+                    for s in ("converged", "learning", "stuck", "diverged")
+                },
+            }
+        )
+    return out
+
+
 def to_json(doc: dict[str, Any]) -> str:
     """Serialise strictly: a stray NaN is a bug here, not output."""
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"

@@ -1,0 +1,113 @@
+"""Chunks and workers: the split of a grid never changes a network's numbers."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+
+import numpy as np
+import pytest
+
+from toynn_cli import executor, grid, results
+from toynn_cli.datasets import BUILTIN
+
+XOR = BUILTIN["xor"]
+SPECS = grid.expand([2, 4, 3], [0.1, 1.0, 10.0, 1000.0], range(1, 31))  # 360 networks
+
+
+def train(chunks, workers, iterations=400):
+    done = {
+        r.chunk.index: r
+        for r in executor.run(XOR.x, XOR.y, SPECS, chunks, iterations, 100, workers)
+    }
+    return [done[c.index] for c in chunks]
+
+
+def columns(chunk_results, name):
+    return np.concatenate([getattr(r.batch, name) for r in chunk_results])
+
+
+def per_network_arrays(chunk_results) -> list[bytes]:
+    """Every network's weights, initial weights and direction counts, as bytes."""
+    out = []
+    for r in chunk_results:
+        for b in range(len(r.batch)):
+            net = r.batch.network(b)
+            arrays = [*net.weights, *net.weights_initial, *net.direction_changes]
+            out.append(b"".join(a.tobytes() for a in arrays))
+    return out
+
+
+def test_plan_covers_the_grid_in_order_without_mixing_hidden_sizes():
+    chunks = executor.plan(SPECS, 50)
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    assert chunks[0].start == 0 and chunks[-1].stop == len(SPECS)
+    assert all(a.stop == b.start for a, b in itertools.pairwise(chunks))
+    assert all(len(c) <= 50 for c in chunks)
+    for c in chunks:
+        assert len({s.hidden for s in SPECS[c.start : c.stop]}) == 1
+    assert [len(c) for c in chunks] == [50, 50, 20] * 3
+
+
+def test_chunk_size_follows_the_memory_budget_and_the_workers():
+    per = executor.bytes_per_network([3, 4, 1], 4, 400, 100)
+    assert executor.chunk_size(SPECS, 3, 1, 4, 400, 100, 100 * per, 1) == 100
+    assert executor.chunk_size(SPECS, 3, 1, 4, 400, 100, 100 * per, 2) == 50
+    big = 1 << 40
+    assert executor.chunk_size(SPECS, 3, 1, 4, 400, 100, big, 1) == len(SPECS)
+    # two workers: half the grid each, but never chunks below MIN_CHUNK networks
+    assert executor.chunk_size(SPECS, 3, 1, 4, 400, 100, big, 2) == executor.MIN_CHUNK
+    assert executor.chunk_size(SPECS * 4, 3, 1, 4, 400, 100, big, 2) == len(SPECS) * 2
+
+
+def test_any_chunking_and_any_number_of_workers_give_identical_networks(monkeypatch):
+    monkeypatch.setattr(executor, "PARALLEL_MIN_WORK", 0)  # use the pool even for this
+    reference = train(executor.plan(SPECS, len(SPECS)), workers=1)
+    for size, workers in [(7, 1), (50, 2), (120, 3)]:
+        other = train(executor.plan(SPECS, size), workers)
+        for name in ("checkpoint_errors", "final_error", "history_errors", "outputs"):
+            assert columns(other, name).tobytes() == columns(reference, name).tobytes(), name
+        assert per_network_arrays(other) == per_network_arrays(reference)
+        assert (
+            np.concatenate([r.statuses for r in other]).tolist()
+            == np.concatenate([r.statuses for r in reference]).tolist()
+        )
+
+
+def test_stopping_early_terminates_the_workers(monkeypatch):
+    monkeypatch.setattr(executor, "PARALLEL_MIN_WORK", 0)
+    stream = executor.run(XOR.x, XOR.y, SPECS, executor.plan(SPECS, 20), 3000, 1000, workers=2)
+    first = next(stream)
+    assert len(first.chunk) == 20
+    stream.close()  # what an interrupt does to the generator
+    assert multiprocessing.active_children() == []
+
+
+def test_chunk_files_round_trip(tmp_path):
+    (chunk,) = train([executor.Chunk(0, 30, 60)], workers=1)
+    path = tmp_path / "00000.npz"
+    path.write_bytes(results.chunk_npz(chunk))
+    loaded = results.load_chunk(path)
+    assert loaded.chunk == chunk.chunk
+    assert loaded.batch.specs == SPECS[30:60]
+    assert loaded.statuses.tolist() == chunk.statuses.tolist()
+    for name in (
+        "checkpoint_iterations",
+        "checkpoint_errors",
+        "final_error",
+        "history_errors",
+        "outputs",
+    ):
+        assert np.array_equal(getattr(loaded.batch, name), getattr(chunk.batch, name))
+    for name in ("weights", "weights_initial", "direction_changes"):
+        for a, b in zip(getattr(loaded.batch, name), getattr(chunk.batch, name), strict=True):
+            assert a.tobytes() == b.tobytes() and a.dtype == b.dtype
+
+
+def test_estimate_scales_with_workers():
+    chunks = executor.plan(SPECS, 180)
+    one = executor.estimate(SPECS, chunks, 1, 3, 1, 4, 10000, 1000)
+    two = executor.estimate(SPECS, chunks, 2, 3, 1, 4, 10000, 1000)
+    assert two["workers"] == 2 and one["workers"] == 1
+    assert two["seconds"] == pytest.approx(one["seconds"] / 2)
+    assert two["memory_bytes"] > one["memory_bytes"] > 0

@@ -1,0 +1,279 @@
+"""Interrupt and resume: finished chunks stay on disk, --resume trains only what is
+missing, and the result equals an uninterrupted run bit for bit."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from toynn_cli import executor, results, runs
+from toynn_cli.cli import cli
+
+TOYNN = Path(sys.executable).parent / "toynn"
+# 280 networks in 4 chunks of 70
+GRID = [
+    "--alphas",
+    "0.01..1000:7",
+    "--seeds",
+    "1..40",
+    "--hidden",
+    "3",
+    "--log-every",
+    "1000",
+    "--chunk-size",
+    "70",
+]
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def invoke(*args: object):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def network_records(run_dir: Path) -> list[dict]:
+    return json.loads((run_dir / "results.json").read_text())["networks"]
+
+
+def chunk_bytes(run_dir: Path) -> dict[str, bytes]:
+    """Every array of every chunk file, as bytes (the files' zip metadata aside)."""
+    out = {}
+    for path in sorted((run_dir / "chunks").glob("*.npz")):
+        with np.load(path) as data:
+            for key in data.files:
+                out[f"{path.name}/{key}"] = data[key].tobytes()
+    return out
+
+
+def interrupt_after(n_chunks: int, how: str):
+    real = executor.run
+
+    def run(*args, **kwargs):
+        stream = real(*args, **kwargs)
+        for _ in range(n_chunks):
+            yield next(stream)
+        if how == "KeyboardInterrupt":
+            raise KeyboardInterrupt
+        os.kill(os.getpid(), getattr(signal, how))
+        time.sleep(5)
+        raise AssertionError("not interrupted")
+
+    return run
+
+
+@pytest.mark.parametrize(("how", "code"), [("KeyboardInterrupt", 130), ("SIGTERM", 143)])
+def test_resume_finishes_an_interrupted_sweep_identically(tmp_path, monkeypatch, how, code):
+    common = [*GRID, "--iterations", 1500, "--workers", 1, "--json"]
+    assert invoke("sweep", *common, "--out", "straight").exit_code == 0
+    (straight,) = (tmp_path / "straight").iterdir()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(executor, "run", interrupt_after(2, how))
+        stopped = invoke("sweep", *common, "--out", "resumed")
+    assert stopped.exit_code == code
+    (run_dir,) = (tmp_path / "resumed").iterdir()
+    info = json.loads((run_dir / "run.json").read_text())
+    assert (info["status"], info["networks_done"], info["chunks"]) == ("interrupted", 140, 4)
+    assert sorted(p.name for p in (run_dir / "chunks").iterdir()) == ["00000.npz", "00001.npz"]
+    before = chunk_bytes(run_dir)
+
+    trained = []
+    real_run = executor.run
+
+    def spy(x, y, specs, chunks, *args, **kwargs):
+        trained.extend(c.index for c in chunks)
+        return real_run(x, y, specs, chunks, *args, **kwargs)
+
+    monkeypatch.setattr(executor, "run", spy)
+    resumed = invoke("sweep", "--resume", run_dir, "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert trained == [2, 3]  # only the missing chunks
+    doc = json.loads(resumed.stdout)
+    assert doc["complete"] is True and doc["run_dir"] == str(run_dir)
+    info = json.loads((run_dir / "run.json").read_text())
+    assert (info["status"], info["networks_done"], info["resumed"]) == ("complete", 280, 1)
+    assert {k: v for k, v in chunk_bytes(run_dir).items() if k in before} == before
+    assert chunk_bytes(run_dir) == chunk_bytes(straight)
+    assert network_records(run_dir) == network_records(straight)
+    assert (run_dir / "metrics.csv").read_bytes() == (straight / "metrics.csv").read_bytes()
+    assert (run_dir / "config.yaml").read_bytes() == (straight / "config.yaml").read_bytes()
+    assert not (run_dir / runs.LOCK_FILE).exists()
+
+
+def make_interrupted(tmp_path: Path, monkeypatch) -> Path:
+    with monkeypatch.context() as patch:
+        patch.setattr(executor, "run", interrupt_after(1, "KeyboardInterrupt"))
+        result = invoke("sweep", *GRID, "--iterations", 300, "--workers", 1, "--out", "o")
+    assert result.exit_code == 130
+    (run_dir,) = (tmp_path / "o").iterdir()
+    return run_dir
+
+
+def test_resume_refuses_a_complete_run(tmp_path):
+    assert invoke("sweep", *GRID, "--iterations", 50, "--out", "o").exit_code == 0
+    (run_dir,) = (tmp_path / "o").iterdir()
+    result = invoke("sweep", "--resume", run_dir)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: option --resume: {run_dir} is complete; there is nothing to resume\n"
+    )
+
+
+def test_resume_refuses_a_folder_that_is_not_a_run(tmp_path):
+    (tmp_path / "plain").mkdir()
+    result = invoke("sweep", "--resume", "plain")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: option --resume: plain: not a toynn run folder (it has no run.json)\n"
+    )
+    result = invoke("sweep", "--resume", "missing")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: option --resume: missing: no such run folder\n"
+
+
+def test_resume_cannot_change_the_experiment(tmp_path, monkeypatch):
+    run_dir = make_interrupted(tmp_path, monkeypatch)
+    result = invoke("sweep", "--resume", run_dir, "--alphas", "1")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: option --resume cannot be combined with --alphas; "
+        "the run folder's config.yaml decides the experiment\n"
+    )
+    result = invoke("sweep", "--resume", run_dir, "--config", "x.yaml")
+    assert result.stderr.startswith("Error: option --resume cannot be combined with --config;")
+
+
+def test_resume_refuses_a_run_another_process_is_training(tmp_path, monkeypatch):
+    run_dir = make_interrupted(tmp_path, monkeypatch)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        info = json.loads((run_dir / "run.json").read_text())
+        info = {k: v for k, v in info.items() if k not in ("status", "updated")}
+        runs.write_status(run_dir, "running", **{**info, "pid": sleeper.pid})
+        result = invoke("sweep", "--resume", run_dir)
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"Error: option --resume: {run_dir} is still running (process {sleeper.pid})\n"
+        )
+        # A lock held by a live process refuses too (two --resume at once).
+        runs.write_status(run_dir, "interrupted", **info)
+        (run_dir / runs.LOCK_FILE).write_text(f"{sleeper.pid}\n")
+        result = invoke("sweep", "--resume", run_dir)
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"Error: option --resume: {run_dir}: in use by process {sleeper.pid}\n"
+        )
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # Its process gone, the stale lock is taken over.
+    assert invoke("sweep", "--resume", run_dir, "-q").exit_code == 0
+
+
+def test_resume_refuses_a_chunk_from_another_experiment(tmp_path, monkeypatch):
+    run_dir = make_interrupted(tmp_path, monkeypatch)
+    chunk = results.load_chunk(run_dir / "chunks" / "00000.npz")
+    chunk.batch.specs[0] = chunk.batch.specs[1]
+    (run_dir / "chunks" / "00000.npz").write_bytes(results.chunk_npz(chunk))
+    result = invoke("sweep", "--resume", run_dir)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: option --resume: {run_dir / 'chunks' / '00000.npz'} does not belong "
+        "to this run's config.yaml\n"
+    )
+
+
+# --- real processes ----------------------------------------------------------------------
+
+
+def start(tmp_path: Path, *args: object) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(TOYNN), *map(str, args)],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_for_chunks(run_parent: Path, n: int, proc: subprocess.Popen) -> Path:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = list(run_parent.glob("*/chunks/*.npz"))
+        if len(found) >= n:
+            return found[0].parent.parent
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    raise AssertionError("no chunk appeared")
+
+
+REAL_ARGS = [*GRID, "--iterations", 8000, "--json", "-q"]
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory) -> Path:
+    """The same sweep, uninterrupted, on two workers."""
+    cwd = tmp_path_factory.mktemp("straight")
+    done = subprocess.run(
+        [str(TOYNN), "sweep", *map(str, REAL_ARGS), "--workers", "2", "--out", "straight"],
+        cwd=cwd,
+        capture_output=True,
+        check=True,
+    )
+    return cwd / json.loads(done.stdout)["run_dir"]
+
+
+@pytest.mark.skipif(not TOYNN.exists(), reason=f"no console script at {TOYNN}")
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGKILL, -9)],
+    ids=["SIGINT", "SIGTERM", "SIGKILL"],
+)
+def test_a_real_process_interrupted_then_resumed(tmp_path, straight_run, signum, code):
+    proc = start(tmp_path, "sweep", *REAL_ARGS, "--workers", 1, "--out", "stopped")
+    try:
+        run_dir = wait_for_chunks(tmp_path / "stopped", 1, proc)
+        sent = time.monotonic()
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=10)
+        assert time.monotonic() - sent < 5  # promptness itself: test_robustness
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == code
+    info = json.loads((run_dir / "run.json").read_text())
+    if signum == signal.SIGKILL:
+        assert info["status"] == "running" and not runs.pid_alive(info["pid"])
+    else:
+        assert info["status"] == "interrupted"
+        assert err.decode().startswith("Interrupted after ")
+    assert 1 <= len(list((run_dir / "chunks").glob("*.npz"))) < 4
+    if signum != signal.SIGKILL:  # a killed process may leave a temporary file behind
+        assert not list(run_dir.rglob("*.tmp"))
+
+    resumed = subprocess.run(
+        [str(TOYNN), "sweep", "--resume", str(run_dir), "--json", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["networks"] == network_records(straight_run)
+    assert chunk_bytes(run_dir) == chunk_bytes(straight_run)
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
+    assert not list(run_dir.rglob("*.tmp"))  # --resume clears what a killed process left

@@ -1,0 +1,226 @@
+"""Nothing lost, nothing overwritten: write failures, memory limits, concurrent runs and
+numerical extremes."""
+
+from __future__ import annotations
+
+import errno
+import json
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from toynn_cli import executor, runs
+from toynn_cli.cli import cli
+
+TOYNN = Path(sys.executable).parent / "toynn"
+GRID = ["--alphas", "0.5,2", "--hidden", "2,3", "--iterations", 300, "--log-every", 100]
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def invoke(*args: object):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def strict_json(text: str):
+    """json.loads that refuses NaN and Infinity (which are not JSON)."""
+
+    def refuse(name: str):
+        raise ValueError(f"bare {name} in JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def no_space_when(predicate):
+    real = runs.atomic_write
+
+    def atomic_write(path, data):
+        if predicate(Path(path)):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, data)
+
+    return atomic_write
+
+
+def test_disk_full_while_saving_a_chunk(tmp_path, monkeypatch):
+    monkeypatch.setattr(runs, "atomic_write", no_space_when(lambda p: p.name == "00001.npz"))
+    result = invoke("sweep", *GRID)
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    shown = Path("runs") / run_dir.name
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: cannot write to '{shown}': No space left on device\n"
+    assert result.stdout == ""
+    info = json.loads((run_dir / "run.json").read_text())
+    assert (info["status"], info["networks_done"]) == ("interrupted", 2)
+    assert info["error"] == f"cannot write to '{shown}': No space left on device"
+    assert [p.name for p in (run_dir / "chunks").iterdir()] == ["00000.npz"]
+    assert not [p for p in run_dir.rglob("*") if p.name.startswith(".")]  # no temporary files
+
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    resumed = invoke("sweep", "--resume", run_dir, "--json")
+    assert resumed.exit_code == 0
+    assert len(strict_json(resumed.stdout)["networks"]) == 4
+
+
+def test_disk_full_while_writing_the_results(tmp_path, monkeypatch):
+    monkeypatch.setattr(runs, "atomic_write", no_space_when(lambda p: p.name == "metrics.csv"))
+    result = invoke("sweep", *GRID)
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "No space left on device" in result.stderr
+    info = json.loads((run_dir / "run.json").read_text())
+    assert (info["status"], info["networks_done"]) == ("interrupted", 4)
+    assert not (run_dir / "metrics.csv").exists()  # never half-written under its name
+    assert not [p for p in run_dir.rglob("*") if p.name.startswith(".")]
+
+
+def test_permission_error_on_the_run_folder(tmp_path, monkeypatch):
+    def denied(path, data):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(runs, "atomic_write", denied)
+    result = invoke("sweep", *GRID)
+    assert result.exit_code == 2
+    assert result.stderr == "Error: cannot write to 'runs': Permission denied\n"
+
+
+def test_a_grid_too_big_for_the_machine_is_refused_with_the_estimate(tmp_path, monkeypatch):
+    monkeypatch.setattr(executor, "physical_memory", lambda: 4 * 2**20)
+    result = invoke("sweep", "--seeds", "1..2000", "--iterations", 100)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: 14000 networks need about ")
+    assert result.stderr.endswith(
+        " of memory, more than 80% of this machine's 4.0 MB; expected a smaller grid "
+        "(fewer networks or checkpoints), or split it into several sweeps\n"
+    )
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.skipif(not TOYNN.exists(), reason=f"no console script at {TOYNN}")
+def test_eight_concurrent_sweeps_into_one_folder(tmp_path):
+    """Started in the same second with the same name: eight folders, eight complete runs."""
+    args = [str(TOYNN), "sweep", *map(str, GRID), "--out", "shared", "--json", "-q"]
+    procs = [
+        subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(8)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [err for _, err in outputs]
+    run_dirs = {strict_json(out)["run_dir"] for out, _ in outputs}
+    assert len(run_dirs) == 8
+    folders = sorted((tmp_path / "shared").iterdir())
+    assert len(folders) == 8
+    first = None
+    for folder in folders:
+        assert json.loads((folder / "run.json").read_text())["status"] == "complete"
+        networks = strict_json((folder / "results.json").read_text())["networks"]
+        first = first or networks
+        assert networks == first  # same experiment, same numbers
+        assert not [p for p in folder.rglob("*") if p.name.startswith(".")]
+
+
+def extreme(name: str, inputs, targets, alphas: str = "0.5,1e300") -> dict:
+    Path(f"{name}.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": name,
+                "dataset": {"name": name, "inputs": inputs, "targets": targets},
+                "alphas": alphas,
+                "hidden": "0,3",
+                "iterations": 500,
+                "log_every": 100,
+            }
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = invoke("sweep", "--config", f"{name}.yaml", "--json")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("Saved ")  # and no warning text
+    assert "Warning" not in result.stderr
+    doc = strict_json(result.stdout)
+    (run_dir,) = Path("runs").glob(f"*-{name}")
+    assert strict_json((run_dir / "results.json").read_text()) == doc
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("name", "inputs", "targets"),
+    [
+        ("huge-inputs", [[1e300, 1], [-1e300, 1], [1e300, -1e300]], [1, 0, 1]),
+        ("denormal-inputs", [[5e-324, 1], [-5e-324, 0], [1e-310, 1]], [0, 1, 1]),
+        ("zero-variance", [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]], [0, 1, 0]),
+        ("all-equal-targets", [[0, 1], [1, 0], [1, 1]], [1, 1, 1]),
+    ],
+)
+def test_numerical_extremes_complete_silently_with_valid_json(name, inputs, targets):
+    doc = extreme(name, inputs, targets)
+    statuses = {(n["alpha"], n["hidden"]): n["status"] for n in doc["networks"]}
+    assert set(statuses.values()) <= {"converged", "learning", "stuck", "diverged"}
+    for network in doc["networks"]:
+        error = network["final_error"]
+        assert isinstance(error, float) or error in ("NaN", "Infinity", "-Infinity")
+        if not isinstance(error, float) or any(
+            isinstance(v, str) for m in network["weights"] for row in m for v in row
+        ):
+            assert network["status"] == "diverged"  # non-finite numbers are labelled
+
+
+def test_inputs_saturated_from_the_start_are_stuck_not_crashed():
+    """Inputs of 1e300 pin every sigmoid at once: the gradient is exactly 0 and the
+    network never moves; a hidden layer can still fix it with a huge step."""
+    doc = extreme("saturated", [[1e300, -1e300], [-1e300, 1e300]], [1, 0], alphas="1e300")
+    (flat, hidden) = doc["networks"]
+    assert (flat["final_error"], flat["status"]) == (1.0, "stuck")
+    assert flat["weights"] == flat["weights_initial"]
+    assert hidden["status"] == "converged"
+
+
+def test_all_equal_targets_are_learned():
+    doc = extreme("constant", [[0, 1], [1, 0], [1, 1]], [1, 1, 1], alphas="1")
+    assert [n["status"] for n in doc["networks"]] == ["converged", "converged"]
+
+
+def test_interrupt_exits_within_a_second_even_in_a_long_chunk(tmp_path):
+    """A single huge chunk in this process: Ctrl-C still stops it at once."""
+    if not TOYNN.exists():
+        pytest.skip("no console script")
+    proc = subprocess.Popen(
+        [
+            str(TOYNN),
+            "sweep",
+            "--seeds",
+            "1..300",
+            "--iterations",
+            "100000000",
+            "--workers",
+            "1",
+            "--log-every",
+            "100000000",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob("runs/*/run.json")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)
+    sent = time.monotonic()
+    proc.send_signal(2)
+    proc.communicate(timeout=10)
+    assert time.monotonic() - sent < 1.0
+    assert proc.returncode == 130
