@@ -572,6 +572,7 @@ def train_batch(
     active = np.ones(len(specs), dtype=bool)
     stopped_at = np.full(len(specs), -1, dtype=np.int64)
     schedule = schedule_parameters(first)
+    scheduled = first.schedule != "constant"
     optimizer = optim.make(specs[0].optimizer, dict(specs[0].optimizer_params), shapes)
     # the tutorial's update, kept exactly as written (bit for bit: the golden test)
     plain = isinstance(optimizer, optim.SGD) and optimizer.plain
@@ -622,7 +623,9 @@ def train_batch(
                     np.clip(g, -first.clip_value, first.clip_value, out=g)
             if first.clip_norm:
                 _clip_norm(grads, first.clip_norm)
-            lr = learning_rates(alphas, first.schedule, schedule, j, iterations)
+            lr = alphas  # constant: the tutorial's, and no per-iteration work
+            if scheduled:
+                lr = learning_rates(alphas, first.schedule, schedule, j, iterations)
             if stopping:
                 lr = lr * active  # a stopped network takes steps of 0
             if plain:
