@@ -274,7 +274,13 @@ def test_weight_decay_is_a_sweep_axis(tmp_path):
 
 def test_the_example_configs_resolve_and_group():
     root = __import__("pathlib").Path(__file__).parent.parent / "configs"
-    for name, groups in (("control.yaml", 8), ("weight-decay.yaml", 6), ("architecture.yaml", 32)):
+    for name, groups in (
+        ("control.yaml", 8),
+        ("weight-decay.yaml", 6),
+        ("architecture.yaml", 32),
+        ("mini-batches.yaml", 6),
+        ("optimizers.yaml", 7),
+    ):
         specs = resolve(root / name, {}, TUTORIAL).networks()
         assert len(engine.group_by_layout(specs)) == groups, name
 
