@@ -203,6 +203,7 @@ def test_defaults_are_the_tutorials_and_not_dumped():
             "bias": False, "activation": "sigmoid", "loss": "squared", "init": "uniform",
             "clip_value": 0.0, "clip_norm": 0.0, "schedule": "constant", "schedule_params": (),
             "target_error": 0.0, "batch_size": 0, "dropout": 0.0,
+            "batch_norm": False,
         }
     ]  # fmt: skip
     assert exp.networks() == [NetworkSpec(0.5, 4, 1)]

@@ -233,7 +233,7 @@ KEYS = (
     "name, dataset, hidden, alpha, alphas, iterations, seed, seeds, log_every, optimizer, "
     "optimizers, optimizer_params, bias, activation, activations, loss, losses, init, inits, "
     "clip_value, clip_norm, schedule, schedules, schedule_params, target_error, weight_decay, "
-    "batch_size, dropout"
+    "batch_size, dropout, batch_norm"
 )
 
 

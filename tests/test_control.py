@@ -3,6 +3,7 @@ stopping (L2 weight decay is every optimizer's ``weight_decay``, see test_optim)
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import warnings
@@ -405,4 +406,114 @@ def test_dropout_config_and_errors():
         resolve(None, {"dropout": "1"}, TUTORIAL)
     assert (
         str(info.value) == "option --dropout is '1'; expected a number from 0 to below 1 (0: off)"
+    )
+
+
+# --- batch normalisation ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", engine.LOSSES)
+@pytest.mark.parametrize("activation", engine.ACTIVATIONS)
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("sizes", [[3, 4, 1], [3, 4, 3, 2]])
+def test_batch_norm_gradients_match_central_finite_differences(sizes, bias, activation, loss):
+    rng = np.random.RandomState(7)
+    x = rng.uniform(-1, 1, (6, sizes[0]))
+    y = rng.uniform(0, 1, (6, sizes[-1]))
+    r2 = np.random.RandomState(1)
+    weights = [r2.uniform(-2, 2, (a + bias, b, 3)) for a, b in itertools.pairwise(sizes)]
+    bn = []
+    for n in sizes[1:-1]:
+        bn += [r2.uniform(0.5, 1.5, (n, 3)), r2.uniform(-0.5, 0.5, (n, 3))]
+    options = {"bias": bias, "activation": activation, "loss": loss, "batch_norm": bn}
+    _, grads = engine.loss_and_gradients(x, y, weights, **options)
+    assert len(grads) == len(weights) + len(bn)
+    for k, w in enumerate(weights + bn):
+        numeric = np.zeros_like(w)
+        for index in np.ndindex(*w.shape):
+            saved = w[index]
+            w[index] = saved + 1e-6
+            plus, _ = engine.loss_and_gradients(x, y, weights, **options)
+            w[index] = saved - 1e-6
+            minus, _ = engine.loss_and_gradients(x, y, weights, **options)
+            w[index] = saved
+            numeric[index] = (plus[index[-1]] - minus[index[-1]]) / 2e-6
+        np.testing.assert_allclose(grads[k], numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_batch_norm_trains_as_by_hand_and_evaluates_with_running_statistics():
+    steps = 5
+    (r,) = engine.train(XOR.x, XOR.y, [NetworkSpec(0.5, 4, 2, batch_norm=True)], steps, 5)
+    w0, w1 = (w.copy() for w in engine.initial_weights(2, [3, 4, 1]))
+    gamma, beta, mean_r, var_r = np.ones(4), np.zeros(4), np.zeros(4), np.ones(4)
+    for _ in range(steps):
+        z = XOR.x @ w0
+        mu, var = z.mean(axis=0), z.var(axis=0)
+        zhat = (z - mu) / np.sqrt(var + 1e-5)
+        a1 = _sig(gamma * zhat + beta)
+        out = _sig(a1 @ w1)
+        d2 = (out - XOR.y) * out * (1 - out)
+        dy = (d2 @ w1.T) * a1 * (1 - a1)
+        g_gamma, g_beta = (dy * zhat).sum(axis=0), dy.sum(axis=0)
+        dzhat = dy * gamma
+        dz = (4 * dzhat - dzhat.sum(axis=0) - zhat * (dzhat * zhat).sum(axis=0)) / (
+            4 * np.sqrt(var + 1e-5)
+        )
+        g1, g0 = a1.T @ d2, XOR.x.T @ dz
+        mean_r = 0.9 * mean_r + 0.1 * mu
+        var_r = 0.9 * var_r + 0.1 * var * 4 / 3
+        w0, w1 = w0 - 0.5 * g0, w1 - 0.5 * g1
+        gamma, beta = gamma - 0.5 * g_gamma, beta - 0.5 * g_beta
+    np.testing.assert_allclose(r.weights[0], w0, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(r.weights[1], w1, rtol=1e-12, atol=1e-14)
+    (layer,) = r.batch_norm
+    for key, mine in (("gamma", gamma), ("beta", beta), ("running_mean", mean_r),
+                      ("running_var", var_r)):  # fmt: skip
+        np.testing.assert_allclose(layer[key], mine, rtol=1e-12, atol=1e-14)
+    # evaluation: the running statistics, not the batch's
+    zhat = (XOR.x @ w0 - mean_r) / np.sqrt(var_r + 1e-5)
+    out = _sig(_sig(gamma * zhat + beta) @ w1)
+    np.testing.assert_allclose(r.outputs, out, rtol=1e-12)
+
+
+def test_batch_norm_is_batch_independent_and_survives_chunk_files(tmp_path):
+    from toynn_cli import executor, results
+
+    sweep = [
+        NetworkSpec(a, h, s, opt, (), True, "relu", batch_size=bs, dropout=dp, batch_norm=True,
+                    target_error=0.2)
+        for opt in ("sgd", "adam")
+        for h in (4, (4, 3))
+        for bs in (0, 2)
+        for dp in (0.0, 0.2)
+        for a in (0.1, 1.0)
+        for s in (1, 2)
+    ]  # fmt: skip
+    big = engine.train(XOR.x, XOR.y, sweep, 120, 40)
+    rng = np.random.RandomState(8)
+    for i in rng.choice(len(sweep), size=10, replace=False):
+        (alone,) = engine.train(XOR.x, XOR.y, [sweep[i]], 120, 40)
+        _assert_identical(alone, big[i])
+        for mine, theirs in zip(alone.batch_norm, big[i].batch_norm, strict=True):
+            for key in engine.BN_ARRAYS:
+                assert mine[key].tobytes() == theirs[key].tobytes()
+    batch = engine.train_batch(XOR.x, XOR.y, sweep[:2], 50, 25)
+    path = tmp_path / "00000.npz"
+    chunk = executor.ChunkResult(executor.Chunk(0, 0, 2), batch, np.array(["a", "b"]))
+    path.write_bytes(results.chunk_npz(chunk))
+    back = results.load_chunk(path).batch
+    for a, b in zip(back.batch_norm, batch.batch_norm, strict=True):
+        assert a.tobytes() == b.tobytes()
+    record = results.network_record(back.network(1), "learning", "xor")
+    assert set(record["batch_norm"][0]) == set(engine.BN_ARRAYS)
+
+
+def test_batch_norm_config_and_errors():
+    exp = resolve(None, {"batch_norm": "false,true"}, TUTORIAL)
+    assert [s.batch_norm for s in exp.networks()] == [False, True]
+    with pytest.raises(ConfigError) as info:
+        resolve(None, {"batch_norm": "true", "batch_size": "1"}, TUTORIAL)
+    assert str(info.value) == (
+        "option --batch-norm is true with batches of 1 sample; expected batches of at least "
+        "2 samples (a batch's variance needs two)"
     )

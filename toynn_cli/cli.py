@@ -176,6 +176,10 @@ def experiment_options(command: Callable) -> Callable:
             "a sweep axis.",
         ),
         click.option(
+            "--batch-norm",
+            help="Batch normalisation of hidden layers: true, false, or false,true.",
+        ),
+        click.option(
             "--dropout",
             help="Dropout probability on hidden layers in training (0: off); a sweep axis.",
         ),
@@ -306,6 +310,7 @@ OVERRIDE_KEYS = (
     "weight_decay",
     "batch_size",
     "dropout",
+    "batch_norm",
 )
 
 

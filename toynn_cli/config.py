@@ -24,6 +24,7 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     weight_decay: 0 | 0.001 | [0, 0.001, 0.01]   (L2, every optimizer's weight_decay; an axis)
     batch_size: 0 | 2 | [0, 1, 2]         (mini-batch size; 0: full batch, the tutorial)
     dropout:    0 | 0.2 | [0, 0.2, 0.5]   (inverted dropout on hidden layers; 0: off)
+    batch_norm: false | true | [false, true]   (batch normalisation of hidden layers)
     alpha(s):   0.5 | [0.1, 1] | "0.001..1000" | "0.01..10:7"
     iterations: 60000
     seed(s):    1 | [1, 2] | "0..99"
@@ -85,6 +86,7 @@ KEYS = (
     "weight_decay",
     "batch_size",
     "dropout",
+    "batch_norm",
 )
 DATASET_KEYS = ("name", "inputs", "targets")
 MAX_SEED = 2**32 - 1
@@ -118,6 +120,7 @@ TUTORIAL: dict[str, Any] = {
     "weight_decay": 0,
     "batch_size": 0,
     "dropout": 0,
+    "batch_norm": False,
 }
 #: The tutorial's published alpha sweep.
 TUTORIAL_SWEEP: dict[str, Any] = {**TUTORIAL, "alphas": "0.001..1000"}
@@ -152,10 +155,12 @@ class Experiment:
     weight_decay: tuple[float, ...] = (0.0,)
     batch_size: tuple[int, ...] = (0,)
     dropout: tuple[float, ...] = (0.0,)
+    batch_norm: tuple[bool, ...] = (False,)
 
     def architectures(self) -> list[dict[str, Any]]:
         """Every combination of bias x activation x loss x clip_value x clip_norm x
-        schedule x target_error x batch_size x dropout x init, as NetworkSpec fields."""
+        schedule x target_error x batch_size x dropout x batch_norm x init, as NetworkSpec
+        fields."""
         return [
             {
                 "bias": b,
@@ -169,6 +174,7 @@ class Experiment:
                 "target_error": te,
                 "batch_size": bs,
                 "dropout": dp,
+                "batch_norm": bn,
             }
             for b in self.bias
             for a in self.activations
@@ -179,6 +185,7 @@ class Experiment:
             for te in self.target_error
             for bs in self.batch_size
             for dp in self.dropout
+            for bn in self.batch_norm
             for i in self.inits  # innermost: init is not part of the layout, so every
             # layout's networks stay contiguous in the grid (one chunk run each)
         ]
@@ -214,6 +221,7 @@ class Experiment:
             "weight_decay": len(self.weight_decay),
             "batch_size": len(self.batch_size),
             "dropout": len(self.dropout),
+            "batch_norm": len(self.batch_norm),
             # with per-optimizer alphas, the most any one optimizer has
             "alphas": len(self.alphas)
             if self.optimizer_alphas is None
@@ -621,7 +629,13 @@ def _build(
         values["dropout"], labels["dropout"], grid.parse_floats, _probability,
         DROPOUT_EXPECTED,
     )  # fmt: skip
-    architectures = len(batch_size) * len(dropout) * (
+    batch_norm = _bias(values["batch_norm"], labels["batch_norm"])
+    if True in batch_norm and (1 in batch_size or (0 in batch_size and samples == 1)):
+        raise ConfigError(
+            f"{labels['batch_norm']} is true with batches of 1 sample; expected batches of at "
+            f"least 2 samples (a batch's variance needs two)"
+        )
+    architectures = len(batch_size) * len(dropout) * len(batch_norm) * (
         len(bias) * len(activations) * len(losses) * len(inits) * len(clip_value)
         * len(clip_norm) * len(schedules) * len(target_error)
     )  # fmt: skip
@@ -692,6 +706,7 @@ def _build(
         weight_decay=weight_decay,
         batch_size=batch_size,
         dropout=dropout,
+        batch_norm=batch_norm,
     )
 
 
@@ -963,6 +978,7 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
         ("weight_decay", (0.0,)),
         ("batch_size", (0,)),
         ("dropout", (0.0,)),
+        ("batch_norm", (False,)),
     ):
         if getattr(experiment, key) != default:
             out[key] = _scalar_or_list(getattr(experiment, key))

@@ -43,6 +43,11 @@ Beyond the tutorial (each off by default, so the defaults are the tutorial's mat
   with probability 1 - p and scaled by 1 / (1 - p), a fresh mask per iteration from the
   network's generator; d[k+1] is multiplied by the same mask. Evaluation (every
   recorded error, the outputs) uses no dropout.
+* batch normalisation of hidden layers (as torch.nn.BatchNorm1d): z is normalised over
+  the samples of the (mini-)batch, z^ = (z - mean) / sqrt(var + 1e-5), then scaled and
+  shifted, gamma * z^ + beta (learned like weights, starting at 1 and 0), before the
+  activation. Training updates running statistics (momentum 0.1, the unbiased variance);
+  evaluation normalises with them.
 
 Layout. Every network of a group has the same layer sizes; the group's weights are
 stacked along a *last* batch axis: W[k] has shape (n_k, n_k+1, B), activations
@@ -99,6 +104,7 @@ class NetworkSpec:
     target_error: float = 0.0  # 0: off
     batch_size: int = 0  # 0: full batch (the tutorial)
     dropout: float = 0.0  # probability of dropping a hidden unit in training; 0: off
+    batch_norm: bool = False  # batch normalisation of the hidden layers
 
 
 #: Learning-rate schedules and their parameters' defaults (t_max 0: the run's length).
@@ -144,6 +150,10 @@ LOSSES = ("squared", "cross_entropy")
 INITS = ("uniform", "xavier", "he")
 #: leaky_relu's slope below zero
 LEAKY_SLOPE = 0.01
+#: batch normalisation: torch.nn.BatchNorm1d's eps and running-statistics momentum
+BN_EPS = 1e-5
+BN_MOMENTUM = 0.1
+BN_ARRAYS = ("gamma", "beta", "running_mean", "running_var")
 
 
 def hidden_layers(hidden: int | Sequence[int]) -> tuple[int, ...]:
@@ -176,6 +186,7 @@ def layout_key(spec: NetworkSpec) -> tuple:
         spec.target_error,
         spec.batch_size,
         spec.dropout,
+        spec.batch_norm,
     )
 
 
@@ -195,6 +206,8 @@ class NetworkResult:
     direction_changes: list[np.ndarray]  # per weight: how often its step changed sign
     outputs: np.ndarray  # (samples, outputs) after the last update
     stopped_at: int | None = None  # early stopping: the iteration it stopped at, or None
+    #: batch norm: per hidden layer {"gamma", "beta", "running_mean", "running_var"}
+    batch_norm: list[dict[str, np.ndarray]] | None = None
 
 
 @dataclass
@@ -215,6 +228,8 @@ class BatchResult:
     direction_changes: list[np.ndarray]  # int64
     outputs: np.ndarray  # (B, samples, outputs)
     stopped_at: np.ndarray | None = None  # (B,) int64, -1: did not stop early
+    #: batch norm: [gamma_1, beta_1, running_mean_1, running_var_1, ...], each (B, n)
+    batch_norm: list[np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.specs)
@@ -237,6 +252,14 @@ class BatchResult:
                 None
                 if self.stopped_at is None or self.stopped_at[b] < 0
                 else int(self.stopped_at[b])
+            ),
+            batch_norm=(
+                None
+                if self.batch_norm is None
+                else [
+                    dict(zip(BN_ARRAYS, (a[b] for a in self.batch_norm[i : i + 4]), strict=True))
+                    for i in range(0, len(self.batch_norm), 4)
+                ]
             ),
         )
 
@@ -329,6 +352,56 @@ class _Workspace:
         self.grad_term = [np.empty((a, b, batch)) for a, b in pairs]
         self.err = np.empty((samples, sizes[-1], batch))
         self.masks: list[np.ndarray] | None = None  # dropout, per hidden layer
+        self.gamma: list[np.ndarray] | None = None  # batch norm, per hidden layer (n, B)
+
+    def enable_batch_norm(
+        self, params: list[np.ndarray], running: list[np.ndarray], training: bool
+    ) -> None:
+        """Batch normalisation of the hidden layers. ``params`` is [gamma_1, beta_1, ...],
+        ``running`` [mean_1, var_1, ...], each (n, B); training normalises with the
+        batch's statistics (kept for backward), evaluation with the running ones."""
+        self.gamma, self.beta = params[0::2], params[1::2]
+        self.running_mean, self.running_var = running[0::2], running[1::2]
+        self.bn_training = training
+        hidden = self.act[:-1]
+        self.zhat = [np.empty(a.shape) for a in hidden]
+        self.batch_mean = [np.empty(a.shape[1:]) for a in hidden]
+        self.batch_var = [np.empty(a.shape[1:]) for a in hidden]
+        self.inv_std = [np.empty(a.shape[1:]) for a in hidden]
+        self.bn_grads = [np.empty(a.shape[1:]) for a in hidden for _ in (0, 1)]
+
+    def _normalise(self, k: int, z: np.ndarray) -> None:
+        """z = gamma * (z - mean) / sqrt(var + eps) + beta, in place (hidden layer k)."""
+        zhat = self.zhat[k]
+        if self.bn_training:
+            n = z.shape[0]
+            mean = np.divide(_sum_samples(z), n, out=self.batch_mean[k])
+            np.subtract(z, mean, out=zhat)
+            var = np.divide(_sum_samples(zhat * zhat), n, out=self.batch_var[k])
+            inv = np.sqrt(var + BN_EPS, out=self.inv_std[k])
+            np.reciprocal(inv, out=inv)
+            zhat *= inv
+        else:
+            np.subtract(z, self.running_mean[k], out=zhat)
+            zhat /= np.sqrt(self.running_var[k] + BN_EPS)
+        np.multiply(zhat, self.gamma[k], out=z)
+        z += self.beta[k]
+
+    def _normalise_backward(self, k: int, delta: np.ndarray) -> None:
+        """From dLoss/dy (y = gamma z^ + beta) in ``delta`` to dLoss/dz, in place; keeps
+        dLoss/dgamma = sum_s delta z^ and dLoss/dbeta = sum_s delta."""
+        zhat, gamma, inv = self.zhat[k], self.gamma[k], self.inv_std[k]
+        n = delta.shape[0]
+        np.copyto(self.bn_grads[2 * k], _sum_samples(delta * zhat))
+        np.copyto(self.bn_grads[2 * k + 1], _sum_samples(delta))
+        # the batch's mean and variance depend on every sample's z:
+        # dz = inv / n * (n * dz^ - sum_s dz^ - z^ * sum_s dz^ z^), dz^ = dy * gamma
+        dzhat = delta * gamma
+        total, weighted = _sum_samples(dzhat), _sum_samples(dzhat * zhat)
+        np.multiply(dzhat, float(n), out=delta)
+        delta -= total
+        delta -= zhat * weighted
+        delta *= inv / n
 
     def enable_dropout(self) -> None:
         """Buffers for dropout masks and the dropped activations of hidden layers."""
@@ -355,6 +428,8 @@ class _Workspace:
                 z += term
             if self.bias:
                 z += w[n_in]  # the bias: a constant input 1 times its weight row
+            if self.gamma is not None and layer < last:
+                self._normalise(layer, z)
             below = z
             inputs.append(z)
             if layer < last and self.activation != "sigmoid":
@@ -402,6 +477,8 @@ class _Workspace:
                     delta *= slope
                     if self.masks is not None:
                         delta *= self.masks[k]  # a dropped unit passes no gradient back
+                    if self.gamma is not None:
+                        self._normalise_backward(k, delta)
             # g[k] = a[k].T @ d[k+1]: g[i, n, b] = sum_s a[s, i, b] * d[s, n, b], in order
             below, g, term = activations[k], self.grad[k], self.grad_term[k]
             n_in = below.shape[1]
@@ -431,6 +508,28 @@ class _Workspace:
             np.greater(a, 0.0, out=out)  # relu'(z) = 1 where z > 0 (a > 0), else 0
             if self.activation == "leaky_relu":
                 np.maximum(out, LEAKY_SLOPE, out=out)  # ... else 0.01
+
+
+def _update_running(work: _Workspace, running: list[np.ndarray], active: np.ndarray | None) -> None:
+    """running = (1 - momentum) * running + momentum * batch statistic (the variance
+    unbiased, as torch); a stopped network's statistics stay as they are."""
+    n = work.x.shape[0]
+    unbiased = n / (n - 1) if n > 1 else 1.0
+    for k, (mean, var) in enumerate(zip(work.batch_mean, work.batch_var)):
+        for r, batch in ((running[2 * k], mean), (running[2 * k + 1], var * unbiased)):
+            new = (1 - BN_MOMENTUM) * r + BN_MOMENTUM * batch
+            if active is None:
+                np.copyto(r, new)
+            else:
+                np.copyto(r, new, where=active)
+
+
+def _sum_samples(a: np.ndarray) -> np.ndarray:
+    """sum over the first (sample) axis, in order: s = 0, 1, 2, ..."""
+    total = a[0].copy()
+    for row in a[1:]:
+        total += row
+    return total
 
 
 def _draw_masks(masks: list[np.ndarray], rngs: list[np.random.RandomState], p: float) -> None:
@@ -472,14 +571,19 @@ def loss_and_gradients(
     bias: bool = False,
     activation: str = "sigmoid",
     loss: str = "squared",
+    batch_norm: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """The loss per network, shape (B,) (squared: 0.5 * sum((output - y)**2);
     cross_entropy: -sum(y log(output) + (1 - y) log(1 - output))), and its gradient with
     respect to each batched weight array (n_k [+ 1 with bias], n_k+1, B), computed by the
-    training code. Used by the gradient tests."""
+    training code. With ``batch_norm`` ([gamma_1, beta_1, ...], training mode) the
+    gradients of gamma and beta follow those of the weights. Used by the gradient tests."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     sizes = [x.shape[1], *(w.shape[1] for w in weights)]
     work = _Workspace(x, sizes, weights[0].shape[-1], bias, activation, loss)
+    if batch_norm is not None:
+        running = [np.zeros_like(p) for p in batch_norm]
+        work.enable_batch_norm(batch_norm, running, training=True)
     with np.errstate(all="ignore"):
         activations = work.forward(weights)
         target = np.asarray(y, dtype=np.float64)[:, :, None]
@@ -494,7 +598,10 @@ def loss_and_gradients(
             value = (np.logaddexp(0.0, z) - target * z).sum(axis=(0, 1))
         else:
             value = 0.5 * (err**2).sum(axis=(0, 1))
-        return value, [g.copy() for g in work.backward(activations, err, weights)]
+        grads = [g.copy() for g in work.backward(activations, err, weights)]
+        if batch_norm is not None:
+            grads += [g.copy() for g in work.bn_grads]
+        return value, grads
 
 
 # --- training ---------------------------------------------------------------------------
@@ -545,6 +652,15 @@ def train_batch(
     report_every = max(1, iterations // 100)
 
     work = _Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
+    # batch norm: gamma and beta learned like weights; running statistics for evaluation
+    bn = first.batch_norm and n_layers > 1
+    bn_params: list[np.ndarray] = []
+    running: list[np.ndarray] = []
+    if bn:
+        for n in sizes[1:-1]:
+            bn_params += [np.ones((n, len(specs))), np.zeros((n, len(specs)))]
+            running += [np.zeros((n, len(specs))), np.ones((n, len(specs)))]
+        work.enable_batch_norm(bn_params, running, training=False)
     # mini-batches: a workspace per batch length (a shorter last batch gets its own)
     samples = x.shape[0]
     batch_size, dropout = first.batch_size, first.dropout
@@ -560,9 +676,14 @@ def train_batch(
             )
             if dropout:
                 mini[m].enable_dropout()
-    elif dropout:  # training sees dropped units; `work` evaluates without them
-        drop_work = _Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
-        drop_work.enable_dropout()
+            if bn:
+                mini[m].enable_batch_norm(bn_params, running, training=True)
+    elif dropout or bn:  # training sees dropped units / batch statistics; `work` evaluates
+        train_work = _Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
+        if dropout:
+            train_work.enable_dropout()
+        if bn:
+            train_work.enable_batch_norm(bn_params, running, training=True)
     sign = [np.empty(w.shape, dtype=bool) for w in weights]
     previous_sign = [np.empty(w.shape, dtype=bool) for w in weights]
     flipped = [np.empty(w.shape, dtype=bool) for w in weights]
@@ -573,7 +694,9 @@ def train_batch(
     stopped_at = np.full(len(specs), -1, dtype=np.int64)
     schedule = schedule_parameters(first)
     scheduled = first.schedule != "constant"
-    optimizer = optim.make(specs[0].optimizer, dict(specs[0].optimizer_params), shapes)
+    optimizer = optim.make(
+        specs[0].optimizer, dict(specs[0].optimizer_params), shapes + [p.shape for p in bn_params]
+    )
     # the tutorial's update, kept exactly as written (bit for bit: the golden test)
     plain = isinstance(optimizer, optim.SGD) and optimizer.plain
 
@@ -608,14 +731,17 @@ def train_batch(
                 # network b's samples: x[index[:, b]], laid out (m, inputs, B)
                 part.x = np.ascontiguousarray(x[index].transpose(0, 2, 1))
                 part_target = y[index].transpose(0, 2, 1)
-            elif dropout:
-                part, part_target = drop_work, target
-            if batch_size or dropout:
+            elif dropout or bn:
+                part, part_target = train_work, target
+            if batch_size or dropout or bn:
                 if dropout:
                     _draw_masks(part.masks, rngs, dropout)
                 part_acts = part.forward(weights)
                 part_err = np.subtract(part_acts[-1], part_target, out=part.err)
                 grads = part.backward(part_acts, part_err, weights)
+                if bn:
+                    grads = grads + part.bn_grads  # then dLoss/dgamma, dLoss/dbeta
+                    _update_running(part, running, active if stopping else None)
             else:
                 grads = work.backward(activations, err, weights)
             if first.clip_value:  # clamp each element to [-c, c]
@@ -629,7 +755,7 @@ def train_batch(
             if stopping:
                 lr = lr * active  # a stopped network takes steps of 0
             if plain:
-                for k, g in enumerate(grads):
+                for k, g in enumerate(grads[:n_layers]):
                     # Direction changes: the step -alpha * g moves a weight up when g < 0.
                     np.less(g, 0.0, out=sign[k])
                     if j > 0:
@@ -640,9 +766,12 @@ def train_batch(
                     # W = W - alpha * g
                     np.multiply(lr, g, out=step[k])
                     weights[k] -= step[k]
+                for p, g in zip(bn_params, grads[n_layers:]):
+                    p -= lr * g
             else:
                 # W = W - update, the optimizer's update; a weight moves up when update < 0
-                for k, update in enumerate(optimizer.step(weights, grads, lr)):
+                updates = optimizer.step(weights + bn_params, grads, lr)
+                for k, update in enumerate(updates[:n_layers]):
                     np.less(update, 0.0, out=sign[k])
                     if j > 0:
                         np.not_equal(sign[k], previous_sign[k], out=flipped[k])
@@ -675,6 +804,15 @@ def train_batch(
         direction_changes=[batch_first(c).astype(np.int64) for c in changes],
         outputs=batch_first(final_out),
         stopped_at=stopped_at,
+        batch_norm=(
+            [
+                batch_first(a)
+                for i in range(0, len(bn_params), 2)
+                for a in (bn_params[i], bn_params[i + 1], running[i], running[i + 1])
+            ]
+            if bn
+            else None
+        ),
     )
 
 

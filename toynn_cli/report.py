@@ -61,6 +61,7 @@ EXTRA_COLUMNS: tuple[tuple[str, Callable[[NetworkSpec], str], str], ...] = (
     ("target", lambda spec: f"{spec.target_error:g}" if spec.target_error else "-", "-"),
     ("batch", lambda spec: str(spec.batch_size) if spec.batch_size else "full", "full"),
     ("dropout", lambda spec: f"{spec.dropout:g}" if spec.dropout else "-", "-"),
+    ("batch norm", lambda spec: "on" if spec.batch_norm else "-", "-"),
 )
 
 

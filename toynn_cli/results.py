@@ -68,6 +68,7 @@ def settings(spec: NetworkSpec) -> dict[str, Any]:
         "target_error": spec.target_error,
         "batch_size": spec.batch_size,
         "dropout": spec.dropout,
+        "batch_norm": spec.batch_norm,
         "optimizer": spec.optimizer,
         "optimizer_params": {
             key: list(v) if isinstance(v, tuple) else v for key, v in hyperparameters(spec).items()
@@ -96,6 +97,12 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
         "weights": [_matrix(w) for w in result.weights],
         "direction_changes": [_matrix(c) for c in result.direction_changes],
         "outputs": _matrix(result.outputs),
+        # per hidden layer: gamma, beta, running_mean, running_var (null without it)
+        "batch_norm": None
+        if result.batch_norm is None
+        else [
+            {key: [number(v) for v in a] for key, a in layer.items()} for layer in result.batch_norm
+        ],
     }
 
 
@@ -265,6 +272,8 @@ def chunk_npz(result: ChunkResult) -> bytes:
     }
     if batch.stopped_at is not None:
         arrays["stopped_at"] = batch.stopped_at
+    for k, a in enumerate(batch.batch_norm or []):
+        arrays[f"bn{k}"] = a
     for field in dataclasses.fields(NetworkSpec):
         values = [getattr(s, field.name) for s in batch.specs]
         if any(isinstance(v, tuple) for v in values):
@@ -301,6 +310,7 @@ def load_chunk(path: Path) -> ChunkResult:
         ]
         specs = [NetworkSpec(**dict(zip(names, row))) for row in zip(*columns)]
         n_layers = sum(1 for key in data.files if key.startswith("changes"))
+        n_bn = sum(1 for key in data.files if key.startswith("bn"))
         batch = BatchResult(
             specs=specs,
             iterations=int(data["iterations"]),
@@ -314,5 +324,6 @@ def load_chunk(path: Path) -> ChunkResult:
             direction_changes=[data[f"changes{k}"] for k in range(n_layers)],
             outputs=data["outputs"],
             stopped_at=data["stopped_at"] if "stopped_at" in data.files else None,
+            batch_norm=[data[f"bn{k}"] for k in range(n_bn)] if n_bn else None,
         )
         return ChunkResult(Chunk(index, start, stop), batch, data["status"])
