@@ -371,11 +371,21 @@ def load_experiment(
 
 
 def check_engine(experiment: Experiment, source: str) -> None:
-    """The numba engine needs numba (an optional extra): one line saying how to get it."""
+    """The numba engine needs numba (an optional extra): one line saying how to get it;
+    and it trains the tutorial's networks only: the rest is refused up front."""
     if experiment.engine != "numba":
         return
     from toynn_cli import engine_numba  # does not import numba
 
+    for spec in experiment.networks():
+        found = engine_numba.unsupported(spec)
+        if found is not None:
+            _fail(
+                f"{source} is 'numba', which cannot train {found[0]} {found[1]!r}; expected "
+                "engine numpy for anything but plain sgd with sigmoid units and squared loss "
+                "(no bias, init, clipping, schedule, early stopping, mini-batches, dropout or "
+                "batch norm)"
+            )
     if not engine_numba.available():
         _fail(
             f"{source} is 'numba', but numba is not installed; "
