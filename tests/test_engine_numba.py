@@ -284,3 +284,24 @@ def test_resume_of_a_numba_run_without_numba_is_one_line(numba_engine, tmp_path,
     result = invoke("sweep", "--resume", run_dir)
     assert result.exit_code == 2
     assert "key 'engine' is 'numba'" in result.stderr and "toynn[fast]" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (["--optimizer", "adam"], "optimizer 'adam'"),
+        (["--dropout", "0.1"], "dropout 0.1"),
+        (["--bias", "true"], "bias True"),
+    ],
+)
+def test_numba_refuses_what_it_cannot_train_with_one_line(tmp_path, monkeypatch, args, what):
+    """Checked before anything runs, numba installed or not."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["sweep", "--engine", "numba", "--iterations", "10", *args])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: option --engine is 'numba', which cannot train {what}; expected engine numpy "
+        "for anything but plain sgd with sigmoid units and squared loss (no bias, init, "
+        "clipping, schedule, early stopping, mini-batches, dropout or batch norm)\n"
+    )
+    assert not (tmp_path / "runs").exists()

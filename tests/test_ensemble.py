@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from toynn_cli import engine, ensemble, status
 from toynn_cli.cli import cli
 from toynn_cli.datasets import BUILTIN
+from toynn_cli.engine import NetworkSpec
 
 XOR = BUILTIN["xor"]
 
@@ -68,7 +69,10 @@ def test_cells_aggregate_the_seeds():
 
 def test_cell_statistics_ignore_non_finite_errors():
     cell = ensemble.Cell(
-        1.0, 4, [1, 2, 3], np.array([0.1, np.nan, 0.3]), ["converged", "diverged", "stuck"]
+        NetworkSpec(1.0, 4, 0),
+        [1, 2, 3],
+        np.array([0.1, np.nan, 0.3]),
+        ["converged", "diverged", "stuck"],
     )
     assert (cell.median, cell.min, cell.max) == (pytest.approx(0.2), 0.1, 0.3)
     assert cell.counts() == {"converged": 1, "stuck": 1, "diverged": 1}

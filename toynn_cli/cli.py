@@ -164,7 +164,11 @@ def experiment_options(command: Callable) -> Callable:
             "alphas",
             help="Step size(s): 0.5, 0.1,1,10, 0.001..1000, 0.01..10:7.",
         ),
-        click.option("--hidden", help="Hidden layer size(s), 0 for none: 4, 2,4,8, 1..32."),
+        click.option(
+            "--hidden",
+            help="Hidden layer size(s), 0 for none: 4, 2,4,8, 1..32; 8x4 is two hidden "
+            "layers (4,8x4 sweeps one layer of 4 and two of 8 and 4).",
+        ),
         click.option("--iterations", help="Training iterations per network."),
         click.option("--seed", "--seeds", "seeds", help="Random seed(s): 1, 1,2,3, 0..99."),
         click.option("--log-every", help="Report the error every N iterations."),
@@ -174,6 +178,68 @@ def experiment_options(command: Callable) -> Callable:
             type=click.Choice(engine.ENGINES),
             help="Training engine: numpy (the reference, default) or numba (compiled; "
             "pip install 'toynn[fast]').",
+        ),
+        click.option(
+            "--optimizer",
+            "--optimizers",
+            "optimizers",
+            help="Optimizer(s): sgd (default), momentum, nesterov, adagrad, adadelta, "
+            "rmsprop, adam; a comma list is a sweep axis.",
+        ),
+        click.option("--bias", help="Bias units: true, false, or false,true as a sweep axis."),
+        click.option(
+            "--activation",
+            "--activations",
+            "activations",
+            help="Hidden activation(s): sigmoid (default), tanh, relu, leaky_relu.",
+        ),
+        click.option(
+            "--loss", "--losses", "losses", help="Loss(es): squared (default), cross_entropy."
+        ),
+        click.option(
+            "--init", "--inits", "inits", help="Initialisation(s): uniform (default), xavier, he."
+        ),
+        click.option(
+            "--batch-size",
+            help="Mini-batch size, samples shuffled per network and epoch (0: full batch); "
+            "a sweep axis.",
+        ),
+        click.option(
+            "--batch-norm",
+            help="Batch normalisation of hidden layers: true, false, or false,true.",
+        ),
+        click.option(
+            "--dropout",
+            help="Dropout probability on hidden layers in training (0: off); a sweep axis.",
+        ),
+        click.option(
+            "--weight-decay",
+            help="L2 weight decay, every optimizer's weight_decay (0: off); a sweep axis.",
+        ),
+        click.option(
+            "--clip-value", help="Clamp each gradient element to [-C, C] (0: off); a sweep axis."
+        ),
+        click.option(
+            "--clip-norm", help="Scale each network's gradient to norm <= C (0: off); a sweep axis."
+        ),
+        click.option(
+            "--schedule",
+            "--schedules",
+            "schedules",
+            help="Learning-rate schedule(s): constant (default), step, exponential, cosine.",
+        ),
+        click.option(
+            "--schedule-params",
+            help="Schedule parameters as a YAML mapping: '{step_size: 1000, gamma: 0.5}'.",
+        ),
+        click.option(
+            "--target-error",
+            help="Early stopping: a network stops at this error (0: off); a sweep axis.",
+        ),
+        click.option(
+            "--optimizer-params",
+            help="Hyperparameters as a YAML mapping: '{betas: [0.9, 0.99]}', "
+            "'{adam: {eps: 1e-7}, momentum: {momentum: 0.8}}'.",
         ),
     ]
     for option in reversed(options):
@@ -282,6 +348,21 @@ OVERRIDE_KEYS = (
     "log_every",
     "name",
     "engine",
+    "optimizers",
+    "optimizer_params",
+    "bias",
+    "activations",
+    "losses",
+    "inits",
+    "clip_value",
+    "clip_norm",
+    "schedules",
+    "schedule_params",
+    "target_error",
+    "weight_decay",
+    "batch_size",
+    "dropout",
+    "batch_norm",
 )
 
 
@@ -310,11 +391,21 @@ def load_experiment(
 
 
 def check_engine(experiment: Experiment, source: str) -> None:
-    """The numba engine needs numba (an optional extra): one line saying how to get it."""
+    """The numba engine needs numba (an optional extra): one line saying how to get it;
+    and it trains the tutorial's networks only: the rest is refused up front."""
     if experiment.engine != "numba":
         return
     from toynn_cli import engine_numba  # does not import numba
 
+    for spec in experiment.networks():
+        found = engine_numba.unsupported(spec)
+        if found is not None:
+            _fail(
+                f"{source} is 'numba', which cannot train {found[0]} {found[1]!r}; expected "
+                "engine numpy for anything but plain sgd with sigmoid units and squared loss "
+                "(no bias, init, clipping, schedule, early stopping, mini-batches, dropout or "
+                "batch norm)"
+            )
     if not engine_numba.available():
         _fail(
             f"{source} is 'numba', but numba is not installed; "
@@ -1028,7 +1119,17 @@ def sweep(
         plan = Plan.make(experiment, params["workers"], params["max_memory"], params["chunk_size"])
         guess = estimate(experiment, plan)
         if params["as_json"]:
-            networks = [{"alpha": s.alpha, "hidden": s.hidden, "seed": s.seed} for s in specs]
+            # the settings are listed when the sweep changes any of the tutorial's
+            plain = all(report.is_default(s) for s in specs)
+            networks = [
+                {
+                    "alpha": s.alpha,
+                    "hidden": list(s.hidden) if isinstance(s.hidden, tuple) else s.hidden,
+                    "seed": s.seed,
+                    **({} if plain else results.settings(s)),
+                }
+                for s in specs
+            ]
             doc = {
                 "experiment": config.as_dict(experiment),
                 "networks": networks,

@@ -10,17 +10,35 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     name:       run name, letters/digits/. _ - (default: the config file's name)
     dataset:    xor | first-column | path/to/file.csv (relative to the config file)
                 | {name: ..., inputs: [[...], ...], targets: [[...], ...]}
-    hidden:     4 | [2, 4, 8] | "1..32"        (0: no hidden layer)
+    hidden:     4 | [2, 4, 8] | "1..32"        (0: no hidden layer; a list is a sweep)
+                | "8x4" | "4,8x4" | [4, [8, 4]]   (8x4: two hidden layers, 8 then 4 units)
+    bias:       false | true | [false, true]    (a bias unit on every layer's input)
+    activation(s): sigmoid | tanh | relu | leaky_relu   (hidden layers; output: sigmoid)
+    loss(es):   squared | cross_entropy
+    init(s):    uniform | xavier | he
+    clip_value: 0 | 1.0 | [0, 1]          (clamp each gradient element to [-c, c]; 0: off)
+    clip_norm:  0 | 1.0 | [0, 1]          (scale each network's gradient to norm <= c)
+    schedule(s): constant | step | exponential | cosine
+    schedule_params: {step_size: 1000, gamma: 0.1, t_max: 0, eta_min: 0}
+    target_error: 0 | 0.01 | [0, 0.05]    (early stopping at this error; 0: off)
+    weight_decay: 0 | 0.001 | [0, 0.001, 0.01]   (L2, every optimizer's weight_decay; an axis)
+    batch_size: 0 | 2 | [0, 1, 2]         (mini-batch size; 0: full batch, the tutorial)
+    dropout:    0 | 0.2 | [0, 0.2, 0.5]   (inverted dropout on hidden layers; 0: off)
+    batch_norm: false | true | [false, true]   (batch normalisation of hidden layers)
     alpha(s):   0.5 | [0.1, 1] | "0.001..1000" | "0.01..10:7"
     iterations: 60000
     seed(s):    1 | [1, 2] | "0..99"
     log_every:  10000
     engine:     numpy | numba                  (numba: optional, pip install 'toynn[fast]')
+    optimizer(s): sgd | [sgd, momentum, adam] | "sgd,adam"   (default: sgd, the tutorial)
+    optimizer_params: {betas: [0.9, 0.99]}          applies to every optimizer that has it
+                    | {adam: {betas: [0.9, 0.99]}, momentum: {momentum: 0.8}}  per optimizer
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import re
 import reprlib
@@ -31,7 +49,7 @@ from typing import Any
 
 import yaml
 
-from toynn_cli import datasets, grid
+from toynn_cli import datasets, engine, grid, optim
 from toynn_cli.datasets import Dataset
 from toynn_cli.engine import ENGINES, NetworkSpec
 
@@ -51,11 +69,32 @@ KEYS = (
     "seeds",
     "log_every",
     "engine",
+    "optimizer",
+    "optimizers",
+    "optimizer_params",
+    "bias",
+    "activation",
+    "activations",
+    "loss",
+    "losses",
+    "init",
+    "inits",
+    "clip_value",
+    "clip_norm",
+    "schedule",
+    "schedules",
+    "schedule_params",
+    "target_error",
+    "weight_decay",
+    "batch_size",
+    "dropout",
+    "batch_norm",
 )
 DATASET_KEYS = ("name", "inputs", "targets")
 MAX_SEED = 2**32 - 1
 #: Limits that turn inputs which would exhaust memory or never finish into one-line errors.
 MAX_HIDDEN = 100_000
+MAX_HIDDEN_WEIGHTS = 1_000_000  # weights between the hidden layers of a layer list
 MAX_ITERATIONS = 10**12
 MAX_NETWORKS = 1_000_000
 MAX_RECORDED = 10_000_000  # networks x checkpoints: the checkpoint errors kept in memory
@@ -69,9 +108,25 @@ TUTORIAL: dict[str, Any] = {
     "iterations": 60000,
     "seeds": 1,
     "log_every": 10000,
+    "optimizers": "sgd",
+    "optimizer_params": {},
+    "bias": False,
+    "activations": "sigmoid",
+    "losses": "squared",
+    "inits": "uniform",
+    "clip_value": 0,
+    "clip_norm": 0,
+    "schedules": "constant",
+    "schedule_params": {},
+    "target_error": 0,
+    "weight_decay": 0,
+    "batch_size": 0,
+    "dropout": 0,
+    "batch_norm": False,
 }
 #: The tutorial's two-layer network (configs/two-layer.yaml): no hidden layer.
 TWO_LAYER: dict[str, Any] = {
+    **TUTORIAL,
     "name": "two-layer",
     "dataset": "first-column",
     "hidden": 0,
@@ -97,14 +152,96 @@ class Experiment:
     seeds: tuple[int, ...]
     log_every: int
     engine: str = "numpy"  # which engine trains it (results agree to 1e-9 or better)
+    #: each optimizer with the hyperparameters set for it: ``(name, ((key, value), ...))``
+    optimizers: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = grid.PLAIN_SGD
+    #: each optimizer's own alphas (``alphas: {adam: 0.001, sgd: 0.5}``), or None: the
+    #: same ``alphas`` for every optimizer
+    optimizer_alphas: tuple[tuple[float, ...], ...] | None = None
+    bias: tuple[bool, ...] = (False,)
+    activations: tuple[str, ...] = ("sigmoid",)
+    losses: tuple[str, ...] = ("squared",)
+    inits: tuple[str, ...] = ("uniform",)
+    clip_value: tuple[float, ...] = (0.0,)
+    clip_norm: tuple[float, ...] = (0.0,)
+    #: each schedule with the parameters set for it: ``(name, ((key, value), ...))``
+    schedules: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = (("constant", ()),)
+    target_error: tuple[float, ...] = (0.0,)
+    weight_decay: tuple[float, ...] = (0.0,)
+    batch_size: tuple[int, ...] = (0,)
+    dropout: tuple[float, ...] = (0.0,)
+    batch_norm: tuple[bool, ...] = (False,)
+
+    def architectures(self) -> list[dict[str, Any]]:
+        """Every combination of bias x activation x loss x clip_value x clip_norm x
+        schedule x target_error x batch_size x dropout x batch_norm x init, as NetworkSpec
+        fields."""
+        return [
+            {
+                "bias": b,
+                "activation": a,
+                "loss": lo,
+                "init": i,
+                "clip_value": cv,
+                "clip_norm": cn,
+                "schedule": name,
+                "schedule_params": params,
+                "target_error": te,
+                "batch_size": bs,
+                "dropout": dp,
+                "batch_norm": bn,
+            }
+            for b in self.bias
+            for a in self.activations
+            for lo in self.losses
+            for cv in self.clip_value
+            for cn in self.clip_norm
+            for name, params in self.schedules
+            for te in self.target_error
+            for bs in self.batch_size
+            for dp in self.dropout
+            for bn in self.batch_norm
+            for i in self.inits  # innermost: init is not part of the layout, so every
+            # layout's networks stay contiguous in the grid (one chunk run each)
+        ]
 
     def networks(self) -> list[NetworkSpec]:
-        """Every network of the grid: hidden x alphas x seeds."""
-        return grid.expand(self.hidden, self.alphas, self.seeds)
+        """Every network of the grid: optimizers x weight decays x hidden x architectures
+        x alphas x seeds."""
+        optimizers = [
+            (name, (*params, ("weight_decay", wd)) if wd else params)
+            for name, params in self.optimizers
+            for wd in self.weight_decay
+        ]
+        per = None
+        if self.optimizer_alphas is not None:
+            per = [its for its in self.optimizer_alphas for _ in self.weight_decay]
+        return grid.expand(
+            self.hidden, self.alphas, self.seeds, optimizers, per, self.architectures()
+        )
 
     def swept_axes(self) -> dict[str, int]:
         """The axes that hold more than one value, with their counts."""
-        axes = {"hidden": len(self.hidden), "alphas": len(self.alphas), "seeds": len(self.seeds)}
+        axes = {
+            "optimizers": len(self.optimizers),
+            "hidden": len(self.hidden),
+            "bias": len(self.bias),
+            "activations": len(self.activations),
+            "losses": len(self.losses),
+            "inits": len(self.inits),
+            "clip_value": len(self.clip_value),
+            "clip_norm": len(self.clip_norm),
+            "schedules": len(self.schedules),
+            "target_error": len(self.target_error),
+            "weight_decay": len(self.weight_decay),
+            "batch_size": len(self.batch_size),
+            "dropout": len(self.dropout),
+            "batch_norm": len(self.batch_norm),
+            # with per-optimizer alphas, the most any one optimizer has
+            "alphas": len(self.alphas)
+            if self.optimizer_alphas is None
+            else max(len(its) for its in self.optimizer_alphas),
+            "seeds": len(self.seeds),
+        }
         return {axis: n for axis, n in axes.items() if n > 1}
 
 
@@ -181,7 +318,18 @@ def _alpha(value: Any) -> float:
     return number
 
 
-def _hidden(value: Any) -> int:
+def _hidden(value: Any) -> int | tuple[int, ...]:
+    """One hidden size (0: none), or a layer list (a YAML list, or 8x4 from the grammar)
+    of sizes from 1; a list of one size is that size."""
+    if isinstance(value, list | tuple):
+        if not 1 <= len(value) <= grid.MAX_LAYERS:
+            raise _Bad
+        sizes = tuple(_whole(v) for v in value)
+        if not all(1 <= v <= MAX_HIDDEN for v in sizes):
+            raise _Bad
+        if sum(a * b for a, b in itertools.pairwise(sizes)) > MAX_HIDDEN_WEIGHTS:
+            raise _Bad
+        return sizes[0] if len(sizes) == 1 else sizes
     number = _whole(value)
     if not 0 <= number <= MAX_HIDDEN:
         raise _Bad
@@ -219,23 +367,155 @@ def _axis(
                 try:
                     values.append(item(v))
                 except _Bad:
-                    which = "" if len(parsed) == 1 else f", not {grid.show_number(v)}"
+                    which = "" if len(parsed) == 1 else f", not {_shown(v)}"
                     raise ConfigError(
-                        f"{where} is {_show(part)}; expected {expected}{which}"
+                        f"{where} is {_show(part)}; expected {_expected(expected, v)}{which}"
                     ) from None
         else:
             try:
                 values.append(item(part))
             except _Bad:
-                raise _fail(where, part, expected) from None
+                raise _fail(where, part, _expected(expected, part)) from None
     if not values:
         raise _fail(label, value, "at least one value")
     seen: set = set()
     for v in values:
         if v in seen:
-            raise _fail(label, value, f"each value once; {grid.show_number(v)} is repeated")
+            raise _fail(label, value, f"each value once; {_shown(v)} is repeated")
         seen.add(v)
     return tuple(values)
+
+
+LAYERS_EXPECTED = (
+    f"a layer list of 1 to {grid.MAX_LAYERS} sizes, each a whole number from 1 to "
+    f"{MAX_HIDDEN}, with at most {MAX_HIDDEN_WEIGHTS} weights between hidden layers"
+)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return grid.show_hidden(tuple(value))
+    return grid.show_number(value)
+
+
+def _expected(expected: str, value: Any) -> str:
+    """What a value was expected to be; a layer list has its own wording."""
+    if expected == HIDDEN_EXPECTED and isinstance(value, list | tuple):
+        return LAYERS_EXPECTED
+    return expected
+
+
+OPTIMIZER_EXPECTED = f"an optimizer: {', '.join(optim.NAMES)}"
+
+
+def _optimizer_names(value: Any, label: str) -> tuple[str, ...]:
+    """``sgd``, ``"sgd,adam"`` or a list of names; each once."""
+    return _names(value, label, optim.NAMES, "an optimizer", "optimizer")
+
+
+def _names(
+    value: Any, label: str, choices: tuple[str, ...], what: str, noun: str
+) -> tuple[str, ...]:
+    """An axis of names: one, ``"a,b"`` or a list; each one of ``choices``, each once."""
+    expected = f"{what}: {', '.join(choices)}"
+    many = isinstance(value, list)
+    names: list[str] = []
+    for i, part in enumerate(value if many else [value], start=1):
+        where = f"{label} item {i}" if many else label
+        if not isinstance(part, str) or not part.strip():
+            raise _fail(where, part, expected)
+        for item in part.split(","):
+            name = item.strip().lower()
+            if name not in choices:
+                hint = difflib.get_close_matches(name, choices, n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                which = "" if item.strip() == part.strip() else f", not {_show(item.strip())}"
+                raise ConfigError(
+                    f"{where} is {_show(part)}; expected {expected}{which}{suggestion}"
+                )
+            names.append(name)
+    if not names:
+        raise _fail(label, value, f"at least one {noun}")
+    for name in names:
+        if names.count(name) > 1:
+            raise _fail(label, value, f"each {noun} once; {name} is repeated")
+    return tuple(names)
+
+
+BIAS_EXPECTED = "true, false, or both: [false, true]"
+
+
+def _bias(value: Any, label: str) -> tuple[bool, ...]:
+    """``true``, ``false``, ``[false, true]`` or the option's ``"false,true"``."""
+    parts = value if isinstance(value, list) else [value]
+    flags: list[bool] = []
+    for part in parts:
+        items = part.split(",") if isinstance(part, str) else [part]
+        for item in items:
+            if isinstance(item, str) and item.strip().lower() in ("true", "false"):
+                item = item.strip().lower() == "true"
+            if not isinstance(item, bool):
+                raise _fail(label, value, BIAS_EXPECTED)
+            flags.append(item)
+    if not flags or len(set(flags)) != len(flags):
+        raise _fail(label, value, BIAS_EXPECTED + ", each once")
+    return tuple(flags)
+
+
+def _optimizer_params(
+    value: Any, label: str, names: tuple[str, ...]
+) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """Distribute ``optimizer_params`` over the chosen optimizers.
+
+    A key that names an optimizer and holds a mapping sets that optimizer's
+    hyperparameters; any other key is a hyperparameter set for every chosen optimizer
+    that has it (and must belong to at least one). Values are checked as torch.optim
+    would check them."""
+    raw = value
+    if isinstance(value, str):  # the command line's text: a YAML flow mapping
+        try:
+            value = yaml.load(value, Loader=_Loader) if value.strip() else {}
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+            raise _fail(label, value, "a mapping like '{betas: [0.9, 0.99], eps: 1e-8}'") from None
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise _fail(label, raw, "a mapping like '{betas: [0.9, 0.99], eps: 1e-8}'")
+    chosen: dict[str, dict[str, Any]] = {name: {} for name in names}
+
+    def put(name: str, key: Any, item: Any, where: str) -> None:
+        try:
+            chosen[name][key] = optim.check(name, key, item)
+        except optim.HyperparameterError as exc:
+            raise _fail(f"{where} ({name})", item, str(exc)) from None
+
+    for key, item in value.items():
+        where = f"{label} key {_show(key)}"
+        if key in optim.NAMES and isinstance(item, dict):
+            if key not in names:
+                raise ConfigError(
+                    f"{where}: {key} is not among the optimizers ({', '.join(names)}); "
+                    f"expected hyperparameters of a chosen optimizer"
+                )
+            for sub, sub_item in item.items():
+                if sub not in optim.SETTABLE[key]:
+                    raise ConfigError(_unknown(f"{where}", sub, optim.SETTABLE[key]))
+                put(key, sub, sub_item, f"{where} key {_show(sub)}")
+            continue
+        takers = [name for name in names if key in optim.SETTABLE[name]]
+        if not takers:
+            valid = tuple(dict.fromkeys(k for name in names for k in optim.SETTABLE[name]))
+            raise ConfigError(_unknown(f"{label} (optimizers {', '.join(names)})", key, valid))
+        for name in takers:
+            put(name, key, item, where)
+    result = []
+    for name in names:
+        try:
+            optim.resolve(name, chosen[name])  # combinations (nesterov needs momentum > 0)
+        except optim.HyperparameterError as exc:
+            raise _fail(f"{label} ({name})", raw, str(exc)) from None
+        result.append((name, tuple(chosen[name].items())))
+    return tuple(result)
 
 
 def _name(value: Any, label: str) -> str:
@@ -300,7 +580,16 @@ def _unknown(where: str, key: Any, valid: tuple[str, ...]) -> str:
 def _merge_pairs(raw: dict[str, Any], path: Path, labels: dict[str, str]) -> dict[str, Any]:
     """Fold ``alpha``/``seed`` into ``alphas``/``seeds`` (giving both is an error)."""
     merged = dict(raw)
-    for one, many in (("alpha", "alphas"), ("seed", "seeds")):
+    pairs = (
+        ("alpha", "alphas"),
+        ("seed", "seeds"),
+        ("optimizer", "optimizers"),
+        ("activation", "activations"),
+        ("loss", "losses"),
+        ("init", "inits"),
+        ("schedule", "schedules"),
+    )
+    for one, many in pairs:
         if one in merged:
             if many in merged:
                 raise ConfigError(f"{path}: both '{one}' and '{many}' given; expected one of them")
@@ -315,14 +604,94 @@ def _build(
     dataset, ref = _dataset(values["dataset"], labels["dataset"], base)
     if "name" in values:
         name = _name(values["name"], labels["name"])
-    hidden = _axis(values["hidden"], labels["hidden"], grid.parse_ints, _hidden, HIDDEN_EXPECTED)
-    alphas = _axis(values["alphas"], labels["alphas"], grid.parse_floats, _alpha, ALPHA_EXPECTED)
-    seeds = _axis(values["seeds"], labels["seeds"], grid.parse_ints, _seed, SEED_EXPECTED)
-    networks = len(hidden) * len(alphas) * len(seeds)
-    if networks > MAX_NETWORKS:
+    hidden = _axis(values["hidden"], labels["hidden"], grid.parse_hidden, _hidden, HIDDEN_EXPECTED)
+    bias = _bias(values["bias"], labels["bias"])
+    activations = _names(
+        values["activations"], labels["activations"], engine.ACTIVATIONS, "an activation",
+        "activation",
+    )  # fmt: skip
+    losses = _names(values["losses"], labels["losses"], engine.LOSSES, "a loss", "loss")
+    inits = _names(
+        values["inits"], labels["inits"], engine.INITS, "an initialisation", "initialisation"
+    )
+    clip_value = _axis(
+        values["clip_value"], labels["clip_value"], grid.parse_floats, _off_or_positive,
+        OFF_EXPECTED,
+    )  # fmt: skip
+    clip_norm = _axis(
+        values["clip_norm"], labels["clip_norm"], grid.parse_floats, _off_or_positive,
+        OFF_EXPECTED,
+    )  # fmt: skip
+    target_error = _axis(
+        values["target_error"], labels["target_error"], grid.parse_floats, _off_or_positive,
+        OFF_EXPECTED,
+    )  # fmt: skip
+    schedule_names = _names(
+        values["schedules"], labels["schedules"], tuple(engine.SCHEDULES), "a schedule",
+        "schedule",
+    )  # fmt: skip
+    schedules = _schedule_params(
+        values["schedule_params"], labels["schedule_params"], schedule_names
+    )
+    samples = len(dataset.inputs)
+    batch_expected = f"a whole number from 0 to {samples} (the number of samples; 0: full batch)"
+
+    def batch(value: Any) -> int:
+        number = _whole(value)
+        if not 0 <= number <= samples:
+            raise _Bad
+        return number
+
+    batch_size = _axis(
+        values["batch_size"], labels["batch_size"], grid.parse_ints, batch, batch_expected
+    )
+    dropout = _axis(
+        values["dropout"], labels["dropout"], grid.parse_floats, _probability,
+        DROPOUT_EXPECTED,
+    )  # fmt: skip
+    batch_norm = _bias(values["batch_norm"], labels["batch_norm"])
+    if True in batch_norm and (1 in batch_size or (0 in batch_size and samples == 1)):
         raise ConfigError(
-            f"the grid hidden x alphas x seeds is {len(hidden)} x {len(alphas)} x {len(seeds)}"
-            f" = {networks} networks; expected at most {MAX_NETWORKS}"
+            f"{labels['batch_norm']} is true with batches of 1 sample; expected batches of at "
+            f"least 2 samples (a batch's variance needs two)"
+        )
+    architectures = len(batch_size) * len(dropout) * len(batch_norm) * (
+        len(bias) * len(activations) * len(losses) * len(inits) * len(clip_value)
+        * len(clip_norm) * len(schedules) * len(target_error)
+    )  # fmt: skip
+    seeds = _axis(values["seeds"], labels["seeds"], grid.parse_ints, _seed, SEED_EXPECTED)
+    names = _optimizer_names(values["optimizers"], labels["optimizers"])
+    optimizers = _optimizer_params(values["optimizer_params"], labels["optimizer_params"], names)
+    weight_decay = _axis(
+        values["weight_decay"], labels["weight_decay"], grid.parse_floats, _off_or_positive,
+        OFF_EXPECTED,
+    )  # fmt: skip
+    if weight_decay != (0.0,) and any(
+        key == "weight_decay" for _, given in optimizers for key, _ in given
+    ):
+        raise ConfigError(
+            f"{labels['weight_decay']} and weight_decay in {labels['optimizer_params']} are "
+            f"both given; expected one of them"
+        )
+    optimizer_alphas = None
+    if isinstance(values["alphas"], dict):
+        optimizer_alphas = _alphas_by_optimizer(values["alphas"], labels["alphas"], names)
+        alphas = tuple(dict.fromkeys(a for its in optimizer_alphas for a in its))
+        count = sum(len(its) for its in optimizer_alphas)
+    else:
+        alphas = _axis(
+            values["alphas"], labels["alphas"], grid.parse_floats, _alpha, ALPHA_EXPECTED
+        )
+        count = len(names) * len(alphas)
+    networks = count * len(weight_decay) * len(hidden) * len(seeds) * architectures
+    if networks > MAX_NETWORKS:
+        axes, sizes = "hidden x alphas x seeds", f"{len(hidden)} x {len(alphas)} x {len(seeds)}"
+        if architectures > 1:
+            axes, sizes = f"{axes} x architectures", f"{sizes} x {architectures}"
+        if len(names) > 1:
+            axes, sizes = f"optimizers x {axes}", f"{len(names)} x {sizes}"
+        raise ConfigError(
+            f"the grid {axes} is {sizes} = {networks} networks; expected at most {MAX_NETWORKS}"
         )
     iterations = _positive_int(values["iterations"], labels["iterations"], MAX_ITERATIONS)
     log_every = _positive_int(values["log_every"], labels["log_every"], MAX_ITERATIONS)
@@ -335,7 +704,7 @@ def _build(
             f"at least {least} ({networks} networks x {checkpoints} checkpoints is more "
             f"than {MAX_RECORDED} recorded errors)",
         )
-    engine = _engine(values.get("engine", "numpy"), labels["engine"])
+    engine_name = _engine(values.get("engine", "numpy"), labels["engine"])
     return Experiment(
         name=name or dataset.name,
         dataset=dataset,
@@ -345,8 +714,115 @@ def _build(
         iterations=iterations,
         seeds=seeds,
         log_every=log_every,
-        engine=engine,
+        engine=engine_name,
+        optimizers=optimizers,
+        optimizer_alphas=optimizer_alphas,
+        bias=bias,
+        activations=activations,
+        losses=losses,
+        inits=inits,
+        clip_value=clip_value,
+        clip_norm=clip_norm,
+        schedules=schedules,
+        target_error=target_error,
+        weight_decay=weight_decay,
+        batch_size=batch_size,
+        dropout=dropout,
+        batch_norm=batch_norm,
     )
+
+
+DROPOUT_EXPECTED = "a number from 0 to below 1 (0: off)"
+
+
+def _probability(value: Any) -> float:
+    """A dropout probability: 0 <= p < 1."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Bad
+    number = float(value)
+    if not 0 <= number < 1:
+        raise _Bad
+    return number
+
+
+OFF_EXPECTED = "a finite number >= 0 (0: off)"
+
+
+def _off_or_positive(value: Any) -> float:
+    """A finite number >= 0, where 0 switches the option off."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+        return 0.0
+    return _alpha(value)
+
+
+def _schedule_params(
+    value: Any, label: str, names: tuple[str, ...]
+) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """``schedule_params``: each key is set for every chosen schedule that has it."""
+    raw = value
+    if isinstance(value, str):  # the command line's text: a YAML flow mapping
+        try:
+            value = yaml.load(value, Loader=_Loader) if value.strip() else {}
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+            raise _fail(label, value, "a mapping like '{step_size: 1000, gamma: 0.5}'") from None
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise _fail(label, raw, "a mapping like '{step_size: 1000, gamma: 0.5}'")
+    chosen: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for key, item in value.items():
+        takers = [name for name in names if key in engine.SCHEDULES[name]]
+        if not takers:
+            valid = tuple(dict.fromkeys(k for name in names for k in engine.SCHEDULES[name]))
+            raise ConfigError(
+                _unknown(f"{label} (schedules {', '.join(names)})", key, valid)
+                if valid
+                else f"{label} (schedules {', '.join(names)}): unknown key {_show(key)}; "
+                f"expected no parameters for these schedules"
+            )
+        where = f"{label} key {_show(key)}"
+        if key in ("step_size", "t_max"):
+            try:
+                number = _whole(item)
+            except _Bad:
+                number = -1
+            low = 1 if key == "step_size" else 0
+            if isinstance(item, bool) or number < low or number > MAX_ITERATIONS:
+                raise _fail(where, item, f"a whole number from {low} to {MAX_ITERATIONS}")
+            checked: Any = number
+        elif key == "gamma":
+            try:
+                checked = _alpha(item)
+            except _Bad:
+                checked = 2.0
+            if checked > 1:
+                raise _fail(where, item, "a number > 0 and <= 1")
+        else:  # eta_min
+            try:
+                checked = _off_or_positive(item)
+            except _Bad:
+                raise _fail(where, item, "a finite number >= 0") from None
+        for name in takers:
+            chosen[name][key] = checked
+    return tuple((name, tuple(chosen[name].items())) for name in names)
+
+
+def _alphas_by_optimizer(
+    value: dict, label: str, names: tuple[str, ...]
+) -> tuple[tuple[float, ...], ...]:
+    """``alphas: {sgd: 0.5, adam: "0.001,0.01"}``: each chosen optimizer's own alphas."""
+    for key in value:
+        if key not in names:
+            raise ConfigError(
+                f"{label}: key {_show(key)} is not among the optimizers ({', '.join(names)}); "
+                f"expected one entry per optimizer"
+            )
+    per = []
+    for name in names:
+        if name not in value:
+            raise ConfigError(f"{label} has no entry for {name}; expected one per optimizer")
+        per.append(_axis(value[name], f"{label} {name}", grid.parse_floats, _alpha, ALPHA_EXPECTED))
+    return tuple(per)
 
 
 class _DuplicateKey(yaml.MarkedYAMLError):
@@ -488,18 +964,61 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
             "inputs": [list(row) for row in data.inputs],
             "targets": [list(row) for row in data.targets],
         }
-    doc = {
+    out = {
         "name": experiment.name,
         "dataset": dataset,
-        "hidden": _whole_numbers(experiment.hidden),
-        "alphas": _scalar_or_list(experiment.alphas),
+        # a layer list is written 8x4 (a YAML list [8, 4] would be a sweep of 8 and 4)
+        "hidden": _whole_numbers(experiment.hidden)
+        if all(isinstance(h, int) for h in experiment.hidden)
+        else _scalar_or_list(
+            tuple(grid.show_hidden(h) if isinstance(h, tuple) else h for h in experiment.hidden)
+        ),
+        "alphas": _scalar_or_list(experiment.alphas)
+        if experiment.optimizer_alphas is None
+        else {
+            name: _scalar_or_list(its)
+            for (name, _), its in zip(experiment.optimizers, experiment.optimizer_alphas)
+        },
         "iterations": experiment.iterations,
         "seeds": _whole_numbers(experiment.seeds),
         "log_every": experiment.log_every,
     }
+    # keys at the tutorial's defaults are left out (plain sgd, nothing set)
+    if experiment.optimizers != grid.PLAIN_SGD:
+        out["optimizers"] = _scalar_or_list(tuple(name for name, _ in experiment.optimizers))
+        params = {name: plain_params(given) for name, given in experiment.optimizers if given}
+        if params:
+            out["optimizer_params"] = params
+    for key, default in (
+        ("bias", (False,)),
+        ("activations", ("sigmoid",)),
+        ("losses", ("squared",)),
+        ("inits", ("uniform",)),
+        ("clip_value", (0.0,)),
+        ("clip_norm", (0.0,)),
+        ("target_error", (0.0,)),
+        ("weight_decay", (0.0,)),
+        ("batch_size", (0,)),
+        ("dropout", (0.0,)),
+        ("batch_norm", (False,)),
+    ):
+        if getattr(experiment, key) != default:
+            out[key] = _scalar_or_list(getattr(experiment, key))
+    if experiment.schedules != (("constant", ()),):
+        out["schedules"] = _scalar_or_list(tuple(name for name, _ in experiment.schedules))
+        params: dict[str, Any] = {}
+        for _, given in experiment.schedules:
+            params.update(given)
+        if params:
+            out["schedule_params"] = params
     if experiment.engine != "numpy":  # the default engine is not written
-        doc["engine"] = experiment.engine
-    return doc
+        out["engine"] = experiment.engine
+    return out
+
+
+def plain_params(params: Any) -> dict[str, Any]:
+    """Hyperparameters as plain data for YAML and JSON (pairs such as betas as lists)."""
+    return {key: list(v) if isinstance(v, tuple) else v for key, v in dict(params).items()}
 
 
 def dump(experiment: Experiment) -> str:

@@ -11,7 +11,43 @@ with weight matrices W[0], ..., W[L-1] and inputs X (samples x inputs)::
     d[L]   = err * (a[L] * (1 - a[L]))            # dLoss/dz at the output
     d[k]   = (d[k+1] @ W[k].T) * (a[k] * (1 - a[k]))   # back through layer k
     g[k]   = a[k].T @ d[k+1]                      # dLoss/dW[k]
-    W[k]   = W[k] - alpha * g[k]                  # plain gradient descent
+    W[k]   = W[k] - alpha * g[k]                  # plain gradient descent (sgd)
+
+Other optimizers (momentum, Adam, ...) replace the last line; see optim.py. Their
+updates are elementwise too, so batch independence holds for them as well.
+
+Beyond the tutorial (each off by default, so the defaults are the tutorial's math):
+
+* bias units: every layer's input gets a constant 1, whose weights are W[k]'s last
+  row (W[k] then has n_k + 1 rows); z = a[k] @ W[k][:n_k] + W[k][n_k].
+* several hidden layers: ``hidden`` is a tuple of sizes.
+* hidden activations f = tanh, relu, leaky_relu (slope 0.01 below 0); the output stays
+  a sigmoid. Each derivative is written from the activation a = f(z), as the tutorial
+  writes sigmoid' = a(1 - a): tanh' = 1 - a**2, relu' = [a > 0], leaky' = 1 or 0.01.
+* loss ``cross_entropy``: -sum(y log a + (1 - y) log(1 - a)) for the sigmoid output,
+  whose dLoss/dz at the output is simply a - y = err (the sigmoid's slope cancels).
+* init ``xavier`` (Glorot) and ``he``: the same uniform draws scaled to
+  +-sqrt(6 / (fan_in + fan_out)) and +-sqrt(6 / fan_in).
+* gradient clipping before the optimizer, as torch.nn.utils does it: ``clip_value``
+  clamps every element of g to [-c, c]; ``clip_norm`` scales all of a network's
+  gradients by min(1, c / (||g|| + 1e-6)), ||g|| the norm over all its weights.
+* learning-rate schedules: alpha_j = alpha * factor(j), see :func:`learning_rates`.
+* early stopping: a network whose error (before update j) is at most ``target_error``
+  takes no more steps; its record says at which iteration it stopped.
+* mini-batches: with ``batch_size`` > 0 each update uses the gradient of the loss summed
+  over ``batch_size`` samples; at the start of every epoch each network shuffles the
+  samples with its own generator (``RandomState(seed)``, continuing after the initial
+  weights' draws). The last batch of an epoch holds what is left. Recorded errors are
+  still over the whole dataset.
+* dropout p on hidden layers (inverted): in training each hidden unit's output is kept
+  with probability 1 - p and scaled by 1 / (1 - p), a fresh mask per iteration from the
+  network's generator; d[k+1] is multiplied by the same mask. Evaluation (every
+  recorded error, the outputs) uses no dropout.
+* batch normalisation of hidden layers (as torch.nn.BatchNorm1d): z is normalised over
+  the samples of the (mini-)batch, z^ = (z - mean) / sqrt(var + 1e-5), then scaled and
+  shifted, gamma * z^ + beta (learned like weights, starting at 1 and 0), before the
+  activation. Training updates running statistics (momentum 0.1, the unbiased variance);
+  evaluation normalises with them.
 
 Layout. Every network of a group has the same layer sizes; the group's weights are
 stacked along a *last* batch axis: W[k] has shape (n_k, n_k+1, B), activations
@@ -37,6 +73,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import optim
+
 #: ``progress(done, total)``: iterations done so far over all groups, and the total.
 ProgressFn = Callable[[int, int], None]
 
@@ -50,11 +88,110 @@ HISTORY_POINTS = 200
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """One network of a sweep: its step size, hidden-layer size (0: none) and seed."""
+    """One network of a sweep: its step size, hidden-layer size (0: none), seed, and
+    optimizer with the hyperparameters set explicitly (the rest take torch.optim's
+    defaults, see :func:`hyperparameters`)."""
 
     alpha: float
     hidden: int
     seed: int
+    optimizer: str = "sgd"
+    optimizer_params: tuple[tuple[str, object], ...] = ()
+    bias: bool = False
+    activation: str = "sigmoid"  # of the hidden layers; the output is always a sigmoid
+    loss: str = "squared"
+    init: str = "uniform"
+    clip_value: float = 0.0  # 0: off
+    clip_norm: float = 0.0  # 0: off
+    schedule: str = "constant"
+    schedule_params: tuple[tuple[str, object], ...] = ()
+    target_error: float = 0.0  # 0: off
+    batch_size: int = 0  # 0: full batch (the tutorial)
+    dropout: float = 0.0  # probability of dropping a hidden unit in training; 0: off
+    batch_norm: bool = False  # batch normalisation of the hidden layers
+
+
+#: Learning-rate schedules and their parameters' defaults (t_max 0: the run's length).
+SCHEDULES: dict[str, dict[str, float]] = {
+    "constant": {},
+    "step": {"step_size": 1000, "gamma": 0.1},
+    "exponential": {"gamma": 0.999},
+    "cosine": {"t_max": 0, "eta_min": 0.0},
+}
+
+
+def schedule_parameters(spec: NetworkSpec) -> dict[str, float]:
+    """Every parameter of the network's schedule (defaults filled in)."""
+    return {**SCHEDULES[spec.schedule], **dict(spec.schedule_params)}  # type: ignore[arg-type]
+
+
+def learning_rates(
+    alphas: np.ndarray, schedule: str, params: dict[str, float], j: int, iterations: int
+) -> np.ndarray:
+    """The step sizes for update j (from 0), closed forms as torch.optim.lr_scheduler's:
+
+    constant     alpha
+    step         alpha * gamma ** (j // step_size)
+    exponential  alpha * gamma ** j
+    cosine       eta_min + (alpha - eta_min) * (1 + cos(pi * j / t_max)) / 2
+                 (t_max defaults to the number of iterations; after it, eta_min)
+    """
+    if schedule == "constant":
+        return alphas
+    if schedule == "step":
+        return alphas * params["gamma"] ** (j // int(params["step_size"]))
+    if schedule == "exponential":
+        return alphas * params["gamma"] ** j
+    t_max = int(params["t_max"]) or iterations
+    eta_min = params["eta_min"]
+    factor = (1 + np.cos(np.pi * min(j, t_max) / t_max)) / 2
+    return eta_min + (alphas - eta_min) * factor
+
+
+#: Hidden-layer activations, losses and initialisations (the first of each: the tutorial).
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+LOSSES = ("squared", "cross_entropy")
+INITS = ("uniform", "xavier", "he")
+#: leaky_relu's slope below zero
+LEAKY_SLOPE = 0.01
+#: batch normalisation: torch.nn.BatchNorm1d's eps and running-statistics momentum
+BN_EPS = 1e-5
+BN_MOMENTUM = 0.1
+BN_ARRAYS = ("gamma", "beta", "running_mean", "running_var")
+
+
+def hidden_layers(hidden: int | Sequence[int]) -> tuple[int, ...]:
+    """Hidden sizes as a tuple: 0 -> (), 4 -> (4,), (8, 4) -> (8, 4)."""
+    if isinstance(hidden, int | np.integer):
+        return (int(hidden),) if hidden > 0 else ()
+    return tuple(int(h) for h in hidden)
+
+
+def hyperparameters(spec: NetworkSpec) -> dict[str, object]:
+    """Every hyperparameter of the network's optimizer (defaults filled in)."""
+    return optim.resolve(spec.optimizer, dict(spec.optimizer_params))
+
+
+def layout_key(spec: NetworkSpec) -> tuple:
+    """What networks of one batch must share: array shapes and the code path (layer
+    sizes, bias, activation, loss, the optimizer and its hyperparameters). Alpha, the
+    seed and the initialisation vary within a batch."""
+    return (
+        hidden_layers(spec.hidden),
+        spec.bias,
+        spec.activation,
+        spec.loss,
+        spec.optimizer,
+        tuple(hyperparameters(spec).items()),
+        spec.clip_value,
+        spec.clip_norm,
+        spec.schedule,
+        tuple(schedule_parameters(spec).items()),
+        spec.target_error,
+        spec.batch_size,
+        spec.dropout,
+        spec.batch_norm,
+    )
 
 
 @dataclass
@@ -72,6 +209,9 @@ class NetworkResult:
     weights: list[np.ndarray]  # after the last update
     direction_changes: list[np.ndarray]  # per weight: how often its step changed sign
     outputs: np.ndarray  # (samples, outputs) after the last update
+    stopped_at: int | None = None  # early stopping: the iteration it stopped at, or None
+    #: batch norm: per hidden layer {"gamma", "beta", "running_mean", "running_var"}
+    batch_norm: list[dict[str, np.ndarray]] | None = None
 
 
 @dataclass
@@ -91,6 +231,9 @@ class BatchResult:
     weights: list[np.ndarray]
     direction_changes: list[np.ndarray]  # int64
     outputs: np.ndarray  # (B, samples, outputs)
+    stopped_at: np.ndarray | None = None  # (B,) int64, -1: did not stop early
+    #: batch norm: [gamma_1, beta_1, running_mean_1, running_var_1, ...], each (B, n)
+    batch_norm: list[np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.specs)
@@ -109,25 +252,66 @@ class BatchResult:
             weights=[w[b] for w in self.weights],
             direction_changes=[c[b] for c in self.direction_changes],
             outputs=self.outputs[b],
+            stopped_at=(
+                None
+                if self.stopped_at is None or self.stopped_at[b] < 0
+                else int(self.stopped_at[b])
+            ),
+            batch_norm=(
+                None
+                if self.batch_norm is None
+                else [
+                    dict(zip(BN_ARRAYS, (a[b] for a in self.batch_norm[i : i + 4]), strict=True))
+                    for i in range(0, len(self.batch_norm), 4)
+                ]
+            ),
         )
 
     def networks(self) -> list[NetworkResult]:
         return [self.network(b) for b in range(len(self.specs))]
 
 
-def layer_sizes(n_inputs: int, hidden: int, n_outputs: int) -> list[int]:
-    """Sizes of the layers: inputs, the hidden layer unless ``hidden`` is 0, outputs."""
-    return [n_inputs, *([hidden] if hidden > 0 else []), n_outputs]
+def layer_sizes(n_inputs: int, hidden: int | Sequence[int], n_outputs: int) -> list[int]:
+    """Sizes of the layers: inputs, the hidden layers (none for 0), outputs."""
+    return [n_inputs, *hidden_layers(hidden), n_outputs]
 
 
-def initial_weights(seed: int, sizes: Sequence[int]) -> list[np.ndarray]:
+def initial_weights(
+    seed: int, sizes: Sequence[int], bias: bool = False, init: str = "uniform"
+) -> list[np.ndarray]:
     """The tutorial's initialisation: uniform in [-1, 1), input side first.
 
     ``RandomState(seed)`` draws exactly what the tutorial's ``np.random.seed(seed)``
     followed by ``np.random.random`` draws; the global generator is never touched.
+    With ``bias`` each matrix has one more row (the bias weights, drawn like the
+    others). ``xavier`` and ``he`` scale the same draws to +-sqrt(6 / (fan_in +
+    fan_out)) (Glorot & Bengio) and +-sqrt(6 / fan_in) (He et al., uniform form).
     """
+    return _draw(np.random.RandomState(seed), sizes, bias, init)
+
+
+def shuffle_generator(
+    seed: int, sizes: Sequence[int], bias: bool = False, init: str = "uniform"
+) -> np.random.RandomState:
+    """The network's generator after its initial weights were drawn: it shuffles the
+    samples for mini-batches (one generator per network, as a script would use one)."""
     rng = np.random.RandomState(seed)
-    return [2 * rng.random_sample((n_in, n_out)) - 1 for n_in, n_out in itertools.pairwise(sizes)]
+    _draw(rng, sizes, bias, init)
+    return rng
+
+
+def _draw(
+    rng: np.random.RandomState, sizes: Sequence[int], bias: bool, init: str
+) -> list[np.ndarray]:
+    weights = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        w = 2 * rng.random_sample((n_in + 1 if bias else n_in, n_out)) - 1
+        if init == "xavier":
+            w *= np.sqrt(6.0 / (n_in + n_out))
+        elif init == "he":
+            w *= np.sqrt(6.0 / n_in)
+        weights.append(w)
+    return weights
 
 
 def checkpoints(iterations: int, log_every: int) -> np.ndarray:
@@ -151,10 +335,19 @@ class _Workspace:
     the training loop (large temporaries cost page faults, not just copies).
     """
 
-    def __init__(self, x: np.ndarray, sizes: Sequence[int], batch: int) -> None:
+    def __init__(
+        self,
+        x: np.ndarray,
+        sizes: Sequence[int],
+        batch: int,
+        bias: bool = False,
+        activation: str = "sigmoid",
+        loss: str = "squared",
+    ) -> None:
         samples = x.shape[0]
         self.x = x
-        pairs = list(itertools.pairwise(sizes))
+        self.bias, self.activation, self.loss = bias, activation, loss
+        pairs = [(a + 1 if bias else a, b) for a, b in itertools.pairwise(sizes)]
         self.act = [np.empty((samples, n, batch)) for n in sizes[1:]]  # a[1..L]
         self.delta = [np.empty((samples, n, batch)) for n in sizes[1:]]  # dLoss/dz, layer k+1
         self.term = [np.empty((samples, n, batch)) for n in sizes[1:]]  # one product term
@@ -162,54 +355,208 @@ class _Workspace:
         self.grad = [np.empty((a, b, batch)) for a, b in pairs]
         self.grad_term = [np.empty((a, b, batch)) for a, b in pairs]
         self.err = np.empty((samples, sizes[-1], batch))
+        self.masks: list[np.ndarray] | None = None  # dropout, per hidden layer
+        self.gamma: list[np.ndarray] | None = None  # batch norm, per hidden layer (n, B)
+
+    def enable_batch_norm(
+        self, params: list[np.ndarray], running: list[np.ndarray], training: bool
+    ) -> None:
+        """Batch normalisation of the hidden layers. ``params`` is [gamma_1, beta_1, ...],
+        ``running`` [mean_1, var_1, ...], each (n, B); training normalises with the
+        batch's statistics (kept for backward), evaluation with the running ones."""
+        self.gamma, self.beta = params[0::2], params[1::2]
+        self.running_mean, self.running_var = running[0::2], running[1::2]
+        self.bn_training = training
+        hidden = self.act[:-1]
+        self.zhat = [np.empty(a.shape) for a in hidden]
+        self.batch_mean = [np.empty(a.shape[1:]) for a in hidden]
+        self.batch_var = [np.empty(a.shape[1:]) for a in hidden]
+        self.inv_std = [np.empty(a.shape[1:]) for a in hidden]
+        self.bn_grads = [np.empty(a.shape[1:]) for a in hidden for _ in (0, 1)]
+
+    def _normalise(self, k: int, z: np.ndarray) -> None:
+        """z = gamma * (z - mean) / sqrt(var + eps) + beta, in place (hidden layer k)."""
+        zhat = self.zhat[k]
+        if self.bn_training:
+            n = z.shape[0]
+            mean = np.divide(_sum_samples(z), n, out=self.batch_mean[k])
+            np.subtract(z, mean, out=zhat)
+            var = np.divide(_sum_samples(zhat * zhat), n, out=self.batch_var[k])
+            inv = np.sqrt(var + BN_EPS, out=self.inv_std[k])
+            np.reciprocal(inv, out=inv)
+            zhat *= inv
+        else:
+            np.subtract(z, self.running_mean[k], out=zhat)
+            zhat /= np.sqrt(self.running_var[k] + BN_EPS)
+        np.multiply(zhat, self.gamma[k], out=z)
+        z += self.beta[k]
+
+    def _normalise_backward(self, k: int, delta: np.ndarray) -> None:
+        """From dLoss/dy (y = gamma z^ + beta) in ``delta`` to dLoss/dz, in place; keeps
+        dLoss/dgamma = sum_s delta z^ and dLoss/dbeta = sum_s delta."""
+        zhat, gamma, inv = self.zhat[k], self.gamma[k], self.inv_std[k]
+        n = delta.shape[0]
+        np.copyto(self.bn_grads[2 * k], _sum_samples(delta * zhat))
+        np.copyto(self.bn_grads[2 * k + 1], _sum_samples(delta))
+        # the batch's mean and variance depend on every sample's z:
+        # dz = inv / n * (n * dz^ - sum_s dz^ - z^ * sum_s dz^ z^), dz^ = dy * gamma
+        dzhat = delta * gamma
+        total, weighted = _sum_samples(dzhat), _sum_samples(dzhat * zhat)
+        np.multiply(dzhat, float(n), out=delta)
+        delta -= total
+        delta -= zhat * weighted
+        delta *= inv / n
+
+    def enable_dropout(self) -> None:
+        """Buffers for dropout masks and the dropped activations of hidden layers."""
+        self.masks = [np.empty(a.shape) for a in self.act[:-1]]
+        self.dropped = [np.empty(a.shape) for a in self.act[:-1]]
 
     def forward(self, weights: list[np.ndarray]) -> list[np.ndarray]:
-        """a[k+1] = sigmoid(a[k] @ W[k]); returns [x, a[1], ..., a[L]]."""
+        """a[k+1] = f(a[k] @ W[k]); returns every layer's input and the output:
+        [x, a[1], ..., a[L]] (with dropout, the hidden a[k] as dropped)."""
         below = self.x
-        for w, z, term in zip(weights, self.act, self.term):
+        inputs = [self.x]
+        last = len(weights) - 1
+        for layer, (w, z, term) in enumerate(zip(weights, self.act, self.term)):
+            if layer > 0 and self.masks is not None:
+                # inverted dropout: the mask is 0 or 1 / (1 - p) for each unit
+                below = np.multiply(below, self.masks[layer - 1], out=self.dropped[layer - 1])
+                inputs[-1] = below
             # z[s, n, b] = sum_k a[s, k, b] * w[k, n, b], k = 0, 1, 2, ... in order
+            n_in = below.shape[1]
             column = below[:, :, None, None] if below.ndim == 2 else below[:, :, None, :]
             np.multiply(column[:, 0], w[0], out=z)
-            for k in range(1, w.shape[0]):
+            for k in range(1, n_in):
                 np.multiply(column[:, k], w[k], out=term)
                 z += term
+            if self.bias:
+                z += w[n_in]  # the bias: a constant input 1 times its weight row
+            if self.gamma is not None and layer < last:
+                self._normalise(layer, z)
+            below = z
+            inputs.append(z)
+            if layer < last and self.activation != "sigmoid":
+                if self.activation == "tanh":
+                    np.tanh(z, out=z)
+                elif self.activation == "relu":
+                    np.maximum(z, 0.0, out=z)
+                else:  # leaky_relu: max(z, 0.01 z)
+                    np.multiply(z, LEAKY_SLOPE, out=term)
+                    np.maximum(z, term, out=z)
+                continue
             # sigmoid(z) = 1 / (1 + exp(-z)); exp overflows to inf for z < -709 and the
             # sigmoid is then exactly 0, as in the tutorial
             np.negative(z, out=z)
             np.exp(z, out=z)
             z += 1.0
             np.reciprocal(z, out=z)
-            below = z
-        return [self.x, *self.act]
+        return inputs
 
     def backward(
         self, activations: list[np.ndarray], err: np.ndarray, weights: list[np.ndarray]
     ) -> list[np.ndarray]:
-        """Every layer's gradient of 0.5 * sum(err**2), from the weights before the update."""
+        """Every layer's gradient of the loss, from the weights before the update."""
         n_layers = len(weights)
         for k in range(n_layers - 1, -1, -1):
-            a, slope, delta = activations[k + 1], self.slope[k], self.delta[k]
-            # sigmoid'(z) = a * (1 - a), written as the tutorial does
-            np.subtract(1.0, a, out=slope)
-            np.multiply(a, slope, out=slope)
-            if k == n_layers - 1:
-                np.multiply(err, slope, out=delta)  # d[L] = err * a(1 - a)
+            # f'(z) from the layer's own output (before any dropout)
+            a, slope, delta = self.act[k], self.slope[k], self.delta[k]
+            output = k == n_layers - 1
+            if output and self.loss == "cross_entropy":
+                # dLoss/dz of cross-entropy through the output sigmoid: a - y = err
+                np.copyto(delta, err)
             else:
-                # d[k+1] = (d[k+2] @ W[k+1].T) * a(1 - a), summed over n in order
-                above, w, term = self.delta[k + 1], weights[k + 1], self.term[k]
-                np.multiply(above[:, None, 0, :], w[None, :, 0, :], out=delta)
-                for n in range(1, w.shape[1]):
-                    np.multiply(above[:, None, n, :], w[None, :, n, :], out=term)
-                    delta += term
-                delta *= slope
+                self._slope(a, slope, sigmoid=output)  # f'(z), from a = f(z)
+                if output:
+                    np.multiply(err, slope, out=delta)  # d[L] = err * a(1 - a)
+                else:
+                    # d[k+1] = (d[k+2] @ W[k+1][:n].T) * f'(z), summed over n in order
+                    # (the bias row of W[k+1] feeds no unit below, so it is left out)
+                    above, w, term = self.delta[k + 1], weights[k + 1], self.term[k]
+                    w = w[: delta.shape[1]]
+                    np.multiply(above[:, None, 0, :], w[None, :, 0, :], out=delta)
+                    for n in range(1, w.shape[1]):
+                        np.multiply(above[:, None, n, :], w[None, :, n, :], out=term)
+                        delta += term
+                    delta *= slope
+                    if self.masks is not None:
+                        delta *= self.masks[k]  # a dropped unit passes no gradient back
+                    if self.gamma is not None:
+                        self._normalise_backward(k, delta)
             # g[k] = a[k].T @ d[k+1]: g[i, n, b] = sum_s a[s, i, b] * d[s, n, b], in order
             below, g, term = activations[k], self.grad[k], self.grad_term[k]
+            n_in = below.shape[1]
+            if self.bias:
+                # the bias row's gradient: sum_s 1 * d[s, n, b], in order
+                np.copyto(g[n_in], delta[0])
+                for s in range(1, delta.shape[0]):
+                    g[n_in] += delta[s]
+                g, term = g[:n_in], term[:n_in]
             row = below[:, :, None, None] if below.ndim == 2 else below[:, :, None, :]
             np.multiply(row[0], delta[0], out=g)
             for s in range(1, delta.shape[0]):
                 np.multiply(row[s], delta[s], out=term)
                 g += term
         return self.grad
+
+    def _slope(self, a: np.ndarray, out: np.ndarray, sigmoid: bool) -> None:
+        """The activation's derivative at z, written from its output a = f(z)."""
+        if sigmoid or self.activation == "sigmoid":
+            # sigmoid'(z) = a * (1 - a), written as the tutorial does
+            np.subtract(1.0, a, out=out)
+            np.multiply(a, out, out=out)
+        elif self.activation == "tanh":
+            np.multiply(a, a, out=out)  # tanh'(z) = 1 - a**2
+            np.subtract(1.0, out, out=out)
+        else:
+            np.greater(a, 0.0, out=out)  # relu'(z) = 1 where z > 0 (a > 0), else 0
+            if self.activation == "leaky_relu":
+                np.maximum(out, LEAKY_SLOPE, out=out)  # ... else 0.01
+
+
+def _update_running(work: _Workspace, running: list[np.ndarray], active: np.ndarray | None) -> None:
+    """running = (1 - momentum) * running + momentum * batch statistic (the variance
+    unbiased, as torch); a stopped network's statistics stay as they are."""
+    n = work.x.shape[0]
+    unbiased = n / (n - 1) if n > 1 else 1.0
+    for k, (mean, var) in enumerate(zip(work.batch_mean, work.batch_var)):
+        for r, batch in ((running[2 * k], mean), (running[2 * k + 1], var * unbiased)):
+            new = (1 - BN_MOMENTUM) * r + BN_MOMENTUM * batch
+            if active is None:
+                np.copyto(r, new)
+            else:
+                np.copyto(r, new, where=active)
+
+
+def _sum_samples(a: np.ndarray) -> np.ndarray:
+    """sum over the first (sample) axis, in order: s = 0, 1, 2, ..."""
+    total = a[0].copy()
+    for row in a[1:]:
+        total += row
+    return total
+
+
+def _draw_masks(masks: list[np.ndarray], rngs: list[np.random.RandomState], p: float) -> None:
+    """Fresh inverted-dropout masks: 1 / (1 - p) with probability 1 - p, else 0; network
+    b's from its own generator, layer by layer."""
+    for mask in masks:
+        samples, units, _ = mask.shape
+        for b, rng in enumerate(rngs):
+            mask[:, :, b] = (rng.random_sample((samples, units)) >= p) / (1.0 - p)
+
+
+def _clip_norm(grads: list[np.ndarray], max_norm: float) -> None:
+    """Scale each network's gradients so their joint norm is at most ``max_norm``
+    (torch.nn.utils.clip_grad_norm_): g *= min(1, max_norm / (||g|| + 1e-6)). The
+    squares are summed one weight at a time, in order (batch independence)."""
+    total = np.zeros(grads[0].shape[-1])
+    for g in grads:
+        for row in g.reshape(-1, g.shape[-1]):
+            total += row * row
+    coef = max_norm / (np.sqrt(total) + 1e-6)
+    np.minimum(coef, 1.0, out=coef)
+    for g in grads:
+        g *= coef
 
 
 def _mean_abs(err: np.ndarray) -> np.ndarray:
@@ -222,19 +569,43 @@ def _mean_abs(err: np.ndarray) -> np.ndarray:
 
 
 def loss_and_gradients(
-    x: np.ndarray, y: np.ndarray, weights: list[np.ndarray]
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: list[np.ndarray],
+    bias: bool = False,
+    activation: str = "sigmoid",
+    loss: str = "squared",
+    batch_norm: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The loss 0.5 * sum((output - y)**2) per network, shape (B,), and its gradient with
-    respect to each batched weight array (n_k, n_k+1, B), computed by the training code.
-    Used by the gradient tests."""
+    """The loss per network, shape (B,) (squared: 0.5 * sum((output - y)**2);
+    cross_entropy: -sum(y log(output) + (1 - y) log(1 - output))), and its gradient with
+    respect to each batched weight array (n_k [+ 1 with bias], n_k+1, B), computed by the
+    training code. With ``batch_norm`` ([gamma_1, beta_1, ...], training mode) the
+    gradients of gamma and beta follow those of the weights. Used by the gradient tests."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     sizes = [x.shape[1], *(w.shape[1] for w in weights)]
-    work = _Workspace(x, sizes, weights[0].shape[-1])
+    work = _Workspace(x, sizes, weights[0].shape[-1], bias, activation, loss)
+    if batch_norm is not None:
+        running = [np.zeros_like(p) for p in batch_norm]
+        work.enable_batch_norm(batch_norm, running, training=True)
     with np.errstate(all="ignore"):
         activations = work.forward(weights)
-        err = activations[-1] - np.asarray(y, dtype=np.float64)[:, :, None]
-        loss = 0.5 * (err**2).sum(axis=(0, 1))
-        return loss, [g.copy() for g in work.backward(activations, err, weights)]
+        target = np.asarray(y, dtype=np.float64)[:, :, None]
+        err = activations[-1] - target
+        if loss == "cross_entropy":
+            # from the output's z, stably: -y log s(z) - (1 - y) log(1 - s(z))
+            # = log(1 + e^z) - y z (log(1 - out) would lose digits when out is near 1)
+            below, w = activations[-2], weights[-1]
+            below = below[:, :, None] if below.ndim == 2 else below
+            n_in = below.shape[1]
+            z = np.einsum("sib,inb->snb", below, w[:n_in]) + (w[n_in] if bias else 0.0)
+            value = (np.logaddexp(0.0, z) - target * z).sum(axis=(0, 1))
+        else:
+            value = 0.5 * (err**2).sum(axis=(0, 1))
+        grads = [g.copy() for g in work.backward(activations, err, weights)]
+        if batch_norm is not None:
+            grads += [g.copy() for g in work.bn_grads]
+        return value, grads
 
 
 # --- training ---------------------------------------------------------------------------
@@ -248,26 +619,30 @@ def train_batch(
     log_every: int,
     progress: Callable[[int], None] | None = None,
 ) -> BatchResult:
-    """Train networks that share a hidden size as one batch; results in ``specs`` order.
+    """Train networks of one layout (:func:`layout_key`) as one batch; results in
+    ``specs`` order.
 
     ``progress(j)`` is called now and then with the number of iterations done.
     """
     hidden = specs[0].hidden
-    if any(spec.hidden != hidden for spec in specs):
-        raise ValueError("train_batch needs networks of one hidden size")
+    if any(layout_key(spec) != layout_key(specs[0]) for spec in specs):
+        raise ValueError("train_batch needs networks of one layout (see layout_key)")
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     sizes = layer_sizes(x.shape[1], hidden, y.shape[1])
     n_layers = len(sizes) - 1
 
-    by_seed: dict[int, list[np.ndarray]] = {}
+    first = specs[0]
+    by_seed: dict[tuple[int, str], list[np.ndarray]] = {}
     for spec in specs:
-        if spec.seed not in by_seed:
-            by_seed[spec.seed] = initial_weights(spec.seed, sizes)
+        if (spec.seed, spec.init) not in by_seed:
+            by_seed[spec.seed, spec.init] = initial_weights(spec.seed, sizes, first.bias, spec.init)
     initial = [
-        np.stack([by_seed[spec.seed][k] for spec in specs], axis=-1) for k in range(n_layers)
+        np.stack([by_seed[spec.seed, spec.init][k] for spec in specs], axis=-1)
+        for k in range(n_layers)
     ]
     weights = [w.copy() for w in initial]
+    shapes = [w.shape for w in weights]
     alphas = np.array([spec.alpha for spec in specs], dtype=np.float64)
     target = y[:, :, None]
 
@@ -280,33 +655,133 @@ def train_batch(
     changes = [np.zeros(w.shape, dtype=np.int32) for w in weights]
     report_every = max(1, iterations // 100)
 
-    work = _Workspace(x, sizes, len(specs))
+    work = _Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
+    # batch norm: gamma and beta learned like weights; running statistics for evaluation
+    bn = first.batch_norm and n_layers > 1
+    bn_params: list[np.ndarray] = []
+    running: list[np.ndarray] = []
+    if bn:
+        for n in sizes[1:-1]:
+            bn_params += [np.ones((n, len(specs))), np.zeros((n, len(specs)))]
+            running += [np.zeros((n, len(specs))), np.ones((n, len(specs)))]
+        work.enable_batch_norm(bn_params, running, training=False)
+    # mini-batches: a workspace per batch length (a shorter last batch gets its own)
+    samples = x.shape[0]
+    batch_size, dropout = first.batch_size, first.dropout
+    if batch_size or dropout:
+        rngs = [shuffle_generator(spec.seed, sizes, first.bias, spec.init) for spec in specs]
+    if batch_size:
+        per_epoch = -(-samples // batch_size)
+        mini = {}
+        for m in {batch_size, samples - (per_epoch - 1) * batch_size}:
+            placeholder = np.empty((m, x.shape[1], len(specs)))
+            mini[m] = _Workspace(
+                placeholder, sizes, len(specs), first.bias, first.activation, first.loss
+            )
+            if dropout:
+                mini[m].enable_dropout()
+            if bn:
+                mini[m].enable_batch_norm(bn_params, running, training=True)
+    elif dropout or bn:  # training sees dropped units / batch statistics; `work` evaluates
+        train_work = _Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
+        if dropout:
+            train_work.enable_dropout()
+        if bn:
+            train_work.enable_batch_norm(bn_params, running, training=True)
     sign = [np.empty(w.shape, dtype=bool) for w in weights]
     previous_sign = [np.empty(w.shape, dtype=bool) for w in weights]
     flipped = [np.empty(w.shape, dtype=bool) for w in weights]
     step = [np.empty(w.shape) for w in weights]
+    # early stopping: which networks still train, and when the others stopped
+    stopping = first.target_error > 0
+    active = np.ones(len(specs), dtype=bool)
+    stopped_at = np.full(len(specs), -1, dtype=np.int64)
+    schedule = schedule_parameters(first)
+    scheduled = first.schedule != "constant"
+    optimizer = optim.make(
+        specs[0].optimizer, dict(specs[0].optimizer_params), shapes + [p.shape for p in bn_params]
+    )
+    # the tutorial's update, kept exactly as written (bit for bit: the golden test)
+    plain = isinstance(optimizer, optim.SGD) and optimizer.plain
 
     with np.errstate(all="ignore"):  # overflow and NaN are results here, not warnings
         for j in range(iterations):
             activations = work.forward(weights)
             err = np.subtract(activations[-1], target, out=work.err)
+            if stopping:
+                current = _mean_abs(err)
+                reached = active & (current <= first.target_error)
+                stopped_at[reached] = j
+                active &= ~reached
             if next_check < len(check_its) and check_its[next_check] == j:
                 check_errors[next_check] = _mean_abs(err)
                 next_check += 1
             if next_hist < len(hist_its) and hist_its[next_hist] == j:
                 hist_errors[next_hist] = _mean_abs(err)
                 next_hist += 1
+            if stopping and not active.any():
+                # every network has stopped: no weight moves again, so each later
+                # recorded error is the one it has now
+                check_errors[next_check:] = current
+                hist_errors[next_hist:] = current
+                break
 
-            grads = work.backward(activations, err, weights)
-            for k, g in enumerate(grads):
-                # Direction changes: the step -alpha * g moves a weight up when g < 0.
-                np.less(g, 0.0, out=sign[k])
-                if j > 0:
-                    np.not_equal(sign[k], previous_sign[k], out=flipped[k])
-                    np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
-                # W = W - alpha * g
-                np.multiply(alphas, g, out=step[k])
-                weights[k] -= step[k]
+            if batch_size:
+                position = j % per_epoch
+                if position == 0:  # a new epoch: each network shuffles the samples
+                    order = np.stack([rng.permutation(samples) for rng in rngs], axis=1)
+                index = order[position * batch_size : (position + 1) * batch_size]  # (m, B)
+                part = mini[len(index)]
+                # network b's samples: x[index[:, b]], laid out (m, inputs, B)
+                part.x = np.ascontiguousarray(x[index].transpose(0, 2, 1))
+                part_target = y[index].transpose(0, 2, 1)
+            elif dropout or bn:
+                part, part_target = train_work, target
+            if batch_size or dropout or bn:
+                if dropout:
+                    _draw_masks(part.masks, rngs, dropout)
+                part_acts = part.forward(weights)
+                part_err = np.subtract(part_acts[-1], part_target, out=part.err)
+                grads = part.backward(part_acts, part_err, weights)
+                if bn:
+                    grads = grads + part.bn_grads  # then dLoss/dgamma, dLoss/dbeta
+                    _update_running(part, running, active if stopping else None)
+            else:
+                grads = work.backward(activations, err, weights)
+            if first.clip_value:  # clamp each element to [-c, c]
+                for g in grads:
+                    np.clip(g, -first.clip_value, first.clip_value, out=g)
+            if first.clip_norm:
+                _clip_norm(grads, first.clip_norm)
+            lr = alphas  # constant: the tutorial's, and no per-iteration work
+            if scheduled:
+                lr = learning_rates(alphas, first.schedule, schedule, j, iterations)
+            if stopping:
+                lr = lr * active  # a stopped network takes steps of 0
+            if plain:
+                for k, g in enumerate(grads[:n_layers]):
+                    # Direction changes: the step -alpha * g moves a weight up when g < 0.
+                    np.less(g, 0.0, out=sign[k])
+                    if j > 0:
+                        np.not_equal(sign[k], previous_sign[k], out=flipped[k])
+                        if stopping:
+                            flipped[k] &= active
+                        np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
+                    # W = W - alpha * g
+                    np.multiply(lr, g, out=step[k])
+                    weights[k] -= step[k]
+                for p, g in zip(bn_params, grads[n_layers:]):
+                    p -= lr * g
+            else:
+                # W = W - update, the optimizer's update; a weight moves up when update < 0
+                updates = optimizer.step(weights + bn_params, grads, lr)
+                for k, update in enumerate(updates[:n_layers]):
+                    np.less(update, 0.0, out=sign[k])
+                    if j > 0:
+                        np.not_equal(sign[k], previous_sign[k], out=flipped[k])
+                        if stopping:
+                            flipped[k] &= active
+                        np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
             sign, previous_sign = previous_sign, sign
 
             if progress is not None and (j + 1) % report_every == 0:
@@ -332,6 +807,16 @@ def train_batch(
         weights=[batch_first(w) for w in weights],
         direction_changes=[batch_first(c).astype(np.int64) for c in changes],
         outputs=batch_first(final_out),
+        stopped_at=stopped_at,
+        batch_norm=(
+            [
+                batch_first(a)
+                for i in range(0, len(bn_params), 2)
+                for a in (bn_params[i], bn_params[i + 1], running[i], running[i + 1])
+            ]
+            if bn
+            else None
+        ),
     )
 
 
@@ -343,6 +828,15 @@ def group_by_hidden(specs: Sequence[NetworkSpec]) -> list[list[int]]:
     return list(groups.values())
 
 
+def group_by_layout(specs: Sequence[NetworkSpec]) -> list[list[int]]:
+    """Indices of ``specs`` grouped by :func:`layout_key` (hidden size, optimizer and its
+    hyperparameters), groups in order of first appearance: one batch each."""
+    groups: dict[tuple, list[int]] = {}
+    for i, spec in enumerate(specs):
+        groups.setdefault(layout_key(spec), []).append(i)
+    return list(groups.values())
+
+
 def train_groups(
     x: np.ndarray,
     y: np.ndarray,
@@ -351,9 +845,9 @@ def train_groups(
     log_every: int,
     progress: ProgressFn | None = None,
 ) -> Iterator[list[tuple[int, NetworkResult]]]:
-    """Train every network, one batch per hidden size; yield each group's results
-    as ``(index into specs, result)`` pairs as soon as the group is done."""
-    groups = group_by_hidden(specs)
+    """Train every network, one batch per layout (:func:`group_by_layout`); yield each
+    group's results as ``(index into specs, result)`` pairs as soon as it is done."""
+    groups = group_by_layout(specs)
     total = iterations * len(groups)
     for g, indices in enumerate(groups):
         done_before = g * iterations

@@ -72,23 +72,36 @@ def _import_kernels() -> ModuleType:
     return _numba_kernels
 
 
+_PLAIN: dict[str, Any] = {
+    "optimizer": "sgd",
+    "optimizer_params": (),
+    "bias": False,
+    "activation": "sigmoid",
+    "loss": "squared",
+    "init": "uniform",
+    "clip_value": 0.0,
+    "clip_norm": 0.0,
+    "schedule": "constant",
+    "schedule_params": (),
+    "target_error": 0.0,
+    "batch_size": 0,
+    "dropout": 0.0,
+    "batch_norm": False,
+}
+
+
 def supports(spec: NetworkSpec) -> bool:
     """Whether this engine trains ``spec``: the tutorial's networks (plain gradient
     descent, sigmoid units, squared loss, no bias), any number of layers."""
-    plain = {
-        "optimizer": "sgd",
-        "optimizer_params": (),
-        "bias": False,
-        "activation": "sigmoid",
-        "loss": "squared",
-        "init": "uniform",
-        "clip_value": 0.0,
-        "clip_norm": 0.0,
-        "schedule": "constant",
-        "schedule_params": (),
-        "target_error": 0.0,
-    }
-    return all(getattr(spec, key, value) == value for key, value in plain.items())
+    return unsupported(spec) is None
+
+
+def unsupported(spec: NetworkSpec) -> tuple[str, Any] | None:
+    """The first setting of ``spec`` this engine cannot train, as (field, value)."""
+    for key, value in _PLAIN.items():
+        if getattr(spec, key, value) != value:
+            return key, getattr(spec, key)
+    return None
 
 
 def load(kind: str = "serial") -> Any:

@@ -1,4 +1,5 @@
-"""Seed ensembles: the networks of a sweep grouped by (alpha, hidden) cell.
+"""Seed ensembles: the networks of a sweep grouped by cell: every setting but the seed
+(alpha, hidden, and the optimizer, activation, ... when a sweep varies them).
 
 Many random starting states are the tutorial's argument against local minima; a cell
 with many seeds measures it: how many of its networks converged, and how spread their
@@ -7,24 +8,32 @@ final errors are. Pure Python and NumPy; nothing here prints.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from toynn_cli.engine import NetworkResult
+from toynn_cli.engine import NetworkResult, NetworkSpec
 from toynn_cli.status import STATUSES
 
 
 @dataclass
 class Cell:
-    """The networks of one (alpha, hidden) cell, one per seed."""
+    """The networks of one cell, one per seed. ``key`` is their common spec (seed 0)."""
 
-    alpha: float
-    hidden: int
+    key: NetworkSpec
     seeds: list[int]
     final_errors: np.ndarray  # (n,)
     statuses: list[str]
+
+    @property
+    def alpha(self) -> float:
+        return self.key.alpha
+
+    @property
+    def hidden(self) -> int | tuple[int, ...]:
+        return self.key.hidden
 
     @property
     def median(self) -> float:
@@ -52,24 +61,39 @@ def _stat(fn, values: np.ndarray) -> float:
     return float(fn(finite)) if finite.size else float("nan")
 
 
-def cells(results: Sequence[NetworkResult], statuses: Sequence[str]) -> list[Cell]:
-    """One cell per (alpha, hidden), in order of first appearance."""
-    grouped: dict[tuple[float, int], list[int]] = {}
-    for i, r in enumerate(results):
-        grouped.setdefault((r.spec.alpha, r.spec.hidden), []).append(i)
+def cell_key(spec: NetworkSpec) -> NetworkSpec:
+    """A network's cell: its spec with the seed left out."""
+    return dataclasses.replace(spec, seed=0)
+
+
+def cells(
+    results: Sequence[NetworkResult],
+    statuses: Sequence[str],
+    final_errors: np.ndarray | None = None,
+    specs: Sequence[NetworkSpec] | None = None,
+) -> list[Cell]:
+    """One cell per setting but the seed, in order of first appearance. ``final_errors``
+    and ``specs`` may be given column-wise (a large sweep's records are made on demand)."""
+    if specs is None:
+        specs = [r.spec for r in results]
+    if final_errors is None:
+        final_errors = np.array([r.final_error for r in results], dtype=np.float64)
+    grouped: dict[NetworkSpec, list[int]] = {}
+    for i, spec in enumerate(specs):
+        grouped.setdefault(cell_key(spec), []).append(i)
     return [
         Cell(
-            alpha=alpha,
-            hidden=hidden,
-            seeds=[results[i].spec.seed for i in members],
-            final_errors=np.array([results[i].final_error for i in members], dtype=np.float64),
-            statuses=[statuses[i] for i in members],
+            key=key,
+            seeds=[specs[i].seed for i in members],
+            final_errors=np.asarray(final_errors, dtype=np.float64)[members],
+            statuses=[str(statuses[i]) for i in members],
         )
-        for (alpha, hidden), members in grouped.items()
+        for key, members in grouped.items()
     ]
 
 
 def has_ensembles(results: Sequence[NetworkResult]) -> bool:
-    """True when some (alpha, hidden) cell has more than one seed."""
-    keys = [(r.spec.alpha, r.spec.hidden) for r in results]
+    """True when some cell has more than one seed."""
+    specs = results.specs() if hasattr(results, "specs") else [r.spec for r in results]
+    keys = [cell_key(spec) for spec in specs]
     return len(set(keys)) < len(keys)

@@ -76,7 +76,7 @@ def groups(specs: Sequence[NetworkSpec]) -> list[tuple[int, int]]:
     """The grid's runs of networks sharing a layout, as [start, stop) ranges in grid order."""
     runs: list[tuple[int, int]] = []
     for i, spec in enumerate(specs):
-        if runs and specs[runs[-1][0]].hidden == spec.hidden:
+        if runs and engine.layout_key(specs[runs[-1][0]]) == engine.layout_key(spec):
             runs[-1] = (runs[-1][0], i + 1)
         else:
             runs.append((i, i + 1))
@@ -97,7 +97,7 @@ def chunk_size(
     decides), but split so that every worker has work when the grid is large enough."""
     largest = max(
         bytes_per_network(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every)
-        for s in {spec.hidden: spec for spec in specs}.values()
+        for s in {engine.hidden_layers(spec.hidden): spec for spec in specs}.values()
     )
     by_memory = max(1, max_memory // (workers * largest))
     by_workers = max(MIN_CHUNK, math.ceil(len(specs) / workers))
@@ -137,7 +137,7 @@ def estimate(
     largest = max((len(c) for c in chunks), default=0)
     per_net = max(
         bytes_per_network(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every)
-        for s in {spec.hidden: spec for spec in specs}.values()
+        for s in {engine.hidden_layers(spec.hidden): spec for spec in specs}.values()
     )
     kept = sum(
         8 * (3 * p + len(engine.checkpoints(iterations, log_every)) + engine.HISTORY_POINTS)

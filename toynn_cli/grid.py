@@ -6,6 +6,7 @@ Grammar (the same on the command line and inside YAML strings)::
     0.001..1000       decades: 0.001, 0.01, 0.1, 1, 10, 100, 1000, exactly as typed
     0.001..1000:4     4 log-spaced points from 0.001 to 1000, both ends included
     0..999            (hidden sizes and seeds) every whole number, both ends included
+    8x4               (hidden) one network with two hidden layers, 8 then 4 units
 
 Items can be mixed: ``0.5,1..100`` is 0.5, 1, 10, 100. A value may appear once, and one
 expression gives at most :data:`MAX_VALUES` values.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
 from toynn_cli.engine import NetworkSpec
@@ -103,7 +104,8 @@ def _no_duplicates(values: list) -> None:
     seen: set = set()
     for value in values:
         if value in seen:
-            raise GrammarError(f"expected each value once; {show_number(value)} is repeated")
+            shown = show_hidden(value) if isinstance(value, tuple) else show_number(value)
+            raise GrammarError(f"expected each value once; {shown} is repeated")
         seen.add(value)
 
 
@@ -196,6 +198,40 @@ def parse_ints(text: str) -> tuple[int, ...]:
     return tuple(values)
 
 
+def parse_hidden(text: str) -> tuple[int | tuple[int, ...], ...]:
+    """Parse hidden-layer settings: whole numbers and ranges (one hidden layer of that
+    size, 0 for none) and layer lists ``8x4`` (several hidden layers, input side first):
+    ``4,8x4,16x8x4`` is three networks."""
+    values: list[int | tuple[int, ...]] = []
+    plain: list[str] = []
+    for item in _split(text):
+        if "x" not in item.lower():
+            plain.append(item)
+            continue
+        if plain:
+            values.extend(parse_ints(",".join(plain)))
+            plain = []
+        parts = item.lower().split("x")
+        if len(parts) > MAX_LAYERS or any(not part.strip() for part in parts):
+            raise GrammarError(
+                f"expected layer sizes like 8x4 (at most {MAX_LAYERS} layers){_in(item, text)}"
+            )
+        values.append(tuple(_int(part, item, text, " in a layer list") for part in parts))
+    if plain:
+        values.extend(parse_ints(",".join(plain)))
+    _no_duplicates(values)
+    return tuple(values)
+
+
+#: The most hidden layers a layer list may have.
+MAX_LAYERS = 16
+
+
+def show_hidden(value: int | tuple[int, ...]) -> str:
+    """A hidden setting as the grammar writes it: 4, or 8x4 for several layers."""
+    return "x".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+
 def _int(text: str, item: str, whole: str, side: str = "") -> int:
     text = text.strip()
     if not re.fullmatch(r"[+-]?\d+", text):
@@ -213,13 +249,34 @@ def _bounded(text: str) -> int:
     return int(text)
 
 
+#: The tutorial's optimizer, with no hyperparameter set: ``(name, ((key, value), ...))``.
+PLAIN_SGD: tuple[tuple[str, tuple], ...] = (("sgd", ()),)
+
+
 def expand(
-    hidden: Iterable[int], alphas: Iterable[float], seeds: Iterable[int]
+    hidden: Iterable[int | tuple[int, ...]],
+    alphas: Iterable[float],
+    seeds: Iterable[int],
+    optimizers: Sequence[tuple[str, tuple]] = PLAIN_SGD,
+    alphas_by_optimizer: Sequence[Sequence[float]] | None = None,
+    architectures: Sequence[dict] = ({},),
 ) -> list[NetworkSpec]:
-    """Every network of a sweep, hidden size outermost, then alpha, then seed."""
+    """Every network of a sweep: optimizer outermost, then hidden size, architecture,
+    alpha, seed.
+
+    ``optimizers`` holds ``(name, hyperparameters set explicitly)`` pairs;
+    ``alphas_by_optimizer``, when given, holds each optimizer's own alphas (in place of
+    ``alphas``); ``architectures`` holds NetworkSpec fields (bias, activation, loss,
+    init) to combine with each."""
+    hidden, seeds = list(hidden), list(seeds)
+    per = alphas_by_optimizer or [list(alphas)] * len(optimizers)
     return [
-        NetworkSpec(alpha=alpha, hidden=h, seed=seed)
+        NetworkSpec(
+            alpha=alpha, hidden=h, seed=seed, optimizer=name, optimizer_params=params, **arch
+        )
+        for (name, params), its_alphas in zip(optimizers, per)
         for h in hidden
-        for alpha in alphas
+        for arch in architectures
+        for alpha in its_alphas
         for seed in seeds
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from rich.console import Group, RenderableType
@@ -35,8 +35,83 @@ def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLE.get(status, ""))
 
 
+def is_plain_sgd(spec: NetworkSpec) -> bool:
+    """The tutorial's optimizer with nothing set (then tables leave the column out)."""
+    return spec.optimizer == "sgd" and not spec.optimizer_params
+
+
+def optimizer_label(spec: NetworkSpec) -> str:
+    """The optimizer's name, with the hyperparameters set for it: ``adam betas=0.9,0.99``."""
+    given = []
+    for key, value in spec.optimizer_params:
+        shown = ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else value
+        given.append(f"{key}={shown:g}" if isinstance(shown, float) else f"{key}={shown}")
+    return " ".join([spec.optimizer, *given])
+
+
+#: Settings beyond alpha, hidden and seed: (column title, how to show it, the default).
+EXTRA_COLUMNS: tuple[tuple[str, Callable[[NetworkSpec], str], str], ...] = (
+    ("optimizer", optimizer_label, "sgd"),
+    ("bias", lambda spec: "bias" if spec.bias else "-", "-"),
+    ("activation", lambda spec: spec.activation, "sigmoid"),
+    ("loss", lambda spec: spec.loss, "squared"),
+    ("init", lambda spec: spec.init, "uniform"),
+    ("clip", lambda spec: _clip_label(spec), "-"),
+    ("schedule", lambda spec: _schedule_label(spec), "constant"),
+    ("target", lambda spec: f"{spec.target_error:g}" if spec.target_error else "-", "-"),
+    ("batch", lambda spec: str(spec.batch_size) if spec.batch_size else "full", "full"),
+    ("dropout", lambda spec: f"{spec.dropout:g}" if spec.dropout else "-", "-"),
+    ("batch norm", lambda spec: "on" if spec.batch_norm else "-", "-"),
+)
+
+
+def _clip_label(spec: NetworkSpec) -> str:
+    parts = []
+    if spec.clip_value:
+        parts.append(f"value {spec.clip_value:g}")
+    if spec.clip_norm:
+        parts.append(f"norm {spec.clip_norm:g}")
+    return " ".join(parts) or "-"
+
+
+def _schedule_label(spec: NetworkSpec) -> str:
+    given = " ".join(f"{k}={v:g}" for k, v in spec.schedule_params)
+    return f"{spec.schedule} {given}".strip()
+
+
+def is_default(spec: NetworkSpec) -> bool:
+    """Every setting beyond alpha, hidden and seed is the tutorial's."""
+    return all(show(spec) == default for _, show, default in EXTRA_COLUMNS)
+
+
+def extra_columns(
+    specs: Sequence[NetworkSpec],
+) -> list[tuple[str, Callable[[NetworkSpec], str]]]:
+    """The extra columns a table needs: the settings some network has away from the
+    tutorial's (a sweep that changes none has the tutorial's columns)."""
+    return [
+        (title, show)
+        for title, show, default in EXTRA_COLUMNS
+        if any(show(spec) != default for spec in specs)
+    ]
+
+
+def fmt_hidden(hidden: int | tuple[int, ...]) -> str:
+    return "x".join(map(str, hidden)) if isinstance(hidden, tuple) else str(hidden)
+
+
 def describe(spec: NetworkSpec) -> str:
-    return f"alpha {fmt_alpha(spec.alpha)}, hidden {spec.hidden}, seed {spec.seed}"
+    """One network in words: ``adam, alpha 0.01, hidden 8x4, seed 1, bias, loss ...``."""
+    parts = [] if is_plain_sgd(spec) else [optimizer_label(spec)]
+    parts.append(
+        f"alpha {fmt_alpha(spec.alpha)}, hidden {fmt_hidden(spec.hidden)}, seed {spec.seed}"
+    )
+    if spec.bias:
+        parts.append("bias")
+    for title, show, default in EXTRA_COLUMNS[2:]:
+        if show(spec) != default:
+            parts.append(f"{title} {show(spec)}")
+    return ", ".join(parts)
 
 
 def best_index(results: Sequence[NetworkResult]) -> int | None:
@@ -181,7 +256,11 @@ def sweep_table(
     n_checks = len(results[0].checkpoint_iterations) if results else 0
     columns = _shown_checkpoints(n_checks)
     table = Table(title="Error at each checkpoint", title_justify="left")
-    for title in ("", "alpha", "hidden", "seed"):
+    extra = extra_columns([r.spec for r in results])
+    table.add_column("", justify="right")
+    for title, _ in extra:
+        table.add_column(title)
+    for title in ("alpha", "hidden", "seed"):
         table.add_column(title, justify="right")
     for c in columns:
         table.add_column(str(results[0].checkpoint_iterations[c]), justify="right")
@@ -190,18 +269,23 @@ def sweep_table(
     if curves != "none":
         table.add_column("curve (log)" if log else "curve", no_wrap=True)
         low, high = curve_range(results, log)
+    stopping = any(r.spec.target_error for r in results)
+    if stopping:
+        table.add_column("stopped at", justify="right")
     table.add_column("status")
     shown = range(len(results)) if not max_rows else range(min(max_rows, len(results)))
     for i in shown:
         r = results[i]
         table.add_row(
             "★" if i == best else "",
+            *[show(r.spec) for _, show in extra],
             fmt_alpha(r.spec.alpha),
-            str(r.spec.hidden),
+            fmt_hidden(r.spec.hidden),
             str(r.spec.seed),
             *[fmt_error(r.checkpoint_errors[c]) for c in columns],
             fmt_error(r.final_error),
             *([sparkline(_curve(r), low, high, log)] if curves != "none" else []),
+            *([str(r.stopped_at) if r.stopped_at is not None else "-"] if stopping else []),
             status_text(statuses[i]),
             style="bold" if i == best else None,
         )
@@ -242,9 +326,12 @@ def summary(results: Sequence[NetworkResult], statuses: Sequence[str]) -> Text:
 
 
 def group_table(cells: Sequence[ensemble.Cell]) -> Table:
-    """One row per (alpha, hidden) cell: its seeds' median, min and max final error,
-    the fraction that converged and the count of each status."""
+    """One row per cell (every setting but the seed): its seeds' median, min and max
+    final error, the fraction that converged and the count of each status."""
     table = Table(title="Final error per cell, over its seeds", title_justify="left")
+    extra = extra_columns([cell.key for cell in cells])
+    for title, _ in extra:
+        table.add_column(title)
     for title in ("alpha", "hidden", "seeds", "median", "min", "max", "converged"):
         table.add_column(title, justify="right")
     table.add_column("statuses")
@@ -256,8 +343,9 @@ def group_table(cells: Sequence[ensemble.Cell]) -> Table:
             counts.append(f"{n} {label}", style=STATUS_STYLE[label])
         n_converged = cell.statuses.count("converged")
         table.add_row(
+            *[show(cell.key) for _, show in extra],
             fmt_alpha(cell.alpha),
-            str(cell.hidden),
+            fmt_hidden(cell.hidden),
             str(len(cell.seeds)),
             fmt_error(cell.median),
             fmt_error(cell.min),
@@ -302,11 +390,21 @@ def dry_run_table(
 ) -> Group:
     """The networks a sweep would train, one row each (the first ``max_rows``)."""
     table = Table()
-    for title in ("#", "alpha", "hidden", "seed"):
+    extra = extra_columns(specs)
+    table.add_column("#", justify="right")
+    for title, _ in extra:
+        table.add_column(title)
+    for title in ("alpha", "hidden", "seed"):
         table.add_column(title, justify="right")
     shown = specs[:max_rows] if max_rows else specs
     for i, spec in enumerate(shown):
-        table.add_row(str(i), fmt_alpha(spec.alpha), str(spec.hidden), str(spec.seed))
+        table.add_row(
+            str(i),
+            *[show(spec) for _, show in extra],
+            fmt_alpha(spec.alpha),
+            fmt_hidden(spec.hidden),
+            str(spec.seed),
+        )
     noun = "network" if len(specs) == 1 else "networks"
     parts: list[RenderableType] = [
         Text(f"{len(specs)} {noun} to train, {iterations} iterations each"),

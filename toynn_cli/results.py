@@ -18,8 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from toynn_cli import __version__
-from toynn_cli.engine import BatchResult, NetworkResult, NetworkSpec
+from toynn_cli import __version__, ensemble
+from toynn_cli.engine import (
+    BatchResult,
+    NetworkResult,
+    NetworkSpec,
+    hidden_layers,
+    hyperparameters,
+    schedule_parameters,
+)
 from toynn_cli.executor import Chunk, ChunkResult
 
 
@@ -39,13 +46,44 @@ def _matrix(array: np.ndarray) -> list:
     return [[number(v) for v in row] for row in array.tolist()]
 
 
+def show_hidden(hidden: int | tuple[int, ...]) -> str | int:
+    """A hidden setting for CSV: the size, or 8x4 for several hidden layers."""
+    return "x".join(map(str, hidden)) if isinstance(hidden, tuple) else hidden
+
+
+def settings(spec: NetworkSpec) -> dict[str, Any]:
+    """A network's settings beyond alpha, hidden size and seed: its optimizer and every
+    hyperparameter it used (defaults filled in; pairs such as betas as lists), its hidden
+    layers as a list, bias, hidden activation, loss and initialisation."""
+    return {
+        "hidden_layers": list(hidden_layers(spec.hidden)),
+        "bias": spec.bias,
+        "activation": spec.activation,
+        "loss": spec.loss,
+        "init": spec.init,
+        "clip_value": spec.clip_value,
+        "clip_norm": spec.clip_norm,
+        "schedule": spec.schedule,
+        "schedule_params": schedule_parameters(spec),
+        "target_error": spec.target_error,
+        "batch_size": spec.batch_size,
+        "dropout": spec.dropout,
+        "batch_norm": spec.batch_norm,
+        "optimizer": spec.optimizer,
+        "optimizer_params": {
+            key: list(v) if isinstance(v, tuple) else v for key, v in hyperparameters(spec).items()
+        },
+    }
+
+
 def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str, Any]:
     """One network as a JSON-ready mapping."""
     spec = result.spec
     return {
         "alpha": spec.alpha,
-        "hidden": spec.hidden,
+        "hidden": list(spec.hidden) if isinstance(spec.hidden, tuple) else spec.hidden,
         "seed": spec.seed,
+        **settings(spec),
         "dataset": dataset,
         "iterations": result.iterations,
         "checkpoints": [
@@ -53,6 +91,7 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
             for j, e in zip(result.checkpoint_iterations, result.checkpoint_errors)
         ],
         "final_error": number(result.final_error),
+        "stopped_at": result.stopped_at,
         "status": status,
         "history": {
             "iterations": result.history_iterations.tolist(),
@@ -62,6 +101,12 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
         "weights": [_matrix(w) for w in result.weights],
         "direction_changes": [_matrix(c) for c in result.direction_changes],
         "outputs": _matrix(result.outputs),
+        # per hidden layer: gamma, beta, running_mean, running_var (null without it)
+        "batch_norm": None
+        if result.batch_norm is None
+        else [
+            {key: [number(v) for v in a] for key, a in layer.items()} for layer in result.batch_norm
+        ],
     }
 
 
@@ -122,32 +167,24 @@ def summary_document(
 
 
 def cells(results: Sequence[NetworkResult], labels: np.ndarray, errors: np.ndarray) -> list[dict]:
-    """Per (alpha, hidden) cell over its seeds: networks, final error median/min/max,
-    and status counts."""
+    """Per cell (every setting but the seed) over its seeds: networks, final error
+    median/min/max, and status counts; settings listed when a sweep varies them."""
     specs = results.specs() if hasattr(results, "specs") else [r.spec for r in results]
-    keys = [(spec.alpha, spec.hidden) for spec in specs]
-    by_cell: dict[tuple[float, int], list[int]] = {}
-    for i, key in enumerate(keys):
-        by_cell.setdefault(key, []).append(i)
-    out = []
-    for (alpha, hidden), members in by_cell.items():
-        e = errors[members]
-        finite = e[np.isfinite(e)]
-        out.append(
-            {
-                "alpha": alpha,
-                "hidden": hidden,
-                "networks": len(members),
-                "final_error_median": number(np.median(finite)) if finite.size else "NaN",
-                "final_error_min": number(finite.min()) if finite.size else "NaN",
-                "final_error_max": number(finite.max()) if finite.size else "NaN",
-                **{
-                    s: int((labels[members] == s).sum())
-                    for s in ("converged", "learning", "stuck", "diverged")
-                },
-            }
-        )
-    return out
+    found = ensemble.cells(results, list(labels), errors, specs)
+    plain = all(c.key == NetworkSpec(c.alpha, c.hidden, 0) for c in found)
+    return [
+        {
+            "alpha": c.alpha,
+            "hidden": list(c.hidden) if isinstance(c.hidden, tuple) else c.hidden,
+            **({} if plain else settings(c.key)),
+            "networks": len(c.seeds),
+            "final_error_median": number(c.median),
+            "final_error_min": number(c.min),
+            "final_error_max": number(c.max),
+            **{s: c.statuses.count(s) for s in ("converged", "learning", "stuck", "diverged")},
+        }
+        for c in found
+    ]
 
 
 def to_json(doc: dict[str, Any]) -> str:
@@ -171,7 +208,14 @@ def metrics_csv(results: Sequence[NetworkResult], indices: Sequence[int] | None 
         rows.append((result.iterations, result.final_error))
         for j, error in rows:
             writer.writerow(
-                [index, repr(spec.alpha), spec.hidden, spec.seed, int(j), repr(float(error))]
+                [
+                    index,
+                    repr(spec.alpha),
+                    show_hidden(spec.hidden),
+                    spec.seed,
+                    int(j),
+                    repr(float(error)),
+                ]
             )
     return out.getvalue()
 
@@ -184,7 +228,10 @@ def weights_npz(results: Sequence[NetworkResult], indices: Sequence[int] | None 
     arrays: dict[str, np.ndarray] = {
         "network": np.array(numbers, dtype=np.int64),
         "alpha": np.array([r.spec.alpha for r in results], dtype=np.float64),
-        "hidden": np.array([r.spec.hidden for r in results], dtype=np.int64),
+        # hidden sizes as numbers, or as text (8x4) when a network has several layers
+        "hidden": np.array([r.spec.hidden for r in results], dtype=np.int64)
+        if all(isinstance(r.spec.hidden, int) for r in results)
+        else np.array([show_hidden(r.spec.hidden) for r in results]),
         "seed": np.array([r.spec.seed for r in results], dtype=np.int64),
     }
     for i, result in zip(numbers, results):
@@ -216,8 +263,17 @@ def chunk_npz(result: ChunkResult) -> bytes:
         "outputs": batch.outputs,
         "status": result.statuses.astype(str),
     }
+    if batch.stopped_at is not None:
+        arrays["stopped_at"] = batch.stopped_at
+    for k, a in enumerate(batch.batch_norm or []):
+        arrays[f"bn{k}"] = a
     for field in dataclasses.fields(NetworkSpec):
-        arrays[f"spec_{field.name}"] = np.array([getattr(s, field.name) for s in batch.specs])
+        values = [getattr(s, field.name) for s in batch.specs]
+        if any(isinstance(v, tuple) for v in values):
+            # layer lists and hyperparameter pairs: one JSON text per network (no pickles)
+            arrays[f"spec_{field.name}_json"] = np.array([json.dumps(v) for v in values])
+        else:
+            arrays[f"spec_{field.name}"] = np.array(values)
     for k, (w0, w, c) in enumerate(
         zip(batch.weights_initial, batch.weights, batch.direction_changes)
     ):
@@ -229,14 +285,25 @@ def chunk_npz(result: ChunkResult) -> bytes:
     return buffer.getvalue()
 
 
+def _tuples(value: Any) -> Any:
+    """JSON lists back to the tuples a NetworkSpec holds (8x4, ((key, value), ...))."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
 def load_chunk(path: Path) -> ChunkResult:
     """Read a chunk file written by :func:`chunk_npz` (no pickles: ``allow_pickle=False``)."""
     with np.load(path, allow_pickle=False) as data:
         index, start, stop = (int(v) for v in data["chunk"])
         names = [f.name for f in dataclasses.fields(NetworkSpec)]
-        columns = [data[f"spec_{name}"].tolist() for name in names]
+        columns = [
+            [_tuples(json.loads(v)) for v in data[f"spec_{name}_json"].tolist()]
+            if f"spec_{name}_json" in data.files
+            else data[f"spec_{name}"].tolist()
+            for name in names
+        ]
         specs = [NetworkSpec(**dict(zip(names, row))) for row in zip(*columns)]
         n_layers = sum(1 for key in data.files if key.startswith("changes"))
+        n_bn = sum(1 for key in data.files if key.startswith("bn"))
         batch = BatchResult(
             specs=specs,
             iterations=int(data["iterations"]),
@@ -249,5 +316,7 @@ def load_chunk(path: Path) -> ChunkResult:
             weights=[data[f"W{k}"] for k in range(n_layers)],
             direction_changes=[data[f"changes{k}"] for k in range(n_layers)],
             outputs=data["outputs"],
+            stopped_at=data["stopped_at"] if "stopped_at" in data.files else None,
+            batch_norm=[data[f"bn{k}"] for k in range(n_bn)] if n_bn else None,
         )
         return ChunkResult(Chunk(index, start, stop), batch, data["status"])
