@@ -38,7 +38,15 @@ class ClusterError(Exception):
     """Dask missing, a bad scheduler address or an unreachable scheduler: one line."""
 
 
+#: Dask's own log lines (a closed connection when a cluster stops, a worker's heartbeat
+#: after it was killed) are not toynn's output: toynn reports failures in one line.
+#: The environment variable reaches the worker processes too; set it to see them.
+QUIET_LOGS = ("DASK_LOGGING__DISTRIBUTED", "critical")
+
+
 def _import() -> Any:
+    name, level = QUIET_LOGS
+    os.environ.setdefault(name, level)
     try:
         import distributed
     except ImportError:
@@ -46,6 +54,8 @@ def _import() -> Any:
             f"option --executor dask needs Dask distributed, which is not installed; "
             f"install it with: {INSTALL_HINT}"
         ) from None
+    if os.environ[name] == level:  # also when Dask was imported before
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
     return distributed
 
 
