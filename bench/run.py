@@ -9,6 +9,7 @@ peer when one is available, on the same networks, measured in the same run.
 
 Workloads (xor, float64):
     W1  the tutorial sweep: 7 alphas, hidden 4, seed 1, 60000 iterations
+    W0  7 alphas x 100 seeds, hidden 4, 10000 iterations (700 networks; the core issue's)
     W2  7 alphas x 1000 seeds, hidden 4, 10000 iterations (7000 networks)
     W3  7 alphas x hidden {2,4,8,16,32} x 20 seeds, 10000 iterations (700 networks)
     W4  7 alphas x 142857 seeds (about 10^6 networks), hidden 4, 1000 iterations
@@ -72,6 +73,7 @@ class Workload:
 
 WORKLOADS = [
     Workload("W1", "tutorial sweep, 7 nets x 60000 it", "0.001..1000", "4", "1", 60000, 0),
+    Workload("W0", "7 alphas x 100 seeds, h4, 10000 it", "0.001..1000", "4", "1..100", 10000, 14),
     Workload("W2", "7 alphas x 1000 seeds, h4, 10000 it", "0.001..1000", "4", "1..1000", 10000, 14),
     Workload("W3", "7 alphas x h{2..32} x 20 seeds, 10000 it", "0.001..1000", "2,4,8,16,32", "1..20", 10000, 35),
 ]  # fmt: skip
