@@ -266,7 +266,8 @@ ALPHA = "expected a finite number > 0"
 SEED = "expected a whole number from 0 to 4294967295"
 NAME = "expected 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
 DATASET = (
-    "expected a built-in dataset (xor, first-column), a .csv path or a mapping with inputs "
+    "expected a built-in dataset (xor, first-column, and, or, xor2, parity3, circles, moons, "
+    "spirals, blobs), a .csv path or a mapping with inputs "
     "and targets"
 )
 

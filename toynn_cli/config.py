@@ -8,7 +8,11 @@ through the same validators as the file's keys, so both give the same one-line e
 Keys (every one optional; missing keys take the tutorial's defaults)::
 
     name:       run name, letters/digits/. _ - (default: the config file's name)
-    dataset:    xor | first-column | path/to/file.csv (relative to the config file)
+    dataset:    xor | first-column | and | or | xor2 | parity3
+                | circles | moons | spirals | blobs    (generated, at their defaults)
+                | {name: moons, samples: 200, noise: 0.1, seed: 0}
+                | path/to/file.csv (relative to the config file)
+                | {path: data.csv, targets: [y1, y2]}  (target columns named in its header)
                 | {name: ..., inputs: [[...], ...], targets: [[...], ...]}
     hidden:     4 | [2, 4, 8] | "1..32"        (0: no hidden layer; a list is a sweep)
                 | "8x4" | "4,8x4" | [4, [8, 4]]   (8x4: two hidden layers, 8 then 4 units)
@@ -91,6 +95,8 @@ KEYS = (
     "batch_norm",
 )
 DATASET_KEYS = ("name", "inputs", "targets")
+GENERATED_KEYS = ("name", "samples", "noise", "seed")
+CSV_KEYS = ("path", "targets")
 MAX_SEED = 2**32 - 1
 #: Limits that turn inputs which would exhaust memory or never finish into one-line errors.
 MAX_HIDDEN = 100_000
@@ -145,7 +151,9 @@ class Experiment:
 
     name: str
     dataset: Dataset
-    dataset_ref: str | None  # the built-in name it was given by, or None (inline / CSV)
+    # the built-in name it was given by, a generated set's mapping (name, samples, noise,
+    # seed), or None (inline / CSV)
+    dataset_ref: str | dict[str, Any] | None
     hidden: tuple[int, ...]
     alphas: tuple[float, ...]
     iterations: int
@@ -528,9 +536,15 @@ def _name(value: Any, label: str) -> str:
     return value
 
 
-def _dataset(value: Any, label: str, base: Path) -> tuple[Dataset, str | None]:
+def _dataset(value: Any, label: str, base: Path) -> tuple[Dataset, str | dict[str, Any] | None]:
     try:
         if isinstance(value, dict):
+            if "path" in value:
+                return _csv_dataset(value, label, base), None
+            if value.get("name") in datasets.GENERATED and "inputs" not in value:
+                return _generated(value, label)
+            if value.get("name") in datasets.BUILTIN and set(value) == {"name"}:
+                return datasets.BUILTIN[value["name"]], value["name"]
             unknown = [key for key in value if key not in DATASET_KEYS]
             if unknown:
                 raise ConfigError(_unknown(f"{label}", unknown[0], DATASET_KEYS))
@@ -560,6 +574,71 @@ def _dataset(value: Any, label: str, base: Path) -> tuple[Dataset, str | None]:
         f"a built-in dataset ({names}), a .csv path or a mapping with inputs and targets"
         f"{suggestion}",
     )
+
+
+def _generated(value: dict[str, Any], label: str) -> tuple[Dataset, dict[str, Any]]:
+    """A generated 2-D set from ``{name:, samples:, noise:, seed:}`` (missing keys take
+    the set's defaults); returns it with the complete mapping, which regenerates it."""
+    unknown = [key for key in value if key not in GENERATED_KEYS]
+    if unknown:
+        raise ConfigError(_unknown(f"{label}", unknown[0], GENERATED_KEYS))
+    name = value["name"]
+    params = dict(datasets.GENERATED[name])
+    checks: dict[str, tuple[Callable[[Any], Any], str]] = {
+        "samples": (_samples, f"a whole number from 2 to {datasets.MAX_SAMPLES}"),
+        "noise": (_noise, "a finite number >= 0 (the standard deviation of the noise)"),
+        "seed": (_seed, SEED_EXPECTED),
+    }
+    for key, (check, expected) in checks.items():
+        if key in value:
+            try:
+                params[key] = check(value[key])
+            except _Bad:
+                raise _fail(f"{label} {key}", value[key], expected) from None
+    return datasets.generate(name, **params), {"name": name, **params}
+
+
+def _samples(value: Any) -> int:
+    number = _whole(value)
+    if not 2 <= number <= datasets.MAX_SAMPLES:
+        raise _Bad
+    return number
+
+
+def _noise(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Bad
+    try:
+        number = float(value)
+    except OverflowError:
+        raise _Bad from None
+    if not (math.isfinite(number) and number >= 0):
+        raise _Bad
+    return number
+
+
+def _csv_dataset(value: dict[str, Any], label: str, base: Path) -> Dataset:
+    """``{path: data.csv, targets: [y1, y2]}``: a CSV file whose header names the target
+    columns (without ``targets``, the last column is the target)."""
+    unknown = [key for key in value if key not in CSV_KEYS]
+    if unknown:
+        raise ConfigError(_unknown(f"{label}", unknown[0], CSV_KEYS))
+    path = value["path"]
+    if not isinstance(path, str) or not path:
+        raise _fail(f"{label} path", path, "a CSV file's path")
+    targets = value.get("targets")
+    if targets is not None:
+        if isinstance(targets, str):
+            targets = [targets]
+        if (
+            not isinstance(targets, list)
+            or not targets
+            or not all(isinstance(t, str) and t.strip() for t in targets)
+            or len(set(targets)) != len(targets)
+        ):
+            raise _fail(f"{label} targets", value["targets"], "a list of distinct column names")
+        targets = tuple(t.strip() for t in targets)
+    return datasets.load_csv(base / path, f"{label} path is {_show(path)}", targets)
 
 
 def _engine(value: Any, label: str) -> str:

@@ -2,8 +2,14 @@
 
 A dataset is a matrix of inputs (one row per sample) and a matrix of targets (one row
 per sample, one column per output). CSV files hold one sample per row; the last column
-is the target, every other column an input; a first row with no numbers in it is a
-header and is skipped.
+is the target, every other column an input, unless the target columns are named (then
+the file needs a header); a first row with no numbers in it is a header.
+
+Besides the fixed tables (``xor``, ``first-column``, ``and``, ``or``, ``xor2``,
+``parity3``), four 2-D sets are generated from a seed (``circles``, ``moons``,
+``spirals``, ``blobs``): see :func:`generate`. They use their own
+``np.random.RandomState(seed)``, never the global generator, so a seed always gives the
+same samples.
 """
 
 from __future__ import annotations
@@ -62,7 +68,107 @@ BUILTIN: dict[str, Dataset] = {
         ((0.0, 1.0), (0.0, 1.0), (1.0, 0.0), (1.0, 0.0)),
         ((0.0,), (0.0,), (1.0,), (1.0,)),
     ),
+    # Logic gates on two inputs, with no constant column.
+    "and": Dataset(
+        "and",
+        ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)),
+        ((0.0,), (0.0,), (0.0,), (1.0,)),
+    ),
+    "or": Dataset(
+        "or",
+        ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)),
+        ((0.0,), (1.0,), (1.0,), (1.0,)),
+    ),
+    # xor without the tutorial's constant third input.
+    "xor2": Dataset(
+        "xor2",
+        ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)),
+        ((0.0,), (1.0,), (1.0,), (0.0,)),
+    ),
+    # 3-bit parity: the target is 1 when an odd number of the three inputs is 1.
+    "parity3": Dataset(
+        "parity3",
+        tuple((float(a), float(b), float(c)) for a in (0, 1) for b in (0, 1) for c in (0, 1)),
+        tuple((float((a + b + c) % 2),) for a in (0, 1) for b in (0, 1) for c in (0, 1)),
+    ),
 }
+
+#: The generated 2-D sets and their default parameters (``dataset: moons`` uses these).
+GENERATED: dict[str, dict[str, float | int]] = {
+    "circles": {"samples": 100, "noise": 0.1, "seed": 0},
+    "moons": {"samples": 100, "noise": 0.1, "seed": 0},
+    "spirals": {"samples": 100, "noise": 0.1, "seed": 0},
+    "blobs": {"samples": 100, "noise": 0.5, "seed": 0},
+}
+MAX_SAMPLES = 100_000
+CIRCLES_FACTOR = 0.5  # the inner circle's radius (the outer one's is 1)
+BLOB_CENTRES = ((-1.0, -1.0), (1.0, 1.0))
+
+
+def generate(name: str, samples: int, noise: float, seed: int) -> Dataset:
+    """A generated 2-D set: ``samples`` points, two classes (targets 0 and 1), gaussian
+    noise of standard deviation ``noise`` added to each coordinate, from
+    ``np.random.RandomState(seed)``. Class 0 gets ``samples // 2`` points, class 1 the
+    rest; the points are shuffled (as scikit-learn's generators do by default).
+
+    - ``circles``: class 0 on the unit circle, class 1 on a circle of radius 0.5, at
+      evenly spaced angles (scikit-learn's ``make_circles(factor=0.5)``).
+    - ``moons``: two interleaving half circles (scikit-learn's ``make_moons``).
+    - ``spirals``: two spirals of 1.5 turns, the second the first turned by half a turn:
+      radius ``t``, angle ``3 pi t`` (+ pi for class 1), ``t`` evenly spaced in [0, 1].
+    - ``blobs``: two gaussian blobs centred at (-1, -1) (class 0) and (1, 1) (class 1),
+      ``noise`` their standard deviation.
+    """
+    rng = np.random.RandomState(seed)
+    n0 = samples // 2
+    n1 = samples - n0
+    if name == "circles":
+        a0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
+        a1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
+        x = np.vstack(
+            [
+                np.column_stack([np.cos(a0), np.sin(a0)]),
+                CIRCLES_FACTOR * np.column_stack([np.cos(a1), np.sin(a1)]),
+            ]
+        )
+    elif name == "moons":
+        a0 = np.linspace(0, np.pi, n0)
+        a1 = np.linspace(0, np.pi, n1)
+        x = np.vstack(
+            [
+                np.column_stack([np.cos(a0), np.sin(a0)]),
+                np.column_stack([1 - np.cos(a1), 1 - np.sin(a1) - 0.5]),
+            ]
+        )
+    elif name == "spirals":
+        parts = []
+        for n, turn in ((n0, 0.0), (n1, np.pi)):
+            t = np.linspace(0, 1, n)
+            angle = 3 * np.pi * t + turn
+            parts.append(np.column_stack([t * np.cos(angle), t * np.sin(angle)]))
+        x = np.vstack(parts)
+    elif name == "blobs":
+        x = np.vstack(
+            [
+                np.tile(BLOB_CENTRES[0], (n0, 1)),
+                np.tile(BLOB_CENTRES[1], (n1, 1)),
+            ]
+        )
+    else:
+        raise ValueError(f"no generated dataset {name!r}")
+    y = np.concatenate([np.zeros(n0), np.ones(n1)])
+    order = rng.permutation(samples)
+    x, y = x[order], y[order]
+    x = x + rng.normal(scale=noise, size=x.shape) if noise > 0 else x
+    return Dataset(
+        name,
+        tuple(tuple(float(v) for v in row) for row in x),
+        tuple((float(v),) for v in y),
+    )
+
+
+# the generated sets at their defaults are built-in names too (``dataset: moons``)
+BUILTIN.update({name: generate(name, **params) for name, params in GENERATED.items()})
 
 
 _REPR = reprlib.Repr()
@@ -132,8 +238,13 @@ def from_lists(name: str, inputs: object, targets: object, where: str) -> Datase
 MAX_CSV_CHARS = 256 * 2**20
 
 
-def load_csv(path: Path, source: str | None = None) -> Dataset:
+def load_csv(
+    path: Path, source: str | None = None, targets: tuple[str, ...] | None = None
+) -> Dataset:
     """Read a CSV file: last column the target, the others inputs, optional header.
+
+    With ``targets`` (column names), the file must have a header; the named columns are
+    the targets, in the order given, and the other columns the inputs, in file order.
 
     A first row with no finite number in it is a header and is skipped; a first row
     with some numbers is data (so a typo in it is reported, not skipped). ``source``
@@ -187,10 +298,30 @@ def load_csv(path: Path, source: str | None = None) -> Dataset:
                 for c, cell in enumerate(row, 1)
             ]
         )
+    if targets is None:
+        target_columns = [width - 1]
+    else:
+        if header is None:
+            raise DataError(
+                f"{path}: line {first_line} is not a header; expected a first row naming the "
+                f"columns (targets {', '.join(targets)} are named)"
+            )
+        names = [cell.strip() for cell in header[1]]
+        target_columns = []
+        for target in targets:
+            if target not in names:
+                raise DataError(
+                    f"{path}: target column is {_show(target)}; expected a column named in "
+                    f"the header on line {first_line}: {', '.join(names)}"
+                )
+            target_columns.append(names.index(target))
+        if len(target_columns) == width:
+            raise DataError(f"{path}: every column is a target; expected at least one input column")
+    input_columns = [c for c in range(width) if c not in target_columns]
     return Dataset(
         safe_name(path.stem) or "csv",
-        tuple(tuple(row[:-1]) for row in parsed),
-        tuple((row[-1],) for row in parsed),
+        tuple(tuple(row[c] for c in input_columns) for row in parsed),
+        tuple(tuple(row[c] for c in target_columns) for row in parsed),
     )
 
 
