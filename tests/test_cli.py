@@ -118,10 +118,16 @@ def network_json_matches(record: dict, result: NetworkResult, status_label: str)
     assert record["seed"] == result.spec.seed
     assert record["iterations"] == result.iterations
     assert record["checkpoints"] == [
-        {"iteration": int(j), "error": float(e)}
-        for j, e in zip(result.checkpoint_iterations, result.checkpoint_errors, strict=True)
+        {"iteration": int(j), "error": float(e), "accuracy": float(a)}
+        for j, e, a in zip(
+            result.checkpoint_iterations,
+            result.checkpoint_errors,
+            result.checkpoint_accuracy,
+            strict=True,
+        )
     ]
     assert record["final_error"] == result.final_error
+    assert record["final_accuracy"] == result.final_accuracy
     assert record["status"] == status_label
     for key, arrays in (
         ("weights_initial", result.weights_initial),
@@ -197,14 +203,17 @@ def test_train_xor_config(tmp_path):
     assert out.splitlines()[0] == "xor  dataset xor · 2000 iterations · 1 network"
 
     header, rows = table(out, "Error (mean |output - target|)")
-    assert header == ["iteration", "error"]
+    # xor's targets are 0 and 1: the accuracy is shown beside the error
+    assert header == ["iteration", "error", "accuracy"]
+    acc = [f"{a:.4g}" for a in [*expected.checkpoint_accuracy, expected.final_accuracy]]
     assert rows == [
-        ["0", tutorial.printed(expected.checkpoint_errors[0])],
-        ["500", tutorial.printed(expected.checkpoint_errors[1])],
-        ["1000", tutorial.printed(expected.checkpoint_errors[2])],
-        ["1500", tutorial.printed(expected.checkpoint_errors[3])],
-        ["final (2000)", tutorial.printed(expected.final_error)],
+        ["0", tutorial.printed(expected.checkpoint_errors[0]), acc[0]],
+        ["500", tutorial.printed(expected.checkpoint_errors[1]), acc[1]],
+        ["1000", tutorial.printed(expected.checkpoint_errors[2]), acc[2]],
+        ["1500", tutorial.printed(expected.checkpoint_errors[3]), acc[3]],
+        ["final (2000)", tutorial.printed(expected.final_error), acc[4]],
     ]
+    assert acc == ["0.5", "0.5", "0.75", "1", "1"] or acc[0] == "0.5"
     assert rows[0][1] == "0.496410031903"  # the tutorial's first printed value
 
     final = tutorial.printed(expected.final_error)
@@ -396,6 +405,8 @@ def stack(networks: list[engine.NetworkResult]) -> engine.BatchResult:
         weights=rows("weights"),
         direction_changes=rows("direction_changes"),
         outputs=np.stack([n.outputs for n in networks]),
+        checkpoint_accuracy=np.stack([n.checkpoint_accuracy for n in networks]),
+        final_accuracy=np.array([n.final_accuracy for n in networks]),
     )
 
 
@@ -423,7 +434,9 @@ def test_sweep_alpha_sweep_config(replay_tutorial):
     assert out.splitlines()[0] == "alpha-sweep  dataset xor · 60000 iterations · 7 networks"
     header, rows = table(out, "Error at each checkpoint")
     checkpoints = ["0", "10000", "20000", "30000", "40000", "50000"]
-    assert header == ["", "alpha", "hidden", "seed", *checkpoints, "final", "curve", "status"]
+    assert header == [
+        "", "alpha", "hidden", "seed", *checkpoints, "final", "acc", "curve", "status",
+    ]  # fmt: skip
     assert [row[1] for row in rows] == ["0.001", "0.01", "0.1", "1", "10", "100", "1000"]
     assert [row[0] for row in rows] == ["", "", "", "", "★", "", ""]  # the best: alpha 10
     assert [row[-1] for row in rows] == TUTORIAL_STATUSES
@@ -503,7 +516,7 @@ def test_sweep_many_checkpoints_shows_ten_columns():
         "sweep", "--alphas", "1", "--iterations", 200, "--log-every", 10, "--no-save"
     )
     header = table(result.stdout, "Error at each checkpoint")[0]
-    assert len(header) == 4 + 10 + 3  # final, curve, status
+    assert len(header) == 4 + 10 + 4  # final, acc (xor is a classification set), curve, status
     assert header[4] == "0" and header[13] == "190"
     assert "10 of 20 checkpoints shown" in result.stdout
 
@@ -627,7 +640,9 @@ def test_run_folder_contents(tmp_path):
 
     # metrics.csv: one row per network and checkpoint, plus the final error.
     rows = list(csv.DictReader(io.StringIO((run_dir / "metrics.csv").read_text())))
-    assert list(rows[0]) == ["network", "alpha", "hidden", "seed", "iteration", "error"]
+    assert list(rows[0]) == [
+        "network", "alpha", "hidden", "seed", "iteration", "error", "accuracy",
+    ]  # fmt: skip
     assert len(rows) == 4 * (3 + 1)
     for n, r in enumerate(expected):
         mine = [row for row in rows if row["network"] == str(n)]
@@ -637,6 +652,8 @@ def test_run_folder_contents(tmp_path):
         assert [int(row["iteration"]) for row in mine] == [0, 100, 200, 300]
         errors = [float(row["error"]) for row in mine]
         assert errors == [*r.checkpoint_errors.tolist(), r.final_error]  # exact
+        accuracies = [float(row["accuracy"]) for row in mine]
+        assert accuracies == [*r.checkpoint_accuracy.tolist(), r.final_accuracy]
 
     # weights.npz: every network's arrays, keyed by its index.
     with np.load(run_dir / "weights.npz") as npz:
@@ -654,7 +671,9 @@ def test_run_folder_contents(tmp_path):
     text = (run_dir / "report.txt").read_text()
     assert ANSI not in text
     assert text.startswith("grid  dataset xor · 300 iterations · 4 networks\n")
-    assert table(text, "Error at each checkpoint")[0][-3:] == ["final", "curve", "status"]
+    assert table(text, "Error at each checkpoint")[0][-4:] == [
+        "final", "acc", "curve", "status",
+    ]  # fmt: skip
     svg = (run_dir / "report.svg").read_text()
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert "toynn&#160;grid" in svg  # the window title

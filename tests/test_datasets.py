@@ -1,4 +1,5 @@
-"""Built-in and generated datasets, CSV target columns, several outputs end to end."""
+"""Built-in and generated datasets, CSV target columns, several outputs end to end, and
+the accuracy recorded for classification targets."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from toynn_cli import datasets
+from toynn_cli import datasets, engine, results
 from toynn_cli.cli import cli
 from toynn_cli.config import TUTORIAL, ConfigError, resolve
 from toynn_cli.datasets import BUILTIN, GENERATED, generate
+from toynn_cli.engine import NetworkSpec
 
 
 def load(tmp_path: Path, text: str, overrides: dict | None = None):
@@ -267,3 +269,108 @@ def test_the_dataset_option_takes_generated_names() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "dataset moons" in result.stdout
+
+
+# --- accuracy (threshold 0.5) -------------------------------------------------------------------
+
+
+def test_accuracy_counts_outputs_on_the_right_side_of_one_half() -> None:
+    out = np.array([[[0.9], [0.5]], [[0.2], [np.nan]], [[0.6], [0.4]]])  # (3 samples, 2, 1)
+    target = np.array([[[1.0], [1.0]], [[0.0], [0.0]], [[0.0], [0.0]]])
+    # right: 0.9 for 1, 0.2 for 0, 0.4 for 0; wrong: 0.5 (neither side), NaN, 0.6 for 0
+    assert engine.accuracy(out, target).tolist() == [0.5]
+    assert engine.is_classification(np.array([[0.0], [1.0]]))
+    assert not engine.is_classification(np.array([[0.0], [0.5]]))
+
+
+def test_accuracy_at_checkpoints_and_final_is_that_of_the_outputs() -> None:
+    data = generate("moons", 60, 0.2, 1)
+    specs = [NetworkSpec(a, 4, s) for a in (0.01, 1.0) for s in (1, 2)]
+    batch = engine.train_batch(data.x, data.y, specs, 400, 200)
+    target = data.y[:, :, None]
+    # checkpoint 0: the initial weights' outputs
+    first = engine.batch_outputs(data.x, [np.moveaxis(w, 0, -1) for w in batch.weights_initial])
+    assert batch.checkpoint_accuracy[:, 0].tolist() == engine.accuracy(first, target).tolist()
+    for result in batch.networks():
+        right = (result.outputs > 0.5) == (data.y == 1.0)
+        assert result.final_accuracy == right.mean()
+        assert result.checkpoint_accuracy.shape == (2,)
+    # a run of 200 iterations ends where the 400-iteration run records checkpoint 200
+    half = engine.train_batch(data.x, data.y, specs, 200, 200)
+    assert half.final_accuracy.tolist() == batch.checkpoint_accuracy[:, 1].tolist()
+
+
+def test_early_stopping_keeps_the_accuracy_it_stopped_with() -> None:
+    xor = BUILTIN["xor"]
+    spec = NetworkSpec(10.0, 4, 1, target_error=0.05)
+    (result,) = engine.train(xor.x, xor.y, [spec], 3000, 500)
+    assert result.stopped_at is not None and result.stopped_at < 1000
+    assert result.checkpoint_accuracy[2:].tolist() == [1.0] * 4
+    assert result.final_accuracy == 1.0
+
+
+def test_accuracy_in_json_metrics_tables_and_chunk_files(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "runs"
+    args = ["--dataset", "xor2", "--iterations", "300", "--log-every", "100", "--out", str(out)]
+    result = runner.invoke(cli, ["sweep", "--alphas", "1,10", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    (run,) = out.iterdir()
+    metrics = (run / "metrics.csv").read_text().splitlines()
+    assert metrics[0] == "network,alpha,hidden,seed,iteration,error,accuracy"
+    for n, network in enumerate(doc["networks"]):
+        outputs, targets = np.array(network["outputs"]), np.array(BUILTIN["xor2"].targets)
+        assert network["final_accuracy"] == ((outputs > 0.5) == (targets == 1)).mean()
+        assert [set(c) for c in network["checkpoints"]] == [{"iteration", "error", "accuracy"}] * 3
+        rows = [line.split(",") for line in metrics[1:] if line.startswith(f"{n},")]
+        assert [float(r[6]) for r in rows] == [
+            *[c["accuracy"] for c in network["checkpoints"]],
+            network["final_accuracy"],
+        ]
+    (chunk,) = (run / "chunks").iterdir()
+    loaded = results.load_chunk(chunk).batch
+    assert loaded.final_accuracy.tolist() == [n["final_accuracy"] for n in doc["networks"]]
+    assert loaded.checkpoint_accuracy.tolist() == [
+        [c["accuracy"] for c in n["checkpoints"]] for n in doc["networks"]
+    ]
+    # the table (and the saved report): a final accuracy column, 'acc'
+    assert " acc " in (run / "report.txt").read_text()
+    table = runner.invoke(cli, ["sweep", "--alphas", "1,10", *args[:-2], "--no-save"]).stdout
+    assert " acc " in table
+
+
+def test_no_accuracy_for_targets_that_are_not_all_0_or_1(tmp_path: Path) -> None:
+    config = tmp_path / "soft.yaml"
+    config.write_text(
+        "dataset: {inputs: [[0], [1]], targets: [[0.2], [0.7]]}\niterations: 200\nlog_every: 100\n"
+    )
+    out = tmp_path / "runs"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["train", "-c", str(config), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    (network,) = json.loads(result.stdout)["networks"]
+    assert network["final_accuracy"] is None
+    assert [set(c) for c in network["checkpoints"]] == [{"iteration", "error"}] * 2
+    (run,) = out.iterdir()
+    rows = (run / "metrics.csv").read_text().splitlines()
+    assert rows[0].endswith(",error,accuracy")
+    assert all(row.endswith(",") for row in rows[1:])  # the accuracy cell is empty
+    text = runner.invoke(cli, ["train", "-c", str(config), "--no-save"]).stdout
+    assert "accuracy" not in text
+    sweep = runner.invoke(cli, ["sweep", "-c", str(config), "--alphas", "1,2", "--no-save"])
+    assert " acc " not in sweep.stdout
+
+
+def test_a_runs_generated_dataset_is_read_back_for_figures(tmp_path: Path) -> None:
+    from toynn_cli import workspace
+
+    config = tmp_path / "m.yaml"
+    config.write_text("dataset: {name: circles, samples: 24, seed: 2}\niterations: 10\n")
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(cli, ["train", "-c", str(config), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    (run,) = out.iterdir()
+    x, y = workspace.run_dataset(workspace.open_run(run))
+    expected = generate("circles", 24, 0.1, 2)
+    assert np.array_equal(x, expected.x) and np.array_equal(y, expected.y)

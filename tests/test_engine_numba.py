@@ -34,6 +34,12 @@ def _agree(a: engine.BatchResult, b: engine.BatchResult, rtol: float = RTOL) -> 
     for x, y in zip(a.direction_changes, b.direction_changes, strict=True):
         assert x.dtype == y.dtype == np.int64
         np.testing.assert_array_equal(x, y)
+    # accuracy: counts of outputs on the right side of 0.5, so the same values exactly
+    # (NaN in both for targets that are not all 0 or 1)
+    for name in ("checkpoint_accuracy", "final_accuracy"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.shape == y.shape and x.dtype == y.dtype == np.float64, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
 
 
 def _identical(a: engine.BatchResult, i: int, b: engine.BatchResult, j: int) -> None:
@@ -43,6 +49,8 @@ def _identical(a: engine.BatchResult, i: int, b: engine.BatchResult, j: int) -> 
     for name in ("checkpoint_errors", "history_errors", "outputs"):
         assert getattr(ra, name).tobytes() == getattr(rb, name).tobytes(), name
     assert np.float64(ra.final_error).tobytes() == np.float64(rb.final_error).tobytes()
+    assert ra.final_accuracy == rb.final_accuracy
+    assert ra.checkpoint_accuracy.tobytes() == rb.checkpoint_accuracy.tobytes()
     for name in ("weights", "weights_initial", "direction_changes"):
         for x, y in zip(getattr(ra, name), getattr(rb, name), strict=True):
             assert x.tobytes() == y.tobytes(), name
@@ -83,6 +91,21 @@ def test_several_outputs_and_odd_sizes_agree(numba_engine):
     specs = [NetworkSpec(a, 5, s) for a in (0.3, 3.0) for s in range(numba_engine.BLOCK)]
     args = (x, y, specs, 700, 100)
     _agree(engine.train_batch(*args), numba_engine.train_batch(*args))
+
+
+def test_accuracy_of_several_classification_outputs_agrees(numba_engine):
+    rng = np.random.RandomState(4)
+    x, y = rng.uniform(-1, 1, (7, 2)), rng.randint(0, 2, (7, 3)).astype(float)
+    specs = [NetworkSpec(a, 3, s) for a in (0.1, 1.0, 30.0) for s in range(5)]
+    reference = engine.train_batch(x, y, specs, 900, 100)
+    compiled = numba_engine.train_batch(x, y, specs, 900, 100)
+    _agree(reference, compiled)
+    assert not np.isnan(compiled.checkpoint_accuracy).any()
+    assert len(np.unique(compiled.checkpoint_accuracy)) > 1  # not a constant by accident
+    # non-classification targets: NaN in both engines
+    soft = engine.train_batch(x, y * 0.5, specs[:2], 300, 100)
+    assert np.isnan(soft.checkpoint_accuracy).all() and np.isnan(soft.final_accuracy).all()
+    _agree(soft, numba_engine.train_batch(x, y * 0.5, specs[:2], 300, 100))
 
 
 def test_alone_and_in_a_large_batch_are_bit_identical(numba_engine, xor):

@@ -65,6 +65,7 @@ def block_train(
     check_its,
     hist_its,
     check_err,
+    check_acc,
     hist_err,
     final_err,
     outputs,
@@ -129,6 +130,20 @@ def block_train(
             mean_abs(err, rows_err, total, col)
             for b in range(nb):
                 check_err[c, b0 + b] = col[b]
+            # accuracy: outputs on the right side of 0.5 (the caller keeps it only for
+            # targets that are all 0 or 1), counted, then divided like NumPy's mean
+            for b in range(nb):
+                total[b] = 0.0
+            for s in range(samples):
+                for o in range(n_outputs):
+                    r = s * n_outputs + o
+                    t = y[s, o]
+                    for b in range(nb):
+                        v = act[out_row + r, b]
+                        if (t == 1.0 and v > 0.5) or (t == 0.0 and v < 0.5):
+                            total[b] += 1.0
+            for b in range(nb):
+                check_acc[c, b0 + b] = total[b] / rows_err
             c += 1
         if h < hist_its.shape[0] and hist_its[h] == j:
             mean_abs(err, rows_err, total, col)
@@ -214,7 +229,7 @@ def block_train(
 @numba.njit(cache=True, fastmath=False)
 def segment_serial(
     x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-    hist_err, final_err, outputs, block,
+    check_acc, hist_err, final_err, outputs, block,
 ):  # fmt: skip
     """Iterations ``j0`` to ``j1 - 1`` for every block of networks (columns of ``w``),
     one block after another (used inside worker processes)."""
@@ -222,14 +237,14 @@ def segment_serial(
     for b0 in range(0, n, block):
         block_train(
             x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-            hist_err, final_err, outputs, b0, min(n, b0 + block),
+            check_acc, hist_err, final_err, outputs, b0, min(n, b0 + block),
         )  # fmt: skip
 
 
 @numba.njit(cache=True, fastmath=False, parallel=True)
 def segment_parallel(
     x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-    hist_err, final_err, outputs, block,
+    check_acc, hist_err, final_err, outputs, block,
 ):  # fmt: skip
     """The same, the blocks shared among numba's threads."""
     n = w.shape[1]
@@ -238,5 +253,5 @@ def segment_parallel(
         b0 = i * block
         block_train(
             x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-            hist_err, final_err, outputs, b0, min(n, b0 + block),
+            check_acc, hist_err, final_err, outputs, b0, min(n, b0 + block),
         )  # fmt: skip

@@ -39,6 +39,10 @@ Beyond the tutorial (each off by default, so the defaults are the tutorial's mat
   samples with its own generator (``RandomState(seed)``, continuing after the initial
   weights' draws). The last batch of an epoch holds what is left. Recorded errors are
   still over the whole dataset.
+* accuracy, for classification targets (every target 0 or 1): the fraction of outputs
+  on the right side of 0.5 (output > 0.5 for a target 1, < 0.5 for a target 0; exactly
+  0.5 or NaN is wrong), recorded at each checkpoint from the outputs the error is
+  recorded from, and after the last update. For other targets it is NaN.
 * dropout p on hidden layers (inverted): in training each hidden unit's output is kept
   with probability 1 - p and scaled by 1 / (1 - p), a fresh mask per iteration from the
   network's generator; d[k+1] is multiplied by the same mask. Evaluation (every
@@ -212,6 +216,9 @@ class NetworkResult:
     stopped_at: int | None = None  # early stopping: the iteration it stopped at, or None
     #: batch norm: per hidden layer {"gamma", "beta", "running_mean", "running_var"}
     batch_norm: list[dict[str, np.ndarray]] | None = None
+    #: classification targets only (else None): accuracy at each checkpoint (C,), final
+    checkpoint_accuracy: np.ndarray | None = None
+    final_accuracy: float | None = None
 
 
 @dataclass
@@ -234,6 +241,10 @@ class BatchResult:
     stopped_at: np.ndarray | None = None  # (B,) int64, -1: did not stop early
     #: batch norm: [gamma_1, beta_1, running_mean_1, running_var_1, ...], each (B, n)
     batch_norm: list[np.ndarray] | None = None
+    #: accuracy (see :func:`accuracy`) at each checkpoint (B, C) and final (B,); NaN
+    #: when the targets are not all 0 or 1; None: not recorded (older chunk files)
+    checkpoint_accuracy: np.ndarray | None = None
+    final_accuracy: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.specs)
@@ -264,6 +275,16 @@ class BatchResult:
                     dict(zip(BN_ARRAYS, (a[b] for a in self.batch_norm[i : i + 4]), strict=True))
                     for i in range(0, len(self.batch_norm), 4)
                 ]
+            ),
+            checkpoint_accuracy=(
+                None
+                if self.final_accuracy is None or np.isnan(self.final_accuracy[b])
+                else self.checkpoint_accuracy[b]
+            ),
+            final_accuracy=(
+                None
+                if self.final_accuracy is None or np.isnan(self.final_accuracy[b])
+                else float(self.final_accuracy[b])
             ),
         )
 
@@ -559,6 +580,20 @@ def _clip_norm(grads: list[np.ndarray], max_norm: float) -> None:
         g *= coef
 
 
+def is_classification(y: np.ndarray) -> bool:
+    """Whether every target is 0 or 1 (accuracy is recorded only then)."""
+    y = np.asarray(y, dtype=np.float64)
+    return bool(((y == 0.0) | (y == 1.0)).all())
+
+
+def accuracy(out: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The fraction of outputs on the right side of 0.5, per network: ``out`` is
+    (samples, outputs, B), ``target`` (samples, outputs, 1) of 0s and 1s. An output of
+    exactly 0.5 (or NaN) is on neither side: wrong."""
+    right = ((target == 1.0) & (out > 0.5)) | ((target == 0.0) & (out < 0.5))
+    return right.sum(axis=(0, 1)) / (out.shape[0] * out.shape[1])
+
+
 def _mean_abs(err: np.ndarray) -> np.ndarray:
     """mean(|err|) per network over samples and outputs, summed in a fixed order."""
     flat = np.abs(err).reshape(-1, err.shape[-1])
@@ -650,6 +685,8 @@ def train_batch(
     hist_its = history_schedule(iterations)
     check_errors = np.empty((len(check_its), len(specs)))
     hist_errors = np.empty((len(hist_its), len(specs)))
+    classify = is_classification(y)
+    check_accuracy = np.full((len(check_its), len(specs)), np.nan)
     next_check = next_hist = 0
     # int32 counts add a bool array twice as fast as int64 (2**31 iterations is far away)
     changes = [np.zeros(w.shape, dtype=np.int32) for w in weights]
@@ -715,6 +752,8 @@ def train_batch(
                 active &= ~reached
             if next_check < len(check_its) and check_its[next_check] == j:
                 check_errors[next_check] = _mean_abs(err)
+                if classify:
+                    check_accuracy[next_check] = accuracy(activations[-1], target)
                 next_check += 1
             if next_hist < len(hist_its) and hist_its[next_hist] == j:
                 hist_errors[next_hist] = _mean_abs(err)
@@ -724,6 +763,8 @@ def train_batch(
                 # recorded error is the one it has now
                 check_errors[next_check:] = current
                 hist_errors[next_hist:] = current
+                if classify:
+                    check_accuracy[next_check:] = accuracy(activations[-1], target)
                 break
 
             if batch_size:
@@ -789,6 +830,7 @@ def train_batch(
 
         final_out = work.forward(weights)[-1]
         final_errors = _mean_abs(final_out - target)
+        final_accuracy = accuracy(final_out, target) if classify else np.full(len(specs), np.nan)
     if progress is not None:
         progress(iterations)
 
@@ -817,6 +859,8 @@ def train_batch(
             if bn
             else None
         ),
+        checkpoint_accuracy=batch_first(check_accuracy),
+        final_accuracy=final_accuracy,
     )
 
 

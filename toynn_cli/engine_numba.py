@@ -132,8 +132,8 @@ def _run_tiny(segment: Any) -> None:
     segment(
         x, y, np.array([1, 1], dtype=np.int64), w, np.zeros(w.shape, dtype=np.bool_),
         np.zeros(w.shape, dtype=np.int64), np.ones(1), 0, 1, np.zeros(1, dtype=np.int64),
-        np.zeros(1, dtype=np.int64), np.empty((1, 1)), np.empty((1, 1)), np.empty(1),
-        np.empty((1, 1)), BLOCK,
+        np.zeros(1, dtype=np.int64), np.empty((1, 1)), np.empty((1, 1)), np.empty((1, 1)),
+        np.empty(1), np.empty((1, 1)), BLOCK,
     )  # fmt: skip
 
 
@@ -180,6 +180,7 @@ def train_batch(
     check_its = engine.checkpoints(iterations, log_every)
     hist_its = engine.history_schedule(iterations)
     check_err = np.empty((len(check_its), n))
+    check_acc = np.empty((len(check_its), n))
     hist_err = np.empty((len(hist_its), n))
     final_err = np.empty(n)
     outputs = np.empty((x.shape[0] * sizes[-1], n))
@@ -210,6 +211,7 @@ def train_batch(
                     check_its,
                     hist_its,
                     check_err,
+                    check_acc,
                     hist_err,
                     final_err if last else no_final,
                     outputs,
@@ -228,6 +230,13 @@ def train_batch(
             start += a * b
         return out
 
+    final_out = np.ascontiguousarray(outputs.T).reshape(n, x.shape[0], sizes[-1])
+    if engine.is_classification(y):
+        # the final accuracy by the NumPy engine's function, from the same outputs
+        final_acc = engine.accuracy(np.moveaxis(final_out, 0, -1), y[:, :, None])
+    else:
+        check_acc[:] = np.nan
+        final_acc = np.full(n, np.nan)
     return BatchResult(
         specs=list(specs),
         iterations=iterations,
@@ -239,5 +248,7 @@ def train_batch(
         weights_initial=[np.ascontiguousarray(v) for v in initial],
         weights=unflatten(w),
         direction_changes=unflatten(changes),
-        outputs=np.ascontiguousarray(outputs.T).reshape(n, x.shape[0], sizes[-1]),
+        outputs=final_out,
+        checkpoint_accuracy=np.ascontiguousarray(check_acc.T),
+        final_accuracy=final_acc,
     )

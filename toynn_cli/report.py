@@ -132,14 +132,30 @@ def header(name: str, dataset: str, iterations: int, n_networks: int) -> Text:
     return text
 
 
+def fmt_accuracy(value: float | None) -> str:
+    """An accuracy (a fraction of outputs) to 4 significant digits; '-' if none."""
+    return "-" if value is None else f"{value:.4g}"
+
+
 def error_table(result: NetworkResult) -> Table:
-    """The error at each checkpoint and after the last update."""
+    """The error at each checkpoint and after the last update, and the accuracy beside
+    it when the targets are all 0 or 1."""
     table = Table(title="Error (mean |output - target|)", title_justify="left")
     table.add_column("iteration", justify="right")
     table.add_column("error", justify="right")
-    for j, e in zip(result.checkpoint_iterations, result.checkpoint_errors):
-        table.add_row(str(j), fmt_error(e))
-    table.add_row(f"final ({result.iterations})", fmt_error(result.final_error), style="bold")
+    accuracy = result.checkpoint_accuracy
+    if accuracy is not None:
+        table.add_column("accuracy", justify="right")
+    for c, (j, e) in enumerate(zip(result.checkpoint_iterations, result.checkpoint_errors)):
+        table.add_row(
+            str(j), fmt_error(e), *([] if accuracy is None else [fmt_accuracy(accuracy[c])])
+        )
+    table.add_row(
+        f"final ({result.iterations})",
+        fmt_error(result.final_error),
+        *([] if accuracy is None else [fmt_accuracy(result.final_accuracy)]),
+        style="bold",
+    )
     return table
 
 
@@ -265,6 +281,11 @@ def sweep_table(
     for c in columns:
         table.add_column(str(results[0].checkpoint_iterations[c]), justify="right")
     table.add_column("final", justify="right")
+    # classification targets (all 0 or 1): the final accuracy beside the final error
+    # (headed "acc", narrow: the tutorial's table keeps its full digits on 200 columns)
+    accuracy = bool(results) and results[0].final_accuracy is not None
+    if accuracy:
+        table.add_column("acc", justify="right")
     log = curves == "log"
     if curves != "none":
         table.add_column("curve (log)" if log else "curve", no_wrap=True)
@@ -284,6 +305,7 @@ def sweep_table(
             str(r.spec.seed),
             *[fmt_error(r.checkpoint_errors[c]) for c in columns],
             fmt_error(r.final_error),
+            *([fmt_accuracy(r.final_accuracy)] if accuracy else []),
             *([sparkline(_curve(r), low, high, log)] if curves != "none" else []),
             *([str(r.stopped_at) if r.stopped_at is not None else "-"] if stopping else []),
             status_text(statuses[i]),

@@ -79,6 +79,13 @@ def settings(spec: NetworkSpec) -> dict[str, Any]:
 def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str, Any]:
     """One network as a JSON-ready mapping."""
     spec = result.spec
+    checkpoints: list[dict[str, Any]] = [
+        {"iteration": int(j), "error": number(e)}
+        for j, e in zip(result.checkpoint_iterations, result.checkpoint_errors)
+    ]
+    if result.checkpoint_accuracy is not None:  # classification targets only
+        for entry, a in zip(checkpoints, result.checkpoint_accuracy.tolist()):
+            entry["accuracy"] = number(a)
     return {
         "alpha": spec.alpha,
         "hidden": list(spec.hidden) if isinstance(spec.hidden, tuple) else spec.hidden,
@@ -86,11 +93,10 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
         **settings(spec),
         "dataset": dataset,
         "iterations": result.iterations,
-        "checkpoints": [
-            {"iteration": int(j), "error": number(e)}
-            for j, e in zip(result.checkpoint_iterations, result.checkpoint_errors)
-        ],
+        "checkpoints": checkpoints,
         "final_error": number(result.final_error),
+        # classification targets (all 0 or 1) only; null otherwise
+        "final_accuracy": None if result.final_accuracy is None else number(result.final_accuracy),
         "stopped_at": result.stopped_at,
         "status": status,
         "history": {
@@ -192,21 +198,26 @@ def to_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 
-METRICS_HEADER = ("network", "alpha", "hidden", "seed", "iteration", "error")
+METRICS_HEADER = ("network", "alpha", "hidden", "seed", "iteration", "error", "accuracy")
 
 
 def metrics_csv(results: Sequence[NetworkResult], indices: Sequence[int] | None = None) -> str:
     """One row per network and checkpoint, plus a row for the final error (iteration =
-    the number of iterations: the state after the last update)."""
+    the number of iterations: the state after the last update). ``accuracy`` is empty
+    unless the targets are all 0 or 1."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(METRICS_HEADER)
     for n, result in enumerate(results):
         index = indices[n] if indices is not None else n
         spec = result.spec
+        if result.checkpoint_accuracy is None or result.final_accuracy is None:
+            accuracies = [None] * (len(result.checkpoint_iterations) + 1)
+        else:
+            accuracies = [*result.checkpoint_accuracy.tolist(), result.final_accuracy]
         rows = [*zip(result.checkpoint_iterations, result.checkpoint_errors)]
         rows.append((result.iterations, result.final_error))
-        for j, error in rows:
+        for (j, error), acc in zip(rows, accuracies):
             writer.writerow(
                 [
                     index,
@@ -215,6 +226,7 @@ def metrics_csv(results: Sequence[NetworkResult], indices: Sequence[int] | None 
                     spec.seed,
                     int(j),
                     repr(float(error)),
+                    "" if acc is None else repr(float(acc)),
                 ]
             )
     return out.getvalue()
@@ -265,6 +277,9 @@ def chunk_npz(result: ChunkResult) -> bytes:
     }
     if batch.stopped_at is not None:
         arrays["stopped_at"] = batch.stopped_at
+    if batch.final_accuracy is not None:
+        arrays["checkpoint_accuracy"] = batch.checkpoint_accuracy
+        arrays["final_accuracy"] = batch.final_accuracy
     for k, a in enumerate(batch.batch_norm or []):
         arrays[f"bn{k}"] = a
     for field in dataclasses.fields(NetworkSpec):
@@ -318,5 +333,10 @@ def load_chunk(path: Path) -> ChunkResult:
             outputs=data["outputs"],
             stopped_at=data["stopped_at"] if "stopped_at" in data.files else None,
             batch_norm=[data[f"bn{k}"] for k in range(n_bn)] if n_bn else None,
+            # absent from chunk files written before accuracy was recorded
+            checkpoint_accuracy=data["checkpoint_accuracy"]
+            if "final_accuracy" in data.files
+            else None,
+            final_accuracy=data["final_accuracy"] if "final_accuracy" in data.files else None,
         )
         return ChunkResult(Chunk(index, start, stop), batch, data["status"])

@@ -177,6 +177,14 @@ def network_result(record: dict[str, Any]) -> NetworkResult:
         weights=[_array(w) for w in record.get("weights", [])],
         direction_changes=[_array(c, np.int64) for c in record.get("direction_changes", [])],
         outputs=_array(record.get("outputs", [])),
+        # classification targets only (and files written before accuracy was recorded
+        # have none): the saved accuracy at each checkpoint and final
+        checkpoint_accuracy=np.array([_float(c["accuracy"]) for c in checkpoints], dtype=np.float64)
+        if record.get("final_accuracy") is not None
+        else None,
+        final_accuracy=_float(record["final_accuracy"])
+        if record.get("final_accuracy") is not None
+        else None,
     )
 
 
@@ -193,11 +201,20 @@ def load_networks(run: RunFolder) -> tuple[list[NetworkResult], list[str]]:
 
 
 def run_dataset(run: RunFolder) -> tuple[np.ndarray, np.ndarray] | None:
-    """The run's inputs and targets, from its config (a built-in name, or inline data:
-    a CSV dataset is saved inline), or None if they cannot be read."""
+    """The run's inputs and targets, from its config (a built-in name, a generated set's
+    parameters, or inline data: a CSV dataset is saved inline), or None if they cannot
+    be read."""
     ref = run.experiment.get("dataset")
     if isinstance(ref, str) and ref in datasets.BUILTIN:
         data = datasets.BUILTIN[ref]
+        return data.x, data.y
+    if isinstance(ref, dict) and ref.get("name") in datasets.GENERATED and "inputs" not in ref:
+        try:  # a generated set, saved as its parameters: generated again, the same points
+            data = datasets.generate(
+                ref["name"], int(ref["samples"]), float(ref["noise"]), int(ref["seed"])
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
         return data.x, data.y
     if isinstance(ref, dict):
         try:
