@@ -157,7 +157,10 @@ def experiment_options(command: Callable) -> Callable:
             type=click.Path(path_type=Path, dir_okay=True),
             help="YAML experiment config (without it: the tutorial's settings).",
         ),
-        click.option("--dataset", help="Built-in dataset (xor, first-column) or a .csv file."),
+        click.option(
+            "--dataset",
+            help="Built-in dataset (xor, first-column, and, or, xor2, parity3, circles, moons, spirals, blobs) or a .csv file.",
+        ),
         click.option(
             "--alpha",
             "--alphas",
