@@ -90,7 +90,7 @@ ENGINES = ("numpy", "numba")
 HISTORY_POINTS = 200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NetworkSpec:
     """One network of a sweep: its step size, hidden-layer size (0: none), seed, and
     optimizer with the hyperparameters set explicitly (the rest take torch.optim's
