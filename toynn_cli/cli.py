@@ -1037,6 +1037,41 @@ def train(ctx: click.Context, **params: Any) -> None:
     execute(term, experiment, params, _argv(ctx), render)
 
 
+def display_options(command: Callable) -> Callable:
+    """How a sweep's results are shown (``sweep`` and ``show``)."""
+    options = [
+        click.option(
+            "--show-weights",
+            is_flag=True,
+            help="Also show each network's weights and direction changes.",
+        ),
+        click.option(
+            "--rows",
+            type=click.IntRange(min=0),
+            default=100,
+            show_default=True,
+            help="Show at most this many networks in the table (0: all).",
+        ),
+        click.option(
+            "--curves",
+            type=click.Choice(report.CURVE_SCALES),
+            default="linear",
+            show_default=True,
+            help="Sparkline of each network's error history, on a linear or log scale, or none.",
+        ),
+        click.option(
+            "--group/--no-group",
+            default=None,
+            help="One row per cell (every setting but the seed) over its seeds: median, min, "
+            "max final error, converged fraction, status counts. Default: on when a cell "
+            "has several seeds.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="List the networks the sweep would train and exit.")
 @click.option(
@@ -1044,29 +1079,7 @@ def train(ctx: click.Context, **params: Any) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Finish an interrupted run folder: train only its missing chunks.",
 )
-@click.option(
-    "--show-weights", is_flag=True, help="Also show each network's weights and direction changes."
-)
-@click.option(
-    "--rows",
-    type=click.IntRange(min=0),
-    default=100,
-    show_default=True,
-    help="Show at most this many networks in the table (0: all).",
-)
-@click.option(
-    "--curves",
-    type=click.Choice(report.CURVE_SCALES),
-    default="linear",
-    show_default=True,
-    help="Sparkline of each network's error history, on a linear or log scale, or none.",
-)
-@click.option(
-    "--group/--no-group",
-    default=None,
-    help="One row per (alpha, hidden) cell over its seeds: median, min, max final error, "
-    "converged fraction, status counts. Default: on when a cell has several seeds.",
-)
+@display_options
 @_common
 @click.pass_context
 def sweep(
@@ -1342,29 +1355,7 @@ def networks_csv(
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option(
-    "--rows",
-    type=click.IntRange(min=0),
-    default=100,
-    show_default=True,
-    help="Show at most this many networks in the table (0: all).",
-)
-@click.option(
-    "--show-weights", is_flag=True, help="Also show each network's weights and direction changes."
-)
-@click.option(
-    "--curves",
-    type=click.Choice(report.CURVE_SCALES),
-    default="linear",
-    show_default=True,
-    help="Sparkline of each network's error history, on a linear or log scale, or none.",
-)
-@click.option(
-    "--group/--no-group",
-    default=None,
-    help="One row per (alpha, hidden) cell over its seeds: median, min, max final error, "
-    "converged fraction, status counts. Default: on when a cell has several seeds.",
-)
+@display_options
 @click.option("--json", "as_json", is_flag=True, help="Print only the saved JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
 def show(
