@@ -246,15 +246,29 @@ def weights_npz(results: Sequence[NetworkResult], indices: Sequence[int] | None 
         else np.array([show_hidden(r.spec.hidden) for r in results]),
         "seed": np.array([r.spec.seed for r in results], dtype=np.int64),
     }
-    for i, result in zip(numbers, results):
-        for k, (w0, w, c) in enumerate(
-            zip(result.weights_initial, result.weights, result.direction_changes)
-        ):
-            arrays[f"n{i}_W{k}"] = w
-            arrays[f"n{i}_W{k}_initial"] = w0
-            arrays[f"n{i}_changes{k}"] = c
+    for i, r in zip(numbers, results):
+        _put_layers(arrays, f"n{i}_", r.weights_initial, r.weights, r.direction_changes)
+    return _npz_bytes(arrays, compressed=True)
+
+
+def _put_layers(
+    arrays: dict[str, np.ndarray],
+    prefix: str,
+    initial: Sequence[np.ndarray],
+    final: Sequence[np.ndarray],
+    changes: Sequence[np.ndarray],
+) -> None:
+    """Each layer's arrays under ``<prefix>W<k>``, ``<prefix>W<k>_initial`` and
+    ``<prefix>changes<k>``."""
+    for k, (w0, w, c) in enumerate(zip(initial, final, changes)):
+        arrays[f"{prefix}W{k}"] = w
+        arrays[f"{prefix}W{k}_initial"] = w0
+        arrays[f"{prefix}changes{k}"] = c
+
+
+def _npz_bytes(arrays: dict[str, np.ndarray], compressed: bool) -> bytes:
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
     return buffer.getvalue()
 
 
@@ -289,15 +303,8 @@ def chunk_npz(result: ChunkResult) -> bytes:
             arrays[f"spec_{field.name}_json"] = np.array([json.dumps(v) for v in values])
         else:
             arrays[f"spec_{field.name}"] = np.array(values)
-    for k, (w0, w, c) in enumerate(
-        zip(batch.weights_initial, batch.weights, batch.direction_changes)
-    ):
-        arrays[f"W{k}_initial"] = w0
-        arrays[f"W{k}"] = w
-        arrays[f"changes{k}"] = c
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
+    _put_layers(arrays, "", batch.weights_initial, batch.weights, batch.direction_changes)
+    return _npz_bytes(arrays, compressed=False)
 
 
 def _tuples(value: Any) -> Any:
