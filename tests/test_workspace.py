@@ -456,3 +456,24 @@ def test_reproduce_csv(monkeypatch, tutorial_sweep):
         "match": "exact",
     }
     assert {r["match"] for r in rows} == {"exact", "close"}
+
+
+def test_runs_and_show_open_a_large_sweep_s_summary(monkeypatch):
+    """Above results.FULL_RECORDS_LIMIT networks, results.json keeps the best ones:
+    `runs` lists the folder and `show` renders those, saying so."""
+    from toynn_cli import results
+
+    monkeypatch.setattr(results, "FULL_RECORDS_LIMIT", 5)
+    run_dir = sweep("large", 200, "--seeds", "1..4")  # 12 networks
+    doc = json.loads((run_dir / "results.json").read_text())
+    assert doc["networks"] is None and doc["networks_total"] == 12 and len(doc["best"]) == 10
+    listed = json.loads(invoke_ok("runs", "--json").stdout)
+    (row,) = [r for r in listed if r["run"] == run_dir.name]
+    assert row["networks"] == 12
+    assert row["best_final_error"] == doc["best"][0]["final_error"]
+    shown = invoke_ok("show", run_dir, "--no-group")
+    assert shown.stderr == (
+        f"{run_dir}: a sweep of 12 networks; results.json keeps the 10 best (every "
+        "network's arrays are in chunks/*.npz, its errors in metrics.csv)\n"
+    )
+    assert "10 networks:" in shown.stdout

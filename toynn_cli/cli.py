@@ -1383,7 +1383,13 @@ def show(
         click.echo(networks_csv(finished, statuses, range(len(finished))), nl=False)
         return
     term = Terminal()
-    if run.state != "complete":
+    if run.summarised:
+        term.warn(
+            f"{run.path}: a sweep of {run.n_networks} networks; results.json keeps the "
+            f"{len(finished)} best (every network's arrays are in chunks/*.npz, its errors "
+            "in metrics.csv)"
+        )
+    elif run.state != "complete":
         term.warn(
             f"{run.path}: the run is {run.state}; showing the {len(finished)} of "
             f"{run.n_networks} networks that finished"

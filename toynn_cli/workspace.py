@@ -64,8 +64,15 @@ class RunFolder:
         return int(self.info.get("networks", len(self.networks_raw)))
 
     @property
+    def summarised(self) -> bool:
+        """A large sweep: results.json lists only its best networks (the rest is in
+        chunks/*.npz and metrics.csv)."""
+        return self.doc is not None and self.doc.get("networks") is None
+
+    @property
     def networks_raw(self) -> list[dict[str, Any]]:
-        return list((self.doc or {}).get("networks", []))
+        doc = self.doc or {}
+        return list(doc.get("best", []) if self.summarised else doc.get("networks", []))
 
     def best_final_error(self) -> float | None:
         errors = [_float(n.get("final_error")) for n in self.networks_raw]
@@ -109,7 +116,9 @@ def open_run(path: Path) -> RunFolder:
     results_file = path / RESULTS_FILE
     if results_file.is_file():
         doc = _read_json(results_file)
-        if not isinstance(doc, dict) or not isinstance(doc.get("networks"), list):
+        summary = isinstance(doc, dict) and doc.get("networks") is None
+        listed = doc.get("best") if summary else (doc or {}).get("networks")
+        if not isinstance(doc, dict) or not isinstance(listed, list):
             raise NotARunError(f"'{results_file}' has no 'networks' list; expected toynn results")
     return RunFolder(path, info, doc)
 
