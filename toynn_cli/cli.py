@@ -688,7 +688,7 @@ class Run:
         """Write one trained chunk, then record progress (both atomic)."""
         try:
             path = self.dir / self.CHUNKS / f"{result.chunk.index:05d}.npz"
-            runs.atomic_write(path, results.chunk_npz(result))
+            runs.atomic_write(path, lambda handle: results.write_chunk(result, handle))
             runs.write_status(self.dir, "running", **self.info, networks_done=done)
         except OSError as exc:
             self.failed(exc, done - len(result.chunk))

@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -276,7 +276,15 @@ def _npz_bytes(arrays: dict[str, np.ndarray], compressed: bool) -> bytes:
 
 
 def chunk_npz(result: ChunkResult) -> bytes:
-    """A trained chunk as an .npz archive (batch axis first in every per-network array)."""
+    """A trained chunk as .npz bytes (see :func:`write_chunk`)."""
+    buffer = io.BytesIO()
+    write_chunk(result, buffer)
+    return buffer.getvalue()
+
+
+def write_chunk(result: ChunkResult, handle: BinaryIO) -> None:
+    """A trained chunk as an .npz archive written to ``handle`` (batch axis first in
+    every per-network array)."""
     batch = result.batch
     arrays: dict[str, np.ndarray] = {
         "chunk": np.array([result.chunk.index, result.chunk.start, result.chunk.stop]),
@@ -304,7 +312,7 @@ def chunk_npz(result: ChunkResult) -> bytes:
         else:
             arrays[f"spec_{field.name}"] = np.array(values)
     _put_layers(arrays, "", batch.weights_initial, batch.weights, batch.direction_changes)
-    return _npz_bytes(arrays, compressed=False)
+    np.savez(handle, **arrays)
 
 
 def _tuples(value: Any) -> Any:

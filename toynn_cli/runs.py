@@ -17,10 +17,10 @@ import contextlib
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 STATUS_FILE = "run.json"
 
@@ -61,14 +61,18 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
+def atomic_write(path: Path, data: bytes | str | Callable[[BinaryIO], None]) -> None:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    ``data`` may also be a function that writes to the open file (large archives are
+    then streamed, never held in memory as a whole).
 
     The temporary file is ``.<name>.<random>.tmp`` in the same folder; on any failure
     (including Ctrl-C) it is removed and ``path`` is left as it was. The file gets the
     permissions an ordinary new file would get (not ``mkstemp``'s private 0o600).
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    write = payload if callable(payload) else (lambda handle: handle.write(payload))
     while True:
         # The name is chosen before the file is made, so that an interrupt landing
         # between the file's creation and the return of the call that made it (as it
@@ -86,7 +90,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), _file_mode())
-            handle.write(payload)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
