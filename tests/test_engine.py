@@ -113,7 +113,7 @@ def test_batch_independence_alone_versus_a_large_mixed_sweep():
 
 def test_groups_are_trained_by_hidden_size_in_order_of_appearance():
     specs = [NetworkSpec(1, 4, 1), NetworkSpec(1, 2, 1), NetworkSpec(2, 4, 1)]
-    assert engine.group_by_hidden(specs) == [[0, 2], [1]]
+    assert engine.group_by_layout(specs) == [[0, 2], [1]]
 
 
 def test_progress_reaches_the_total():

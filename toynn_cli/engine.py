@@ -864,14 +864,6 @@ def train_batch(
     )
 
 
-def group_by_hidden(specs: Sequence[NetworkSpec]) -> list[list[int]]:
-    """Indices of ``specs`` grouped by hidden size, groups in order of first appearance."""
-    groups: dict[int, list[int]] = {}
-    for i, spec in enumerate(specs):
-        groups.setdefault(spec.hidden, []).append(i)
-    return list(groups.values())
-
-
 def group_by_layout(specs: Sequence[NetworkSpec]) -> list[list[int]]:
     """Indices of ``specs`` grouped by :func:`layout_key` (hidden size, optimizer and its
     hyperparameters), groups in order of first appearance: one batch each."""
