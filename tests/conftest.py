@@ -20,3 +20,13 @@ def tutorial_sweep(xor) -> list[engine.NetworkResult]:
         engine.NetworkSpec(alpha, tutorial.HIDDEN, tutorial.SEED) for alpha in tutorial.PUBLISHED
     ]
     return engine.train(xor.x, xor.y, specs, tutorial.ITERATIONS, tutorial.LOG_EVERY)
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    """A test of the command line: in its own working directory (run folders go to
+    ./runs), with no environment variables that would change rich's output."""
+    monkeypatch.chdir(tmp_path)
+    for var in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+        monkeypatch.delenv(var, raising=False)
+    return tmp_path

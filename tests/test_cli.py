@@ -22,13 +22,15 @@ import click
 import numpy as np
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from clitools import invoke, invoke_ok
 
 from toynn_cli import cli as cli_module
 from toynn_cli import engine, executor, report, results, runs, status, tutorial
 from toynn_cli.cli import cli
 from toynn_cli.datasets import BUILTIN
 from toynn_cli.engine import NetworkResult, NetworkSpec
+
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -46,28 +48,6 @@ RUN_FILES = {
 }
 RUN_NAME = re.compile(r"\d{8}-\d{6}-(?P<name>[A-Za-z0-9._-]+?)(-(?P<n>\d+))?")
 ANSI = "\x1b"
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(tmp_path, monkeypatch):
-    """Each test in its own working directory (run folders go to ./runs), with no
-    environment variables that would change rich's output."""
-    monkeypatch.chdir(tmp_path)
-    for var in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
-        monkeypatch.delenv(var, raising=False)
-
-
-def invoke(*args: object) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception  # a traceback is a bug: show it
-    return result
-
-
-def invoke_ok(*args: object) -> Result:
-    result = invoke(*args)
-    assert result.exit_code == 0, result.stderr
-    return result
 
 
 def trained(specs: list[NetworkSpec], iterations: int, log_every: int) -> list[NetworkResult]:
@@ -415,9 +395,9 @@ def replay_tutorial(monkeypatch, tutorial_sweep):
     """Make the engine answer the tutorial's sweep from the session's trained results."""
     by_spec = {r.spec: r for r in tutorial_sweep}
 
-    def train_batch(x, y, specs, iterations, log_every, progress=None):
+    def train_batch(x, y, specs, iterations, log_every, progress=None, record_every=0):
         assert np.array_equal(x, XOR.x) and np.array_equal(y, XOR.y)
-        assert (iterations, log_every) == (tutorial.ITERATIONS, tutorial.LOG_EVERY)
+        assert (iterations, log_every, record_every) == (tutorial.ITERATIONS, tutorial.LOG_EVERY, 0)
         return stack([by_spec[spec] for spec in specs])
 
     monkeypatch.setattr(engine, "train_batch", train_batch)

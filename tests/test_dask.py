@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from clitools import invoke
 
 from toynn_cli import distributed as dask_executor
 from toynn_cli import executor, grid
-from toynn_cli.cli import cli
 from toynn_cli.datasets import BUILTIN
+
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 # 140 networks in 4 chunks (35, 35, 35, 35): more chunks than workers
 GRID = [
@@ -46,13 +47,6 @@ GRID = [
 
 def needs_dask():
     return pytest.importorskip("distributed")
-
-
-def invoke(*args: object):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def chunk_arrays(run_dir: Path) -> dict[str, bytes]:
@@ -83,11 +77,6 @@ def assert_same_run(run_dir: Path, reference: Path) -> None:
 def run_dir_of(result) -> Path:
     assert result.exit_code == 0, result.stderr
     return Path(json.loads(result.stdout)["run_dir"])
-
-
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(scope="module")

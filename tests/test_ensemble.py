@@ -7,29 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
+from clitools import invoke_ok
 
 from toynn_cli import engine, ensemble, status
-from toynn_cli.cli import cli
 from toynn_cli.datasets import BUILTIN
 from toynn_cli.engine import NetworkSpec
 
+pytestmark = pytest.mark.usefixtures("cli_env")
+
 XOR = BUILTIN["xor"]
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for var in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
-        monkeypatch.delenv(var, raising=False)
-
-
-def invoke_ok(*args: object) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == 0, result.stderr
-    return result
 
 
 def group_rows(text: str) -> list[list[str]]:

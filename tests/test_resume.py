@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from clitools import invoke
 
 from toynn_cli import executor, results, runs
-from toynn_cli.cli import cli
+
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 TOYNN = Path(sys.executable).parent / "toynn"
 # 280 networks in 4 chunks of 70
@@ -32,18 +33,6 @@ GRID = [
     "--chunk-size",
     "70",
 ]
-
-
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def invoke(*args: object):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def network_records(run_dir: Path) -> list[dict]:

@@ -13,25 +13,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from clitools import invoke
 
 from toynn_cli import executor, runs
-from toynn_cli.cli import cli
+
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 TOYNN = Path(sys.executable).parent / "toynn"
 GRID = ["--alphas", "0.5,2", "--hidden", "2,3", "--iterations", 300, "--log-every", 100]
-
-
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def invoke(*args: object):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def strict_json(text: str):

@@ -9,29 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
+from clitools import invoke
 
 from toynn_cli import engine, heatmap, plot, surface
-from toynn_cli.cli import cli
 from toynn_cli.datasets import BUILTIN
+
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = BUILTIN["first-column"]
 XOR = BUILTIN["xor"]
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for var in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
-        monkeypatch.delenv(var, raising=False)
-
-
-def invoke(*args: object) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def sigmoid(z: float) -> float:
