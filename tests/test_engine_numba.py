@@ -328,3 +328,11 @@ def test_numba_refuses_what_it_cannot_train_with_one_line(tmp_path, monkeypatch,
         "clipping, schedule, early stopping, mini-batches, dropout or batch norm)\n"
     )
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_fine_history_agrees_with_the_numpy_engine(numba_engine, xor):
+    specs = [NetworkSpec(alpha, 4, 1) for alpha in (0.5, 10.0, 1000.0)]
+    args = (xor.x, xor.y, specs, 700, 100)
+    fine = numba_engine.train_batch(*args, record_every=3)
+    assert fine.history_iterations.tolist() == sorted({*range(0, 700, 3), 630})
+    _agree(engine.train_batch(*args, record_every=3), fine)

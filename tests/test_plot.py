@@ -140,3 +140,71 @@ def test_plot_draws_at_most_max_curves(monkeypatch):
     assert invoke("plot", folder, "-q").exit_code == 0
     svg = (folder / "curves.svg").read_text()
     assert "error during training (4 of 6 networks, evenly chosen)" in svg
+
+
+# --- figures inside report.html ----------------------------------------------------------
+
+
+def report_images(folder: Path) -> list[tuple[str, bytes]]:
+    """report.html's embedded figures: (caption, PNG bytes), in page order."""
+    import base64
+    import re
+
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert page.rstrip().endswith("</html>")
+    found = re.findall(
+        r'<figure[^>]*>\n<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"'
+        r"[^>]*>\n<figcaption>([^<]*)</figcaption>\n</figure>",
+        page,
+    )
+    assert page.count("<figure") == len(found)
+    out = []
+    for data, alt, caption in found:
+        assert alt == caption
+        out.append((caption, base64.b64decode(data, validate=True)))
+    return out
+
+
+def test_report_html_embeds_the_curves_and_the_best_networks_boundary(tmp_path):
+    pytest.importorskip("matplotlib")
+    folder = run_folder(*SWEEP)
+    images = report_images(folder)
+    assert [caption.split(" ")[0] for caption, _ in images] == ["Error", "Decision"]
+    for i, (_, png) in enumerate(images):
+        (tmp_path / f"{i}.png").write_bytes(png)
+    assert png_size(tmp_path / "0.png") == CURVES_PX
+    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    assert png_size(tmp_path / "1.png") == (side, side)
+    # the same figures `toynn plot` writes
+    assert invoke("plot", folder, "-q").exit_code == 0
+    assert images[0][1] == (folder / "curves.png").read_bytes()
+    assert images[1][1] == (folder / "boundary.png").read_bytes()
+
+
+def test_report_html_has_curves_only_without_two_varying_inputs():
+    pytest.importorskip("matplotlib")
+    folder = run_folder("sweep", "--dataset", "parity3", "--alphas", "1,10", "--iterations",
+                        300, "--log-every", 100)  # fmt: skip
+    assert [caption.split(" ")[0] for caption, _ in report_images(folder)] == ["Error"]
+
+
+def test_report_html_without_matplotlib_has_the_tables_only(monkeypatch):
+    monkeypatch.setattr(plot, "available", lambda: False)
+    folder = run_folder(*SWEEP)
+    assert report_images(folder) == []
+    assert "<code" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_figure_that_fails_costs_the_run_nothing(monkeypatch):
+    pytest.importorskip("matplotlib")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(plot, "run_figures", broken)
+    result = invoke(*SWEEP, "--json")
+    assert result.exit_code == 0
+    assert "report.html has no figures: RuntimeError: no fonts" in result.stderr
+    (folder,) = Path("runs").iterdir()
+    assert report_images(folder) == []
+    assert (folder / "results.json").is_file()

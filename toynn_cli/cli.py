@@ -7,6 +7,7 @@ and SIGTERM 143, after marking the run folder interrupted.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import functools
@@ -175,6 +176,12 @@ def experiment_options(command: Callable) -> Callable:
         click.option("--iterations", help="Training iterations per network."),
         click.option("--seed", "--seeds", "seeds", help="Random seed(s): 1, 1,2,3, 0..99."),
         click.option("--log-every", help="Report the error every N iterations."),
+        click.option(
+            "--record-every",
+            metavar="K",
+            help="Record each network's error history (sparklines, plots) every K "
+            "iterations; default: auto, about 200 points per run.",
+        ),
         click.option("--name", help="Run name, used in the run folder's name."),
         click.option(
             "--engine",
@@ -349,6 +356,7 @@ OVERRIDE_KEYS = (
     "iterations",
     "seeds",
     "log_every",
+    "record_every",
     "name",
     "engine",
     "optimizers",
@@ -502,6 +510,7 @@ class Plan:
             experiment.log_every,
             max_memory,
             workers,
+            experiment.record_every,
         )
         return cls(specs, executor.plan(specs, size), size, workers)
 
@@ -533,6 +542,7 @@ def train_all(
                         experiment.log_every,
                         progress,
                         engine_name=experiment.engine,
+                        record_every=experiment.record_every,
                     )
                 else:
                     stream = executor.run(
@@ -545,6 +555,7 @@ def train_all(
                         plan.workers,
                         progress,
                         engine_name=experiment.engine,
+                        record_every=experiment.record_every,
                     )
                 # closed as soon as training stops (an interrupt while a chunk is being
                 # saved too): the executor stops its workers then, not when the
@@ -615,13 +626,38 @@ body {{
 </head>
 <body>
 <pre style="font-family:Menlo,'DejaVu Sans Mono',consolas,'Courier New',monospace"><code style="font-family:inherit">{code}</code></pre>
-</body>
+{figures}</body>
 </html>
 """
 
 
-def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str, str]:
-    """The renderable as report.txt, report.svg and report.html content (rich's exports).
+#: Captions of the figures report.html can show, by file name.
+FIGURE_CAPTIONS = {
+    "curves.png": "Error during training (log axes), one line per network",
+    "boundary.png": "Decision boundary of the best network: its output over the input "
+    "plane, the 0.5 contour and the samples",
+}
+
+
+def figures_html(figures: dict[str, bytes]) -> str:
+    """PNG figures as HTML, each embedded (base64) so that report.html is one file."""
+    parts = []
+    for filename, content in figures.items():
+        caption = html.escape(FIGURE_CAPTIONS.get(filename, filename))
+        data = base64.b64encode(content).decode("ascii")
+        parts.append(
+            f'<figure style="margin:1em 0">\n<img src="data:image/png;base64,{data}" '
+            f'alt="{caption}" style="max-width:100%">\n'
+            f"<figcaption>{caption}</figcaption>\n</figure>\n"
+        )
+    return "".join(parts)
+
+
+def render_to_files(
+    renderable: RenderableType, title: str, figures: dict[str, bytes] | None = None
+) -> tuple[str, str, str]:
+    """The renderable as report.txt, report.svg and report.html content (rich's exports);
+    report.html also shows ``figures`` (PNG bytes by file name).
 
     Rendered at its natural width (between REPORT_MIN_WIDTH and REPORT_MAX_WIDTH
     columns), whatever the terminal's width, so a saved table is never squeezed; the
@@ -641,8 +677,33 @@ def render_to_files(renderable: RenderableType, title: str) -> tuple[str, str, s
     console.print(renderable)
     text = console.export_text(clear=False)
     svg = console.export_svg(title=title, clear=False)
-    page = HTML_PAGE.replace("{title}", html.escape(title).replace("{", "{{").replace("}", "}}"))
+
+    def literal(text: str) -> str:  # the page is a format string for rich
+        return text.replace("{", "{{").replace("}", "}}")
+
+    page = HTML_PAGE.replace("{title}", literal(html.escape(title)))
+    page = page.replace("{figures}", literal(figures_html(figures or {})))
     return text, svg, console.export_html(inline_styles=True, code_format=page)
+
+
+def report_figures(
+    term: Terminal, experiment: Experiment, finished: Sequence[NetworkResult]
+) -> dict[str, bytes]:
+    """report.html's figures when the plot extra is installed: the error curves and, for
+    datasets with two varying inputs, the best network's decision boundary (PNG)."""
+    if not plot.available():
+        return {}
+    best = report.best_index(finished)
+    chosen = (
+        [] if best is None else [(report.describe(finished[best].spec), finished[best].weights)]
+    )
+    data = experiment.dataset
+    try:
+        figures = plot.run_figures(finished, (data.x, data.y), chosen, experiment.name, "png")
+    except Exception as exc:  # a figure must never cost the run its other files
+        term.warn(f"report.html has no figures: {type(exc).__name__}: {exc}")
+        return {}
+    return {name: figures[name] for name in FIGURE_CAPTIONS if name in figures}
 
 
 class Run:
@@ -865,7 +926,9 @@ def execute(
         if run is not None:
             files = None
             if renderable is not None:
-                files = render_to_files(renderable, f"toynn {experiment.name}")
+                # a large sweep keeps no error histories to draw curves from
+                figures = {} if large else report_figures(term, experiment, finished)
+                files = render_to_files(renderable, f"toynn {experiment.name}", figures)
             run.finish(doc, finished, indices, files, interrupted)
         if interrupted:
             term.warn(_interrupted_message(len(finished), len(specs), run))
@@ -915,6 +978,7 @@ def estimate(experiment: Experiment, plan: Plan) -> dict[str, float]:
         len(data.inputs),
         experiment.iterations,
         experiment.log_every,
+        experiment.record_every,
     )
 
 
@@ -1019,7 +1083,9 @@ def train(ctx: click.Context, **params: Any) -> None:
 
     Without --config: the tutorial's opening program (xor, alpha 0.5, 4 hidden
     units, 60000 iterations, seed 1, error every 10000 iterations). Options
-    override the config's keys.
+    override the config's keys. The run folder (under --out) holds config.yaml,
+    results.json, metrics.csv, weights.npz and report.txt/.svg/.html (the HTML
+    with figures when the plot extra is installed).
 
     Example:
 
@@ -1098,7 +1164,10 @@ def sweep(
     sparkline of its error history and status, with the best network starred;
     with several seeds per (alpha, hidden) cell, one row per cell instead
     (--no-group for one row per network). Without --config: the tutorial's
-    published sweep (alphas 0.001..1000 on xor, 4 hidden units, seed 1).
+    published sweep (alphas 0.001..1000 on xor, 4 hidden units, seed 1). The
+    run folder (under --out) holds config.yaml, results.json, metrics.csv, the
+    trained chunks and report.txt/.svg/.html (the HTML with figures when the
+    plot extra is installed).
 
     Sweep grammar for --alphas, --hidden, --seeds: lists 0.1,1,10; decades
     0.001..1000; N log-spaced points 0.01..10:7; whole-number ranges 0..99.
@@ -1597,7 +1666,7 @@ def surface_command(
     try:
         result = surface.compute(
             data.x, data.y, spec, experiment.iterations, refs[0], refs[1], low, high,
-            resolution, hold,
+            resolution, hold, experiment.record_every,
         )  # fmt: skip
     except surface.SurfaceError as exc:
         _fail(f"option --weights: {exc}")
@@ -1664,7 +1733,6 @@ def surface_command(
 
 # --- figures ----------------------------------------------------------------------------
 
-PLOT_AXES = ("alpha", "hidden", "seed")
 MAX_BOUNDARY_NETWORKS = 6
 
 
@@ -1693,7 +1761,7 @@ def _pick_networks(text: str | None, finished: list[NetworkResult]) -> list[int]
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option(
     "--color-by",
-    type=click.Choice(PLOT_AXES),
+    type=click.Choice(plot.AXES),
     help="Colour the error curves by this axis (default: the first swept of alpha, hidden, seed).",
 )
 @click.option(
@@ -1730,27 +1798,19 @@ def plot_command(
         _fail(f"'{run.path}' has no finished networks; expected a run with results to plot")
     picks = _pick_networks(networks, finished)
     folder = out if out is not None else run.path
-    if color_by is None:
-        counts = {a: len({getattr(r.spec, a) for r in finished}) for a in PLOT_AXES}
-        color_by = next((a for a in PLOT_AXES if counts[a] > 1), "alpha")
     name = str(run.experiment.get("name", run.path.name))
-    figures: dict[str, bytes] = {}
-    for fmt in ("png", "svg"):
-        figures[f"curves.{fmt}"] = plot.error_curves(
-            finished, color_by, f"{name}: error during training", fmt
-        )
     data = workspace.run_dataset(run)
-    if data is not None and len(plot.varying_inputs(data[0])) == 2:
-        chosen = [(report.describe(finished[i].spec), finished[i].weights) for i in picks]
-        for fmt in ("png", "svg"):
-            figures[f"boundary.{fmt}"] = plot.decision_boundary(
-                data[0], data[1], chosen, f"{name}: decision boundary", fmt
-            )
-    elif networks is not None:
+    if networks is not None and (data is None or len(plot.varying_inputs(data[0])) != 2):
         _fail(
             "option --networks: the run's dataset has no two varying inputs; "
             "expected a run on a dataset like xor or first-column"
         )
+    chosen = [(report.describe(finished[i].spec), finished[i].weights) for i in picks]
+    figures: dict[str, bytes] = {}
+    for fmt in ("png", "svg"):
+        figures.update(plot.run_figures(finished, data, chosen, name, fmt, color_by))
+    # curves first, then boundaries; PNG before SVG
+    figures = dict(sorted(figures.items(), key=lambda item: (item[0].startswith("b"), item[0])))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for filename in figures:

@@ -33,6 +33,8 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     iterations: 60000
     seed(s):    1 | [1, 2] | "0..99"
     log_every:  10000
+    record_every: 100                      (error history every K iterations; default:
+                                            about 200 points per run)
     engine:     numpy | numba                  (numba: optional, pip install 'toynn[fast]')
     optimizer(s): sgd | [sgd, momentum, adam] | "sgd,adam"   (default: sgd, the tutorial)
     optimizer_params: {betas: [0.9, 0.99]}          applies to every optimizer that has it
@@ -72,6 +74,7 @@ KEYS = (
     "seed",
     "seeds",
     "log_every",
+    "record_every",
     "engine",
     "optimizer",
     "optimizers",
@@ -159,6 +162,9 @@ class Experiment:
     iterations: int
     seeds: tuple[int, ...]
     log_every: int
+    #: the error history's spacing: every K iterations; 0: about engine.HISTORY_POINTS
+    #: points per run (see engine.history_schedule)
+    record_every: int = 0
     engine: str = "numpy"  # which engine trains it (results agree to 1e-9 or better)
     #: each optimizer with the hyperparameters set for it: ``(name, ((key, value), ...))``
     optimizers: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = grid.PLAIN_SGD
@@ -783,6 +789,9 @@ def _build(
             f"at least {least} ({networks} networks x {checkpoints} checkpoints is more "
             f"than {MAX_RECORDED} recorded errors)",
         )
+    record_every = _record_every(
+        values.get("record_every"), labels["record_every"], iterations, networks
+    )
     engine_name = _engine(values.get("engine", "numpy"), labels["engine"])
     return Experiment(
         name=name or dataset.name,
@@ -793,6 +802,7 @@ def _build(
         iterations=iterations,
         seeds=seeds,
         log_every=log_every,
+        record_every=record_every,
         engine=engine_name,
         optimizers=optimizers,
         optimizer_alphas=optimizer_alphas,
@@ -809,6 +819,31 @@ def _build(
         dropout=dropout,
         batch_norm=batch_norm,
     )
+
+
+def _record_every(value: Any, label: str, iterations: int, networks: int) -> int:
+    """``record_every``: a whole number K > 0, or absent / ``auto`` (0: the default
+    spacing). A K that records more than the default must keep networks x history
+    points within MAX_RECORDED (the history is kept in memory and written to JSON)."""
+    if value is None or value == "auto":
+        return 0
+    try:
+        every = _whole(value)
+    except _Bad:
+        raise _fail(label, value, "a whole number > 0, or auto") from None
+    if every <= 0 or every > MAX_ITERATIONS:
+        raise _fail(label, value, f"a whole number from 1 to {MAX_ITERATIONS}, or auto")
+    points = len(engine.history_schedule(iterations, every))
+    if points > len(engine.history_schedule(iterations)) and networks * points > MAX_RECORDED:
+        # each network may record MAX_RECORDED // networks errors, one of them tail_start
+        least = -(-iterations // max(1, MAX_RECORDED // networks - 1))
+        raise _fail(
+            label,
+            value,
+            f"at least {least}, or auto ({networks} networks x {points} history points "
+            f"is more than {MAX_RECORDED} recorded errors)",
+        )
+    return every
 
 
 DROPOUT_EXPECTED = "a number from 0 to below 1 (0: off)"
@@ -1090,6 +1125,8 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
             params.update(given)
         if params:
             out["schedule_params"] = params
+    if experiment.record_every:  # the default spacing is not written
+        out["record_every"] = experiment.record_every
     if experiment.engine != "numpy":  # the default engine is not written
         out["engine"] = experiment.engine
     return out

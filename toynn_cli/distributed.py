@@ -87,6 +87,7 @@ class Cluster:
         log_every: int,
         progress: Callable[[int, int], None] | None = None,
         engine_name: str = "numpy",
+        record_every: int = 0,
     ) -> Iterator[ChunkResult]:
         """Train ``chunks`` as one Dask task each and yield each as it finishes, like
         :func:`executor.run`. Progress moves chunk by chunk. If the consumer stops early
@@ -99,7 +100,16 @@ class Cluster:
         futures = [
             self.client.submit(
                 _train_chunk,
-                (c, x, y, list(specs[c.start : c.stop]), iterations, log_every, engine_name),
+                (
+                    c,
+                    x,
+                    y,
+                    list(specs[c.start : c.stop]),
+                    iterations,
+                    log_every,
+                    engine_name,
+                    record_every,
+                ),
                 key=f"toynn-{run_id}-chunk-{c.index:05d}",
                 pure=False,
                 priority=-c.index,  # grid order when there are more chunks than workers

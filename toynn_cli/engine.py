@@ -340,10 +340,21 @@ def checkpoints(iterations: int, log_every: int) -> np.ndarray:
     return np.arange(0, iterations, log_every, dtype=np.int64)
 
 
-def history_schedule(iterations: int, points: int = HISTORY_POINTS) -> np.ndarray:
-    """About ``points`` evenly spaced iterations, 0 included, for the error history."""
-    step = max(1, iterations // points)
-    return np.arange(0, iterations, step, dtype=np.int64)
+def tail_start(iterations: int) -> int:
+    """The first iteration of the run's last tenth: the status rule compares the final
+    error with the error there ("was it still learning?")."""
+    return iterations - max(1, iterations // 10)
+
+
+def history_schedule(iterations: int, every: int = 0) -> np.ndarray:
+    """The iterations whose error the history records: every ``every``-th from 0 (0, the
+    default: about :data:`HISTORY_POINTS` evenly spaced), plus :func:`tail_start`, which
+    the status rule reads, so that a network's status never depends on ``every``."""
+    step = every or max(1, iterations // HISTORY_POINTS)
+    its = np.arange(0, iterations, step, dtype=np.int64)
+    if iterations > 0:
+        its = np.union1d(its, np.array([tail_start(iterations)], dtype=np.int64))
+    return its
 
 
 # --- batched linear algebra, in a fixed summation order ---------------------------------
@@ -653,11 +664,14 @@ def train_batch(
     iterations: int,
     log_every: int,
     progress: Callable[[int], None] | None = None,
+    record_every: int = 0,
 ) -> BatchResult:
     """Train networks of one layout (:func:`layout_key`) as one batch; results in
     ``specs`` order.
 
-    ``progress(j)`` is called now and then with the number of iterations done.
+    ``progress(j)`` is called now and then with the number of iterations done. The
+    error is recorded every ``log_every`` iterations (the checkpoints) and, for the
+    history, as :func:`history_schedule` says for ``record_every``.
     """
     hidden = specs[0].hidden
     if any(layout_key(spec) != layout_key(specs[0]) for spec in specs):
@@ -682,7 +696,7 @@ def train_batch(
     target = y[:, :, None]
 
     check_its = checkpoints(iterations, log_every)
-    hist_its = history_schedule(iterations)
+    hist_its = history_schedule(iterations, record_every)
     check_errors = np.empty((len(check_its), len(specs)))
     hist_errors = np.empty((len(hist_its), len(specs)))
     classify = is_classification(y)
@@ -880,6 +894,7 @@ def train_groups(
     iterations: int,
     log_every: int,
     progress: ProgressFn | None = None,
+    record_every: int = 0,
 ) -> Iterator[list[tuple[int, NetworkResult]]]:
     """Train every network, one batch per layout (:func:`group_by_layout`); yield each
     group's results as ``(index into specs, result)`` pairs as soon as it is done."""
@@ -892,7 +907,9 @@ def train_groups(
             if progress is not None:
                 progress(done_before + j, total)
 
-        batch = train_batch(x, y, [specs[i] for i in indices], iterations, log_every, report)
+        batch = train_batch(
+            x, y, [specs[i] for i in indices], iterations, log_every, report, record_every
+        )
         yield list(zip(indices, batch.networks()))
 
 
@@ -903,10 +920,11 @@ def train(
     iterations: int,
     log_every: int,
     progress: ProgressFn | None = None,
+    record_every: int = 0,
 ) -> list[NetworkResult]:
     """Train every network of ``specs``; results in the same order."""
     results: list[NetworkResult | None] = [None] * len(specs)
-    for group in train_groups(x, y, specs, iterations, log_every, progress):
+    for group in train_groups(x, y, specs, iterations, log_every, progress, record_every):
         for i, result in group:
             results[i] = result
     return results  # type: ignore[return-value]

@@ -150,6 +150,7 @@ def train_batch(
     log_every: int,
     progress: Callable[[int], None] | None = None,
     threads: int | None = None,
+    record_every: int = 0,
 ) -> BatchResult:
     """:func:`toynn_cli.engine.train_batch`, compiled. ``threads``: how many threads
     train blocks of networks at once (None: numba's default, the cores available;
@@ -178,7 +179,7 @@ def train_batch(
     changes = np.zeros(w.shape, dtype=np.int64)
     alphas = np.array([spec.alpha for spec in specs], dtype=np.float64)
     check_its = engine.checkpoints(iterations, log_every)
-    hist_its = engine.history_schedule(iterations)
+    hist_its = engine.history_schedule(iterations, record_every)
     check_err = np.empty((len(check_its), n))
     check_acc = np.empty((len(check_its), n))
     hist_err = np.empty((len(hist_its), n))

@@ -53,17 +53,24 @@ def _sizes(spec: NetworkSpec, n_inputs: int, n_outputs: int) -> list[int]:
     return engine.layer_sizes(n_inputs, spec.hidden, n_outputs)
 
 
-def bytes_per_network(sizes: Sequence[int], samples: int, iterations: int, log_every: int) -> int:
+def records(iterations: int, log_every: int, record_every: int = 0) -> int:
+    """How many errors one network records: its checkpoints and its history."""
+    return len(engine.checkpoints(iterations, log_every)) + len(
+        engine.history_schedule(iterations, record_every)
+    )
+
+
+def bytes_per_network(
+    sizes: Sequence[int], samples: int, iterations: int, log_every: int, record_every: int = 0
+) -> int:
     """Memory one network needs while training and in its result: weights and their
     per-step arrays, activations and deltas for every sample, recorded errors."""
     params = sum(a * b for a, b in itertools.pairwise(sizes))
     units = samples * sum(sizes[1:])
-    records = len(engine.checkpoints(iterations, log_every)) + len(
-        engine.history_schedule(iterations)
-    )
+    recorded = records(iterations, log_every, record_every)
     # weights, initial, grad, grad term, step, result copies (8 bytes each); signs and
     # counts; activations, deltas, product terms and slopes; outputs; the records
-    return 8 * 8 * params + 7 * params + 8 * 5 * units + 8 * records + 8 * samples * sizes[-1]
+    return 8 * 8 * params + 7 * params + 8 * 5 * units + 8 * recorded + 8 * samples * sizes[-1]
 
 
 def operations_per_step(sizes: Sequence[int], samples: int) -> int:
@@ -92,11 +99,14 @@ def chunk_size(
     log_every: int,
     max_memory: int,
     workers: int,
+    record_every: int = 0,
 ) -> int:
     """Networks per chunk: as many as the budget allows each worker (the largest layout
     decides), but split so that every worker has work when the grid is large enough."""
     largest = max(
-        bytes_per_network(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every)
+        bytes_per_network(
+            _sizes(s, n_inputs, n_outputs), samples, iterations, log_every, record_every
+        )
         for s in {engine.hidden_layers(spec.hidden): spec for spec in specs}.values()
     )
     by_memory = max(1, max_memory // (workers * largest))
@@ -130,17 +140,21 @@ def estimate(
     samples: int,
     iterations: int,
     log_every: int,
+    record_every: int = 0,
 ) -> dict[str, float]:
     """What ``--dry-run`` reports: peak memory (the chunks training at once, plus every
     result kept for the report) and a rough wall time, both estimates."""
     busy = max(1, min(workers, len(chunks)))
     largest = max((len(c) for c in chunks), default=0)
     per_net = max(
-        bytes_per_network(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every)
+        bytes_per_network(
+            _sizes(s, n_inputs, n_outputs), samples, iterations, log_every, record_every
+        )
         for s in {engine.hidden_layers(spec.hidden): spec for spec in specs}.values()
     )
+    recorded = records(iterations, log_every, record_every)
     kept = sum(
-        8 * (3 * p + len(engine.checkpoints(iterations, log_every)) + engine.HISTORY_POINTS)
+        8 * (3 * p + recorded)
         for p in (
             sum(a * b for a, b in itertools.pairwise(_sizes(s, n_inputs, n_outputs))) for s in specs
         )
@@ -174,23 +188,27 @@ def train_batch(
     log_every: int,
     progress: Callable[[int], None] | None = None,
     threads: int | None = None,
+    record_every: int = 0,
 ) -> BatchResult:
     """``engine.train_batch`` of the engine named ``engine_name``; ``threads`` is for
     the numba engine (None: its default)."""
     if engine_name == "numpy":
-        return engine.train_batch(x, y, specs, iterations, log_every, progress)
+        return engine.train_batch(x, y, specs, iterations, log_every, progress, record_every)
     if engine_name == "numba":
         from toynn_cli import engine_numba  # imports numba only now
 
-        return engine_numba.train_batch(x, y, specs, iterations, log_every, progress, threads)
+        return engine_numba.train_batch(
+            x, y, specs, iterations, log_every, progress, threads, record_every
+        )
     raise ValueError(f"unknown engine {engine_name!r}; expected one of {', '.join(ENGINES)}")
 
 
 def _train_chunk(task: tuple) -> ChunkResult:
-    chunk, x, y, specs, iterations, log_every, *rest = task
-    engine_name = rest[0] if rest else "numpy"
+    chunk, x, y, specs, iterations, log_every, engine_name, record_every = task
     # one thread per worker process: the workers already share the cores
-    batch = train_batch(engine_name, x, y, specs, iterations, log_every, threads=1)
+    batch = train_batch(
+        engine_name, x, y, specs, iterations, log_every, threads=1, record_every=record_every
+    )
     return ChunkResult(chunk, batch, status.classify_batch(batch))
 
 
@@ -243,6 +261,7 @@ def run(
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
     engine_name: str = "numpy",
+    record_every: int = 0,
 ) -> Iterator[ChunkResult]:
     """Train ``chunks`` and yield each as it finishes (in finishing order).
 
@@ -253,11 +272,13 @@ def run(
 
     ``engine_name`` picks the engine (:data:`ENGINES`); results agree to 1e-9 or better.
     In this process the numba engine uses up to ``workers`` threads; in worker
-    processes, one each.
+    processes, one each. ``record_every``: the error history's spacing
+    (:func:`engine.history_schedule`).
     """
     total = sum(len(c) for c in chunks) * iterations
     tasks = [
-        (c, x, y, list(specs[c.start : c.stop]), iterations, log_every, engine_name) for c in chunks
+        (c, x, y, list(specs[c.start : c.stop]), iterations, log_every, engine_name, record_every)
+        for c in chunks
     ]
     done = 0
     if workers <= 1 or len(chunks) <= 1 or total < PARALLEL_MIN_WORK:
@@ -276,6 +297,7 @@ def run(
                 log_every,
                 within,
                 threads=max(1, workers),
+                record_every=record_every,
             )
             done += len(chunk) * iterations
             yield ChunkResult(chunk, batch, status.classify_batch(batch))

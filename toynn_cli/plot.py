@@ -22,6 +22,8 @@ INSTALL_HINT = "matplotlib is not installed; install the plot extra: pip install
 FIG_SIZE = (8.0, 5.0)
 DPI = 100
 MAX_LEGEND = 12
+#: The axes error curves can be coloured by.
+AXES = ("alpha", "hidden", "seed")
 #: At most this many curves are drawn (evenly chosen): a million lines would take hours.
 MAX_CURVES = 500
 
@@ -177,3 +179,32 @@ def decision_boundary(
         return _save(fig, fmt)
     finally:
         plt.close(fig)
+
+
+def swept_axis(results: Sequence[NetworkResult]) -> str:
+    """The first of alpha, hidden and seed that takes several values (alpha if none)."""
+    counts = {a: len({_axis_value(r, a) for r in results}) for a in AXES}
+    return next((a for a in AXES if counts[a] > 1), "alpha")
+
+
+def run_figures(
+    results: Sequence[NetworkResult],
+    data: tuple[np.ndarray, np.ndarray] | None,
+    chosen: Sequence[tuple[str, list[np.ndarray]]],
+    name: str,
+    fmt: str,
+    color_by: str | None = None,
+) -> dict[str, bytes]:
+    """A run's figures by file name: ``curves.<fmt>`` (coloured by ``color_by``, default
+    :func:`swept_axis`) and, when ``data`` (inputs, targets) has two varying inputs,
+    ``boundary.<fmt>`` of the ``chosen`` (label, weights) networks."""
+    figures = {
+        f"curves.{fmt}": error_curves(
+            results, color_by or swept_axis(results), f"{name}: error during training", fmt
+        )
+    }
+    if data is not None and chosen and len(varying_inputs(data[0])) == 2:
+        figures[f"boundary.{fmt}"] = decision_boundary(
+            data[0], data[1], chosen, f"{name}: decision boundary", fmt
+        )
+    return figures

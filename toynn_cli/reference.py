@@ -28,14 +28,19 @@ def sigmoid_output_to_derivative(output: np.ndarray) -> np.ndarray:
 
 
 def train_one(
-    x: np.ndarray, y: np.ndarray, spec: NetworkSpec, iterations: int, log_every: int
+    x: np.ndarray,
+    y: np.ndarray,
+    spec: NetworkSpec,
+    iterations: int,
+    log_every: int,
+    record_every: int = 0,
 ) -> NetworkResult:
     """Train one network exactly as the tutorial does, recording what the engine records."""
     sizes = layer_sizes(x.shape[1], spec.hidden, y.shape[1])
     synapses = initial_weights(spec.seed, sizes)
     initial = [s.copy() for s in synapses]
     check_its = checkpoints(iterations, log_every)
-    hist_its = history_schedule(iterations)
+    hist_its = history_schedule(iterations, record_every)
     recorded = set(hist_its.tolist())
     check_errors, hist_errors = [], []
     direction_count = [np.zeros(s.shape, dtype=np.int64) for s in synapses]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from toynn_cli import engine
 from toynn_cli.engine import BatchResult, NetworkResult
 
 STATUSES = ("converged", "learning", "stuck", "diverged")
@@ -87,8 +88,9 @@ def _labels(
     pinned: np.ndarray,
 ) -> np.ndarray:
     """The rule, for B networks at once: final (B,), history (B, R) at ``recorded``."""
-    # The error at the start of the last tenth of the run, for the "still improving" test.
-    start = iterations - max(1, iterations // 10)
+    # The error at the start of the last tenth of the run, for the "still improving" test
+    # (the history always records that iteration, whatever its spacing)
+    start = engine.tail_start(iterations)
     before = history[:, np.searchsorted(recorded, start, side="right") - 1]
     with np.errstate(all="ignore"):
         improvement = np.where(before > 0, (before - final) / before, 0.0)

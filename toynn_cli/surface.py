@@ -144,8 +144,10 @@ def compute(
     high: float,
     resolution: int,
     held: str = "trained",
+    record_every: int = 0,
 ) -> Surface:
-    """Train the network (recording its path), then evaluate the surface."""
+    """Train the network (recording its path at :func:`engine.history_schedule`'s
+    iterations for ``record_every``), then evaluate the surface."""
     if not 2 <= resolution <= MAX_RESOLUTION:
         raise SurfaceError(f"{resolution}; expected a whole number from 2 to {MAX_RESOLUTION}")
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
@@ -154,7 +156,7 @@ def compute(
     shapes = [(sizes[k], sizes[k + 1]) for k in range(len(sizes) - 1)]
     if a is None or b is None:
         a, b = default_weights(shapes)
-    record = engine.history_schedule(iterations)
+    record = engine.history_schedule(iterations, record_every)
     its, path = engine.weight_path(x, y, spec, iterations, record)
     base = [w[-1] if held == "trained" else w[0] for w in path]
     values_a, values_b = axis(low, high, resolution), axis(low, high, resolution)
