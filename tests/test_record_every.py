@@ -90,7 +90,7 @@ def test_workers_and_chunks_do_not_change_a_fine_history(monkeypatch):
 
 def test_a_finer_record_costs_memory_in_the_estimate():
     per = [executor.bytes_per_network([2, 4, 1], 4, 60000, 10000, every) for every in (0, 1)]
-    assert per[1] - per[0] == 8 * (60000 - 200)
+    assert per[1] - per[0] == 2 * 8 * (60000 - 200)  # the result and its serialised copy
 
 
 # --- config and command line -------------------------------------------------------------

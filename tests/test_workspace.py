@@ -454,3 +454,41 @@ def test_runs_and_show_open_a_large_sweep_s_summary(monkeypatch):
         "network's arrays are in chunks/*.npz, its errors in metrics.csv)\n"
     )
     assert "10 networks:" in shown.stdout
+
+
+def test_a_large_sweep_keeps_in_memory_only_its_rows_and_best_yet_reports_the_same(
+    monkeypatch,
+):
+    """A sweep over FULL_RECORDS_LIMIT networks slims each chunk as it arrives (keeping
+    the table's rows and the best networks in full): its summary, metrics.csv and table
+    are those of the same sweep kept in full, however it is chunked."""
+    from toynn_cli import cli as cli_module
+    from toynn_cli import results
+
+    args = ("--seeds", "1..7", "--no-group", "--rows", "4", "--show-weights", "--alphas",
+            "0.1,1,10,1000")  # fmt: skip  # 28 networks, one diverged per seed
+    full = sweep("full", 200, *args)
+    added: list[cli_module.LargeSweep] = []
+    original = cli_module.LargeSweep.add
+
+    def spy(self, result):
+        added.append(self)
+        original(self, result)
+        assert result.batch.weights == [] and result.batch.outputs.size == 0
+
+    monkeypatch.setattr(cli_module.LargeSweep, "add", spy)
+    monkeypatch.setattr(results, "FULL_RECORDS_LIMIT", 5)
+    large = sweep("large", 200, *args, "--chunk-size", 3)
+    assert len(added) == 10  # chunks of 3
+    kept = added[0].records
+    doc = json.loads((large / "results.json").read_text())
+    assert sorted(kept) == sorted({0, 1, 2, 3} | {r["network"] for r in doc["best"]})
+
+    networks = json.loads((full / "results.json").read_text())["networks"]
+    ranked = sorted(range(28), key=lambda i: (networks[i]["final_error"], i))[:10]
+    assert [r["network"] for r in doc["best"]] == ranked
+    for record in doc["best"]:
+        assert {k: v for k, v in record.items() if k != "network"} == networks[record["network"]]
+    assert (large / "metrics.csv").read_bytes() == (full / "metrics.csv").read_bytes()
+    table = (full / "report.txt").read_text().replace("full", "large", 1)
+    assert (large / "report.txt").read_text() == table

@@ -46,6 +46,7 @@ from toynn_cli import (
     report,
     results,
     runs,
+    status,
     surface,
     tutorial,
     workspace,
@@ -574,8 +575,11 @@ class Networks(Sequence[NetworkResult]):
     """The finished networks in grid order. Records are views made on demand, so a
     million-network sweep does not hold a million Python objects."""
 
-    def __init__(self, ordered: list[executor.ChunkResult]) -> None:
+    def __init__(
+        self, ordered: list[executor.ChunkResult], kept: dict[int, NetworkResult] | None = None
+    ) -> None:
         self._chunks = ordered
+        self._kept = kept or {}  # full records by grid index, of slimmed chunks (LargeSweep)
         self._ends = np.cumsum([len(r.chunk) for r in ordered], dtype=np.int64)
         self.final_errors = (
             np.concatenate([r.batch.final_error for r in ordered]) if ordered else np.empty(0)
@@ -595,17 +599,51 @@ class Networks(Sequence[NetworkResult]):
         i %= len(self)
         c = int(np.searchsorted(self._ends, i, side="right"))
         start = int(self._ends[c - 1]) if c else 0
-        return self._chunks[c].batch.network(i - start)
+        kept = self._kept.get(self._chunks[c].chunk.start + i - start)
+        return kept if kept is not None else self._chunks[c].batch.network(i - start)
 
 
 def collect(
-    plan: Plan, done: dict[int, executor.ChunkResult]
+    plan: Plan, done: dict[int, executor.ChunkResult], kept: LargeSweep | None = None
 ) -> tuple[list[int], Networks, list[str]]:
     """The finished networks in grid order: their grid indices, records and labels."""
     ordered = [done[c.index] for c in plan.chunks if c.index in done]
     indices = [i for r in ordered for i in range(r.chunk.start, r.chunk.stop)]
-    statuses = [str(label) for r in ordered for label in r.statuses]
-    return indices, Networks(ordered), statuses
+    # one str object per label, not one per network (a million networks: 60 MB saved)
+    label = {s: s for s in status.STATUSES}
+    statuses = [label[s] for r in ordered for s in r.statuses.tolist()]
+    return indices, Networks(ordered, kept.records if kept is not None else None), statuses
+
+
+class LargeSweep:
+    """What a sweep too large to keep in full (over results.FULL_RECORDS_LIMIT networks)
+    keeps of each chunk as it arrives: in full, the first ``rows`` networks (the table;
+    None: all) and the results.BEST_LISTED best (the summary); of the others, only what
+    the summary, the cells and metrics.csv read (results.slim). The chunk files keep
+    everything."""
+
+    def __init__(self, rows: int | None) -> None:
+        self.rows = rows
+        self.records: dict[int, NetworkResult] = {}  # by grid index
+        self.best: list[tuple[float, int]] = []  # (final error, NaN as inf; grid index)
+
+    def add(self, result: executor.ChunkResult) -> None:
+        batch, start = result.batch, result.chunk.start
+        errors = np.where(np.isfinite(batch.final_error), batch.final_error, np.inf)
+        # the summary's ranking: lowest error first, ties in grid order
+        order = np.argsort(errors, kind="stable")[: results.BEST_LISTED]
+        self.best = sorted([*self.best, *((float(errors[b]), start + int(b)) for b in order)])
+        self.best = self.best[: results.BEST_LISTED]
+        wanted = {i for _, i in self.best}
+        shown = len(batch) if self.rows is None else max(0, min(len(batch), self.rows - start))
+        for b in {*range(shown), *(int(b) for b in order if start + int(b) in wanted)}:
+            self.records[start + b] = results.detached(batch.network(b))
+        for i in [i for i in self.records if i not in wanted and not self._shown(i)]:
+            del self.records[i]
+        result.batch = results.slim(batch)
+
+    def _shown(self, i: int) -> bool:
+        return self.rows is None or i < self.rows
 
 
 REPORT_MIN_WIDTH = 80
@@ -851,8 +889,13 @@ def execute(
     argv: list[str],
     render: Callable[[list[NetworkResult], list[str]], RenderableType],
     resume: tuple[Run, Plan, dict[int, executor.ChunkResult]] | None = None,
+    shown: Callable[[Sequence[engine.NetworkSpec]], int | None] | None = None,
 ) -> list[NetworkResult]:
-    """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``."""
+    """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``.
+
+    ``shown(specs)``: how many leading networks of the grid ``render`` shows in full
+    (None: all; the default); a large sweep keeps only those (and its best) in memory.
+    """
     guard = SignalGuard()
     where = _where(params)
     with guard.installed(), contextlib.ExitStack() as held:
@@ -892,15 +935,19 @@ def execute(
                 _fail(f"option --resume: {exc}")
 
         large = len(plan.specs) > results.FULL_RECORDS_LIMIT
+        kept = LargeSweep(shown(plan.specs) if shown else None) if large else None
+        if kept is not None:
+            for result in done.values():  # chunks a resumed run had saved
+                kept.add(result)
 
         def save(result: executor.ChunkResult) -> None:
+            # the plan's spec objects, not the copies a worker process sent back
+            result.batch.specs = plan.specs[result.chunk.start : result.chunk.stop]
             if run is not None:
                 finished_so_far = sum(len(r.chunk) for r in done.values()) + len(result.chunk)
                 run.save_chunk(result, finished_so_far)
-            if large and result.chunk.index > 0:
-                # the error history (most of a result's size) has served for the status;
-                # the chunk file keeps it
-                result.batch.history_errors = result.batch.history_errors[:, :1].copy()
+            if kept is not None:
+                kept.add(result)
 
         try:
             interrupted = train_all(term, experiment, plan, guard, done, save)
@@ -911,7 +958,7 @@ def execute(
         finally:
             if cluster is not None:  # stop its workers now, not after the files are written
                 cluster.close()
-        indices, finished, statuses = collect(plan, done)
+        indices, finished, statuses = collect(plan, done, kept)
         specs = plan.specs
         make_doc = results.summary_document if large else results.document
         doc = make_doc(
@@ -1245,7 +1292,11 @@ def sweep(
             group if group is not None else ensemble.has_ensembles(finished),
         )
 
-    execute(term, experiment, params, _argv(ctx), render, reopened)
+    def shown(specs: Sequence[engine.NetworkSpec]) -> int | None:
+        grouped = group if group is not None else ensemble.grid_has_ensembles(specs)
+        return 0 if grouped and not show_weights else (rows or None)
+
+    execute(term, experiment, params, _argv(ctx), render, reopened, shown)
 
 
 @cli.command()

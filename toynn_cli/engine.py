@@ -697,10 +697,12 @@ def train_batch(
 
     check_its = checkpoints(iterations, log_every)
     hist_its = history_schedule(iterations, record_every)
-    check_errors = np.empty((len(check_its), len(specs)))
-    hist_errors = np.empty((len(hist_its), len(specs)))
+    # recorded errors are stored network-first, as returned: no copy at the end (the
+    # history is most of a large chunk's result)
+    check_errors = np.empty((len(specs), len(check_its)))
+    hist_errors = np.empty((len(specs), len(hist_its)))
     classify = is_classification(y)
-    check_accuracy = np.full((len(check_its), len(specs)), np.nan)
+    check_accuracy = np.full((len(specs), len(check_its)), np.nan)
     next_check = next_hist = 0
     # int32 counts add a bool array twice as fast as int64 (2**31 iterations is far away)
     changes = [np.zeros(w.shape, dtype=np.int32) for w in weights]
@@ -765,20 +767,20 @@ def train_batch(
                 stopped_at[reached] = j
                 active &= ~reached
             if next_check < len(check_its) and check_its[next_check] == j:
-                check_errors[next_check] = _mean_abs(err)
+                check_errors[:, next_check] = _mean_abs(err)
                 if classify:
-                    check_accuracy[next_check] = accuracy(activations[-1], target)
+                    check_accuracy[:, next_check] = accuracy(activations[-1], target)
                 next_check += 1
             if next_hist < len(hist_its) and hist_its[next_hist] == j:
-                hist_errors[next_hist] = _mean_abs(err)
+                hist_errors[:, next_hist] = _mean_abs(err)
                 next_hist += 1
             if stopping and not active.any():
                 # every network has stopped: no weight moves again, so each later
                 # recorded error is the one it has now
-                check_errors[next_check:] = current
-                hist_errors[next_hist:] = current
+                check_errors[:, next_check:] = current[:, None]
+                hist_errors[:, next_hist:] = current[:, None]
                 if classify:
-                    check_accuracy[next_check:] = accuracy(activations[-1], target)
+                    check_accuracy[:, next_check:] = accuracy(activations[-1], target)[:, None]
                 break
 
             if batch_size:
@@ -855,10 +857,10 @@ def train_batch(
         specs=list(specs),
         iterations=iterations,
         checkpoint_iterations=check_its,
-        checkpoint_errors=batch_first(check_errors),
+        checkpoint_errors=check_errors,
         final_error=final_errors,
         history_iterations=hist_its,
-        history_errors=batch_first(hist_errors),
+        history_errors=hist_errors,
         weights_initial=[batch_first(w) for w in initial],
         weights=[batch_first(w) for w in weights],
         direction_changes=[batch_first(c).astype(np.int64) for c in changes],
@@ -873,7 +875,7 @@ def train_batch(
             if bn
             else None
         ),
-        checkpoint_accuracy=batch_first(check_accuracy),
+        checkpoint_accuracy=check_accuracy,
         final_accuracy=final_accuracy,
     )
 

@@ -94,6 +94,12 @@ def cells(
 
 def has_ensembles(results: Sequence[NetworkResult]) -> bool:
     """True when some cell has more than one seed."""
-    specs = results.specs() if hasattr(results, "specs") else [r.spec for r in results]
+    return grid_has_ensembles(
+        results.specs() if hasattr(results, "specs") else [r.spec for r in results]
+    )
+
+
+def grid_has_ensembles(specs: Sequence[NetworkSpec]) -> bool:
+    """True when some cell of these networks has more than one seed."""
     keys = [cell_key(spec) for spec in specs]
     return len(set(keys)) < len(keys)

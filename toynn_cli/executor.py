@@ -63,14 +63,20 @@ def records(iterations: int, log_every: int, record_every: int = 0) -> int:
 def bytes_per_network(
     sizes: Sequence[int], samples: int, iterations: int, log_every: int, record_every: int = 0
 ) -> int:
-    """Memory one network needs while training and in its result: weights and their
-    per-step arrays, activations and deltas for every sample, recorded errors."""
+    """Peak memory one network costs a worker: its training buffers, its result, and the
+    result's serialised copy while a worker process sends it back (calibrated against
+    tracemalloc peaks in bench/README.md)."""
     params = sum(a * b for a, b in itertools.pairwise(sizes))
     units = samples * sum(sizes[1:])
-    recorded = records(iterations, log_every, record_every)
-    # weights, initial, grad, grad term, step, result copies (8 bytes each); signs and
-    # counts; activations, deltas, product terms and slopes; outputs; the records
-    return 8 * 8 * params + 7 * params + 8 * 5 * units + 8 * recorded + 8 * samples * sizes[-1]
+    checks = len(engine.checkpoints(iterations, log_every))
+    history = len(engine.history_schedule(iterations, record_every))
+    # the result: initial and final weights, direction counts; checkpoint errors and
+    # accuracies; the error history; outputs; final error, accuracy, status and spec
+    result = 8 * (3 * params + 2 * checks + history + samples * sizes[-1]) + 64
+    # training: weights, gradient, gradient term, step, optimizer state; signs and int32
+    # counts; activations, deltas, product terms and slopes
+    training = 8 * 5 * params + 7 * params + 8 * 5 * units
+    return training + 2 * result
 
 
 def operations_per_step(sizes: Sequence[int], samples: int) -> int:

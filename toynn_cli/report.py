@@ -266,9 +266,10 @@ def sweep_table(
 ) -> Table:
     """One row per network: its settings, error at each checkpoint, final error, a
     sparkline of its error history (``curves``: ``linear``, ``log`` or ``none``; one
-    scale for the whole table) and status. The best network (lowest final error) is
+    scale for the rows shown) and status. The best network (lowest final error) is
     starred."""
     best = best_index(results)
+    shown = range(len(results)) if not max_rows else range(min(max_rows, len(results)))
     n_checks = len(results[0].checkpoint_iterations) if results else 0
     columns = _shown_checkpoints(n_checks)
     table = Table(title="Error at each checkpoint", title_justify="left")
@@ -289,12 +290,12 @@ def sweep_table(
     log = curves == "log"
     if curves != "none":
         table.add_column("curve (log)" if log else "curve", no_wrap=True)
-        low, high = curve_range(results, log)
+        # one scale for the rows shown (a large sweep keeps no history of the others)
+        low, high = curve_range([results[i] for i in shown], log)
     stopping = any(r.spec.target_error for r in results)
     if stopping:
         table.add_column("stopped at", justify="right")
     table.add_column("status")
-    shown = range(len(results)) if not max_rows else range(min(max_rows, len(results)))
     for i in shown:
         r = results[i]
         table.add_row(

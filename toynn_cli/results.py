@@ -140,6 +140,46 @@ FULL_RECORDS_LIMIT = 10_000
 BEST_LISTED = 10
 
 
+def detached(result: NetworkResult) -> NetworkResult:
+    """A copy of a network's record that owns its arrays (a batch's network(b) gives
+    views, which keep the whole batch alive)."""
+
+    def own(a: Any) -> Any:
+        return None if a is None else np.array(a, copy=True)
+
+    return dataclasses.replace(
+        result,
+        checkpoint_errors=own(result.checkpoint_errors),
+        history_errors=own(result.history_errors),
+        weights_initial=[own(w) for w in result.weights_initial],
+        weights=[own(w) for w in result.weights],
+        direction_changes=[own(c) for c in result.direction_changes],
+        outputs=own(result.outputs),
+        batch_norm=None
+        if result.batch_norm is None
+        else [{k: own(v) for k, v in layer.items()} for layer in result.batch_norm],
+        checkpoint_accuracy=own(result.checkpoint_accuracy),
+    )
+
+
+def slim(batch: BatchResult) -> BatchResult:
+    """The batch without what a large sweep's report never reads of most networks
+    (weights, direction counts, outputs, error histories, batch norm): their specs,
+    checkpoint and final errors, accuracies and stop iterations stay. The chunk file
+    keeps everything."""
+    n = len(batch)
+    return dataclasses.replace(
+        batch,
+        history_iterations=np.empty(0, dtype=np.int64),
+        history_errors=np.empty((n, 0)),
+        weights_initial=[],
+        weights=[],
+        direction_changes=[],
+        outputs=np.empty((n, 0, 0)),
+        batch_norm=None,
+    )
+
+
 def summary_document(
     experiment: dict[str, Any],
     run_dir: str | None,
