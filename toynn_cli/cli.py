@@ -817,7 +817,10 @@ class Run:
     ) -> None:
         try:
             runs.atomic_write(self.dir / "results.json", results.to_json(doc))
-            runs.atomic_write(self.dir / "metrics.csv", results.metrics_csv(finished, indices))
+            runs.atomic_write(
+                self.dir / "metrics.csv",
+                lambda handle: results.write_metrics_csv(handle, finished, indices),
+            )
             if len(finished) <= results.FULL_RECORDS_LIMIT:  # beyond: the chunk files
                 runs.atomic_write(self.dir / "weights.npz", results.weights_npz(finished, indices))
             if report_files is not None:
@@ -1246,9 +1249,9 @@ def sweep(
         reopened = tuple(state)
     else:
         experiment = load_experiment(params, config.TUTORIAL_SWEEP, _argv(ctx))
-    specs = experiment.networks()
     if dry_run:
         plan = Plan.make(experiment, params["workers"], params["max_memory"], params["chunk_size"])
+        specs = plan.specs
         guess = estimate(experiment, plan)
         if params["as_json"]:
             # the settings are listed when the sweep changes any of the tutorial's
