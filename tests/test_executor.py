@@ -52,7 +52,13 @@ def test_plan_covers_the_grid_in_order_without_mixing_hidden_sizes():
 def test_chunk_size_follows_the_memory_budget_and_the_workers():
     per = executor.bytes_per_network([3, 4, 1], 4, 400, 100)
     assert executor.chunk_size(SPECS, 3, 1, 4, 400, 100, 100 * per, 1) == 100
-    assert executor.chunk_size(SPECS, 3, 1, 4, 400, 100, 100 * per, 2) == 50
+    # two workers: each holds a chunk, and this process one it is receiving (twice the
+    # result: serialised and loaded)
+    training, result = executor.footprint([3, 4, 1], 4, 400, 100)
+    assert per == training + 2 * result
+    both = 2 * per + 2 * result
+    assert executor.chunk_size(SPECS, 3, 1, 4, 400, 100, 100 * both, 2) == 100
+    assert executor.chunk_size(SPECS, 3, 1, 4, 400, 100, 100 * both - 1, 2) == 99
     big = 1 << 40
     assert executor.chunk_size(SPECS, 3, 1, 4, 400, 100, big, 1) == len(SPECS)
     # two workers: half the grid each, but never chunks below MIN_CHUNK networks

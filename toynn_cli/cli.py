@@ -317,7 +317,8 @@ def output_options(command: Callable) -> Callable:
             type=ByteSize(),
             default=executor.DEFAULT_MAX_MEMORY,
             show_default="1G",
-            help="Memory budget for training buffers: the grid is split into chunks to fit.",
+            help="Memory budget for the chunks in flight (each worker's training buffers "
+            "and results, and the chunk being received): the grid is split to fit.",
         ),
         click.option(
             "--chunk-size",
@@ -1029,6 +1030,7 @@ def estimate(experiment: Experiment, plan: Plan) -> dict[str, float]:
         experiment.iterations,
         experiment.log_every,
         experiment.record_every,
+        slim=len(plan.specs) > results.FULL_RECORDS_LIMIT,
     )
 
 

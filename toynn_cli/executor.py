@@ -60,23 +60,49 @@ def records(iterations: int, log_every: int, record_every: int = 0) -> int:
     )
 
 
-def bytes_per_network(
+def footprint(
     sizes: Sequence[int], samples: int, iterations: int, log_every: int, record_every: int = 0
-) -> int:
-    """Peak memory one network costs a worker: its training buffers, its result, and the
-    result's serialised copy while a worker process sends it back (calibrated against
-    tracemalloc peaks in bench/README.md)."""
+) -> tuple[int, int]:
+    """Bytes one network needs while it trains (buffers) and for its result (calibrated
+    against tracemalloc peaks, see bench/README.md)."""
     params = sum(a * b for a, b in itertools.pairwise(sizes))
     units = samples * sum(sizes[1:])
     checks = len(engine.checkpoints(iterations, log_every))
     history = len(engine.history_schedule(iterations, record_every))
-    # the result: initial and final weights, direction counts; checkpoint errors and
-    # accuracies; the error history; outputs; final error, accuracy, status and spec
-    result = 8 * (3 * params + 2 * checks + history + samples * sizes[-1]) + 64
     # training: weights, gradient, gradient term, step, optimizer state; signs and int32
     # counts; activations, deltas, product terms and slopes
     training = 8 * 5 * params + 7 * params + 8 * 5 * units
+    # the result: initial and final weights, direction counts; checkpoint errors and
+    # accuracies; the error history; outputs; final error, accuracy, status and spec
+    result = 8 * (3 * params + 2 * checks + history + samples * sizes[-1]) + 64
+    return training, result
+
+
+def bytes_per_network(
+    sizes: Sequence[int], samples: int, iterations: int, log_every: int, record_every: int = 0
+) -> int:
+    """Peak memory one network costs a worker: its training buffers, its result, and the
+    result's serialised copy while the worker sends it back."""
+    training, result = footprint(sizes, samples, iterations, log_every, record_every)
     return training + 2 * result
+
+
+def _largest(
+    specs: Sequence[NetworkSpec],
+    n_inputs: int,
+    n_outputs: int,
+    samples: int,
+    iterations: int,
+    log_every: int,
+    record_every: int,
+) -> tuple[int, int]:
+    """The largest layout's footprint (training, result) among ``specs``."""
+    layouts = {engine.hidden_layers(spec.hidden): spec for spec in specs}.values()
+    found = [
+        footprint(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every, record_every)
+        for s in layouts
+    ]
+    return max(t for t, _ in found), max(r for _, r in found)
 
 
 def operations_per_step(sizes: Sequence[int], samples: int) -> int:
@@ -107,15 +133,15 @@ def chunk_size(
     workers: int,
     record_every: int = 0,
 ) -> int:
-    """Networks per chunk: as many as the budget allows each worker (the largest layout
-    decides), but split so that every worker has work when the grid is large enough."""
-    largest = max(
-        bytes_per_network(
-            _sizes(s, n_inputs, n_outputs), samples, iterations, log_every, record_every
-        )
-        for s in {engine.hidden_layers(spec.hidden): spec for spec in specs}.values()
+    """Networks per chunk: as many as the budget allows (the largest layout decides),
+    but split so that every worker has work when the grid is large enough. With
+    several workers the budget holds each worker's chunk (training, result and its
+    serialised copy) and the chunk this process is receiving (serialised and loaded)."""
+    training, result = _largest(
+        specs, n_inputs, n_outputs, samples, iterations, log_every, record_every
     )
-    by_memory = max(1, max_memory // (workers * largest))
+    per_chunk_network = workers * (training + 2 * result) + (2 * result if workers > 1 else 0)
+    by_memory = max(1, max_memory // per_chunk_network)
     by_workers = max(MIN_CHUNK, math.ceil(len(specs) / workers))
     return min(by_memory, by_workers)
 
@@ -147,29 +173,37 @@ def estimate(
     iterations: int,
     log_every: int,
     record_every: int = 0,
+    slim: bool = False,
 ) -> dict[str, float]:
-    """What ``--dry-run`` reports: peak memory (the chunks training at once, plus every
-    result kept for the report) and a rough wall time, both estimates."""
-    busy = max(1, min(workers, len(chunks)))
+    """What ``--dry-run`` reports: peak memory (the chunks training at once, the chunk
+    being received, and what is kept of every result for the report: all of it, or
+    with ``slim`` the errors only, as for a large sweep) and a rough wall time, both
+    estimates."""
+    parallel = workers > 1 and len(chunks) > 1 and len(specs) * iterations >= PARALLEL_MIN_WORK
+    busy = max(1, min(workers, len(chunks))) if parallel else 1
     largest = max((len(c) for c in chunks), default=0)
-    per_net = max(
-        bytes_per_network(
-            _sizes(s, n_inputs, n_outputs), samples, iterations, log_every, record_every
-        )
-        for s in {engine.hidden_layers(spec.hidden): spec for spec in specs}.values()
+    training, result = _largest(
+        specs, n_inputs, n_outputs, samples, iterations, log_every, record_every
     )
-    recorded = records(iterations, log_every, record_every)
-    kept = sum(
-        8 * (3 * p + recorded)
-        for p in (
-            sum(a * b for a, b in itertools.pairwise(_sizes(s, n_inputs, n_outputs))) for s in specs
+    checks = len(engine.checkpoints(iterations, log_every))
+    if slim:  # errors, accuracies, final error, status, stop; the spec and grid index
+        kept = len(specs) * (8 * (2 * checks + 4) + 250)
+    else:
+        recorded = records(iterations, log_every, record_every)
+        kept = sum(
+            8 * (3 * p + recorded + 4) + 250
+            for p in (
+                sum(a * b for a, b in itertools.pairwise(_sizes(s, n_inputs, n_outputs)))
+                for s in specs
+            )
         )
-    )
+    training_now = busy * largest * (training + (2 * result if parallel else result))
+    receiving = 2 * result * largest if parallel else 0
     seconds = estimate_seconds(specs, n_inputs, n_outputs, samples, iterations)
     return {
-        "memory_bytes": busy * largest * per_net + kept,
-        "seconds": seconds / busy if len(specs) * iterations >= PARALLEL_MIN_WORK else seconds,
-        "workers": busy if len(specs) * iterations >= PARALLEL_MIN_WORK else 1,
+        "memory_bytes": training_now + receiving + kept,
+        "seconds": seconds / busy,
+        "workers": busy,
     }
 
 
