@@ -297,3 +297,30 @@ def test_a_killed_sweep_leaves_no_worker_behind(tmp_path):
             os.kill(w, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_large_sweep_resumed_equals_one_run_straight(tmp_path, monkeypatch):
+    """Above FULL_RECORDS_LIMIT a sweep slims the chunks it keeps (cli.LargeSweep); the
+    chunks a resumed run loads from disk go through it too, so the summary, the best
+    networks, metrics.csv and the report equal an uninterrupted run's."""
+    from toynn_cli import results
+
+    monkeypatch.setattr(results, "FULL_RECORDS_LIMIT", 50)
+    common = [*GRID, "--iterations", 300, "--workers", 1, "--json", "--no-group", "--rows", 3]
+    assert invoke("sweep", *common, "--out", "straight").exit_code == 0
+    (straight,) = (tmp_path / "straight").iterdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(executor, "run", interrupt_after(2, "KeyboardInterrupt"))
+        assert invoke("sweep", *common, "--out", "resumed").exit_code == 130
+    (run_dir,) = (tmp_path / "resumed").iterdir()
+    resumed = invoke("sweep", "--resume", run_dir, "--json", "--no-group", "--rows", 3)
+    assert resumed.exit_code == 0, resumed.stderr
+    doc, want = json.loads(resumed.stdout), json.loads((straight / "results.json").read_text())
+    assert doc["networks"] is None and len(doc["best"]) == 10
+    assert {k: v for k, v in doc.items() if k != "run_dir"} == {
+        k: v for k, v in want.items() if k != "run_dir"
+    }
+    assert (run_dir / "metrics.csv").read_bytes() == (straight / "metrics.csv").read_bytes()
+    assert (run_dir / "report.txt").read_text().splitlines()[1:] == (
+        (straight / "report.txt").read_text().splitlines()[1:]
+    )
