@@ -208,3 +208,10 @@ def test_a_figure_that_fails_costs_the_run_nothing(monkeypatch):
     (folder,) = Path("runs").iterdir()
     assert report_images(folder) == []
     assert (folder / "results.json").is_file()
+
+
+def test_no_figures_leaves_report_html_with_the_tables_only():
+    pytest.importorskip("matplotlib")
+    folder = run_folder(*SWEEP, "--no-figures")
+    assert report_images(folder) == []
+    assert "<code" in (folder / "report.html").read_text(encoding="utf-8")

@@ -296,6 +296,12 @@ def output_options(command: Callable) -> Callable:
             help="Parent folder of the run folder.",
         ),
         click.option("--no-save", is_flag=True, help="Do not write a run folder."),
+        click.option(
+            "--no-figures",
+            is_flag=True,
+            help="No figures in the run folder's report.html (drawing them needs the plot "
+            "extra and takes about a second).",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout."),
         click.option(
             "--csv",
@@ -978,7 +984,8 @@ def execute(
             files = None
             if renderable is not None:
                 # a large sweep keeps no error histories to draw curves from
-                figures = {} if large else report_figures(term, experiment, finished)
+                draw = not large and not params.get("no_figures")
+                figures = report_figures(term, experiment, finished) if draw else {}
                 files = render_to_files(renderable, f"toynn {experiment.name}", figures)
             run.finish(doc, finished, indices, files, interrupted)
         if interrupted:
