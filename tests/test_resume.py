@@ -300,7 +300,7 @@ def test_a_killed_sweep_leaves_no_worker_behind(tmp_path):
 
 
 def test_a_large_sweep_resumed_equals_one_run_straight(tmp_path, monkeypatch):
-    """Above FULL_RECORDS_LIMIT a sweep slims the chunks it keeps (cli.LargeSweep); the
+    """Above FULL_RECORDS_LIMIT a sweep slims the chunks it keeps (results.LargeSweep); the
     chunks a resumed run loads from disk go through it too, so the summary, the best
     networks, metrics.csv and the report equal an uninterrupted run's."""
     from toynn_cli import results

@@ -462,21 +462,20 @@ def test_a_large_sweep_keeps_in_memory_only_its_rows_and_best_yet_reports_the_sa
     """A sweep over FULL_RECORDS_LIMIT networks slims each chunk as it arrives (keeping
     the table's rows and the best networks in full): its summary, metrics.csv and table
     are those of the same sweep kept in full, however it is chunked."""
-    from toynn_cli import cli as cli_module
     from toynn_cli import results
 
     args = ("--seeds", "1..7", "--no-group", "--rows", "4", "--show-weights", "--alphas",
             "0.1,1,10,1000")  # fmt: skip  # 28 networks, one diverged per seed
     full = sweep("full", 200, *args)
-    added: list[cli_module.LargeSweep] = []
-    original = cli_module.LargeSweep.add
+    added: list[results.LargeSweep] = []
+    original = results.LargeSweep.add
 
     def spy(self, result):
         added.append(self)
         original(self, result)
         assert result.batch.weights == [] and result.batch.outputs.size == 0
 
-    monkeypatch.setattr(cli_module.LargeSweep, "add", spy)
+    monkeypatch.setattr(results.LargeSweep, "add", spy)
     monkeypatch.setattr(results, "FULL_RECORDS_LIMIT", 5)
     large = sweep("large", 200, *args, "--chunk-size", 3)
     assert len(added) == 10  # chunks of 3

@@ -7,11 +7,9 @@ and SIGTERM 143, after marking the run folder interrupted.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import csv
 import functools
-import html
 import io
 import json
 import math
@@ -28,7 +26,6 @@ from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 import click
-import numpy as np
 from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -46,7 +43,6 @@ from toynn_cli import (
     report,
     results,
     runs,
-    status,
     surface,
     tutorial,
     workspace,
@@ -578,159 +574,6 @@ def train_all(
     return None
 
 
-class Networks(Sequence[NetworkResult]):
-    """The finished networks in grid order. Records are views made on demand, so a
-    million-network sweep does not hold a million Python objects."""
-
-    def __init__(
-        self, ordered: list[executor.ChunkResult], kept: dict[int, NetworkResult] | None = None
-    ) -> None:
-        self._chunks = ordered
-        self._kept = kept or {}  # full records by grid index, of slimmed chunks (LargeSweep)
-        self._ends = np.cumsum([len(r.chunk) for r in ordered], dtype=np.int64)
-        self.final_errors = (
-            np.concatenate([r.batch.final_error for r in ordered]) if ordered else np.empty(0)
-        )
-
-    def __len__(self) -> int:
-        return int(self._ends[-1]) if len(self._ends) else 0
-
-    def specs(self) -> list[engine.NetworkSpec]:
-        return [spec for r in self._chunks for spec in r.batch.specs]
-
-    def __getitem__(self, i):  # type: ignore[override]
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        if not -len(self) <= i < len(self):
-            raise IndexError(i)
-        i %= len(self)
-        c = int(np.searchsorted(self._ends, i, side="right"))
-        start = int(self._ends[c - 1]) if c else 0
-        kept = self._kept.get(self._chunks[c].chunk.start + i - start)
-        return kept if kept is not None else self._chunks[c].batch.network(i - start)
-
-
-def collect(
-    plan: Plan, done: dict[int, executor.ChunkResult], kept: LargeSweep | None = None
-) -> tuple[list[int], Networks, list[str]]:
-    """The finished networks in grid order: their grid indices, records and labels."""
-    ordered = [done[c.index] for c in plan.chunks if c.index in done]
-    indices = [i for r in ordered for i in range(r.chunk.start, r.chunk.stop)]
-    # one str object per label, not one per network (a million networks: 60 MB saved)
-    label = {s: s for s in status.STATUSES}
-    statuses = [label[s] for r in ordered for s in r.statuses.tolist()]
-    return indices, Networks(ordered, kept.records if kept is not None else None), statuses
-
-
-class LargeSweep:
-    """What a sweep too large to keep in full (over results.FULL_RECORDS_LIMIT networks)
-    keeps of each chunk as it arrives: in full, the first ``rows`` networks (the table;
-    None: all) and the results.BEST_LISTED best (the summary); of the others, only what
-    the summary, the cells and metrics.csv read (results.slim). The chunk files keep
-    everything."""
-
-    def __init__(self, rows: int | None) -> None:
-        self.rows = rows
-        self.records: dict[int, NetworkResult] = {}  # by grid index
-        self.best: list[tuple[float, int]] = []  # (final error, NaN as inf; grid index)
-
-    def add(self, result: executor.ChunkResult) -> None:
-        batch, start = result.batch, result.chunk.start
-        errors = np.where(np.isfinite(batch.final_error), batch.final_error, np.inf)
-        # the summary's ranking: lowest error first, ties in grid order
-        order = np.argsort(errors, kind="stable")[: results.BEST_LISTED]
-        self.best = sorted([*self.best, *((float(errors[b]), start + int(b)) for b in order)])
-        self.best = self.best[: results.BEST_LISTED]
-        wanted = {i for _, i in self.best}
-        shown = len(batch) if self.rows is None else max(0, min(len(batch), self.rows - start))
-        for b in {*range(shown), *(int(b) for b in order if start + int(b) in wanted)}:
-            self.records[start + b] = results.detached(batch.network(b))
-        for i in [i for i in self.records if i not in wanted and not self._shown(i)]:
-            del self.records[i]
-        result.batch = results.slim(batch)
-
-    def _shown(self, i: int) -> bool:
-        return self.rows is None or i < self.rows
-
-
-REPORT_MIN_WIDTH = 80
-REPORT_MAX_WIDTH = 400
-#: report.html: rich's page (``export_html``'s format) with a title.
-HTML_PAGE = """<!DOCTYPE html>
-<html>
-<head>
-<meta charset="UTF-8">
-<title>{title}</title>
-<style>
-{stylesheet}
-body {{
-    color: {foreground};
-    background-color: {background};
-}}
-</style>
-</head>
-<body>
-<pre style="font-family:Menlo,'DejaVu Sans Mono',consolas,'Courier New',monospace"><code style="font-family:inherit">{code}</code></pre>
-{figures}</body>
-</html>
-"""
-
-
-#: Captions of the figures report.html can show, by file name.
-FIGURE_CAPTIONS = {
-    "curves.png": "Error during training (log axes), one line per network",
-    "boundary.png": "Decision boundary of the best network: its output over the input "
-    "plane, the 0.5 contour and the samples",
-}
-
-
-def figures_html(figures: dict[str, bytes]) -> str:
-    """PNG figures as HTML, each embedded (base64) so that report.html is one file."""
-    parts = []
-    for filename, content in figures.items():
-        caption = html.escape(FIGURE_CAPTIONS.get(filename, filename))
-        data = base64.b64encode(content).decode("ascii")
-        parts.append(
-            f'<figure style="margin:1em 0">\n<img src="data:image/png;base64,{data}" '
-            f'alt="{caption}" style="max-width:100%">\n'
-            f"<figcaption>{caption}</figcaption>\n</figure>\n"
-        )
-    return "".join(parts)
-
-
-def render_to_files(
-    renderable: RenderableType, title: str, figures: dict[str, bytes] | None = None
-) -> tuple[str, str, str]:
-    """The renderable as report.txt, report.svg and report.html content (rich's exports);
-    report.html also shows ``figures`` (PNG bytes by file name).
-
-    Rendered at its natural width (between REPORT_MIN_WIDTH and REPORT_MAX_WIDTH
-    columns), whatever the terminal's width, so a saved table is never squeezed; the
-    environment (NO_COLOR, TERM) does not change the files.
-    """
-    console = Console(
-        record=True,
-        file=io.StringIO(),
-        width=REPORT_MAX_WIDTH,
-        force_terminal=True,
-        color_system="truecolor",
-        no_color=False,
-        legacy_windows=False,
-    )
-    natural = console.measure(renderable).maximum
-    console.width = max(REPORT_MIN_WIDTH, min(REPORT_MAX_WIDTH, natural))
-    console.print(renderable)
-    text = console.export_text(clear=False)
-    svg = console.export_svg(title=title, clear=False)
-
-    def literal(text: str) -> str:  # the page is a format string for rich
-        return text.replace("{", "{{").replace("}", "}}")
-
-    page = HTML_PAGE.replace("{title}", literal(html.escape(title)))
-    page = page.replace("{figures}", literal(figures_html(figures or {})))
-    return text, svg, console.export_html(inline_styles=True, code_format=page)
-
-
 def report_figures(
     term: Terminal, experiment: Experiment, finished: Sequence[NetworkResult]
 ) -> dict[str, bytes]:
@@ -748,7 +591,7 @@ def report_figures(
     except Exception as exc:  # a figure must never cost the run its other files
         term.warn(f"report.html has no figures: {type(exc).__name__}: {exc}")
         return {}
-    return {name: figures[name] for name in FIGURE_CAPTIONS if name in figures}
+    return {name: figures[name] for name in report.FIGURE_CAPTIONS if name in figures}
 
 
 class Run:
@@ -945,7 +788,7 @@ def execute(
                 _fail(f"option --resume: {exc}")
 
         large = len(plan.specs) > results.FULL_RECORDS_LIMIT
-        kept = LargeSweep(shown(plan.specs) if shown else None) if large else None
+        kept = results.LargeSweep(shown(plan.specs) if shown else None) if large else None
         if kept is not None:
             for result in done.values():  # chunks a resumed run had saved
                 kept.add(result)
@@ -968,7 +811,7 @@ def execute(
         finally:
             if cluster is not None:  # stop its workers now, not after the files are written
                 cluster.close()
-        indices, finished, statuses = collect(plan, done, kept)
+        indices, finished, statuses = results.collect(plan.chunks, done, kept)
         specs = plan.specs
         make_doc = results.summary_document if large else results.document
         doc = make_doc(
@@ -986,7 +829,7 @@ def execute(
                 # a large sweep keeps no error histories to draw curves from
                 draw = not large and not params.get("no_figures")
                 figures = report_figures(term, experiment, finished) if draw else {}
-                files = render_to_files(renderable, f"toynn {experiment.name}", figures)
+                files = report.render_to_files(renderable, f"toynn {experiment.name}", figures)
             run.finish(doc, finished, indices, files, interrupted)
         if interrupted:
             term.warn(_interrupted_message(len(finished), len(specs), run))
@@ -1341,7 +1184,7 @@ def reproduce(as_json: bool, as_csv: bool, quiet: bool) -> None:
     if interrupted:
         term.warn("Interrupted.")
         sys.exit(interrupted.exit_code)
-    _, finished, _ = collect(plan, done)
+    _, finished, _ = results.collect(plan.chunks, done)
     verdicts = [
         (r.spec.alpha, int(j), tutorial.PUBLISHED[r.spec.alpha][c], float(e),
          tutorial.compare(r.spec.alpha, c, float(e)))

@@ -1,4 +1,6 @@
-"""Results as data: the JSON document, metrics.csv rows and the weights archive.
+"""Results as data: the JSON document, metrics.csv rows, the weights archive, chunk
+files, and a run's finished networks in memory (``Networks``; ``LargeSweep`` for sweeps
+too large to keep whole).
 
 Floats are written so they round-trip exactly (Python's shortest ``repr``). JSON has no
 NaN or infinity: non-finite numbers are written as the strings ``"NaN"``,
@@ -18,7 +20,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from toynn_cli import __version__, ensemble
+from toynn_cli import __version__, ensemble, status
 from toynn_cli.engine import (
     BatchResult,
     NetworkResult,
@@ -406,3 +408,82 @@ def load_chunk(path: Path) -> ChunkResult:
             final_accuracy=data["final_accuracy"] if "final_accuracy" in data.files else None,
         )
         return ChunkResult(Chunk(index, start, stop), batch, data["status"])
+
+
+# --- a run's networks in memory -----------------------------------------------------------
+
+
+class Networks(Sequence[NetworkResult]):
+    """The finished networks in grid order. Records are views made on demand, so a
+    million-network sweep does not hold a million Python objects."""
+
+    def __init__(
+        self, ordered: list[ChunkResult], kept: dict[int, NetworkResult] | None = None
+    ) -> None:
+        self._chunks = ordered
+        self._kept = kept or {}  # full records by grid index, of slimmed chunks (LargeSweep)
+        self._ends = np.cumsum([len(r.chunk) for r in ordered], dtype=np.int64)
+        self.final_errors = (
+            np.concatenate([r.batch.final_error for r in ordered]) if ordered else np.empty(0)
+        )
+
+    def __len__(self) -> int:
+        return int(self._ends[-1]) if len(self._ends) else 0
+
+    def specs(self) -> list[NetworkSpec]:
+        return [spec for r in self._chunks for spec in r.batch.specs]
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        c = int(np.searchsorted(self._ends, i, side="right"))
+        start = int(self._ends[c - 1]) if c else 0
+        kept = self._kept.get(self._chunks[c].chunk.start + i - start)
+        return kept if kept is not None else self._chunks[c].batch.network(i - start)
+
+
+def collect(
+    chunks: Sequence[Chunk], done: dict[int, ChunkResult], kept: LargeSweep | None = None
+) -> tuple[list[int], Networks, list[str]]:
+    """The finished networks of a grid's ``chunks`` in grid order: their grid indices,
+    records and labels."""
+    ordered = [done[c.index] for c in chunks if c.index in done]
+    indices = [i for r in ordered for i in range(r.chunk.start, r.chunk.stop)]
+    # one str object per label, not one per network (a million networks: 60 MB saved)
+    label = {s: s for s in status.STATUSES}
+    statuses = [label[s] for r in ordered for s in r.statuses.tolist()]
+    return indices, Networks(ordered, kept.records if kept is not None else None), statuses
+
+
+class LargeSweep:
+    """What a sweep too large to keep in full (over FULL_RECORDS_LIMIT networks)
+    keeps of each chunk as it arrives: in full, the first ``rows`` networks (the table;
+    None: all) and the BEST_LISTED best (the summary); of the others, only what
+    the summary, the cells and metrics.csv read (slim). The chunk files keep
+    everything."""
+
+    def __init__(self, rows: int | None) -> None:
+        self.rows = rows
+        self.records: dict[int, NetworkResult] = {}  # by grid index
+        self.best: list[tuple[float, int]] = []  # (final error, NaN as inf; grid index)
+
+    def add(self, result: ChunkResult) -> None:
+        batch, start = result.batch, result.chunk.start
+        errors = np.where(np.isfinite(batch.final_error), batch.final_error, np.inf)
+        # the summary's ranking: lowest error first, ties in grid order
+        order = np.argsort(errors, kind="stable")[:BEST_LISTED]
+        self.best = sorted([*self.best, *((float(errors[b]), start + int(b)) for b in order)])
+        self.best = self.best[:BEST_LISTED]
+        wanted = {i for _, i in self.best}
+        shown = len(batch) if self.rows is None else max(0, min(len(batch), self.rows - start))
+        for b in {*range(shown), *(int(b) for b in order if start + int(b) in wanted)}:
+            self.records[start + b] = detached(batch.network(b))
+        for i in [i for i in self.records if i not in wanted and not self._shown(i)]:
+            del self.records[i]
+        result.batch = slim(batch)
+
+    def _shown(self, i: int) -> bool:
+        return self.rows is None or i < self.rows
