@@ -26,7 +26,8 @@ When numba is installed (``pip install 'toynn[fast]'``), the numba engine
 compile time is printed on its own line (not included in the rows). Each workload then
 gets a "limit" row: this machine's arithmetic limit for it, from the operations per
 network-iteration counted from the algorithm and the rates of multiply/add, divide and
-exp measured in the same run (bench/limit.py, bench/README.md).
+exp measured in the same run (bench/limit.py, bench/README.md), and ``numba-fast``
+rows (the numba engine with its own vectorised exp, which that limit does not bind).
 """
 
 from __future__ import annotations
@@ -284,6 +285,17 @@ def main() -> None:
                 )
                 row(
                     w.key, f"{w.title}: limit, {workers} core(s)", n, w.iterations, bound, reference
+                )
+            for workers in sorted({1, cores}):
+                # numba-fast: its own vectorised exp, so not bound by the C library's one
+                seconds = time_engine(w, workers, "numba-fast")
+                row(
+                    w.key,
+                    f"{w.title}: numba-fast, {workers} core(s)",
+                    n,
+                    w.iterations,
+                    seconds,
+                    reference,
                 )
         if jax_python:
             for devices in sorted({1, cores}):

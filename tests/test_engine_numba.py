@@ -336,3 +336,72 @@ def test_a_fine_history_agrees_with_the_numpy_engine(numba_engine, xor):
     fine = numba_engine.train_batch(*args, record_every=3)
     assert fine.history_iterations.tolist() == sorted({*range(0, 700, 3), 630})
     _agree(engine.train_batch(*args, record_every=3), fine)
+
+
+# --- numba-fast: the numba engine with its own vectorised exp -----------------------------
+
+
+def test_poly_exp_is_within_one_ulp_of_the_c_library(numba_engine):
+    from toynn_cli import _numba_kernels as kernels
+
+    rng = np.random.RandomState(5)
+    xs = np.concatenate([rng.uniform(-708, 709.78, 20000), rng.uniform(-1, 1, 20000)])
+    out, scratch = np.empty_like(xs), np.empty_like(xs)
+    kernels.poly_exp(xs, out, scratch)
+    want = np.exp(xs)
+    assert (np.abs(out - want) <= np.spacing(want)).all()
+    assert (out == want).mean() > 0.8  # most are the same number
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 709.79, 710.0, -708.5, -1e300, 1e300])
+    out, scratch = np.empty_like(special), np.empty_like(special)
+    kernels.poly_exp(special, out, scratch)
+    assert np.isnan(out[0])
+    assert out[1:].tolist() == [np.inf, 0.0, 1.0, 1.0, np.inf, np.inf, 0.0, 0.0, np.inf]
+
+
+def test_numba_fast_reproduces_the_tutorial_and_agrees_with_the_numpy_engine(numba_engine, xor):
+    specs = [NetworkSpec(a, tutorial.HIDDEN, tutorial.SEED) for a in tutorial.PUBLISHED]
+    args = (xor.x, xor.y, specs, tutorial.ITERATIONS, tutorial.LOG_EVERY)
+    reference = engine.train_batch(*args)
+    fast = numba_engine.train_batch(*args, fast_exp=True)
+    # the reported errors agree to about 3e-11 (1.1e-9 once in the stuck network's history)
+    for name, rtol in (
+        ("checkpoint_errors", 1e-10),
+        ("final_error", 1e-10),
+        ("history_errors", 2e-9),
+    ):
+        np.testing.assert_allclose(getattr(fast, name), getattr(reference, name), rtol=rtol)
+    # weights and outputs agree closely where the sigmoids are not saturated (alpha <= 10);
+    # at alpha 100 and 1000 (outputs down to 1e-47) the last-bit differences of exp grow
+    for b in range(5):
+        np.testing.assert_allclose(fast.outputs[b], reference.outputs[b], rtol=1e-12)
+        for w, v in zip(fast.weights, reference.weights, strict=True):
+            np.testing.assert_allclose(w[b], v[b], rtol=1e-12)
+    for w, v in zip(fast.weights, reference.weights, strict=True):
+        np.testing.assert_allclose(w[5:], v[5:], rtol=1e-2)
+    for r in fast.networks():
+        for c, e in enumerate(r.checkpoint_errors):
+            assert tutorial.compare(r.spec.alpha, c, float(e)) != "mismatch"
+
+
+def test_numba_fast_alone_and_in_a_large_batch_are_bit_identical(numba_engine, xor):
+    alphas = [0.01, 0.5, 10.0, 1000.0, 1e6]
+    sweep = [NetworkSpec(a, 4, s) for a in alphas for s in range(60)]  # 300: three blocks
+    big = numba_engine.train_batch(xor.x, xor.y, sweep, 1500, 300, fast_exp=True)
+    serial = numba_engine.train_batch(xor.x, xor.y, sweep, 1500, 300, threads=1, fast_exp=True)
+    for i in (0, 7, 127, 128, 200, 299):
+        alone = numba_engine.train_batch(xor.x, xor.y, [sweep[i]], 1500, 300, fast_exp=True)
+        _identical(alone, 0, big, i)
+        _identical(serial, i, big, i)
+
+
+def test_engine_numba_fast_through_the_cli(numba_engine, tmp_path):
+    args = ["train", "--engine", "numba-fast", "--iterations", "3000", "--json"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["experiment"]["engine"] == "numba-fast"
+    xor = BUILTIN["xor"]
+    want = engine.train(xor.x, xor.y, [NetworkSpec(0.5, 4, 1)], 3000, 10000)[0]
+    assert doc["networks"][0]["final_error"] == pytest.approx(want.final_error, rel=1e-9)
+    (run_dir,) = tmp_path.iterdir()
+    assert json.loads((run_dir / "run.json").read_text())["engine"] == "numba-fast"

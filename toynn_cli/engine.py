@@ -83,8 +83,9 @@ from . import optim
 ProgressFn = Callable[[int, int], None]
 
 #: The training engines: "numpy" (this module: the reference and the default) and
-#: "numba" (:mod:`toynn_cli.engine_numba`, optional: ``pip install 'toynn[fast]'``).
-ENGINES = ("numpy", "numba")
+#: "numba" (:mod:`toynn_cli.engine_numba`, optional: ``pip install 'toynn[fast]'``),
+#: and "numba-fast" (the same with a vectorised exp: not the NumPy engine's bits).
+ENGINES = ("numpy", "numba", "numba-fast")
 
 #: How many points of error history each network records (besides the checkpoints).
 HISTORY_POINTS = 200

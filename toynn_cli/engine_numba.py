@@ -17,6 +17,12 @@ its block holds. Blocks are independent and run in parallel (``prange``) on
 ``threads`` threads; a network's results are bit-identical alone or in any batch, on
 any number of threads.
 
+``--engine numba-fast`` is the same engine with its own exp (``poly_exp`` in the
+kernels: vectorised, within 1 ulp of the C library's) in place of the C library's
+scalar one, which is over half the work: about 1.3x faster, batch-independent all the
+same, agreeing with the NumPy engine to about 1e-11 on the tutorial's networks instead
+of bit for bit.
+
 Numba is imported only when this engine is used (:func:`available`, :func:`load`);
 the functions are compiled on first use and cached on disk (``cache=True``).
 No printing.
@@ -133,7 +139,7 @@ def _run_tiny(segment: Any) -> None:
         x, y, np.array([1, 1], dtype=np.int64), w, np.zeros(w.shape, dtype=np.bool_),
         np.zeros(w.shape, dtype=np.int64), np.ones(1), 0, 1, np.zeros(1, dtype=np.int64),
         np.zeros(1, dtype=np.int64), np.empty((1, 1)), np.empty((1, 1)), np.empty((1, 1)),
-        np.empty(1), np.empty((1, 1)), BLOCK,
+        np.empty(1), np.empty((1, 1)), BLOCK, False,
     )  # fmt: skip
 
 
@@ -151,6 +157,7 @@ def train_batch(
     progress: Callable[[int], None] | None = None,
     threads: int | None = None,
     record_every: int = 0,
+    fast_exp: bool = False,
 ) -> BatchResult:
     """:func:`toynn_cli.engine.train_batch`, compiled. ``threads``: how many threads
     train blocks of networks at once (None: numba's default, the cores available;
@@ -217,6 +224,7 @@ def train_batch(
                     final_err if last else no_final,
                     outputs,
                     BLOCK,
+                    fast_exp,
                 )
                 if progress is not None:
                     progress(j1)

@@ -234,12 +234,13 @@ def train_batch(
     the numba engine (None: its default)."""
     if engine_name == "numpy":
         return engine.train_batch(x, y, specs, iterations, log_every, progress, record_every)
-    if engine_name == "numba":
+    if engine_name in ("numba", "numba-fast"):
         from toynn_cli import engine_numba  # imports numba only now
 
         return engine_numba.train_batch(
-            x, y, specs, iterations, log_every, progress, threads, record_every
-        )
+            x, y, specs, iterations, log_every, progress, threads, record_every,
+            fast_exp=engine_name == "numba-fast",
+        )  # fmt: skip
     raise ValueError(f"unknown engine {engine_name!r}; expected one of {', '.join(ENGINES)}")
 
 
@@ -342,7 +343,7 @@ def run(
             done += len(chunk) * iterations
             yield ChunkResult(chunk, batch, status.classify_batch(batch))
         return
-    if engine_name == "numba":
+    if engine_name in ("numba", "numba-fast"):
         from toynn_cli import engine_numba
 
         engine_numba.load("serial")  # compiled (or loaded) once, inherited by the workers
