@@ -35,7 +35,7 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     log_every:  10000
     record_every: 100                      (error history every K iterations; default:
                                             about 200 points per run)
-    engine:     numpy | numba                  (numba: optional, pip install 'toynn[fast]')
+    engine:     numpy | numba | numba-fast     (numba: optional, pip install 'toynn[fast]')
     optimizer(s): sgd | [sgd, momentum, adam] | "sgd,adam"   (default: sgd, the tutorial)
     optimizer_params: {betas: [0.9, 0.99]}          applies to every optimizer that has it
                     | {adam: {betas: [0.9, 0.99]}, momentum: {momentum: 0.8}}  per optimizer

@@ -161,7 +161,8 @@ def train_batch(
 ) -> BatchResult:
     """:func:`toynn_cli.engine.train_batch`, compiled. ``threads``: how many threads
     train blocks of networks at once (None: numba's default, the cores available;
-    results do not depend on it)."""
+    results do not depend on it). ``fast_exp``: the kernels' own vectorised exp in
+    place of the C library's (``--engine numba-fast``; not the NumPy engine's bits)."""
     hidden = specs[0].hidden
     if any(spec.hidden != hidden for spec in specs):
         raise ValueError("train_batch needs networks of one hidden size")
