@@ -519,7 +519,7 @@ def report_figures(
     )
     data = experiment.dataset
     try:
-        figures = plot.run_figures(finished, (data.x, data.y), chosen, experiment.name, "png")
+        figures = plot.run_figures(finished, (data.x, data.y), chosen, experiment.name, ["png"])
     except Exception as exc:  # a figure must never cost the run its other files
         term.warn(f"report.html has no figures: {type(exc).__name__}: {exc}")
         return {}
@@ -1644,11 +1644,7 @@ def plot_command(
             "expected a run on a dataset like xor or first-column"
         )
     chosen = [(report.describe(finished[i].spec), finished[i].weights) for i in picks]
-    figures: dict[str, bytes] = {}
-    for fmt in ("png", "svg"):
-        figures.update(plot.run_figures(finished, data, chosen, name, fmt, color_by))
-    # curves first, then boundaries; PNG before SVG
-    figures = dict(sorted(figures.items(), key=lambda item: (item[0].startswith("b"), item[0])))
+    figures = plot.run_figures(finished, data, chosen, name, ("png", "svg"), color_by)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for filename in figures:

@@ -53,13 +53,6 @@ def _sizes(spec: NetworkSpec, n_inputs: int, n_outputs: int) -> list[int]:
     return engine.layer_sizes(n_inputs, spec.hidden, n_outputs)
 
 
-def records(iterations: int, log_every: int, record_every: int = 0) -> int:
-    """How many errors one network records: its checkpoints and its history."""
-    return len(engine.checkpoints(iterations, log_every)) + len(
-        engine.history_schedule(iterations, record_every)
-    )
-
-
 def footprint(
     sizes: Sequence[int], samples: int, iterations: int, log_every: int, record_every: int = 0
 ) -> tuple[int, int]:
@@ -87,7 +80,7 @@ def bytes_per_network(
     return training + 2 * result
 
 
-def _largest(
+def _footprints(
     specs: Sequence[NetworkSpec],
     n_inputs: int,
     n_outputs: int,
@@ -95,14 +88,16 @@ def _largest(
     iterations: int,
     log_every: int,
     record_every: int,
-) -> tuple[int, int]:
-    """The largest layout's footprint (training, result) among ``specs``."""
-    layouts = {engine.hidden_layers(spec.hidden): spec for spec in specs}.values()
-    found = [
-        footprint(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every, record_every)
-        for s in layouts
-    ]
-    return max(t for t, _ in found), max(r for _, r in found)
+) -> list[tuple[int, int, int]]:
+    """(networks, training bytes, result bytes) of each layer layout among ``specs``."""
+    layouts: dict[tuple[int, ...], list] = {}
+    for spec in specs:
+        layouts.setdefault(engine.hidden_layers(spec.hidden), [spec, 0])[1] += 1
+    return [
+        (count, *footprint(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every,
+                           record_every))
+        for s, count in layouts.values()
+    ]  # fmt: skip
 
 
 def operations_per_step(sizes: Sequence[int], samples: int) -> int:
@@ -137,9 +132,8 @@ def chunk_size(
     but split so that every worker has work when the grid is large enough. With
     several workers the budget holds each worker's chunk (training, result and its
     serialised copy) and the chunk this process is receiving (serialised and loaded)."""
-    training, result = _largest(
-        specs, n_inputs, n_outputs, samples, iterations, log_every, record_every
-    )
+    found = _footprints(specs, n_inputs, n_outputs, samples, iterations, log_every, record_every)
+    training, result = max(t for _, t, _ in found), max(r for _, _, r in found)
     per_chunk_network = workers * (training + 2 * result) + (2 * result if workers > 1 else 0)
     by_memory = max(1, max_memory // per_chunk_network)
     by_workers = max(MIN_CHUNK, math.ceil(len(specs) / workers))
@@ -182,21 +176,12 @@ def estimate(
     parallel = workers > 1 and len(chunks) > 1 and len(specs) * iterations >= PARALLEL_MIN_WORK
     busy = max(1, min(workers, len(chunks))) if parallel else 1
     largest = max((len(c) for c in chunks), default=0)
-    training, result = _largest(
-        specs, n_inputs, n_outputs, samples, iterations, log_every, record_every
-    )
+    found = _footprints(specs, n_inputs, n_outputs, samples, iterations, log_every, record_every)
+    training, result = max(t for _, t, _ in found), max(r for _, _, r in found)
+    # kept for the report, besides each network's spec and grid index (about 250 bytes):
+    # every result, or of a large sweep's only the errors and accuracies
     checks = len(engine.checkpoints(iterations, log_every))
-    if slim:  # errors, accuracies, final error, status, stop; the spec and grid index
-        kept = len(specs) * (8 * (2 * checks + 4) + 250)
-    else:
-        recorded = records(iterations, log_every, record_every)
-        kept = sum(
-            8 * (3 * p + recorded + 4) + 250
-            for p in (
-                sum(a * b for a, b in itertools.pairwise(_sizes(s, n_inputs, n_outputs)))
-                for s in specs
-            )
-        )
+    kept = sum(n * (250 + (8 * (2 * checks + 4) if slim else r)) for n, _, r in found)
     training_now = busy * largest * (training + (2 * result if parallel else result))
     receiving = 2 * result * largest if parallel else 0
     seconds = estimate_seconds(specs, n_inputs, n_outputs, samples, iterations)

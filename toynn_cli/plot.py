@@ -192,19 +192,20 @@ def run_figures(
     data: tuple[np.ndarray, np.ndarray] | None,
     chosen: Sequence[tuple[str, list[np.ndarray]]],
     name: str,
-    fmt: str,
+    formats: Sequence[str],
     color_by: str | None = None,
 ) -> dict[str, bytes]:
-    """A run's figures by file name: ``curves.<fmt>`` (coloured by ``color_by``, default
-    :func:`swept_axis`) and, when ``data`` (inputs, targets) has two varying inputs,
-    ``boundary.<fmt>`` of the ``chosen`` (label, weights) networks."""
+    """A run's figures by file name, in each of ``formats``: ``curves.<fmt>`` (coloured
+    by ``color_by``, default :func:`swept_axis`) and, when ``data`` (inputs, targets) has
+    two varying inputs, ``boundary.<fmt>`` of the ``chosen`` (label, weights) networks."""
+    axis = color_by or swept_axis(results)
     figures = {
-        f"curves.{fmt}": error_curves(
-            results, color_by or swept_axis(results), f"{name}: error during training", fmt
-        )
+        f"curves.{fmt}": error_curves(results, axis, f"{name}: error during training", fmt)
+        for fmt in formats
     }
     if data is not None and chosen and len(varying_inputs(data[0])) == 2:
-        figures[f"boundary.{fmt}"] = decision_boundary(
-            data[0], data[1], chosen, f"{name}: decision boundary", fmt
-        )
+        for fmt in formats:
+            figures[f"boundary.{fmt}"] = decision_boundary(
+                data[0], data[1], chosen, f"{name}: decision boundary", fmt
+            )
     return figures
