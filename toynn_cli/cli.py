@@ -519,11 +519,10 @@ def report_figures(
     )
     data = experiment.dataset
     try:
-        figures = plot.run_figures(finished, (data.x, data.y), chosen, experiment.name, ["png"])
+        return plot.run_figures(finished, (data.x, data.y), chosen, experiment.name, ["png"])
     except Exception as exc:  # a figure must never cost the run its other files
         term.warn(f"report.html has no figures: {type(exc).__name__}: {exc}")
         return {}
-    return {name: figures[name] for name in report.FIGURE_CAPTIONS if name in figures}
 
 
 class Run:
