@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 from click.testing import CliRunner, Result
 
 from toynn_cli.cli import cli
@@ -20,3 +23,14 @@ def invoke_ok(*args: object) -> Result:
     result = invoke(*args)
     assert result.exit_code == 0, result.stderr
     return result
+
+
+def chunk_arrays(run_dir: Path) -> dict[str, bytes]:
+    """Every array of every chunk file of a run folder, as bytes (the files' zip
+    metadata aside)."""
+    out = {}
+    for path in sorted((run_dir / "chunks").glob("*.npz")):
+        with np.load(path) as data:
+            for key in data.files:
+                out[f"{path.name}/{key}"] = data[key].tobytes()
+    return out

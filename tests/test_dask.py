@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clitools import invoke
+from clitools import chunk_arrays, invoke
 
 from toynn_cli import distributed as dask_executor
 from toynn_cli import executor, grid
@@ -47,16 +47,6 @@ GRID = [
 
 def needs_dask():
     return pytest.importorskip("distributed")
-
-
-def chunk_arrays(run_dir: Path) -> dict[str, bytes]:
-    """Every array of every chunk file, as bytes (the files' zip metadata aside)."""
-    out = {}
-    for path in sorted((run_dir / "chunks").glob("*.npz")):
-        with np.load(path) as data:
-            for key in data.files:
-                out[f"{path.name}/{key}"] = data[key].tobytes()
-    return out
 
 
 def weight_arrays(run_dir: Path) -> dict[str, bytes]:

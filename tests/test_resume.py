@@ -11,9 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from clitools import invoke
+from clitools import chunk_arrays, invoke
 
 from toynn_cli import executor, results, runs
 
@@ -37,16 +36,6 @@ GRID = [
 
 def network_records(run_dir: Path) -> list[dict]:
     return json.loads((run_dir / "results.json").read_text())["networks"]
-
-
-def chunk_bytes(run_dir: Path) -> dict[str, bytes]:
-    """Every array of every chunk file, as bytes (the files' zip metadata aside)."""
-    out = {}
-    for path in sorted((run_dir / "chunks").glob("*.npz")):
-        with np.load(path) as data:
-            for key in data.files:
-                out[f"{path.name}/{key}"] = data[key].tobytes()
-    return out
 
 
 def interrupt_after(n_chunks: int, how: str):
@@ -79,7 +68,7 @@ def test_resume_finishes_an_interrupted_sweep_identically(tmp_path, monkeypatch,
     info = json.loads((run_dir / "run.json").read_text())
     assert (info["status"], info["networks_done"], info["chunks"]) == ("interrupted", 140, 4)
     assert sorted(p.name for p in (run_dir / "chunks").iterdir()) == ["00000.npz", "00001.npz"]
-    before = chunk_bytes(run_dir)
+    before = chunk_arrays(run_dir)
 
     trained = []
     real_run = executor.run
@@ -96,8 +85,8 @@ def test_resume_finishes_an_interrupted_sweep_identically(tmp_path, monkeypatch,
     assert doc["complete"] is True and doc["run_dir"] == str(run_dir)
     info = json.loads((run_dir / "run.json").read_text())
     assert (info["status"], info["networks_done"], info["resumed"]) == ("complete", 280, 1)
-    assert {k: v for k, v in chunk_bytes(run_dir).items() if k in before} == before
-    assert chunk_bytes(run_dir) == chunk_bytes(straight)
+    assert {k: v for k, v in chunk_arrays(run_dir).items() if k in before} == before
+    assert chunk_arrays(run_dir) == chunk_arrays(straight)
     assert network_records(run_dir) == network_records(straight)
     assert (run_dir / "metrics.csv").read_bytes() == (straight / "metrics.csv").read_bytes()
     assert (run_dir / "config.yaml").read_bytes() == (straight / "config.yaml").read_bytes()
@@ -263,7 +252,7 @@ def test_a_real_process_interrupted_then_resumed(tmp_path, straight_run, signum,
     )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["networks"] == network_records(straight_run)
-    assert chunk_bytes(run_dir) == chunk_bytes(straight_run)
+    assert chunk_arrays(run_dir) == chunk_arrays(straight_run)
     assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
     assert not list(run_dir.rglob("*.tmp"))  # --resume clears what a killed process left
 
