@@ -268,7 +268,8 @@ def test_cli_rejects_an_unknown_engine():
 
 
 def test_resume_keeps_the_engine_and_equals_a_straight_run(numba_engine, tmp_path, monkeypatch):
-    from test_resume import GRID, chunk_bytes, interrupt_after, invoke, network_records
+    from clitools import chunk_arrays
+    from test_resume import GRID, interrupt_after, invoke, network_records
 
     monkeypatch.chdir(tmp_path)
     common = [*GRID, "--iterations", 800, "--workers", 1, "--engine", "numba", "--json"]
@@ -290,7 +291,7 @@ def test_resume_keeps_the_engine_and_equals_a_straight_run(numba_engine, tmp_pat
     assert resumed.exit_code == 0, resumed.stderr
     assert engines == ["numba"]
     assert json.loads((run_dir / "run.json").read_text())["engine"] == "numba"
-    assert chunk_bytes(run_dir) == chunk_bytes(straight)
+    assert chunk_arrays(run_dir) == chunk_arrays(straight)
     assert network_records(run_dir) == network_records(straight)
 
 
