@@ -816,30 +816,26 @@ def train_batch(
                 lr = learning_rates(alphas, first.schedule, schedule, j, iterations)
             if stopping:
                 lr = lr * active  # a stopped network takes steps of 0
+            # W = W - update, with update = alpha * g (the tutorial's step) or the
+            # optimizer's; a weight moves up when its update is < 0, and its direction
+            # changed when that differs from the previous iteration's
             if plain:
+                updates = []
                 for k, g in enumerate(grads[:n_layers]):
-                    # Direction changes: the step -alpha * g moves a weight up when g < 0.
-                    np.less(g, 0.0, out=sign[k])
-                    if j > 0:
-                        np.not_equal(sign[k], previous_sign[k], out=flipped[k])
-                        if stopping:
-                            flipped[k] &= active
-                        np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
-                    # W = W - alpha * g
                     np.multiply(lr, g, out=step[k])
                     weights[k] -= step[k]
+                    updates.append(g)  # the sign of alpha * g is g's (alpha > 0)
                 for p, g in zip(bn_params, grads[n_layers:]):
                     p -= lr * g
             else:
-                # W = W - update, the optimizer's update; a weight moves up when update < 0
                 updates = optimizer.step(weights + bn_params, grads, lr)
-                for k, update in enumerate(updates[:n_layers]):
-                    np.less(update, 0.0, out=sign[k])
-                    if j > 0:
-                        np.not_equal(sign[k], previous_sign[k], out=flipped[k])
-                        if stopping:
-                            flipped[k] &= active
-                        np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
+            for k, update in enumerate(updates[:n_layers]):
+                np.less(update, 0.0, out=sign[k])
+                if j > 0:
+                    np.not_equal(sign[k], previous_sign[k], out=flipped[k])
+                    if stopping:
+                        flipped[k] &= active
+                    np.add(changes[k], flipped[k], out=changes[k], casting="unsafe")
             sign, previous_sign = previous_sign, sign
 
             if progress is not None and (j + 1) % report_every == 0:
