@@ -313,3 +313,20 @@ def test_a_large_sweep_resumed_equals_one_run_straight(tmp_path, monkeypatch):
     assert (run_dir / "report.txt").read_text().splitlines()[1:] == (
         (straight / "report.txt").read_text().splitlines()[1:]
     )
+
+
+def test_resume_clears_the_temporary_files_a_killed_process_left(tmp_path, monkeypatch):
+    run_dir = make_interrupted(tmp_path, monkeypatch)
+    left = [
+        run_dir / ".run.json.603bd610d233.tmp",
+        run_dir / "chunks" / ".00001.npz.0a1b2c3d4e5f.tmp",
+    ]
+    for path in left:
+        path.write_bytes(b"half")
+    mine = run_dir / "notes.tmp"
+    mine.write_text("a user's file")
+    resumed = invoke("sweep", "--resume", run_dir, "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert not any(p.exists() for p in left)
+    assert mine.read_text() == "a user's file"
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"

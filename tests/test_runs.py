@@ -253,3 +253,23 @@ def test_write_status_records_state_time_and_info(tmp_path):
     assert record["networks_done"] == 7
     assert (tmp_path / "run.json").read_text().endswith("}\n")
     assert leftovers(tmp_path) == []
+
+
+def test_clear_temporary_removes_only_atomic_writes_leftovers(tmp_path):
+    (tmp_path / "chunks").mkdir()
+    left = [
+        tmp_path / ".run.json.603bd610d233.tmp",
+        tmp_path / "chunks" / ".00002.npz.0123456789ab.tmp",
+    ]
+    kept = [
+        tmp_path / "notes.tmp",  # not ours: no dot, no random part
+        tmp_path / ".run.json.xyz.tmp",
+        tmp_path / ".run.json.603bd610d233.tmp.bak",
+        tmp_path / "run.json",
+    ]
+    for path in left + kept:
+        path.write_text("x")
+    assert runs.clear_temporary(tmp_path) == sorted(left)
+    assert not any(p.exists() for p in left)
+    assert all(p.exists() for p in kept)
+    assert runs.clear_temporary(tmp_path) == []

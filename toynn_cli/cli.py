@@ -717,6 +717,11 @@ def execute(
                 held.enter_context(runs.locked(run.dir))
             except runs.RunDirError as exc:
                 _fail(f"option --resume: {exc}")
+            if resume is not None:  # what a killed process was writing when it died
+                try:
+                    runs.clear_temporary(run.dir)
+                except OSError as exc:
+                    run.failed(exc, sum(len(r.chunk) for r in done.values()))
 
         large = len(plan.specs) > results.FULL_RECORDS_LIMIT
         kept = results.LargeSweep(shown(plan.specs) if shown else None) if large else None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -133,6 +134,24 @@ def pid_alive(pid: object) -> bool:
     except PermissionError:  # exists, owned by someone else
         return True
     return True
+
+
+#: The temporary files :func:`atomic_write` makes: ``.<name>.<12 hex digits>.tmp``.
+TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
+
+
+def clear_temporary(folder: Path) -> list[Path]:
+    """Remove the temporary files a killed process left in ``folder`` and its
+    subfolders (SIGKILL cannot be caught, so :func:`atomic_write` could not remove its
+    own); returns them. Only for a folder this process holds (:func:`locked`): no other
+    process is writing there."""
+    removed = []
+    for path in sorted(folder.rglob(".*.tmp")):
+        if TEMPORARY.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 LOCK_FILE = ".lock"
