@@ -164,3 +164,21 @@ def test_dry_run_counts_the_history_in_its_memory_estimate():
         return json.loads(out)["estimated_memory_bytes"]
 
     assert memory("--record-every", "10") > memory()
+
+
+def test_history_length_is_the_schedule_s_length_without_making_it():
+    for iterations in (1, 2, 9, 10, 100, 199, 200, 201, 12345, 60000):
+        for every in (0, 1, 3, 7, 30, 250, 5000, 10**6):
+            want = len(engine.history_schedule(iterations, every))
+            assert engine.history_length(iterations, every) == want, (iterations, every)
+    assert engine.history_length(10**12, 1) == 10**12
+
+
+def test_a_huge_record_is_refused_before_anything_is_allocated():
+    result = invoke("train", "--iterations", 10**12, "--log-every", 10**9, "--record-every", 1,
+                    "--no-save")  # fmt: skip
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        "Error: option --record-every is '1'; expected at least 100001, or auto (1 networks "
+        "x 1000000000000 history points is more than 10000000 recorded errors)\n"
+    )

@@ -833,8 +833,8 @@ def _record_every(value: Any, label: str, iterations: int, networks: int) -> int
         raise _fail(label, value, "a whole number > 0, or auto") from None
     if every <= 0 or every > MAX_ITERATIONS:
         raise _fail(label, value, f"a whole number from 1 to {MAX_ITERATIONS}, or auto")
-    points = len(engine.history_schedule(iterations, every))
-    if points > len(engine.history_schedule(iterations)) and networks * points > MAX_RECORDED:
+    points = engine.history_length(iterations, every)
+    if points > engine.history_length(iterations) and networks * points > MAX_RECORDED:
         # each network may record MAX_RECORDED // networks errors, one of them tail_start
         least = -(-iterations // max(1, MAX_RECORDED // networks - 1))
         raise _fail(

@@ -358,6 +358,15 @@ def history_schedule(iterations: int, every: int = 0) -> np.ndarray:
     return its
 
 
+def history_length(iterations: int, every: int = 0) -> int:
+    """``len(history_schedule(iterations, every))``, computed without making the array
+    (a config may ask for 10^12 iterations recorded every one: it is refused by size)."""
+    if iterations <= 0:
+        return 0
+    step = every or max(1, iterations // HISTORY_POINTS)
+    return -(-iterations // step) + (1 if tail_start(iterations) % step else 0)
+
+
 # --- batched linear algebra, in a fixed summation order ---------------------------------
 
 

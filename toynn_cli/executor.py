@@ -61,7 +61,7 @@ def footprint(
     params = sum(a * b for a, b in itertools.pairwise(sizes))
     units = samples * sum(sizes[1:])
     checks = len(engine.checkpoints(iterations, log_every))
-    history = len(engine.history_schedule(iterations, record_every))
+    history = engine.history_length(iterations, record_every)
     # training: weights, gradient, gradient term, step, optimizer state; signs and int32
     # counts; activations, deltas, product terms and slopes
     training = 8 * 5 * params + 7 * params + 8 * 5 * units
