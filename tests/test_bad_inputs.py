@@ -230,10 +230,10 @@ def test_yaml_alias_bomb_is_reported_quickly() -> None:
 # --- unknown keys (with the nearest valid one) ---------------------------------------------------
 
 KEYS = (
-    "name, dataset, hidden, alpha, alphas, iterations, seed, seeds, log_every, record_every, engine, optimizer, "
-    "optimizers, optimizer_params, bias, activation, activations, loss, losses, init, inits, "
-    "clip_value, clip_norm, schedule, schedules, schedule_params, target_error, weight_decay, "
-    "batch_size, dropout, batch_norm"
+    "dataset, alpha, alphas, hidden, iterations, seed, seeds, log_every, record_every, name, "
+    "engine, optimizer, optimizers, bias, activation, activations, loss, losses, init, inits, "
+    "batch_size, batch_norm, dropout, weight_decay, clip_value, clip_norm, schedule, schedules, "
+    "schedule_params, target_error, optimizer_params"
 )
 
 

@@ -505,7 +505,7 @@ def test_batch_norm_is_batch_independent_and_survives_chunk_files(tmp_path):
     for a, b in zip(back.batch_norm, batch.batch_norm, strict=True):
         assert a.tobytes() == b.tobytes()
     record = results.network_record(back.network(1), "learning", "xor")
-    assert set(record["batch_norm"][0]) == set(engine.BN_ARRAYS)
+    assert set(record["batch_norm_state"][0]) == set(engine.BN_ARRAYS)
 
 
 def test_batch_norm_config_and_errors():

@@ -374,7 +374,8 @@ def test_compare_runs_that_differ_in_one_single_valued_axis():
     a = sweep("h4", 300)
     b = sweep("h2", 300, "--hidden", 2)
     doc = json.loads(invoke_ok("compare", a, b, "--json").stdout)
-    assert doc["matched_on"] == ["alpha", "seed"]
+    assert doc["not_matched_on"] == ["hidden"]
+    assert "hidden" not in doc["matched_on"] and {"alphas", "seeds"} <= set(doc["matched_on"])
     assert [(n["alpha"], n["hidden"], n["hidden_b"]) for n in doc["networks"]] == [
         (0.1, 4, 2),
         (1.0, 4, 2),
@@ -384,8 +385,8 @@ def test_compare_runs_that_differ_in_one_single_valued_axis():
     text = invoke_ok("compare", a, b).stdout
     assert "│ 4 vs 2 │" in text
     assert (
-        "Matched on alpha, seed; hidden has one different value in each run (shown as A vs B)."
-        in text
+        "Matched on every other setting; hidden has one different value in each run (shown "
+        "as A vs B)." in " ".join(text.split())
     )
     rows = list(csv.DictReader(io.StringIO(invoke_ok("compare", a, b, "--csv").stdout)))
     assert [(r["hidden"], r["hidden_b"]) for r in rows] == [("4", "2")] * 3
@@ -399,7 +400,12 @@ def test_sweep_and_train_csv_match_their_json():
     doc = json.loads(invoke_ok("sweep", *args, "--no-save", "--json").stdout)
     result = invoke_ok("sweep", *args, "--no-save", "--csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["network", "alpha", "hidden", "seed", "final_error", "status"]
+    assert list(rows[0]) == [
+        "network", "alpha", "hidden", "seed", "optimizer", "optimizer_params", "bias",
+        "activation", "loss", "init", "batch_size", "batch_norm", "dropout", "weight_decay",
+        "clip_value", "clip_norm", "schedule", "schedule_params", "target_error",
+        "final_error", "final_accuracy", "status",
+    ]  # fmt: skip
     assert [int(r["network"]) for r in rows] == list(range(6))
     for row, net in zip(rows, doc["networks"]):
         assert (float(row["alpha"]), int(row["hidden"]), int(row["seed"])) == (
@@ -412,7 +418,12 @@ def test_sweep_and_train_csv_match_their_json():
     train = invoke_ok("train", "--iterations", 300, "--log-every", 100, "--no-save", "--csv")
     assert train.stdout.splitlines()[1].startswith("0,0.5,4,1,")
     dry = invoke_ok("sweep", "--alphas", "1,2", "--dry-run", "--csv").stdout
-    assert dry == "network,alpha,hidden,seed\n0,1.0,4,1\n1,2.0,4,1\n"
+    settings = "sgd,,False,sigmoid,squared,uniform,0,False,0.0,0.0,0.0,0.0,constant,,0.0"
+    assert dry == (
+        "network,alpha,hidden,seed,optimizer,optimizer_params,bias,activation,loss,init,"
+        "batch_size,batch_norm,dropout,weight_decay,clip_value,clip_norm,schedule,"
+        f"schedule_params,target_error\n0,1.0,4,1,{settings}\n1,2.0,4,1,{settings}\n"
+    )
     both = invoke("sweep", "--json", "--csv")
     assert both.exit_code == 2
     assert both.stderr == (
@@ -437,7 +448,7 @@ def test_reproduce_csv(tutorial_sweep):
 
 def test_runs_and_show_open_a_large_sweep_s_summary(monkeypatch):
     """Above results.FULL_RECORDS_LIMIT networks, results.json keeps the best ones:
-    `runs` lists the folder and `show` renders those, saying so."""
+    `runs` lists the folder and `show` reads every network from the chunk files."""
     from toynn_cli import results
 
     monkeypatch.setattr(results, "FULL_RECORDS_LIMIT", 5)
@@ -449,11 +460,10 @@ def test_runs_and_show_open_a_large_sweep_s_summary(monkeypatch):
     assert row["networks"] == 12
     assert row["best_final_error"] == doc["best"][0]["final_error"]
     shown = invoke_ok("show", run_dir, "--no-group")
-    assert shown.stderr == (
-        f"{run_dir}: a sweep of 12 networks; results.json keeps the 10 best (every "
-        "network's arrays are in chunks/*.npz, its errors in metrics.csv)\n"
-    )
-    assert "10 networks:" in shown.stdout
+    assert shown.stderr == ""
+    assert "12 networks:" in shown.stdout
+    rows = list(csv.DictReader(io.StringIO(invoke_ok("show", run_dir, "--csv").stdout)))
+    assert [int(r["network"]) for r in rows] == list(range(12))
 
 
 def test_a_large_sweep_keeps_in_memory_only_its_rows_and_best_yet_reports_the_same(

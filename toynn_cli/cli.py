@@ -31,6 +31,7 @@ from rich.text import Text
 
 from toynn_cli import (
     __version__,
+    axes,
     config,
     distributed,
     engine,
@@ -142,99 +143,15 @@ def experiment_options(command: Callable) -> Callable:
             type=click.Path(path_type=Path, dir_okay=True),
             help="YAML experiment config (without it: the tutorial's settings).",
         ),
-        click.option(
-            "--dataset",
-            help="Built-in dataset (xor, first-column, and, or, xor2, parity3, circles, moons, spirals, blobs) or a .csv file.",
-        ),
-        click.option(
-            "--alpha",
-            "--alphas",
-            "alphas",
-            help="Step size(s): 0.5, 0.1,1,10, 0.001..1000, 0.01..10:7.",
-        ),
-        click.option(
-            "--hidden",
-            help="Hidden layer size(s), 0 for none: 4, 2,4,8, 1..32; 8x4 is two hidden "
-            "layers (4,8x4 sweeps one layer of 4 and two of 8 and 4).",
-        ),
-        click.option("--iterations", help="Training iterations per network."),
-        click.option("--seed", "--seeds", "seeds", help="Random seed(s): 1, 1,2,3, 0..99."),
-        click.option("--log-every", help="Report the error every N iterations."),
-        click.option(
-            "--record-every",
-            metavar="K",
-            help="Record each network's error history (sparklines, plots) every K "
-            "iterations; default: auto, about 200 points per run.",
-        ),
-        click.option("--name", help="Run name, used in the run folder's name."),
-        click.option(
-            "--engine",
-            type=click.Choice(engine.ENGINES),
-            help="Training engine: numpy (the reference, default), numba (compiled, the "
-            "same bits; pip install 'toynn[fast]') or numba-fast (numba with a vectorised "
-            "exp: about 1.3x faster, agrees to about 1e-11 instead of bit for bit).",
-        ),
-        click.option(
-            "--optimizer",
-            "--optimizers",
-            "optimizers",
-            help="Optimizer(s): sgd (default), momentum, nesterov, adagrad, adadelta, "
-            "rmsprop, adam; a comma list is a sweep axis.",
-        ),
-        click.option("--bias", help="Bias units: true, false, or false,true as a sweep axis."),
-        click.option(
-            "--activation",
-            "--activations",
-            "activations",
-            help="Hidden activation(s): sigmoid (default), tanh, relu, leaky_relu.",
-        ),
-        click.option(
-            "--loss", "--losses", "losses", help="Loss(es): squared (default), cross_entropy."
-        ),
-        click.option(
-            "--init", "--inits", "inits", help="Initialisation(s): uniform (default), xavier, he."
-        ),
-        click.option(
-            "--batch-size",
-            help="Mini-batch size, samples shuffled per network and epoch (0: full batch); "
-            "a sweep axis.",
-        ),
-        click.option(
-            "--batch-norm",
-            help="Batch normalisation of hidden layers: true, false, or false,true.",
-        ),
-        click.option(
-            "--dropout",
-            help="Dropout probability on hidden layers in training (0: off); a sweep axis.",
-        ),
-        click.option(
-            "--weight-decay",
-            help="L2 weight decay, every optimizer's weight_decay (0: off); a sweep axis.",
-        ),
-        click.option(
-            "--clip-value", help="Clamp each gradient element to [-C, C] (0: off); a sweep axis."
-        ),
-        click.option(
-            "--clip-norm", help="Scale each network's gradient to norm <= C (0: off); a sweep axis."
-        ),
-        click.option(
-            "--schedule",
-            "--schedules",
-            "schedules",
-            help="Learning-rate schedule(s): constant (default), step, exponential, cosine.",
-        ),
-        click.option(
-            "--schedule-params",
-            help="Schedule parameters as a YAML mapping: '{step_size: 1000, gamma: 0.5}'.",
-        ),
-        click.option(
-            "--target-error",
-            help="Early stopping: a network stops at this error (0: off); a sweep axis.",
-        ),
-        click.option(
-            "--optimizer-params",
-            help="Hyperparameters as a YAML mapping: '{betas: [0.9, 0.99]}', "
-            "'{adam: {eps: 1e-7}, momentum: {momentum: 0.8}}'.",
+        *(
+            click.option(
+                *setting.flags,
+                setting.key,
+                help=setting.help,
+                metavar=setting.metavar,
+                type=click.Choice(engine.ENGINES) if setting.key == "engine" else None,
+            )
+            for setting in axes.SETTINGS
         ),
     ]
     for option in reversed(options):
@@ -291,8 +208,8 @@ def output_options(command: Callable) -> Callable:
             "--csv",
             "as_csv",
             is_flag=True,
-            help="Print only CSV on stdout: one row per network (network, alpha, hidden, "
-            "seed, final_error, status).",
+            help="Print only CSV on stdout: one row per network (its number, every "
+            "setting, final_error, final_accuracy, status).",
         ),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar or messages."),
         click.option(
@@ -341,32 +258,8 @@ def output_options(command: Callable) -> Callable:
     return command
 
 
-OVERRIDE_KEYS = (
-    "dataset",
-    "alphas",
-    "hidden",
-    "iterations",
-    "seeds",
-    "log_every",
-    "record_every",
-    "name",
-    "engine",
-    "optimizers",
-    "optimizer_params",
-    "bias",
-    "activations",
-    "losses",
-    "inits",
-    "clip_value",
-    "clip_norm",
-    "schedules",
-    "schedule_params",
-    "target_error",
-    "weight_decay",
-    "batch_size",
-    "dropout",
-    "batch_norm",
-)
+#: the config keys an option overrides: every setting's
+OVERRIDE_KEYS = tuple(setting.key for setting in axes.SETTINGS)
 
 
 #: Options with two spellings: errors name the one the user typed.
@@ -514,9 +407,7 @@ def report_figures(
     if not plot.available():
         return {}
     best = report.best_index(finished)
-    chosen = (
-        [] if best is None else [(report.describe(finished[best].spec), finished[best].weights)]
-    )
+    chosen = [] if best is None else [finished[best]]
     data = experiment.dataset
     try:
         return plot.run_figures(finished, (data.x, data.y), chosen, experiment.name, ["png"])
@@ -545,6 +436,7 @@ class Run:
         where: dict[str, Any] | None = None,
     ) -> Run:
         info = {
+            "format": runs.FORMAT,
             "command": shlex.join(["toynn", *argv]),
             "started": datetime.now().isoformat(timespec="seconds"),
             "toynn_version": __version__,
@@ -1045,12 +937,9 @@ def sweep(
             # the settings are listed when the sweep changes any of the tutorial's
             plain = all(report.is_default(s) for s in specs)
             networks = [
-                {
-                    "alpha": s.alpha,
-                    "hidden": list(s.hidden) if isinstance(s.hidden, tuple) else s.hidden,
-                    "seed": s.seed,
-                    **({} if plain else results.settings(s)),
-                }
+                {"alpha": s.alpha, "hidden": axes.record(s)["hidden"], "seed": s.seed}
+                if plain
+                else axes.record(s)
                 for s in specs
             ]
             doc = {
@@ -1064,8 +953,10 @@ def sweep(
             }
             click.echo(json.dumps(doc))
         elif params["as_csv"]:
-            lines = [(i, repr(s.alpha), s.hidden, s.seed) for i, s in enumerate(specs)]
-            click.echo(_csv_text(("network", "alpha", "hidden", "seed"), lines), nl=False)
+            columns = axes.csv_columns()
+            lines = [(i, *(cell(s) for _, cell in columns)) for i, s in enumerate(specs)]
+            header = ("network", *(name for name, _ in columns))
+            click.echo(_csv_text(header, lines), nl=False)
         else:
             term.out.print(report.dry_run_table(specs, experiment.iterations, rows or None))
             term.out.print(report.plan_line(len(specs), len(plan.chunks), plan.chunk_size, guess))
@@ -1250,18 +1141,27 @@ def runs_command(out: Path, as_json: bool, as_csv: bool) -> None:
     term.out.print(report.runs_table(rows))
 
 
-NETWORKS_CSV_HEADER = ("network", "alpha", "hidden", "seed", "final_error", "status")
+#: --csv's columns after the network's number and settings (axes.csv_columns)
+RESULT_CSV_COLUMNS = ("final_error", "final_accuracy", "status")
 
 
 def networks_csv(
     finished: Sequence[NetworkResult], statuses: Sequence[str], indices: Sequence[int]
 ) -> str:
-    """One CSV row per network: its number, settings, final error and status."""
+    """One CSV row per network: its number, every setting, final error, accuracy and
+    status."""
+    columns = axes.csv_columns()
     lines = [
-        (i, repr(r.spec.alpha), r.spec.hidden, r.spec.seed, repr(r.final_error), s)
+        (
+            i,
+            *(cell(r.spec) for _, cell in columns),
+            repr(r.final_error),
+            _csv_number(r.final_accuracy),
+            s,
+        )
         for i, r, s in zip(indices, finished, statuses)
     ]
-    return _csv_text(NETWORKS_CSV_HEADER, lines)
+    return _csv_text(("network", *(name for name, _ in columns), *RESULT_CSV_COLUMNS), lines)
 
 
 @cli.command()
@@ -1286,21 +1186,25 @@ def show(
     """
     _data_format(as_json, as_csv)
     run = _open_run(run_dir)
-    finished, statuses = _load_networks(run)
     if as_json:
+        _load_networks(run)  # refuse malformed results
         click.echo(json.dumps(run.doc, allow_nan=False))
         return
+    if run.summarised:  # every network, from the chunk files
+        try:
+            indices, finished, statuses = workspace.load_sweep(
+                run, None if as_csv else rows or None
+            )
+        except workspace.NotARunError as exc:
+            _fail(str(exc))
+    else:
+        finished, statuses = _load_networks(run)
+        indices = list(range(len(finished)))
     if as_csv:
-        click.echo(networks_csv(finished, statuses, range(len(finished))), nl=False)
+        click.echo(networks_csv(finished, statuses, indices), nl=False)
         return
     term = Terminal()
-    if run.summarised:
-        term.warn(
-            f"{run.path}: a sweep of {run.n_networks} networks; results.json keeps the "
-            f"{len(finished)} best (every network's arrays are in chunks/*.npz, its errors "
-            "in metrics.csv)"
-        )
-    elif run.state != "complete":
+    if run.state != "complete":
         term.warn(
             f"{run.path}: the run is {run.state}; showing the {len(finished)} of "
             f"{run.n_networks} networks that finished"
@@ -1325,8 +1229,8 @@ def show(
     term.out.print(renderable)
 
 
-COMPARE_CSV_HEADER = ("alpha", "hidden", "seed", "final_error_a", "final_error_b", "difference",
-                      "status_a", "status_b", "alpha_b", "hidden_b", "seed_b")  # fmt: skip
+#: compare --csv's columns after A's settings (axes.csv_columns)
+COMPARE_CSV_COLUMNS = ("final_error_a", "final_error_b", "difference", "status_a", "status_b")
 
 
 @cli.command()
@@ -1342,9 +1246,10 @@ COMPARE_CSV_HEADER = ("alpha", "hidden", "seed", "final_error_a", "final_error_b
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
 def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as_csv: bool) -> None:
     """Compare two saved runs: config differences, then the final error of each
-    network both trained (same alpha, hidden size and seed) and B - A. An axis
-    with one different value in each run (hidden 4 in A, 32 in B) is not
-    matched on.
+    network both trained (the same on every setting: alpha, hidden, seed,
+    optimizer, bias, ...) and B - A. A setting with one different value in each
+    run (hidden 4 in A, 32 in B; adam in A, sgd in B) is not matched on, and
+    is said. Runs of any size are compared whole.
 
     With --fail-if-worse TOL the exit code is 1 when any network's final error in
     B is above A's by more than TOL (a regression check for CI).
@@ -1357,9 +1262,10 @@ def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as
     if tolerance is not None and not (tolerance >= 0 and math.isfinite(tolerance)):
         _fail(f"option --fail-if-worse is {tolerance!r}; expected a finite number >= 0")
     a, b = _open_run(run_a), _open_run(run_b)
-    _load_networks(a)
-    _load_networks(b)  # refuse malformed results before comparing
-    comparison = workspace.compare(a, b)
+    try:
+        comparison = workspace.compare(a, b)
+    except workspace.NotARunError as exc:
+        _fail(str(exc))
     worse = [p for p in comparison.pairs if tolerance is not None and p.worse(tolerance)]
     if as_json:
         doc = {
@@ -1370,34 +1276,50 @@ def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as
             ],
             "networks": [
                 {
-                    "alpha": p.alpha,
-                    "hidden": p.hidden,
-                    "seed": p.seed,
+                    **axes.record(p.spec_a),
                     "final_error_a": results.number(p.error_a),
                     "final_error_b": results.number(p.error_b),
                     "difference": results.number(p.difference),
                     "status_a": p.status_a,
                     "status_b": p.status_b,
-                    "alpha_b": p.key_b[0],
-                    "hidden_b": p.key_b[1],
-                    "seed_b": p.key_b[2],
+                    # B's values of the settings not matched on
+                    **{
+                        f"{field}_b": value
+                        for field, value in axes.record(p.spec_b).items()
+                        if value != axes.record(p.spec_a)[field]
+                    },
                 }
                 for p in comparison.pairs
             ],
             "matched_on": comparison.matched_on,
+            "not_matched_on": comparison.unmatched,
+            "iterations": {"a": comparison.iterations[0], "b": comparison.iterations[1]},
             "only_in_a": comparison.only_a,
             "only_in_b": comparison.only_b,
             "worse": len(worse),
         }
         click.echo(json.dumps(doc, allow_nan=False))
     elif as_csv:
+        columns = axes.csv_columns()
+        other = [
+            (f"{name}_b", cell)
+            for key in comparison.unmatched
+            for name, cell in axes.setting_csv_columns(axes.BY_KEY[key])
+        ]
         lines = [
-            (repr(p.alpha), p.hidden, p.seed, repr(p.error_a), repr(p.error_b),
-             repr(p.difference), p.status_a, p.status_b, repr(p.key_b[0]), p.key_b[1],
-             p.key_b[2])
+            (
+                *(cell(p.spec_a) for _, cell in columns),
+                repr(p.error_a),
+                repr(p.error_b),
+                repr(p.difference),
+                p.status_a,
+                p.status_b,
+                *(cell(p.spec_b) for _, cell in other),
+            )
             for p in comparison.pairs
-        ]  # fmt: skip
-        click.echo(_csv_text(COMPARE_CSV_HEADER, lines), nl=False)
+        ]
+        header = (*(n for n, _ in columns), *COMPARE_CSV_COLUMNS, *(n for n, _ in other))
+        click.echo(_csv_text(header, lines), nl=False)
     else:
         term = Terminal()
         term.out.print(report.compare_report(str(a.path), str(b.path), comparison, tolerance))
@@ -1489,8 +1411,10 @@ def surface_command(
     _require_one_network(experiment, params, "surface")
     spec = experiment.networks()[0]
     data = experiment.dataset
-    sizes = engine.layer_sizes(data.n_inputs, spec.hidden, data.n_outputs)
-    shapes = [(sizes[k], sizes[k + 1]) for k in range(len(sizes) - 1)]
+    why = surface.unsupported(spec)
+    if why is not None:
+        _fail(f"surface cannot draw this network: {why}")
+    shapes = surface.shapes(data.n_inputs, spec, data.n_outputs)
     try:
         refs = [surface.parse_weight(w, shapes) for w in weights] if weights else [None, None]
     except surface.SurfaceError as exc:
@@ -1604,7 +1528,8 @@ def _pick_networks(text: str | None, finished: list[NetworkResult]) -> list[int]
 @click.option(
     "--color-by",
     type=click.Choice(plot.AXES),
-    help="Colour the error curves by this axis (default: the first swept of alpha, hidden, seed).",
+    help="Colour the error curves by this setting (default: the first that varies of alpha, "
+    "hidden, seed, optimizer, ...).",
 )
 @click.option(
     "--networks",
@@ -1647,7 +1572,7 @@ def plot_command(
             "option --networks: the run's dataset has no two varying inputs; "
             "expected a run on a dataset like xor or first-column"
         )
-    chosen = [(report.describe(finished[i].spec), finished[i].weights) for i in picks]
+    chosen = [finished[i] for i in picks]
     figures = plot.run_figures(finished, data, chosen, name, ("png", "svg"), color_by)
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ from typing import Any
 
 import yaml
 
-from toynn_cli import datasets, engine, grid, optim
+from toynn_cli import axes, datasets, engine, grid, optim
 from toynn_cli.datasets import Dataset
 from toynn_cli.engine import ENGINES, NetworkSpec
 
@@ -64,39 +64,7 @@ class ConfigError(ValueError):
     """A config or option value that cannot be used; the message is one line."""
 
 
-KEYS = (
-    "name",
-    "dataset",
-    "hidden",
-    "alpha",
-    "alphas",
-    "iterations",
-    "seed",
-    "seeds",
-    "log_every",
-    "record_every",
-    "engine",
-    "optimizer",
-    "optimizers",
-    "optimizer_params",
-    "bias",
-    "activation",
-    "activations",
-    "loss",
-    "losses",
-    "init",
-    "inits",
-    "clip_value",
-    "clip_norm",
-    "schedule",
-    "schedules",
-    "schedule_params",
-    "target_error",
-    "weight_decay",
-    "batch_size",
-    "dropout",
-    "batch_norm",
-)
+KEYS = axes.CONFIG_KEYS
 DATASET_KEYS = ("name", "inputs", "targets")
 GENERATED_KEYS = ("name", "samples", "noise", "seed")
 CSV_KEYS = ("path", "targets")
@@ -110,29 +78,7 @@ MAX_RECORDED = 10_000_000  # networks x checkpoints: the checkpoint errors kept 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 #: The tutorial's settings: xor, 4 hidden units, 60000 iterations, seed 1, log every 10000.
-TUTORIAL: dict[str, Any] = {
-    "dataset": "xor",
-    "hidden": 4,
-    "alphas": 0.5,
-    "iterations": 60000,
-    "seeds": 1,
-    "log_every": 10000,
-    "optimizers": "sgd",
-    "optimizer_params": {},
-    "bias": False,
-    "activations": "sigmoid",
-    "losses": "squared",
-    "inits": "uniform",
-    "clip_value": 0,
-    "clip_norm": 0,
-    "schedules": "constant",
-    "schedule_params": {},
-    "target_error": 0,
-    "weight_decay": 0,
-    "batch_size": 0,
-    "dropout": 0,
-    "batch_norm": False,
-}
+TUTORIAL: dict[str, Any] = dict(axes.TUTORIAL)
 #: The tutorial's two-layer network (configs/two-layer.yaml): no hidden layer.
 TWO_LAYER: dict[str, Any] = {
     **TUTORIAL,
@@ -665,16 +611,7 @@ def _unknown(where: str, key: Any, valid: tuple[str, ...]) -> str:
 def _merge_pairs(raw: dict[str, Any], path: Path, labels: dict[str, str]) -> dict[str, Any]:
     """Fold ``alpha``/``seed`` into ``alphas``/``seeds`` (giving both is an error)."""
     merged = dict(raw)
-    pairs = (
-        ("alpha", "alphas"),
-        ("seed", "seeds"),
-        ("optimizer", "optimizers"),
-        ("activation", "activations"),
-        ("loss", "losses"),
-        ("init", "inits"),
-        ("schedule", "schedules"),
-    )
-    for one, many in pairs:
+    for one, many in axes.SINGULAR.items():
         if one in merged:
             if many in merged:
                 raise ConfigError(f"{path}: both '{one}' and '{many}' given; expected one of them")
@@ -760,7 +697,9 @@ def _build(
         )
     optimizer_alphas = None
     if isinstance(values["alphas"], dict):
-        optimizer_alphas = _alphas_by_optimizer(values["alphas"], labels["alphas"], names)
+        optimizer_alphas = _alphas_by_optimizer(
+            values["alphas"], labels["alphas"], names, labels["optimizers"].startswith("option")
+        )
         alphas = tuple(dict.fromkeys(a for its in optimizer_alphas for a in its))
         count = sum(len(its) for its in optimizer_alphas)
     else:
@@ -922,11 +861,13 @@ def _schedule_params(
 
 
 def _alphas_by_optimizer(
-    value: dict, label: str, names: tuple[str, ...]
+    value: dict, label: str, names: tuple[str, ...], chosen: bool = False
 ) -> tuple[tuple[float, ...], ...]:
-    """``alphas: {sgd: 0.5, adam: "0.001,0.01"}``: each chosen optimizer's own alphas."""
+    """``alphas: {sgd: 0.5, adam: "0.001,0.01"}``: each chosen optimizer's own alphas.
+    With ``chosen`` (--optimizers picked some of the config's), entries for the others
+    are left out."""
     for key in value:
-        if key not in names:
+        if key not in names and not (chosen and key in optim.NAMES):
             raise ConfigError(
                 f"{label}: key {_show(key)} is not among the optimizers ({', '.join(names)}); "
                 f"expected one entry per optimizer"

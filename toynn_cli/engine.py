@@ -675,13 +675,16 @@ def train_batch(
     log_every: int,
     progress: Callable[[int], None] | None = None,
     record_every: int = 0,
+    observe: Callable[[int, list[np.ndarray]], None] | None = None,
 ) -> BatchResult:
     """Train networks of one layout (:func:`layout_key`) as one batch; results in
     ``specs`` order.
 
     ``progress(j)`` is called now and then with the number of iterations done. The
     error is recorded every ``log_every`` iterations (the checkpoints) and, for the
-    history, as :func:`history_schedule` says for ``record_every``.
+    history, as :func:`history_schedule` says for ``record_every``. ``observe(j,
+    weights)``, if given, sees the batched weights before update j (not to be changed:
+    :func:`weight_path` copies what it records).
     """
     hidden = specs[0].hidden
     if any(layout_key(spec) != layout_key(specs[0]) for spec in specs):
@@ -769,6 +772,8 @@ def train_batch(
 
     with np.errstate(all="ignore"):  # overflow and NaN are results here, not warnings
         for j in range(iterations):
+            if observe is not None:
+                observe(j, weights)
             activations = work.forward(weights)
             err = np.subtract(activations[-1], target, out=work.err)
             if stopping:
@@ -941,26 +946,36 @@ def train(
 # --- evaluation without training, and one network's path through weight space -----------
 
 
-def batch_outputs(x: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
+def batch_outputs(
+    x: np.ndarray, weights: Sequence[np.ndarray], bias: bool = False, activation: str = "sigmoid"
+) -> np.ndarray:
     """The outputs of every network of a batch for inputs ``x``, shape (samples, outputs,
-    B), by the training code's forward pass (``weights`` batched: (n_k, n_k+1, B))."""
+    B), by the training code's forward pass (``weights`` batched: (n_k (+1 with bias),
+    n_k+1, B))."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     weights = [np.ascontiguousarray(w, dtype=np.float64) for w in weights]
     sizes = [x.shape[1], *(w.shape[1] for w in weights)]
-    work = _Workspace(x, sizes, weights[0].shape[-1])
+    work = _Workspace(x, sizes, weights[0].shape[-1], bias, activation)
     with np.errstate(all="ignore"):
         return work.forward(list(weights))[-1].copy()
 
 
-def batch_errors(x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
+def batch_errors(
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: Sequence[np.ndarray],
+    bias: bool = False,
+    activation: str = "sigmoid",
+) -> np.ndarray:
     """mean |output - y| of every network of a batch, shape (B,), by the training code's
     forward pass. ``weights`` are batched like the engine's: W[k] of shape
-    (n_k, n_k+1, B). Used to evaluate an error surface as one batch of grid points."""
+    (n_k (+1 with bias), n_k+1, B). Used to evaluate an error surface as one batch of
+    grid points."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     weights = [np.ascontiguousarray(w, dtype=np.float64) for w in weights]
     sizes = [x.shape[1], *(w.shape[1] for w in weights)]
-    work = _Workspace(x, sizes, weights[0].shape[-1])
+    work = _Workspace(x, sizes, weights[0].shape[-1], bias, activation)
     with np.errstate(all="ignore"):
         output = work.forward(list(weights))[-1]
         return _mean_abs(output - y[:, :, None])
@@ -973,35 +988,28 @@ def weight_path(
     iterations: int,
     record: np.ndarray,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Train one network exactly as :func:`train_batch` does and record its weights.
+    """Train one network by :func:`train_batch` (every setting it has) and record its
+    weights.
 
     Returns the iterations recorded (those of ``record``, then ``iterations`` for the
     state after the last update) and, per layer, the weights at each, shape
-    (T, n_k, n_k+1). The weights at ``j`` are those before update ``j``.
+    (T, rows, columns). The weights at ``j`` are those before update ``j``.
     """
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    sizes = layer_sizes(x.shape[1], spec.hidden, y.shape[1])
-    weights = [w[:, :, None].copy() for w in initial_weights(spec.seed, sizes)]
-    alpha = np.array([spec.alpha], dtype=np.float64)
-    target = y[:, :, None]
     wanted = sorted({int(j) for j in record if 0 <= j < iterations})
-    taken: list[list[np.ndarray]] = [[] for _ in weights]
-    work = _Workspace(x, sizes, 1)
-    step = [np.empty(w.shape) for w in weights]
-    next_record = 0
-    with np.errstate(all="ignore"):
-        for j in range(iterations):
-            if next_record < len(wanted) and wanted[next_record] == j:
-                for k, w in enumerate(weights):
-                    taken[k].append(w[:, :, 0].copy())
-                next_record += 1
-            activations = work.forward(weights)
-            err = np.subtract(activations[-1], target, out=work.err)
-            for k, g in enumerate(work.backward(activations, err, weights)):
-                np.multiply(alpha, g, out=step[k])
-                weights[k] -= step[k]
-    for k, w in enumerate(weights):
-        taken[k].append(w[:, :, 0].copy())
+    at = set(wanted)
+    taken: list[list[np.ndarray]] = []
+
+    def observe(j: int, weights: list[np.ndarray]) -> None:
+        if j in at:
+            if not taken:
+                taken.extend([] for _ in weights)
+            for k, w in enumerate(weights):
+                taken[k].append(w[:, :, 0].copy())
+
+    result = train_batch(x, y, [spec], iterations, max(iterations, 1), observe=observe)
+    if not taken:
+        taken.extend([] for _ in result.weights)
+    for k, w in enumerate(result.weights):
+        taken[k].append(w[0].copy())
     its = np.array([*wanted, iterations], dtype=np.int64)
     return its, [np.stack(t) for t in taken]

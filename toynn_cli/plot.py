@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from toynn_cli import axes
 from toynn_cli.engine import NetworkResult
 from toynn_cli.surface import Surface
 
@@ -23,7 +24,8 @@ FIG_SIZE = (8.0, 5.0)
 DPI = 100
 MAX_LEGEND = 12
 #: The axes error curves can be coloured by.
-AXES = ("alpha", "hidden", "seed")
+#: what curves can be coloured by: any network setting
+AXES = tuple(axes.BY_NAME)
 #: At most this many curves are drawn (evenly chosen): a million lines would take hours.
 MAX_CURVES = 500
 
@@ -103,7 +105,7 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: 
             errors = np.append(r.history_errors, r.final_error)
             label = None
             if value not in labelled:
-                label = f"{swept} {value:g}"
+                label = f"{swept} {axes.BY_NAME[swept].label(r.spec)}"  # type: ignore[misc]
                 labelled.add(value)
             ax.plot(its, errors, color=shade[value], linewidth=1.2, alpha=0.8, label=label)
         ax.set_xscale("log")
@@ -123,8 +125,15 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: 
         plt.close(fig)
 
 
-def _axis_value(result: NetworkResult, swept: str) -> float:
-    return float(getattr(result.spec, swept))
+def _axis_value(result: NetworkResult, swept: str) -> tuple[int, float | str]:
+    """The network's value of the setting, ordered numbers first (by value), then words."""
+    setting = axes.BY_NAME[swept]
+    assert setting.label is not None
+    label = setting.label(result.spec)
+    try:
+        return (0, float(label))
+    except ValueError:
+        return (1, label)
 
 
 def varying_inputs(x: np.ndarray) -> list[int]:
@@ -139,13 +148,13 @@ BOUNDARY_RESOLUTION = 200
 def decision_boundary(
     x: np.ndarray,
     y: np.ndarray,
-    networks: Sequence[tuple[str, list[np.ndarray]]],
+    networks: Sequence[NetworkResult],
     title: str,
     fmt: str,
 ) -> bytes:
     """Each network's output over the plane of the two varying inputs (the other inputs
     held at their constant value), the 0.5 contour and the samples coloured by target.
-    ``networks``: (label, weights input side first) pairs, one panel each."""
+    ``networks``: one panel each, titled with its settings."""
     from toynn_cli import engine
 
     plt = _pyplot()
@@ -160,13 +169,16 @@ def decision_boundary(
     points = np.repeat(x[:1], gu.size, axis=0)
     points[:, i], points[:, j] = gu.ravel(), gv.ravel()
     n = len(networks)
-    fig, axes = plt.subplots(
+    fig, panels = plt.subplots(
         1, n, figsize=(FIG_SIZE[1] * n, FIG_SIZE[1]), squeeze=False, layout="constrained"
     )
     try:
-        for ax, (label, weights) in zip(axes[0], networks):
-            batched = [w[:, :, None] for w in weights]
-            out = engine.batch_outputs(points, batched)[:, 0, 0].reshape(gu.shape)
+        for ax, network in zip(panels[0], networks):
+            spec = network.spec
+            batched = [w[:, :, None] for w in network.weights]
+            out = engine.batch_outputs(points, batched, spec.bias, spec.activation)
+            out = out[:, 0, 0].reshape(gu.shape)
+            label = axes.describe(spec)
             image = ax.contourf(gu, gv, out, levels=np.linspace(0, 1, 11), cmap="RdBu_r")
             ax.contour(gu, gv, out, levels=[0.5], colors="black", linewidths=1.5)
             ax.scatter(x[:, i], x[:, j], c=y[:, 0], cmap="RdBu_r", vmin=0, vmax=1,
@@ -174,7 +186,7 @@ def decision_boundary(
             ax.set_xlabel(f"input {i}")
             ax.set_ylabel(f"input {j}")
             ax.set_title(label, fontsize="small")
-        fig.colorbar(image, ax=axes[0].tolist(), label="output")
+        fig.colorbar(image, ax=panels[0].tolist(), label="output")
         fig.suptitle(title)
         return _save(fig, fmt)
     finally:
@@ -182,7 +194,8 @@ def decision_boundary(
 
 
 def swept_axis(results: Sequence[NetworkResult]) -> str:
-    """The first of alpha, hidden and seed that takes several values (alpha if none)."""
+    """The first setting (alpha, hidden, seed, optimizer, ...) that takes several
+    values (alpha if none)."""
     counts = {a: len({_axis_value(r, a) for r in results}) for a in AXES}
     return next((a for a in AXES if counts[a] > 1), "alpha")
 
@@ -190,14 +203,14 @@ def swept_axis(results: Sequence[NetworkResult]) -> str:
 def run_figures(
     results: Sequence[NetworkResult],
     data: tuple[np.ndarray, np.ndarray] | None,
-    chosen: Sequence[tuple[str, list[np.ndarray]]],
+    chosen: Sequence[NetworkResult],
     name: str,
     formats: Sequence[str],
     color_by: str | None = None,
 ) -> dict[str, bytes]:
     """A run's figures by file name, in each of ``formats``: ``curves.<fmt>`` (coloured
     by ``color_by``, default :func:`swept_axis`) and, when ``data`` (inputs, targets) has
-    two varying inputs, ``boundary.<fmt>`` of the ``chosen`` (label, weights) networks."""
+    two varying inputs, ``boundary.<fmt>`` of the ``chosen`` networks."""
     axis = color_by or swept_axis(results)
     figures = {
         f"curves.{fmt}": error_curves(results, axis, f"{name}: error during training", fmt)

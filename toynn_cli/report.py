@@ -14,7 +14,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from toynn_cli import ensemble, tutorial
+from toynn_cli import axes, ensemble, tutorial
 from toynn_cli.engine import NetworkResult, NetworkSpec
 
 STATUS_STYLE = {
@@ -31,61 +31,16 @@ def fmt_error(value: float) -> str:
     return tutorial.printed(value) if math.isfinite(value) else str(value)
 
 
-def fmt_alpha(value: float) -> str:
-    return f"{value:g}" if float(f"{value:g}") == value else repr(value)
+fmt_alpha = axes.show_number
 
 
 def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLE.get(status, ""))
 
 
-def is_plain_sgd(spec: NetworkSpec) -> bool:
-    """The tutorial's optimizer with nothing set (then tables leave the column out)."""
-    return spec.optimizer == "sgd" and not spec.optimizer_params
-
-
-def optimizer_label(spec: NetworkSpec) -> str:
-    """The optimizer's name, with the hyperparameters set for it: ``adam betas=0.9,0.99``."""
-    given = []
-    for key, value in spec.optimizer_params:
-        shown = ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else value
-        given.append(f"{key}={shown:g}" if isinstance(shown, float) else f"{key}={shown}")
-    return " ".join([spec.optimizer, *given])
-
-
-#: Settings beyond alpha, hidden and seed: (column title, how to show it, the default).
-EXTRA_COLUMNS: tuple[tuple[str, Callable[[NetworkSpec], str], str], ...] = (
-    ("optimizer", optimizer_label, "sgd"),
-    ("bias", lambda spec: "bias" if spec.bias else "-", "-"),
-    ("activation", lambda spec: spec.activation, "sigmoid"),
-    ("loss", lambda spec: spec.loss, "squared"),
-    ("init", lambda spec: spec.init, "uniform"),
-    ("clip", lambda spec: _clip_label(spec), "-"),
-    ("schedule", lambda spec: _schedule_label(spec), "constant"),
-    ("target", lambda spec: f"{spec.target_error:g}" if spec.target_error else "-", "-"),
-    ("batch", lambda spec: str(spec.batch_size) if spec.batch_size else "full", "full"),
-    ("dropout", lambda spec: f"{spec.dropout:g}" if spec.dropout else "-", "-"),
-    ("batch norm", lambda spec: "on" if spec.batch_norm else "-", "-"),
-)
-
-
-def _clip_label(spec: NetworkSpec) -> str:
-    parts = []
-    if spec.clip_value:
-        parts.append(f"value {spec.clip_value:g}")
-    if spec.clip_norm:
-        parts.append(f"norm {spec.clip_norm:g}")
-    return " ".join(parts) or "-"
-
-
-def _schedule_label(spec: NetworkSpec) -> str:
-    given = " ".join(f"{k}={v:g}" for k, v in spec.schedule_params)
-    return f"{spec.schedule} {given}".strip()
-
-
 def is_default(spec: NetworkSpec) -> bool:
     """Every setting beyond alpha, hidden and seed is the tutorial's."""
-    return all(show(spec) == default for _, show, default in EXTRA_COLUMNS)
+    return not axes.extra(spec)
 
 
 def extra_columns(
@@ -93,29 +48,14 @@ def extra_columns(
 ) -> list[tuple[str, Callable[[NetworkSpec], str]]]:
     """The extra columns a table needs: the settings some network has away from the
     tutorial's (a sweep that changes none has the tutorial's columns)."""
-    return [
-        (title, show)
-        for title, show, default in EXTRA_COLUMNS
-        if any(show(spec) != default for spec in specs)
-    ]
+    return [(s.title, s.label) for s in axes.varying(specs)]  # type: ignore[misc]
 
 
 def fmt_hidden(hidden: int | tuple[int, ...]) -> str:
-    return "x".join(map(str, hidden)) if isinstance(hidden, tuple) else str(hidden)
+    return axes.show_hidden(hidden)
 
 
-def describe(spec: NetworkSpec) -> str:
-    """One network in words: ``adam, alpha 0.01, hidden 8x4, seed 1, bias, loss ...``."""
-    parts = [] if is_plain_sgd(spec) else [optimizer_label(spec)]
-    parts.append(
-        f"alpha {fmt_alpha(spec.alpha)}, hidden {fmt_hidden(spec.hidden)}, seed {spec.seed}"
-    )
-    if spec.bias:
-        parts.append("bias")
-    for title, show, default in EXTRA_COLUMNS[2:]:
-        if show(spec) != default:
-            parts.append(f"{title} {show(spec)}")
-    return ", ".join(parts)
+describe = axes.describe
 
 
 def best_index(results: Sequence[NetworkResult]) -> int | None:
@@ -559,27 +499,30 @@ def compare_report(name_a: str, name_b: str, comparison, tolerance: float | None
         parts.append(titled("Config differences", config_table))
     else:
         parts.append(Text("Configs are identical.", style="dim"))
+    ia, ib = comparison.iterations
+    if ia != ib:
+        parts.append(
+            Text(
+                f"The runs trained for different numbers of iterations ({ia} in A, {ib} in "
+                "B): their final errors are not at the same point of training.",
+                style="yellow",
+            )
+        )
     if comparison.pairs:
+        specs = [p.spec_a for p in comparison.pairs] + [p.spec_b for p in comparison.pairs]
+        settings = [s for s in axes.COLUMNS if s.key in axes.IDENTITY] + axes.varying(specs)
+        settings.sort(key=axes.COLUMNS.index)
         table = Table()
-        for title in (
-            "alpha",
-            "hidden",
-            "seed",
-            "final A",
-            "final B",
-            "B - A",
-            "status A",
-            "status B",
-        ):
+        for setting in settings:
+            table.add_column(setting.title, justify="right")
+        for title in ("final A", "final B", "B - A", "status A", "status B"):
             table.add_column(title, justify="left" if title.startswith("status") else "right")
         limit = tolerance if tolerance is not None else 0.0
         for p in comparison.pairs:
             style = "red" if p.worse(limit) else ("green" if p.difference < 0 else "")
-            alpha_b, hidden_b, seed_b = p.key_b
+            assert all(s.label is not None for s in settings)
             table.add_row(
-                _both(fmt_alpha(p.alpha), fmt_alpha(alpha_b)),
-                _both(str(p.hidden), str(hidden_b)),
-                _both(str(p.seed), str(seed_b)),
+                *(_both(s.label(p.spec_a), s.label(p.spec_b)) for s in settings),  # type: ignore[misc]
                 fmt_error(p.error_a),
                 fmt_error(p.error_b),
                 Text(_signed(p.difference), style=style),
@@ -587,20 +530,18 @@ def compare_report(name_a: str, name_b: str, comparison, tolerance: float | None
                 status_text(p.status_b),
             )
         parts.append(titled("Final error of the networks both runs trained", table))
-        unmatched = [
-            axis for axis in ("alpha", "hidden", "seed") if axis not in comparison.matched_on
-        ]
-        if unmatched:
+        if comparison.unmatched:
+            names = [axes.BY_KEY[k].title for k in comparison.unmatched]
             parts.append(
                 Text(
-                    f"Matched on {', '.join(comparison.matched_on) or 'position'}; "
-                    f"{' and '.join(unmatched)} {'has' if len(unmatched) == 1 else 'have'} "
-                    "one different value in each run (shown as A vs B).",
+                    f"Matched on every other setting; {' and '.join(names)} "
+                    f"{'has' if len(names) == 1 else 'have'} one different value in each "
+                    "run (shown as A vs B).",
                     style="dim",
                 )
             )
     else:
-        parts.append(Text("No network (alpha, hidden, seed) is in both runs.", style="yellow"))
+        parts.append(Text("No network is in both runs with the same settings.", style="yellow"))
     unmatched = []
     if comparison.only_a:
         unmatched.append(f"{comparison.only_a} only in A")

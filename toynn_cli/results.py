@@ -20,14 +20,11 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from toynn_cli import __version__, ensemble, status
+from toynn_cli import __version__, axes, ensemble, runs, status
 from toynn_cli.engine import (
     BatchResult,
     NetworkResult,
     NetworkSpec,
-    hidden_layers,
-    hyperparameters,
-    schedule_parameters,
 )
 from toynn_cli.executor import Chunk, ChunkResult
 
@@ -48,34 +45,9 @@ def _matrix(array: np.ndarray) -> list:
     return [[number(v) for v in row] for row in array.tolist()]
 
 
-def show_hidden(hidden: int | tuple[int, ...]) -> str | int:
-    """A hidden setting for CSV: the size, or 8x4 for several hidden layers."""
-    return "x".join(map(str, hidden)) if isinstance(hidden, tuple) else hidden
-
-
 def settings(spec: NetworkSpec) -> dict[str, Any]:
-    """A network's settings beyond alpha, hidden size and seed: its optimizer and every
-    hyperparameter it used (defaults filled in; pairs such as betas as lists), its hidden
-    layers as a list, bias, hidden activation, loss and initialisation."""
-    return {
-        "hidden_layers": list(hidden_layers(spec.hidden)),
-        "bias": spec.bias,
-        "activation": spec.activation,
-        "loss": spec.loss,
-        "init": spec.init,
-        "clip_value": spec.clip_value,
-        "clip_norm": spec.clip_norm,
-        "schedule": spec.schedule,
-        "schedule_params": schedule_parameters(spec),
-        "target_error": spec.target_error,
-        "batch_size": spec.batch_size,
-        "dropout": spec.dropout,
-        "batch_norm": spec.batch_norm,
-        "optimizer": spec.optimizer,
-        "optimizer_params": {
-            key: list(v) if isinstance(v, tuple) else v for key, v in hyperparameters(spec).items()
-        },
-    }
+    """A network's settings as its JSON record's fields (see :func:`axes.record`)."""
+    return axes.record(spec)
 
 
 def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str, Any]:
@@ -89,10 +61,7 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
         for entry, a in zip(checkpoints, result.checkpoint_accuracy.tolist()):
             entry["accuracy"] = number(a)
     return {
-        "alpha": spec.alpha,
-        "hidden": list(spec.hidden) if isinstance(spec.hidden, tuple) else spec.hidden,
-        "seed": spec.seed,
-        **settings(spec),
+        **axes.record(spec),
         "dataset": dataset,
         "iterations": result.iterations,
         "checkpoints": checkpoints,
@@ -110,7 +79,7 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
         "direction_changes": [_matrix(c) for c in result.direction_changes],
         "outputs": _matrix(result.outputs),
         # per hidden layer: gamma, beta, running_mean, running_var (null without it)
-        "batch_norm": None
+        "batch_norm_state": None
         if result.batch_norm is None
         else [
             {key: [number(v) for v in a] for key, a in layer.items()} for layer in result.batch_norm
@@ -128,6 +97,7 @@ def document(
 ) -> dict[str, Any]:
     """The object printed by ``--json`` and saved as results.json."""
     return {
+        "format": runs.FORMAT,
         "toynn_version": __version__,
         "experiment": experiment,
         "run_dir": run_dir,
@@ -199,6 +169,7 @@ def summary_document(
     for record, i in zip(best, ranked[:BEST_LISTED]):
         record["network"] = int(i)
     return {
+        "format": runs.FORMAT,
         "toynn_version": __version__,
         "experiment": experiment,
         "run_dir": run_dir,
@@ -240,7 +211,9 @@ def to_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 
-METRICS_HEADER = ("network", "alpha", "hidden", "seed", "iteration", "error", "accuracy")
+#: metrics.csv's columns: the network's number, its settings (alpha, hidden, seed and
+#: those the run changes: see axes.csv_columns), then these
+METRICS_COLUMNS = ("iteration", "error", "accuracy")
 
 
 def metrics_csv(results: Sequence[NetworkResult], indices: Sequence[int] | None = None) -> str:
@@ -259,10 +232,13 @@ def write_metrics_csv(
     targets are all 0 or 1."""
     text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(METRICS_HEADER)
+    specs = results.specs() if hasattr(results, "specs") else [r.spec for r in results]
+    columns = axes.csv_columns(specs)
+    writer.writerow(["network", *(name for name, _ in columns), *METRICS_COLUMNS])
     for n, result in enumerate(results):
         index = indices[n] if indices is not None else n
         spec = result.spec
+        cells = [cell(spec) for _, cell in columns]
         if result.checkpoint_accuracy is None or result.final_accuracy is None:
             accuracies = [None] * (len(result.checkpoint_iterations) + 1)
         else:
@@ -273,9 +249,7 @@ def write_metrics_csv(
             writer.writerow(
                 [
                     index,
-                    repr(spec.alpha),
-                    show_hidden(spec.hidden),
-                    spec.seed,
+                    *cells,
                     int(j),
                     repr(float(error)),
                     "" if acc is None else repr(float(acc)),
@@ -296,7 +270,7 @@ def weights_npz(results: Sequence[NetworkResult], indices: Sequence[int] | None 
         # hidden sizes as numbers, or as text (8x4) when a network has several layers
         "hidden": np.array([r.spec.hidden for r in results], dtype=np.int64)
         if all(isinstance(r.spec.hidden, int) for r in results)
-        else np.array([show_hidden(r.spec.hidden) for r in results]),
+        else np.array([axes.show_hidden(r.spec.hidden) for r in results]),
         "seed": np.array([r.spec.seed for r in results], dtype=np.int64),
     }
     for i, r in zip(numbers, results):

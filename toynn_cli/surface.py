@@ -93,6 +93,7 @@ def evaluate(
     values_a: np.ndarray,
     values_b: np.ndarray,
     chunk: int = CHUNK,
+    spec: engine.NetworkSpec | None = None,
 ) -> np.ndarray:
     """The error with weight ``a`` at each of ``values_a`` and ``b`` at each of
     ``values_b``, every other weight as in ``base``. Shape (len(values_b), len(values_a)):
@@ -108,7 +109,11 @@ def evaluate(
         batch = [np.repeat(np.asarray(w, dtype=np.float64)[:, :, None], n, axis=2) for w in base]
         batch[a.layer][a.row, a.col, :] = flat_a[start:stop]
         batch[b.layer][b.row, b.col, :] = flat_b[start:stop]
-        errors[start:stop] = engine.batch_errors(x, y, batch)
+        errors[start:stop] = (
+            engine.batch_errors(x, y, batch)
+            if spec is None
+            else engine.batch_errors(x, y, batch, spec.bias, spec.activation)
+        )
     return errors.reshape(len(values_b), len(values_a))
 
 
@@ -133,6 +138,23 @@ class Surface:
         return float(self.values_a[j]), float(self.values_b[i]), float(self.errors[i, j])
 
 
+def shapes(n_inputs: int, spec: engine.NetworkSpec, n_outputs: int) -> list[tuple[int, int]]:
+    """The network's weight matrices' shapes (a bias row under each, with bias)."""
+    sizes = engine.layer_sizes(n_inputs, spec.hidden, n_outputs)
+    extra = 1 if spec.bias else 0
+    return [(sizes[k] + extra, sizes[k + 1]) for k in range(len(sizes) - 1)]
+
+
+def unsupported(spec: engine.NetworkSpec) -> str | None:
+    """Why the surface of this network cannot be drawn, or None."""
+    if spec.batch_norm:
+        return (
+            "batch norm is on; expected batch_norm false (a network's error then depends "
+            "on its running statistics, not only on its weights)"
+        )
+    return None
+
+
 def compute(
     x: np.ndarray,
     y: np.ndarray,
@@ -147,20 +169,19 @@ def compute(
     record_every: int = 0,
 ) -> Surface:
     """Train the network (recording its path at :func:`engine.history_schedule`'s
-    iterations for ``record_every``), then evaluate the surface."""
+    iterations for ``record_every``) by the engine, with every setting it has, then
+    evaluate the surface with its bias and activation."""
     if not 2 <= resolution <= MAX_RESOLUTION:
         raise SurfaceError(f"{resolution}; expected a whole number from 2 to {MAX_RESOLUTION}")
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise SurfaceError(f"{low:g} {high:g}; expected two finite numbers LOW < HIGH")
-    sizes = engine.layer_sizes(x.shape[1], spec.hidden, y.shape[1])
-    shapes = [(sizes[k], sizes[k + 1]) for k in range(len(sizes) - 1)]
     if a is None or b is None:
-        a, b = default_weights(shapes)
+        a, b = default_weights(shapes(x.shape[1], spec, y.shape[1]))
     record = engine.history_schedule(iterations, record_every)
     its, path = engine.weight_path(x, y, spec, iterations, record)
     base = [w[-1] if held == "trained" else w[0] for w in path]
     values_a, values_b = axis(low, high, resolution), axis(low, high, resolution)
-    errors = evaluate(x, y, base, a, b, values_a, values_b)
+    errors = evaluate(x, y, base, a, b, values_a, values_b, spec=spec)
     stacked = [np.moveaxis(w, 0, -1) for w in path]  # the path as a batch: (n_k, n_k+1, T)
     return Surface(
         a=a,
@@ -172,7 +193,7 @@ def compute(
         path_iterations=its,
         path_a=path[a.layer][:, a.row, a.col].copy(),
         path_b=path[b.layer][:, b.row, b.col].copy(),
-        path_errors=engine.batch_errors(x, y, stacked),
+        path_errors=engine.batch_errors(x, y, stacked, spec.bias, spec.activation),
     )
 
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from toynn_cli import datasets, runs
+from toynn_cli import __version__, axes, datasets, runs
 from toynn_cli.engine import NetworkResult, NetworkSpec
+from toynn_cli.executor import ChunkResult
+from toynn_cli.results import LargeSweep, Networks, collect, load_chunk
 
 RESULTS_FILE = "results.json"
+CHUNKS = "chunks"
 
 
 class NotARunError(ValueError):
@@ -112,6 +116,7 @@ def open_run(path: Path) -> RunFolder:
     info = _read_json(status_file)
     if not isinstance(info, dict) or "status" not in info:
         raise NotARunError(f"'{status_file}' has no 'status'; expected a toynn run.json")
+    _check_format(status_file, info)
     doc = None
     results_file = path / RESULTS_FILE
     if results_file.is_file():
@@ -120,7 +125,20 @@ def open_run(path: Path) -> RunFolder:
         listed = doc.get("best") if summary else (doc or {}).get("networks")
         if not isinstance(doc, dict) or not isinstance(listed, list):
             raise NotARunError(f"'{results_file}' has no 'networks' list; expected toynn results")
+        _check_format(results_file, doc)
     return RunFolder(path, info, doc)
+
+
+def _check_format(path: Path, doc: dict[str, Any]) -> None:
+    """Refuse a file of a newer run-folder format than this toynn reads."""
+    version = doc.get("format", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise NotARunError(f"'{path}' has format {version!r}; expected a whole number >= 1")
+    if version > runs.FORMAT:
+        raise NotARunError(
+            f"'{path}' is run-folder format {version}, newer than this toynn "
+            f"({__version__}) reads; expected format {runs.FORMAT} or older (upgrade toynn)"
+        )
 
 
 def require_results(run: RunFolder) -> list[dict[str, Any]]:
@@ -175,7 +193,7 @@ def network_result(record: dict[str, Any]) -> NetworkResult:
     else:
         hist_its, hist_errors = check_its, check_errors
     return NetworkResult(
-        spec=NetworkSpec(float(record["alpha"]), int(record["hidden"]), int(record["seed"])),
+        spec=axes.read(record),
         iterations=int(record["iterations"]),
         checkpoint_iterations=check_its,
         checkpoint_errors=check_errors,
@@ -203,10 +221,28 @@ def load_networks(run: RunFolder) -> tuple[list[NetworkResult], list[str]]:
     try:
         return [network_result(r) for r in records], [str(r["status"]) for r in records]
     except (KeyError, TypeError, ValueError) as exc:
-        raise NotARunError(
-            f"'{run.path / RESULTS_FILE}' has a malformed network record ({exc!r}); "
-            f"expected toynn results"
-        ) from None
+        raise _malformed(run, exc) from None
+
+
+def _malformed(run: RunFolder, exc: Exception) -> NotARunError:
+    return NotARunError(
+        f"'{run.path / RESULTS_FILE}' has a malformed network record ({exc!r}); "
+        f"expected toynn results"
+    )
+
+
+def load_sweep(run: RunFolder, rows: int | None) -> tuple[list[int], Networks, list[str]]:
+    """Every network of a large sweep (results.json lists only its best), from its chunk
+    files one at a time, kept as the sweep kept them: the first ``rows`` networks (None:
+    all) and the best in full, the others' settings, errors and accuracies only."""
+    kept = LargeSweep(rows)
+    done: dict[int, ChunkResult] = {}
+    for path in chunk_files(run):
+        result = _chunk(path)
+        kept.add(result)
+        done[result.chunk.index] = result
+    chunks = [done[i].chunk for i in sorted(done)]
+    return collect(chunks, done, kept)
 
 
 def run_dataset(run: RunFolder) -> tuple[np.ndarray, np.ndarray] | None:
@@ -248,17 +284,14 @@ def config_differences(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, 
 
 @dataclass
 class Pair:
-    """A network of A and its match in B (same values on the matched axes); ``alpha``,
-    ``hidden`` and ``seed`` are A's."""
+    """A network of A and its match in B: the same on every matched setting."""
 
-    alpha: float
-    hidden: int
-    seed: int
+    spec_a: NetworkSpec
+    spec_b: NetworkSpec
     error_a: float
     error_b: float
     status_a: str
     status_b: str
-    key_b: tuple[float, int, int]  # B's (alpha, hidden, seed): differs on an unmatched axis
 
     @property
     def difference(self) -> float:
@@ -277,67 +310,96 @@ class Pair:
 
 @dataclass
 class Comparison:
-    differences: list[tuple[str, Any, Any]]
+    differences: list[tuple[str, Any, Any]]  # config keys that differ: (key, A, B)
     pairs: list[Pair]
     only_a: int  # networks of A with no match in B
     only_b: int
-    matched_on: list[str]  # the axes networks were matched on
+    matched_on: list[str]  # the settings (axes keys) networks were matched on
+    #: settings with one value in each run, a different one: not matched on
+    unmatched: list[str]
+    iterations: tuple[int, int]  # A's and B's
 
 
-AXES = ("alpha", "hidden", "seed")
+def summaries(run: RunFolder) -> Iterator[tuple[NetworkSpec, float, str]]:
+    """``(settings, final error, status)`` of every network of the run, in grid order,
+    read one chunk at a time for a large sweep (whose results.json lists only its
+    best networks)."""
+    records = require_results(run)
+    if not run.summarised:
+        for record in records:
+            try:
+                spec = axes.read(record)
+                yield spec, _float(record["final_error"]), str(record["status"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise _malformed(run, exc) from None
+        return
+    for path in chunk_files(run):
+        try:
+            chunk = load_chunk(path)
+        except (OSError, KeyError, TypeError, ValueError) as exc:
+            raise NotARunError(
+                f"cannot read '{path}' ({exc}); expected a toynn chunk file"
+            ) from None
+        errors = chunk.batch.final_error.tolist()
+        for spec, error, status in zip(chunk.batch.specs, errors, chunk.statuses.tolist()):
+            yield spec, float(error), str(status)
 
 
-def _full_key(record: dict[str, Any]) -> tuple[float, int, int]:
-    return (float(record["alpha"]), int(record["hidden"]), int(record["seed"]))
+def _chunk(path: Path) -> ChunkResult:
+    try:
+        return load_chunk(path)
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise NotARunError(f"cannot read '{path}' ({exc}); expected a toynn chunk file") from None
 
 
-def matched_axes(records_a: list[dict[str, Any]], records_b: list[dict[str, Any]]) -> list[str]:
-    """The axes networks are matched on: all of alpha, hidden, seed except one that holds
-    a single, different value in each run (hidden 4 in A, 32 in B: then alpha 10 in A
-    is compared with alpha 10 in B)."""
-    axes = []
-    for k, axis in enumerate(AXES):
-        values_a = {_full_key(r)[k] for r in records_a}
-        values_b = {_full_key(r)[k] for r in records_b}
-        if not (len(values_a) == 1 and len(values_b) == 1 and values_a != values_b):
-            axes.append(axis)
-    return axes
+def chunk_files(run: RunFolder) -> list[Path]:
+    """The run's chunk files, in grid order; every chunk run.json counts must be there."""
+    folder = run.path / CHUNKS
+    paths = sorted(folder.glob("[0-9]*.npz")) if folder.is_dir() else []
+    expected = run.info.get("chunks")
+    if isinstance(expected, int) and len(paths) != expected:
+        raise NotARunError(
+            f"'{folder}' holds {len(paths)} chunk files; expected {expected} (run.json's "
+            f"'chunks'): the run's networks cannot all be read"
+        )
+    return paths
 
 
 def compare(a: RunFolder, b: RunFolder) -> Comparison:
-    """Config differences, then the networks both runs trained, in A's order."""
-    records_a, records_b = require_results(a), require_results(b)
-    axes = matched_axes(records_a, records_b)
-    positions = [AXES.index(axis) for axis in axes]
-
-    def key(record: dict[str, Any]) -> tuple:
-        full = _full_key(record)
-        return tuple(full[p] for p in positions)
-
-    by_key_b = {key(r): r for r in records_b}
-    keys_a = {key(r) for r in records_a}
+    """Config differences, then the networks both runs trained, in A's order. Networks
+    are matched on every setting but those that hold one value in each run, a
+    different one (hidden 4 in A, 32 in B: then alpha 10 in A meets alpha 10 in B)."""
+    rows_a, rows_b = list(summaries(a)), list(summaries(b))
+    seen_a: dict[str, set] = {s.key: set() for s in axes.COLUMNS}
+    seen_b: dict[str, set] = {s.key: set() for s in axes.COLUMNS}
+    for rows, seen in ((rows_a, seen_a), (rows_b, seen_b)):
+        for spec, _, _ in rows:
+            for k, value in axes.values(spec).items():
+                if len(seen[k]) < 2:
+                    seen[k].add(value)
+    unmatched = [
+        k for k in seen_a if len(seen_a[k]) == 1 and len(seen_b[k]) == 1 and seen_a[k] != seen_b[k]
+    ]
+    by_key_b = {axes.key(spec, unmatched): (spec, e, st) for spec, e, st in rows_b}
+    keys_a = set()
     pairs = []
-    for ra in records_a:
-        rb = by_key_b.get(key(ra))
-        if rb is None:
-            continue
-        alpha, hidden, seed = _full_key(ra)
-        pairs.append(
-            Pair(
-                alpha,
-                hidden,
-                seed,
-                _float(ra["final_error"]),
-                _float(rb["final_error"]),
-                str(ra.get("status", "")),
-                str(rb.get("status", "")),
-                _full_key(rb),
-            )
-        )
+    for spec, error, status in rows_a:
+        key = axes.key(spec, unmatched)
+        keys_a.add(key)
+        match = by_key_b.get(key)
+        if match is not None:
+            pairs.append(Pair(spec, match[0], error, match[1], status, match[2]))
     return Comparison(
         differences=config_differences(a.experiment, b.experiment),
         pairs=pairs,
-        only_a=len(records_a) - len(pairs),
-        only_b=sum(1 for r in records_b if key(r) not in keys_a),
-        matched_on=axes,
+        only_a=len(rows_a) - len(pairs),
+        only_b=sum(1 for key in by_key_b if key not in keys_a),
+        matched_on=[s.key for s in axes.COLUMNS if s.key not in unmatched],
+        unmatched=unmatched,
+        iterations=(_iterations(a), _iterations(b)),
     )
+
+
+def _iterations(run: RunFolder) -> int:
+    value = run.experiment.get("iterations")
+    return value if isinstance(value, int) else -1

@@ -104,7 +104,7 @@ CASES: dict[str, tuple[list[str], bool]] = {
 }
 
 #: run.json keys that change from run to run
-VOLATILE = {"started", "finished", "pid", "command", "host", "duration_s", "ended"}
+VOLATILE = {"started", "updated", "finished", "pid", "command", "host", "duration_s", "ended"}
 
 
 def _hex(value: Any) -> Any:
