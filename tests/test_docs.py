@@ -131,3 +131,12 @@ def test_docs_pages_exist():
 def test_readme_is_a_front_door():
     size = README.stat().st_size
     assert size < README_LIMIT, f"README.md is {size} bytes; keep it under {README_LIMIT}"
+
+
+def test_readme_test_command_is_the_one_ci_runs():
+    """.ci/run says it runs "the README's test command, verbatim": keep them one line."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    commands = [line.strip() for line in ci if "-m pytest" in line and not line.startswith("#")]
+    assert len(commands) == 1, commands
+    readme_lines = [line.strip() for line in README.read_text(encoding="utf-8").splitlines()]
+    assert commands[0] in readme_lines, f"README.md should show .ci/run's {commands[0]!r}"
