@@ -1528,8 +1528,9 @@ def _pick_networks(text: str | None, finished: list[NetworkResult]) -> list[int]
 @click.option(
     "--color-by",
     type=click.Choice(plot.AXES),
-    help="Colour the error curves by this setting (default: the first that varies of alpha, "
-    "hidden, seed, optimizer, ...).",
+    metavar="SETTING",
+    help=f"Colour the error curves by this setting: {', '.join(plot.AXES)} (default: the "
+    "first of them that varies).",
 )
 @click.option(
     "--networks",

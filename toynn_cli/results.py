@@ -181,7 +181,7 @@ def summary_document(
         "best": best,
         "cells": cells(results, labels, errors),
         "networks": None,
-        "arrays": "chunks/*.npz (one file per chunk; see README)",
+        "arrays": "chunks/*.npz (one file per chunk; see docs/run-folders.md)",
     }
 
 
