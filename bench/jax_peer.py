@@ -41,7 +41,8 @@ def main() -> None:
 
     jax.config.update("jax_enable_x64", True)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from toynn_cli import engine, grid
+    from toynn_cli import engine
+    from toynn_cli.config import grid
     from toynn_cli.datasets import BUILTIN
 
     data = BUILTIN["xor"]

@@ -47,9 +47,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from toynn_cli import executor, grid  # noqa: E402
+from toynn_cli.config import grid  # noqa: E402
 from toynn_cli.datasets import BUILTIN  # noqa: E402
 from toynn_cli.reference import train_one  # noqa: E402
+from toynn_cli.run import executor  # noqa: E402
 
 sys.path.insert(0, str(HERE))
 import limit  # noqa: E402

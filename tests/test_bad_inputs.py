@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from toynn_cli import config as config_module
 from toynn_cli.cli import cli
+from toynn_cli.config import yamlfile as config_module
 
 FAST = ["--iterations", "10"]
 

@@ -25,10 +25,14 @@ import yaml
 from clitools import invoke, invoke_ok
 
 from toynn_cli import cli as cli_module
-from toynn_cli import engine, executor, report, results, runs, status, tutorial
+from toynn_cli import engine, tutorial
+from toynn_cli.analysis import status
 from toynn_cli.cli import cli
 from toynn_cli.datasets import BUILTIN
 from toynn_cli.engine import NetworkResult, NetworkSpec
+from toynn_cli.run import executor
+from toynn_cli.store import results, runs
+from toynn_cli.view import report
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

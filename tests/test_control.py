@@ -209,7 +209,8 @@ def test_cli_early_stopping_in_json_and_table():
 def test_chunk_files_keep_every_setting_and_the_stop(tmp_path):
     """Run folders store trained chunks as .npz (no pickles): layer lists, optimizer and
     schedule parameters and stopped_at come back as they were."""
-    from toynn_cli import executor, results
+    from toynn_cli.run import executor
+    from toynn_cli.store import results
 
     specs = [
         NetworkSpec(0.5, (3, 2), s, "adam", (("betas", (0.9, 0.99)),), True, "tanh",
@@ -477,7 +478,8 @@ def test_batch_norm_trains_as_by_hand_and_evaluates_with_running_statistics():
 
 
 def test_batch_norm_is_batch_independent_and_survives_chunk_files(tmp_path):
-    from toynn_cli import executor, results
+    from toynn_cli.run import executor
+    from toynn_cli.store import results
 
     sweep = [
         NetworkSpec(a, h, s, opt, (), True, "relu", batch_size=bs, dropout=dp, batch_norm=True,

@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 from clitools import chunk_arrays, invoke
 
-from toynn_cli import distributed as dask_executor
-from toynn_cli import executor, grid
+from toynn_cli.config import grid
 from toynn_cli.datasets import BUILTIN
+from toynn_cli.run import distributed as dask_executor
+from toynn_cli.run import executor
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

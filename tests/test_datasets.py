@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from toynn_cli import datasets, engine, results
+from toynn_cli import datasets, engine
 from toynn_cli.cli import cli
 from toynn_cli.config import TUTORIAL, ConfigError, resolve
 from toynn_cli.datasets import BUILTIN, GENERATED, generate
 from toynn_cli.engine import NetworkSpec
+from toynn_cli.store import results
 
 
 def load(tmp_path: Path, text: str, overrides: dict | None = None):
@@ -363,7 +364,7 @@ def test_no_accuracy_for_targets_that_are_not_all_0_or_1(tmp_path: Path) -> None
 
 
 def test_a_runs_generated_dataset_is_read_back_for_figures(tmp_path: Path) -> None:
-    from toynn_cli import workspace
+    from toynn_cli.store import workspace
 
     config = tmp_path / "m.yaml"
     config.write_text("dataset: {name: circles, samples: 24, seed: 2}\niterations: 10\n")

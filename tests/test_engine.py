@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toynn_cli import engine, status
+from toynn_cli import engine
+from toynn_cli.analysis import status
 from toynn_cli.datasets import BUILTIN
 from toynn_cli.engine import NetworkSpec
 from toynn_cli.reference import train_one

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from toynn_cli import config, engine, executor, tutorial
+from toynn_cli import config, engine, tutorial
 from toynn_cli.cli import cli
 from toynn_cli.datasets import BUILTIN
 from toynn_cli.engine import NetworkSpec
+from toynn_cli.run import executor
 
 RTOL = 1e-9
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from clitools import invoke_ok
 
-from toynn_cli import engine, ensemble, status
+from toynn_cli import engine
+from toynn_cli.analysis import ensemble, status
 from toynn_cli.datasets import BUILTIN
 from toynn_cli.engine import NetworkSpec
 

@@ -8,8 +8,10 @@ import multiprocessing
 import numpy as np
 import pytest
 
-from toynn_cli import executor, grid, results
+from toynn_cli.config import grid
 from toynn_cli.datasets import BUILTIN
+from toynn_cli.run import executor
+from toynn_cli.store import results
 
 XOR = BUILTIN["xor"]
 SPECS = grid.expand([2, 4, 3], [0.1, 1.0, 10.0, 1000.0], range(1, 31))  # 360 networks

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from toynn_cli import grid
+from toynn_cli.config import grid
+from toynn_cli.config.grid import GrammarError, parse_floats, parse_ints
 from toynn_cli.engine import NetworkSpec
-from toynn_cli.grid import GrammarError, parse_floats, parse_ints
 
 # --- parse_floats: values ---------------------------------------------------------------
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toynn_cli import config, engine, optim, results
+from toynn_cli import config, engine, optim
 from toynn_cli.config import TUTORIAL, ConfigError, resolve
 from toynn_cli.datasets import BUILTIN
 from toynn_cli.engine import NetworkSpec
+from toynn_cli.store import results
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from clitools import invoke
 
-from toynn_cli import plot
+from toynn_cli.view import plot
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

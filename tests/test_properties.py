@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from toynn_cli import config, datasets, grid
+from toynn_cli import axes, config, datasets
 from toynn_cli.cli import cli
-from toynn_cli.config import Experiment
+from toynn_cli.config import Experiment, grid
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 GRAMMAR_TEXT = st.text(alphabet="0123456789.,:-+e ena_xX", max_size=30) | st.text(max_size=30)
@@ -34,7 +34,7 @@ values = st.recursive(
     ),
     max_leaves=12,
 )
-KEYS = st.sampled_from([*config.KEYS, "optimizer", "Alpha", "iteration"])
+KEYS = st.sampled_from([*axes.CONFIG_KEYS, "optimizer", "Alpha", "iteration"])
 configs = st.dictionaries(KEYS, values, max_size=6) | values
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from clitools import chunk_arrays, invoke
 
-from toynn_cli import executor, results, runs
+from toynn_cli.run import executor
+from toynn_cli.store import results, runs
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
@@ -292,7 +293,7 @@ def test_a_large_sweep_resumed_equals_one_run_straight(tmp_path, monkeypatch):
     """Above FULL_RECORDS_LIMIT a sweep slims the chunks it keeps (results.LargeSweep); the
     chunks a resumed run loads from disk go through it too, so the summary, the best
     networks, metrics.csv and the report equal an uninterrupted run's."""
-    from toynn_cli import results
+    from toynn_cli.store import results
 
     monkeypatch.setattr(results, "FULL_RECORDS_LIMIT", 50)
     common = [*GRID, "--iterations", 300, "--workers", 1, "--json", "--no-group", "--rows", 3]

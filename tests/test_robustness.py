@@ -15,7 +15,8 @@ import pytest
 import yaml
 from clitools import invoke
 
-from toynn_cli import executor, runs
+from toynn_cli.run import executor
+from toynn_cli.store import runs
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

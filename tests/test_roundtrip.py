@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from clitools import invoke, invoke_ok
 
-from toynn_cli import axes, workspace
+from toynn_cli import axes
+from toynn_cli.store import workspace
 
 MIXED = (
     "--hidden", "4,8x4", "--optimizers", "sgd,adam", "--bias", "false,true",

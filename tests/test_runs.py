@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from toynn_cli import runs
+from toynn_cli.store import runs
 
 NOW = datetime(2026, 3, 4, 5, 6, 7)
 STAMP = "20260304-050607"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from toynn_cli import engine, status
+from toynn_cli import engine
+from toynn_cli.analysis import status
 from toynn_cli.datasets import BUILTIN
 from toynn_cli.engine import NetworkSpec
 

@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from clitools import invoke
 
-from toynn_cli import engine, heatmap, plot, surface
+from toynn_cli import engine
+from toynn_cli.analysis import surface
 from toynn_cli.datasets import BUILTIN
+from toynn_cli.view import heatmap, plot
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from toynn_cli import status, tutorial
+from toynn_cli import tutorial
+from toynn_cli.analysis import status
 from toynn_cli.reference import train_one
 
 ALPHAS = list(tutorial.PUBLISHED)

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from clitools import invoke, invoke_ok
 
-from toynn_cli import engine, workspace
+from toynn_cli import engine
 from toynn_cli.datasets import BUILTIN
+from toynn_cli.store import workspace
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
@@ -292,7 +293,7 @@ def test_compare_refuses_a_folder_that_is_not_a_run_and_a_bad_tolerance():
 
 
 def test_sparkline_blocks_on_a_common_scale():
-    from toynn_cli import report
+    from toynn_cli.view import report
 
     assert report.sparkline([0.0, 0.5, 1.0], 0.0, 1.0) == "▁▅█"  # 0.5 * 7 = 3.5 rounds to 4
     assert report.sparkline([1.0] * 32, 0.0, 1.0, width=8) == "█" * 8
@@ -307,7 +308,7 @@ def test_sparkline_blocks_on_a_common_scale():
 def test_sweep_table_sparkline_column_follows_the_history():
     from rich.console import Console
 
-    from toynn_cli import report
+    from toynn_cli.view import report
 
     specs = [engine.NetworkSpec(a, 4, 1) for a in (0.001, 10.0)]
     results = engine.train(XOR.x, XOR.y, specs, 2000, 500)
@@ -449,7 +450,7 @@ def test_reproduce_csv(tutorial_sweep):
 def test_runs_and_show_open_a_large_sweep_s_summary(monkeypatch):
     """Above results.FULL_RECORDS_LIMIT networks, results.json keeps the best ones:
     `runs` lists the folder and `show` reads every network from the chunk files."""
-    from toynn_cli import results
+    from toynn_cli.store import results
 
     monkeypatch.setattr(results, "FULL_RECORDS_LIMIT", 5)
     run_dir = sweep("large", 200, "--seeds", "1..4")  # 12 networks
@@ -472,7 +473,7 @@ def test_a_large_sweep_keeps_in_memory_only_its_rows_and_best_yet_reports_the_sa
     """A sweep over FULL_RECORDS_LIMIT networks slims each chunk as it arrives (keeping
     the table's rows and the best networks in full): its summary, metrics.csv and table
     are those of the same sweep kept in full, however it is chunked."""
-    from toynn_cli import results
+    from toynn_cli.store import results
 
     args = ("--seeds", "1..7", "--no-group", "--rows", "4", "--show-weights", "--alphas",
             "0.1,1,10,1000")  # fmt: skip  # 28 networks, one diverged per seed

@@ -29,26 +29,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from toynn_cli import (
-    __version__,
-    axes,
-    config,
-    distributed,
-    engine,
-    ensemble,
-    executor,
-    heatmap,
-    plot,
-    report,
-    results,
-    runs,
-    surface,
-    tutorial,
-    workspace,
-)
+from toynn_cli import __version__, axes, config, engine, tutorial
+from toynn_cli.analysis import ensemble, surface
 from toynn_cli.config import Experiment
 from toynn_cli.engine import NetworkResult
-from toynn_cli.interrupts import Interrupted, SignalGuard
+from toynn_cli.run import distributed, executor
+from toynn_cli.run.interrupts import Interrupted, SignalGuard
+from toynn_cli.store import results, runs, workspace
+from toynn_cli.view import heatmap, plot, report
 
 NON_TTY_WIDTH = 200
 

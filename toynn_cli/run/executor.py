@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toynn_cli import engine, status
+from toynn_cli import engine
+from toynn_cli.analysis import status
 from toynn_cli.engine import BatchResult, NetworkSpec
 
 #: Default budget for the training buffers of all workers together.

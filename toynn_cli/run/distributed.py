@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from toynn_cli.engine import NetworkSpec
-from toynn_cli.executor import Chunk, ChunkResult, _train_chunk
+from toynn_cli.run.executor import Chunk, ChunkResult, _train_chunk
 
 #: Seconds to wait for a scheduler before giving up.
 CONNECT_TIMEOUT = 5.0

@@ -20,13 +20,15 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from toynn_cli import __version__, axes, ensemble, runs, status
+from toynn_cli import __version__, axes
+from toynn_cli.analysis import ensemble, status
 from toynn_cli.engine import (
     BatchResult,
     NetworkResult,
     NetworkSpec,
 )
-from toynn_cli.executor import Chunk, ChunkResult
+from toynn_cli.run.executor import Chunk, ChunkResult
+from toynn_cli.store import runs
 
 
 def number(value: float) -> float | str:

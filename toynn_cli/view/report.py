@@ -14,7 +14,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from toynn_cli import axes, ensemble, tutorial
+from toynn_cli import axes, tutorial
+from toynn_cli.analysis import ensemble
 from toynn_cli.engine import NetworkResult, NetworkSpec
 
 STATUS_STYLE = {

@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from toynn_cli import __version__, axes, datasets, runs
+from toynn_cli import __version__, axes, datasets
 from toynn_cli.engine import NetworkResult, NetworkSpec
-from toynn_cli.executor import ChunkResult
-from toynn_cli.results import LargeSweep, Networks, collect, load_chunk
+from toynn_cli.run.executor import ChunkResult
+from toynn_cli.store import runs
+from toynn_cli.store.results import LargeSweep, Networks, collect, load_chunk
 
 RESULTS_FILE = "results.json"
 CHUNKS = "chunks"

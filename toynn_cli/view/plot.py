@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from toynn_cli import axes
+from toynn_cli.analysis.surface import Surface
 from toynn_cli.engine import NetworkResult
-from toynn_cli.surface import Surface
 
 INSTALL_HINT = "matplotlib is not installed; install the plot extra: pip install 'toynn[plot]'"
 #: Figure size in inches and resolution: PNGs are FIG_SIZE * DPI pixels.

@@ -15,7 +15,7 @@ from rich.console import Group
 from rich.style import Style
 from rich.text import Text
 
-from toynn_cli.surface import Surface
+from toynn_cli.analysis.surface import Surface
 
 #: Viridis, sampled at 9 evenly spaced points (low error first).
 VIRIDIS = np.array(

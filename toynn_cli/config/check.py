@@ -1,0 +1,584 @@
+"""Checks of config and option values: each takes the raw value and a label naming
+where it came from, and raises ConfigError with one line naming it, the value and
+what was expected."""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+import re
+import reprlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from toynn_cli import axes, datasets, engine, optim
+from toynn_cli.config import grid
+from toynn_cli.datasets import Dataset
+from toynn_cli.engine import ENGINES
+
+
+class ConfigError(ValueError):
+    """A config or option value that cannot be used; the message is one line."""
+
+
+KEYS = axes.CONFIG_KEYS
+DATASET_KEYS = ("name", "inputs", "targets")
+GENERATED_KEYS = ("name", "samples", "noise", "seed")
+CSV_KEYS = ("path", "targets")
+MAX_SEED = 2**32 - 1
+#: Limits that turn inputs which would exhaust memory or never finish into one-line errors.
+MAX_HIDDEN = 100_000
+MAX_HIDDEN_WEIGHTS = 1_000_000  # weights between the hidden layers of a layer list
+MAX_ITERATIONS = 10**12
+MAX_NETWORKS = 1_000_000
+MAX_RECORDED = 10_000_000  # networks x checkpoints: the checkpoint errors kept in memory
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+# --- value validators: each takes the raw value and a label naming where it came from ---
+
+
+class BadValue(Exception):
+    """Raised by the item checks below; the caller words the one-line message."""
+
+
+def bad(label: str, value: Any, expected: str) -> ConfigError:
+    return ConfigError(f"{label} is {show(value)}; expected {expected}")
+
+
+REPR = reprlib.Repr()
+REPR.maxlevel, REPR.maxlist, REPR.maxdict = 3, 8, 6
+REPR.maxstring, REPR.maxother, REPR.maxlong = 50, 50, 30
+
+
+def show(value: Any) -> str:
+    """A short repr: bounded in depth and length (a YAML alias bomb must not hang it)."""
+    text = REPR.repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def whole(value: Any) -> int:
+    """A whole number from an int, an integral float or a numeric string."""
+    if isinstance(value, bool):
+        raise BadValue
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[+-]?\d{1,30}", text):
+            return int(text)
+        try:
+            number = float(text)
+        except ValueError:
+            raise BadValue from None
+        if math.isfinite(number) and number.is_integer():
+            return int(number)
+    raise BadValue
+
+
+def positive_int(value: Any, label: str, high: int) -> int:
+    """A whole number from 1 to ``high`` (iterations, log_every)."""
+    try:
+        number = whole(value)
+    except BadValue:
+        raise bad(label, value, "a whole number > 0") from None
+    if number <= 0:
+        raise bad(label, value, "a whole number > 0")
+    if number > high:
+        raise bad(label, value, f"a whole number from 1 to {high}")
+    return number
+
+
+ALPHA_EXPECTED = "a finite number > 0"
+HIDDEN_EXPECTED = f"a whole number from 0 to {MAX_HIDDEN} (0: no hidden layer)"
+SEED_EXPECTED = f"a whole number from 0 to {MAX_SEED}"
+
+
+def alpha_value(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadValue
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise BadValue from None
+    if not math.isfinite(number) or number <= 0:
+        raise BadValue
+    return number
+
+
+def hidden_value(value: Any) -> int | tuple[int, ...]:
+    """One hidden size (0: none), or a layer list (a YAML list, or 8x4 from the grammar)
+    of sizes from 1; a list of one size is that size."""
+    if isinstance(value, list | tuple):
+        if not 1 <= len(value) <= grid.MAX_LAYERS:
+            raise BadValue
+        sizes = tuple(whole(v) for v in value)
+        if not all(1 <= v <= MAX_HIDDEN for v in sizes):
+            raise BadValue
+        if sum(a * b for a, b in itertools.pairwise(sizes)) > MAX_HIDDEN_WEIGHTS:
+            raise BadValue
+        return sizes[0] if len(sizes) == 1 else sizes
+    number = whole(value)
+    if not 0 <= number <= MAX_HIDDEN:
+        raise BadValue
+    return number
+
+
+def seed_value(value: Any) -> int:
+    number = whole(value)
+    if not 0 <= number <= MAX_SEED:
+        raise BadValue
+    return number
+
+
+def axis(
+    value: Any,
+    label: str,
+    parse: Callable[[str], tuple],
+    item: Callable[[Any], Any],
+    expected: str,
+) -> tuple:
+    """An axis value: one item, a grammar string, or a list of items/grammar strings.
+
+    A value that fails is named by where it came from: the whole value, a list item
+    (``key 'alphas' item 2``), and for a grammar string the offending number."""
+    values: list = []
+    many = isinstance(value, list)
+    for i, part in enumerate(value if many else [value], start=1):
+        where = f"{label} item {i}" if many else label
+        if isinstance(part, str):
+            try:
+                parsed = parse(part)
+            except grid.GrammarError as exc:
+                raise ConfigError(f"{where} is {show(part)}; {exc}") from None
+            for v in parsed:
+                try:
+                    values.append(item(v))
+                except BadValue:
+                    which = "" if len(parsed) == 1 else f", not {shown(v)}"
+                    raise ConfigError(
+                        f"{where} is {show(part)}; expected {expected_text(expected, v)}{which}"
+                    ) from None
+        else:
+            try:
+                values.append(item(part))
+            except BadValue:
+                raise bad(where, part, expected_text(expected, part)) from None
+    if not values:
+        raise bad(label, value, "at least one value")
+    seen: set = set()
+    for v in values:
+        if v in seen:
+            raise bad(label, value, f"each value once; {shown(v)} is repeated")
+        seen.add(v)
+    return tuple(values)
+
+
+LAYERS_EXPECTED = (
+    f"a layer list of 1 to {grid.MAX_LAYERS} sizes, each a whole number from 1 to "
+    f"{MAX_HIDDEN}, with at most {MAX_HIDDEN_WEIGHTS} weights between hidden layers"
+)
+
+
+def shown(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return grid.show_hidden(tuple(value))
+    return grid.show_number(value)
+
+
+def expected_text(expected: str, value: Any) -> str:
+    """What a value was expected to be; a layer list has its own wording."""
+    if expected == HIDDEN_EXPECTED and isinstance(value, list | tuple):
+        return LAYERS_EXPECTED
+    return expected
+
+
+OPTIMIZER_EXPECTED = f"an optimizer: {', '.join(optim.NAMES)}"
+
+
+def optimizer_name_list(value: Any, label: str) -> tuple[str, ...]:
+    """``sgd``, ``"sgd,adam"`` or a list of names; each once."""
+    return name_list(value, label, optim.NAMES, "an optimizer", "optimizer")
+
+
+def name_list(
+    value: Any, label: str, choices: tuple[str, ...], what: str, noun: str
+) -> tuple[str, ...]:
+    """An axis of names: one, ``"a,b"`` or a list; each one of ``choices``, each once."""
+    expected = f"{what}: {', '.join(choices)}"
+    many = isinstance(value, list)
+    names: list[str] = []
+    for i, part in enumerate(value if many else [value], start=1):
+        where = f"{label} item {i}" if many else label
+        if not isinstance(part, str) or not part.strip():
+            raise bad(where, part, expected)
+        for item in part.split(","):
+            name = item.strip().lower()
+            if name not in choices:
+                hint = difflib.get_close_matches(name, choices, n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                which = "" if item.strip() == part.strip() else f", not {show(item.strip())}"
+                raise ConfigError(
+                    f"{where} is {show(part)}; expected {expected}{which}{suggestion}"
+                )
+            names.append(name)
+    if not names:
+        raise bad(label, value, f"at least one {noun}")
+    for name in names:
+        if names.count(name) > 1:
+            raise bad(label, value, f"each {noun} once; {name} is repeated")
+    return tuple(names)
+
+
+BIAS_EXPECTED = "true, false, or both: [false, true]"
+
+
+def flags(value: Any, label: str) -> tuple[bool, ...]:
+    """``true``, ``false``, ``[false, true]`` or the option's ``"false,true"``."""
+    parts = value if isinstance(value, list) else [value]
+    flags: list[bool] = []
+    for part in parts:
+        items = part.split(",") if isinstance(part, str) else [part]
+        for item in items:
+            if isinstance(item, str) and item.strip().lower() in ("true", "false"):
+                item = item.strip().lower() == "true"
+            if not isinstance(item, bool):
+                raise bad(label, value, BIAS_EXPECTED)
+            flags.append(item)
+    if not flags or len(set(flags)) != len(flags):
+        raise bad(label, value, BIAS_EXPECTED + ", each once")
+    return tuple(flags)
+
+
+def optimizer_params_value(
+    value: Any, label: str, names: tuple[str, ...]
+) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """Distribute ``optimizer_params`` over the chosen optimizers.
+
+    A key that names an optimizer and holds a mapping sets that optimizer's
+    hyperparameters; any other key is a hyperparameter set for every chosen optimizer
+    that has it (and must belong to at least one). Values are checked as torch.optim
+    would check them."""
+    raw = value
+    if isinstance(value, str):  # the command line's text: a YAML flow mapping
+        try:
+            value = yaml.load(value, Loader=Loader) if value.strip() else {}
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+            raise bad(label, value, "a mapping like '{betas: [0.9, 0.99], eps: 1e-8}'") from None
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise bad(label, raw, "a mapping like '{betas: [0.9, 0.99], eps: 1e-8}'")
+    chosen: dict[str, dict[str, Any]] = {name: {} for name in names}
+
+    def put(name: str, key: Any, item: Any, where: str) -> None:
+        try:
+            chosen[name][key] = optim.check(name, key, item)
+        except optim.HyperparameterError as exc:
+            raise bad(f"{where} ({name})", item, str(exc)) from None
+
+    for key, item in value.items():
+        where = f"{label} key {show(key)}"
+        if key in optim.NAMES and isinstance(item, dict):
+            if key not in names:
+                raise ConfigError(
+                    f"{where}: {key} is not among the optimizers ({', '.join(names)}); "
+                    f"expected hyperparameters of a chosen optimizer"
+                )
+            for sub, sub_item in item.items():
+                if sub not in optim.SETTABLE[key]:
+                    raise ConfigError(unknown_key(f"{where}", sub, optim.SETTABLE[key]))
+                put(key, sub, sub_item, f"{where} key {show(sub)}")
+            continue
+        takers = [name for name in names if key in optim.SETTABLE[name]]
+        if not takers:
+            valid = tuple(dict.fromkeys(k for name in names for k in optim.SETTABLE[name]))
+            raise ConfigError(unknown_key(f"{label} (optimizers {', '.join(names)})", key, valid))
+        for name in takers:
+            put(name, key, item, where)
+    result = []
+    for name in names:
+        try:
+            optim.resolve(name, chosen[name])  # combinations (nesterov needs momentum > 0)
+        except optim.HyperparameterError as exc:
+            raise bad(f"{label} ({name})", raw, str(exc)) from None
+        result.append((name, tuple(chosen[name].items())))
+    return tuple(result)
+
+
+def run_name(value: Any, label: str) -> str:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise bad(
+            label,
+            value,
+            "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
+    return value
+
+
+def dataset_value(
+    value: Any, label: str, base: Path
+) -> tuple[Dataset, str | dict[str, Any] | None]:
+    try:
+        if isinstance(value, dict):
+            if "path" in value:
+                return csv_dataset(value, label, base), None
+            if value.get("name") in datasets.GENERATED and "inputs" not in value:
+                return generated_dataset(value, label)
+            if value.get("name") in datasets.BUILTIN and set(value) == {"name"}:
+                return datasets.BUILTIN[value["name"]], value["name"]
+            unknown = [key for key in value if key not in DATASET_KEYS]
+            if unknown:
+                raise ConfigError(unknown_key(f"{label}", unknown[0], DATASET_KEYS))
+            for key in ("inputs", "targets"):
+                if key not in value:
+                    raise ConfigError(
+                        f"{label} has no '{key}'; expected a mapping with inputs and targets"
+                    )
+            name = run_name(value.get("name", "inline"), f"{label} name")
+            return datasets.from_lists(name, value["inputs"], value["targets"], label), None
+        if isinstance(value, str) and value in datasets.BUILTIN:
+            return datasets.BUILTIN[value], value
+        if isinstance(value, str) and (value.lower().endswith(".csv") or "/" in value):
+            return datasets.load_csv(base / value, f"{label} is {show(value)}"), None
+    except datasets.DataError as exc:
+        raise ConfigError(str(exc)) from None
+    names = ", ".join(datasets.BUILTIN)
+    hint = (
+        difflib.get_close_matches(value.lower(), list(datasets.BUILTIN), n=1)
+        if isinstance(value, str)
+        else []
+    )
+    suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+    raise bad(
+        label,
+        value,
+        f"a built-in dataset ({names}), a .csv path or a mapping with inputs and targets"
+        f"{suggestion}",
+    )
+
+
+def generated_dataset(value: dict[str, Any], label: str) -> tuple[Dataset, dict[str, Any]]:
+    """A generated 2-D set from ``{name:, samples:, noise:, seed:}`` (missing keys take
+    the set's defaults); returns it with the complete mapping, which regenerates it."""
+    unknown = [key for key in value if key not in GENERATED_KEYS]
+    if unknown:
+        raise ConfigError(unknown_key(f"{label}", unknown[0], GENERATED_KEYS))
+    name = value["name"]
+    params = dict(datasets.GENERATED[name])
+    checks: dict[str, tuple[Callable[[Any], Any], str]] = {
+        "samples": (samples_value, f"a whole number from 2 to {datasets.MAX_SAMPLES}"),
+        "noise": (noise_value, "a finite number >= 0 (the standard deviation of the noise)"),
+        "seed": (seed_value, SEED_EXPECTED),
+    }
+    for key, (check, expected) in checks.items():
+        if key in value:
+            try:
+                params[key] = check(value[key])
+            except BadValue:
+                raise bad(f"{label} {key}", value[key], expected) from None
+    return datasets.generate(name, **params), {"name": name, **params}
+
+
+def samples_value(value: Any) -> int:
+    number = whole(value)
+    if not 2 <= number <= datasets.MAX_SAMPLES:
+        raise BadValue
+    return number
+
+
+def noise_value(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadValue
+    try:
+        number = float(value)
+    except OverflowError:
+        raise BadValue from None
+    if not (math.isfinite(number) and number >= 0):
+        raise BadValue
+    return number
+
+
+def csv_dataset(value: dict[str, Any], label: str, base: Path) -> Dataset:
+    """``{path: data.csv, targets: [y1, y2]}``: a CSV file whose header names the target
+    columns (without ``targets``, the last column is the target)."""
+    unknown = [key for key in value if key not in CSV_KEYS]
+    if unknown:
+        raise ConfigError(unknown_key(f"{label}", unknown[0], CSV_KEYS))
+    path = value["path"]
+    if not isinstance(path, str) or not path:
+        raise bad(f"{label} path", path, "a CSV file's path")
+    targets = value.get("targets")
+    if targets is not None:
+        if isinstance(targets, str):
+            targets = [targets]
+        if (
+            not isinstance(targets, list)
+            or not targets
+            or not all(isinstance(t, str) and t.strip() for t in targets)
+            or len(set(targets)) != len(targets)
+        ):
+            raise bad(f"{label} targets", value["targets"], "a list of distinct column names")
+        targets = tuple(t.strip() for t in targets)
+    return datasets.load_csv(base / path, f"{label} path is {show(path)}", targets)
+
+
+def engine_name(value: Any, label: str) -> str:
+    if not isinstance(value, str) or value not in ENGINES:
+        raise bad(label, value, f"one of: {', '.join(ENGINES)}")
+    return value
+
+
+def unknown_key(where: str, key: Any, valid: tuple[str, ...]) -> str:
+    hint = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
+    suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+    return f"{where}: unknown key {show(key)}; {suggestion}expected one of: {', '.join(valid)}"
+
+
+def record_every_value(value: Any, label: str, iterations: int, networks: int) -> int:
+    """``record_every``: a whole number K > 0, or absent / ``auto`` (0: the default
+    spacing). A K that records more than the default must keep networks x history
+    points within MAX_RECORDED (the history is kept in memory and written to JSON)."""
+    if value is None or value == "auto":
+        return 0
+    try:
+        every = whole(value)
+    except BadValue:
+        raise bad(label, value, "a whole number > 0, or auto") from None
+    if every <= 0 or every > MAX_ITERATIONS:
+        raise bad(label, value, f"a whole number from 1 to {MAX_ITERATIONS}, or auto")
+    points = engine.history_length(iterations, every)
+    if points > engine.history_length(iterations) and networks * points > MAX_RECORDED:
+        # each network may record MAX_RECORDED // networks errors, one of them tail_start
+        least = -(-iterations // max(1, MAX_RECORDED // networks - 1))
+        raise bad(
+            label,
+            value,
+            f"at least {least}, or auto ({networks} networks x {points} history points "
+            f"is more than {MAX_RECORDED} recorded errors)",
+        )
+    return every
+
+
+DROPOUT_EXPECTED = "a number from 0 to below 1 (0: off)"
+
+
+def probability_value(value: Any) -> float:
+    """A dropout probability: 0 <= p < 1."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadValue
+    number = float(value)
+    if not 0 <= number < 1:
+        raise BadValue
+    return number
+
+
+OFF_EXPECTED = "a finite number >= 0 (0: off)"
+
+
+def off_or_positive(value: Any) -> float:
+    """A finite number >= 0, where 0 switches the option off."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+        return 0.0
+    return alpha_value(value)
+
+
+def schedule_params_value(
+    value: Any, label: str, names: tuple[str, ...]
+) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """``schedule_params``: each key is set for every chosen schedule that has it."""
+    raw = value
+    if isinstance(value, str):  # the command line's text: a YAML flow mapping
+        try:
+            value = yaml.load(value, Loader=Loader) if value.strip() else {}
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+            raise bad(label, value, "a mapping like '{step_size: 1000, gamma: 0.5}'") from None
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise bad(label, raw, "a mapping like '{step_size: 1000, gamma: 0.5}'")
+    chosen: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for key, item in value.items():
+        takers = [name for name in names if key in engine.SCHEDULES[name]]
+        if not takers:
+            valid = tuple(dict.fromkeys(k for name in names for k in engine.SCHEDULES[name]))
+            raise ConfigError(
+                unknown_key(f"{label} (schedules {', '.join(names)})", key, valid)
+                if valid
+                else f"{label} (schedules {', '.join(names)}): unknown key {show(key)}; "
+                f"expected no parameters for these schedules"
+            )
+        where = f"{label} key {show(key)}"
+        if key in ("step_size", "t_max"):
+            try:
+                number = whole(item)
+            except BadValue:
+                number = -1
+            low = 1 if key == "step_size" else 0
+            if isinstance(item, bool) or number < low or number > MAX_ITERATIONS:
+                raise bad(where, item, f"a whole number from {low} to {MAX_ITERATIONS}")
+            checked: Any = number
+        elif key == "gamma":
+            try:
+                checked = alpha_value(item)
+            except BadValue:
+                checked = 2.0
+            if checked > 1:
+                raise bad(where, item, "a number > 0 and <= 1")
+        else:  # eta_min
+            try:
+                checked = off_or_positive(item)
+            except BadValue:
+                raise bad(where, item, "a finite number >= 0") from None
+        for name in takers:
+            chosen[name][key] = checked
+    return tuple((name, tuple(chosen[name].items())) for name in names)
+
+
+def alphas_by_optimizer(
+    value: dict, label: str, names: tuple[str, ...], chosen: bool = False
+) -> tuple[tuple[float, ...], ...]:
+    """``alphas: {sgd: 0.5, adam: "0.001,0.01"}``: each chosen optimizer's own alphas.
+    With ``chosen`` (--optimizers picked some of the config's), entries for the others
+    are left out."""
+    for key in value:
+        if key not in names and not (chosen and key in optim.NAMES):
+            raise ConfigError(
+                f"{label}: key {show(key)} is not among the optimizers ({', '.join(names)}); "
+                f"expected one entry per optimizer"
+            )
+    per = []
+    for name in names:
+        if name not in value:
+            raise ConfigError(f"{label} has no entry for {name}; expected one per optimizer")
+        per.append(
+            axis(value[name], f"{label} {name}", grid.parse_floats, alpha_value, ALPHA_EXPECTED)
+        )
+    return tuple(per)
+
+
+class DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping key given twice (PyYAML would silently keep the last one)."""
+
+
+class Loader(yaml.SafeLoader):
+    """PyYAML's SafeLoader (plain values only), refusing a key given twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise DuplicateKey(
+                        problem=f"key {key_node.value!r} appears twice; expected each key once",
+                        problem_mark=key_node.start_mark,
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
