@@ -93,9 +93,8 @@ def time_engine(w: Workload, workers: int, engine_name: str = "numpy") -> float:
     )
     chunks = executor.plan(specs, size)
     start = time.perf_counter()
-    for _ in executor.run(
-        data.x, data.y, specs, chunks, w.iterations, 10000, workers, engine_name=engine_name
-    ):
+    job = executor.Job(data.x, data.y, specs, w.iterations, 10000, engine_name)
+    for _ in executor.LocalExecutor(workers).run(job, chunks):
         pass
     return time.perf_counter() - start
 

@@ -24,10 +24,11 @@ import pytest
 import yaml
 from clitools import invoke, invoke_ok
 
-from toynn_cli import cli as cli_module
 from toynn_cli import engine, tutorial
 from toynn_cli.analysis import status
 from toynn_cli.cli import cli
+from toynn_cli.cli import output as cli_output
+from toynn_cli.cli import session as cli_session
 from toynn_cli.datasets import BUILTIN
 from toynn_cli.engine import NetworkResult, NetworkSpec
 from toynn_cli.run import executor
@@ -674,7 +675,7 @@ def test_report_txt_is_what_was_shown(tmp_path):
 
 def test_report_files_do_not_depend_on_the_terminal(tmp_path, monkeypatch):
     invoke_ok("sweep", *GRID, "--out", "wide")
-    monkeypatch.setattr(cli_module, "NON_TTY_WIDTH", 60)  # a narrow page for stdout
+    monkeypatch.setattr(cli_output, "NON_TTY_WIDTH", 60)  # a narrow page for stdout
     narrow = invoke_ok("sweep", *GRID, "--out", "narrow")
     saved = (only_run_dir(tmp_path / "narrow") / "report.txt").read_text()
     assert saved == (only_run_dir(tmp_path / "wide") / "report.txt").read_text()
@@ -802,10 +803,10 @@ def test_max_error_names_the_networks_above_it():
 
 def test_max_error_and_a_nan_error(capsys):
     """A network whose error is NaN never passes --max-error."""
-    term = cli_module.Terminal()
-    cli_module._check_max_error(term, [nan_result()], None)  # no limit: no check
+    term = cli_output.Terminal()
+    cli_session._check_max_error(term, [nan_result()], None)  # no limit: no check
     with pytest.raises(SystemExit) as caught:
-        cli_module._check_max_error(term, [nan_result()], 1e9)
+        cli_session._check_max_error(term, [nan_result()], 1e9)
     assert caught.value.code == 1
     assert capsys.readouterr().err == (
         "final error nan > --max-error 1e+09: alpha 1e+300, hidden 2, seed 1\n"
@@ -899,7 +900,7 @@ def test_no_color_and_no_save_leave_stderr_empty(monkeypatch):
 
 def interrupt_after_first_group(how: str):
     """An executor that finishes the first chunk (one hidden size), then is interrupted."""
-    real = executor.run
+    real = executor.LocalExecutor.run
 
     def run(*args, **kwargs):
         chunks = real(*args, **kwargs)
@@ -924,7 +925,7 @@ def interrupt_after_first_group(how: str):
 )
 def test_interrupted_sweep_keeps_what_finished(tmp_path, monkeypatch, how, code, name):
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    monkeypatch.setattr(executor, "run", interrupt_after_first_group(how))
+    monkeypatch.setattr(executor.LocalExecutor, "run", interrupt_after_first_group(how))
     result = invoke("sweep", *GRID, "--json")
     assert result.exit_code == code
     assert result.stdout == ""  # no partial JSON on stdout
@@ -961,7 +962,9 @@ def test_interrupted_sweep_keeps_what_finished(tmp_path, monkeypatch, how, code,
 
 
 def test_interrupted_without_a_run_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(executor, "run", interrupt_after_first_group("KeyboardInterrupt"))
+    monkeypatch.setattr(
+        executor.LocalExecutor, "run", interrupt_after_first_group("KeyboardInterrupt")
+    )
     result = invoke("sweep", *GRID, "--no-save")
     assert result.exit_code == 130
     assert result.stderr == (

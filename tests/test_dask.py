@@ -161,7 +161,7 @@ def test_stopping_early_cancels_the_chunks_and_stops_the_workers_at_once():
     xor = BUILTIN["xor"]
     cluster = dask_executor.connect(None, 2)
     try:
-        stream = cluster.run(xor.x, xor.y, specs, chunks, 2000, 1000)
+        stream = cluster.run(executor.Job(xor.x, xor.y, specs, 2000, 1000), chunks)
         first = next(stream)
         assert len(first.chunk) == 10
         stream.close()  # what an interrupt does to the generator
@@ -243,7 +243,8 @@ def test_a_failing_task_is_one_line_and_the_run_is_marked_interrupted(scheduler,
     try:
         with pytest.raises(dask_executor.ClusterError) as caught:
             # no inputs: the engine fails on the worker
-            list(cluster.run(None, xor.y, specs, executor.plan(specs, 2), 10, 5))
+            job = executor.Job(None, xor.y, specs, 10, 5)  # type: ignore[arg-type]
+            list(cluster.run(job, executor.plan(specs, 2)))
     finally:
         cluster.close()
     assert str(caught.value).startswith(f"training on the Dask cluster at {scheduler} failed: ")

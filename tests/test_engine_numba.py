@@ -147,9 +147,8 @@ def test_the_executor_runs_either_engine_with_the_same_results(numba_engine, xor
     chunks = executor.plan(specs, 256)
     runs = {}
     for name, workers in (("numpy", 1), ("numba", 1), ("numba", 2)):
-        done = executor.run(
-            xor.x, xor.y, specs, chunks, 300, 100, workers=workers, engine_name=name
-        )
+        job = executor.Job(xor.x, xor.y, specs, 300, 100, engine=name)
+        done = executor.LocalExecutor(workers).run(job, chunks)
         runs[name, workers] = {r.chunk.index: r for r in done}
     for index in runs["numpy", 1]:
         a, b, c = (runs[key][index] for key in (("numpy", 1), ("numba", 1), ("numba", 2)))
@@ -277,17 +276,17 @@ def test_resume_keeps_the_engine_and_equals_a_straight_run(numba_engine, tmp_pat
     assert invoke("sweep", *common, "--out", "straight").exit_code == 0
     (straight,) = (tmp_path / "straight").iterdir()
     with monkeypatch.context() as patch:
-        patch.setattr(executor, "run", interrupt_after(2, "KeyboardInterrupt"))
+        patch.setattr(executor.LocalExecutor, "run", interrupt_after(2, "KeyboardInterrupt"))
         assert invoke("sweep", *common, "--out", "resumed").exit_code == 130
     (run_dir,) = (tmp_path / "resumed").iterdir()
     engines = []
-    real_run = executor.run
+    real_run = executor.LocalExecutor.run
 
-    def spy(*args, **kwargs):
-        engines.append(kwargs.get("engine_name"))
-        return real_run(*args, **kwargs)
+    def spy(self, job, *args, **kwargs):
+        engines.append(job.engine)
+        return real_run(self, job, *args, **kwargs)
 
-    monkeypatch.setattr(executor, "run", spy)
+    monkeypatch.setattr(executor.LocalExecutor, "run", spy)
     resumed = invoke("sweep", "--resume", run_dir, "--json")
     assert resumed.exit_code == 0, resumed.stderr
     assert engines == ["numba"]
@@ -301,7 +300,7 @@ def test_resume_of_a_numba_run_without_numba_is_one_line(numba_engine, tmp_path,
 
     monkeypatch.chdir(tmp_path)
     with monkeypatch.context() as patch:
-        patch.setattr(executor, "run", interrupt_after(1, "KeyboardInterrupt"))
+        patch.setattr(executor.LocalExecutor, "run", interrupt_after(1, "KeyboardInterrupt"))
         args = [*GRID, "--iterations", 200, "--workers", 1, "--engine", "numba", "--out", "o"]
         assert invoke("sweep", *args).exit_code == 130
     (run_dir,) = (tmp_path / "o").iterdir()

@@ -20,7 +20,9 @@ SPECS = grid.expand([2, 4, 3], [0.1, 1.0, 10.0, 1000.0], range(1, 31))  # 360 ne
 def train(chunks, workers, iterations=400):
     done = {
         r.chunk.index: r
-        for r in executor.run(XOR.x, XOR.y, SPECS, chunks, iterations, 100, workers)
+        for r in executor.LocalExecutor(workers).run(
+            executor.Job(XOR.x, XOR.y, SPECS, iterations, 100), chunks
+        )
     }
     return [done[c.index] for c in chunks]
 
@@ -84,7 +86,8 @@ def test_any_chunking_and_any_number_of_workers_give_identical_networks(monkeypa
 
 def test_stopping_early_terminates_the_workers(monkeypatch):
     monkeypatch.setattr(executor, "PARALLEL_MIN_WORK", 0)
-    stream = executor.run(XOR.x, XOR.y, SPECS, executor.plan(SPECS, 20), 3000, 1000, workers=2)
+    job = executor.Job(XOR.x, XOR.y, SPECS, 3000, 1000)
+    stream = executor.LocalExecutor(2).run(job, executor.plan(SPECS, 20))
     first = next(stream)
     assert len(first.chunk) == 20
     stream.close()  # what an interrupt does to the generator

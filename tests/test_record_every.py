@@ -84,7 +84,9 @@ def test_workers_and_chunks_do_not_change_a_fine_history(monkeypatch):
         chunks = executor.plan(specs, size)
         done = {
             r.chunk.index: r
-            for r in executor.run(XOR.x, XOR.y, specs, chunks, 300, 100, workers, record_every=2)
+            for r in executor.LocalExecutor(workers).run(
+                executor.Job(XOR.x, XOR.y, specs, 300, 100, record_every=2), chunks
+            )
         }
         return b"".join(done[c.index].batch.history_errors.tobytes() for c in chunks)
 

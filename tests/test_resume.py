@@ -40,7 +40,7 @@ def network_records(run_dir: Path) -> list[dict]:
 
 
 def interrupt_after(n_chunks: int, how: str):
-    real = executor.run
+    real = executor.LocalExecutor.run
 
     def run(*args, **kwargs):
         stream = real(*args, **kwargs)
@@ -62,7 +62,7 @@ def test_resume_finishes_an_interrupted_sweep_identically(tmp_path, monkeypatch,
     (straight,) = (tmp_path / "straight").iterdir()
 
     with monkeypatch.context() as patch:
-        patch.setattr(executor, "run", interrupt_after(2, how))
+        patch.setattr(executor.LocalExecutor, "run", interrupt_after(2, how))
         stopped = invoke("sweep", *common, "--out", "resumed")
     assert stopped.exit_code == code
     (run_dir,) = (tmp_path / "resumed").iterdir()
@@ -72,13 +72,13 @@ def test_resume_finishes_an_interrupted_sweep_identically(tmp_path, monkeypatch,
     before = chunk_arrays(run_dir)
 
     trained = []
-    real_run = executor.run
+    real_run = executor.LocalExecutor.run
 
-    def spy(x, y, specs, chunks, *args, **kwargs):
+    def spy(self, job, chunks, *args, **kwargs):
         trained.extend(c.index for c in chunks)
-        return real_run(x, y, specs, chunks, *args, **kwargs)
+        return real_run(self, job, chunks, *args, **kwargs)
 
-    monkeypatch.setattr(executor, "run", spy)
+    monkeypatch.setattr(executor.LocalExecutor, "run", spy)
     resumed = invoke("sweep", "--resume", run_dir, "--json")
     assert resumed.exit_code == 0, resumed.stderr
     assert trained == [2, 3]  # only the missing chunks
@@ -96,7 +96,7 @@ def test_resume_finishes_an_interrupted_sweep_identically(tmp_path, monkeypatch,
 
 def make_interrupted(tmp_path: Path, monkeypatch) -> Path:
     with monkeypatch.context() as patch:
-        patch.setattr(executor, "run", interrupt_after(1, "KeyboardInterrupt"))
+        patch.setattr(executor.LocalExecutor, "run", interrupt_after(1, "KeyboardInterrupt"))
         result = invoke("sweep", *GRID, "--iterations", 300, "--workers", 1, "--out", "o")
     assert result.exit_code == 130
     (run_dir,) = (tmp_path / "o").iterdir()
@@ -300,7 +300,7 @@ def test_a_large_sweep_resumed_equals_one_run_straight(tmp_path, monkeypatch):
     assert invoke("sweep", *common, "--out", "straight").exit_code == 0
     (straight,) = (tmp_path / "straight").iterdir()
     with monkeypatch.context() as patch:
-        patch.setattr(executor, "run", interrupt_after(2, "KeyboardInterrupt"))
+        patch.setattr(executor.LocalExecutor, "run", interrupt_after(2, "KeyboardInterrupt"))
         assert invoke("sweep", *common, "--out", "resumed").exit_code == 130
     (run_dir,) = (tmp_path / "resumed").iterdir()
     resumed = invoke("sweep", "--resume", run_dir, "--json", "--no-group", "--rows", 3)

@@ -18,7 +18,7 @@ import yaml
 from toynn_cli import axes, datasets, engine, optim
 from toynn_cli.config import grid
 from toynn_cli.datasets import Dataset
-from toynn_cli.engine import ENGINES
+from toynn_cli.engines import NAMES as ENGINES
 
 
 class ConfigError(ValueError):

@@ -1,7 +1,7 @@
 """Chunks on a Dask cluster: the ``--executor dask`` back-end.
 
 Each chunk becomes one Dask task running the same unit of work as the local executor
-(:func:`executor._train_chunk`: the batched engine on one chunk), so results are
+(:func:`executor.train_chunk`: the batched engine on one chunk), so results are
 bit-identical to a local run whatever the cluster. Without a scheduler address a
 ``LocalCluster`` of worker processes is started for the run and closed after it.
 
@@ -22,10 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import numpy as np
-
-from toynn_cli.engine import NetworkSpec
-from toynn_cli.run.executor import Chunk, ChunkResult, _train_chunk
+from toynn_cli.run.executor import Chunk, ChunkResult, Job, train_chunk
 
 #: Seconds to wait for a scheduler before giving up.
 CONNECT_TIMEOUT = 5.0
@@ -78,38 +75,22 @@ class Cluster:
         return max(1, sum(int(w.get("nthreads", 1)) for w in workers))
 
     def run(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        specs: Sequence[NetworkSpec],
-        chunks: Sequence[Chunk],
-        iterations: int,
-        log_every: int,
-        progress: Callable[[int, int], None] | None = None,
-        engine_name: str = "numpy",
-        record_every: int = 0,
+        self, job: Job, chunks: Sequence[Chunk], progress: Callable[[int, int], None] | None = None
     ) -> Iterator[ChunkResult]:
         """Train ``chunks`` as one Dask task each and yield each as it finishes, like
-        :func:`executor.run`. Progress moves chunk by chunk. If the consumer stops early
-        (an interrupt, an error), the tasks not yet finished are cancelled. Each worker
-        trains with ``engine_name`` (the numba engine must be installed there too)."""
+        :meth:`executor.LocalExecutor.run`. Progress moves chunk by chunk. If the
+        consumer stops early (an interrupt, an error), the tasks not yet finished are
+        cancelled. Each worker trains with the job's engine (the numba engine must be
+        installed there too)."""
         distributed = _import()
+        iterations = job.iterations
         total = sum(len(c) for c in chunks) * iterations
         run_id = uuid.uuid4().hex[:8]
         # x and y are small; each task carries them (scattering would add a round trip)
         futures = [
             self.client.submit(
-                _train_chunk,
-                (
-                    c,
-                    x,
-                    y,
-                    list(specs[c.start : c.stop]),
-                    iterations,
-                    log_every,
-                    engine_name,
-                    record_every,
-                ),
+                train_chunk,
+                job.task(c),
                 key=f"toynn-{run_id}-chunk-{c.index:05d}",
                 pure=False,
                 priority=-c.index,  # grid order when there are more chunks than workers

@@ -19,10 +19,11 @@ import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from toynn_cli import engine
+from toynn_cli import engine, engines
 from toynn_cli.analysis import status
 from toynn_cli.engine import BatchResult, NetworkSpec
 
@@ -202,9 +203,6 @@ class ChunkResult:
     statuses: np.ndarray
 
 
-ENGINES = engine.ENGINES
-
-
 def train_batch(
     engine_name: str,
     x: np.ndarray,
@@ -216,27 +214,70 @@ def train_batch(
     threads: int | None = None,
     record_every: int = 0,
 ) -> BatchResult:
-    """``engine.train_batch`` of the engine named ``engine_name``; ``threads`` is for
-    the numba engine (None: its default)."""
-    if engine_name == "numpy":
-        return engine.train_batch(x, y, specs, iterations, log_every, progress, record_every)
-    if engine_name in ("numba", "numba-fast"):
-        from toynn_cli import engine_numba  # imports numba only now
-
-        return engine_numba.train_batch(
-            x, y, specs, iterations, log_every, progress, threads, record_every,
-            fast_exp=engine_name == "numba-fast",
-        )  # fmt: skip
-    raise ValueError(f"unknown engine {engine_name!r}; expected one of {', '.join(ENGINES)}")
-
-
-def _train_chunk(task: tuple) -> ChunkResult:
-    chunk, x, y, specs, iterations, log_every, engine_name, record_every = task
-    # one thread per worker process: the workers already share the cores
-    batch = train_batch(
-        engine_name, x, y, specs, iterations, log_every, threads=1, record_every=record_every
+    """Train a batch with the engine named ``engine_name`` (engines.REGISTRY);
+    ``threads`` is for the numba engine (None: its default)."""
+    return engines.get(engine_name).train(
+        x, y, specs, iterations, log_every, progress, threads, record_every
     )
-    return ChunkResult(chunk, batch, status.classify_batch(batch))
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every chunk of a grid is trained with: the data, the grid's networks, and
+    the run's settings (iterations, checkpoint and history spacing, the engine)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    specs: Sequence[NetworkSpec]
+    iterations: int
+    log_every: int
+    engine: str = "numpy"
+    record_every: int = 0
+
+    def task(self, chunk: Chunk) -> ChunkTask:
+        return ChunkTask(
+            chunk, self.x, self.y, tuple(self.specs[chunk.start : chunk.stop]),
+            self.iterations, self.log_every, self.engine, self.record_every,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One chunk's unit of work, as it travels to a worker process or a Dask worker."""
+
+    chunk: Chunk
+    x: np.ndarray
+    y: np.ndarray
+    specs: tuple[NetworkSpec, ...]
+    iterations: int
+    log_every: int
+    engine: str
+    record_every: int
+
+
+def train_chunk(
+    task: ChunkTask, progress: Callable[[int], None] | None = None, threads: int = 1
+) -> ChunkResult:
+    """Train one chunk (one thread by default: worker processes already share the
+    cores) and label its networks."""
+    batch = train_batch(
+        task.engine, task.x, task.y, list(task.specs), task.iterations, task.log_every,
+        progress, threads=threads, record_every=task.record_every,
+    )  # fmt: skip
+    return ChunkResult(task.chunk, batch, status.classify_batch(batch))
+
+
+class Executor(Protocol):
+    """Where chunks train: :class:`LocalExecutor` (this machine's processes) or
+    :class:`toynn_cli.run.distributed.Cluster` (a Dask cluster). ``run`` yields each
+    chunk's result as it finishes (in finishing order); ``progress(done, total)``
+    counts network-iterations; a consumer that stops early stops the training."""
+
+    def run(
+        self, job: Job, chunks: Sequence[Chunk], progress: Callable[[int, int], None] | None = None
+    ) -> Iterator[ChunkResult]: ...
+
+    def close(self) -> None: ...
 
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -278,84 +319,65 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def run(
-    x: np.ndarray,
-    y: np.ndarray,
-    specs: Sequence[NetworkSpec],
-    chunks: Sequence[Chunk],
-    iterations: int,
-    log_every: int,
-    workers: int = 1,
-    progress: Callable[[int, int], None] | None = None,
-    engine_name: str = "numpy",
-    record_every: int = 0,
-) -> Iterator[ChunkResult]:
-    """Train ``chunks`` and yield each as it finishes (in finishing order).
+class LocalExecutor:
+    """Chunks trained in this process, or by a pool of ``workers`` processes."""
 
-    ``progress(done, total)`` counts network-iterations. With one worker (or one chunk)
-    everything runs in this process and progress moves within a chunk; otherwise a
-    pool of spawned processes trains the chunks and progress moves chunk by chunk. If
-    the consumer stops early (an interrupt), the pool is terminated at once.
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
 
-    ``engine_name`` picks the engine (:data:`ENGINES`); results agree to 1e-9 or better.
-    In this process the numba engine uses up to ``workers`` threads; in worker
-    processes, one each. ``record_every``: the error history's spacing
-    (:func:`engine.history_schedule`).
-    """
-    total = sum(len(c) for c in chunks) * iterations
-    tasks = [
-        (c, x, y, list(specs[c.start : c.stop]), iterations, log_every, engine_name, record_every)
-        for c in chunks
-    ]
-    done = 0
-    if workers <= 1 or len(chunks) <= 1 or total < PARALLEL_MIN_WORK:
-        for chunk, *_ in tasks:
+    def close(self) -> None:
+        """Nothing to release: a pool lives only while :meth:`run` yields."""
 
-            def within(j: int, done: int = done, n: int = len(chunk)) -> None:
-                if progress is not None:
-                    progress(done + j * n, total)
+    def run(
+        self, job: Job, chunks: Sequence[Chunk], progress: Callable[[int, int], None] | None = None
+    ) -> Iterator[ChunkResult]:
+        """Train ``chunks`` and yield each as it finishes (in finishing order).
 
-            batch = train_batch(
-                engine_name,
-                x,
-                y,
-                list(specs[chunk.start : chunk.stop]),
-                iterations,
-                log_every,
-                within,
-                threads=max(1, workers),
-                record_every=record_every,
+        With one worker (or one chunk, or a small grid) everything runs in this process
+        and progress moves within a chunk; otherwise a pool of forked processes trains
+        the chunks and progress moves chunk by chunk. If the consumer stops early (an
+        interrupt), the pool is terminated at once. In this process the numba engine
+        uses up to ``workers`` threads; in worker processes, one each.
+        """
+        workers, iterations = self.workers, job.iterations
+        total = sum(len(c) for c in chunks) * iterations
+        tasks = [job.task(c) for c in chunks]
+        done = 0
+        if workers <= 1 or len(chunks) <= 1 or total < PARALLEL_MIN_WORK:
+            for task in tasks:
+
+                def within(j: int, done: int = done, n: int = len(task.chunk)) -> None:
+                    if progress is not None:
+                        progress(done + j * n, total)
+
+                result = train_chunk(task, within, threads=max(1, workers))
+                done += len(task.chunk) * iterations
+                yield result
+            return
+        engines.get(job.engine).prepare()  # compiled once, inherited by the workers
+        # fork: workers start at once and inherit x, y and the code (spawn would re-import
+        # numpy in each, and a worker killed while bootstrapping prints a traceback)
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        # Block the signals while the pool starts: a signal then waits until the pool exists
+        # (and is terminated below), and no worker runs the parent's handler before its own.
+        saved = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        try:
+            pool = multiprocessing.get_context(method).Pool(
+                min(workers, len(chunks)), initializer=_worker_start, initargs=(os.getpid(),)
             )
-            done += len(chunk) * iterations
-            yield ChunkResult(chunk, batch, status.classify_batch(batch))
-        return
-    if engine_name in ("numba", "numba-fast"):
-        from toynn_cli import engine_numba
-
-        engine_numba.load("serial")  # compiled (or loaded) once, inherited by the workers
-    # fork: workers start at once and inherit x, y and the code (spawn would re-import
-    # numpy in each, and a worker killed while bootstrapping prints a traceback)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    # Block the signals while the pool starts: a signal then waits until the pool exists
-    # (and is terminated below), and no worker runs the parent's handler before its own.
-    saved = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-    try:
-        pool = multiprocessing.get_context(method).Pool(
-            min(workers, len(chunks)), initializer=_worker_start, initargs=(os.getpid(),)
-        )
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, saved)
-        raise
-    try:
-        # unblocked inside the try: a signal held while the pool started is raised here,
-        # and the pool is still terminated (else Pool.__del__ complains at exit)
-        signal.pthread_sigmask(signal.SIG_SETMASK, saved)
-        for result in pool.imap_unordered(_train_chunk, tasks):
-            done += len(result.chunk) * iterations
-            if progress is not None:
-                progress(done, total)
-            yield result
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_SETMASK, saved)
+            raise
+        try:
+            # unblocked inside the try: a signal held while the pool started is raised here,
+            # and the pool is still terminated (else Pool.__del__ complains at exit)
+            signal.pthread_sigmask(signal.SIG_SETMASK, saved)
+            for result in pool.imap_unordered(train_chunk, tasks):
+                done += len(result.chunk) * iterations
+                if progress is not None:
+                    progress(done, total)
+                yield result
+            pool.close()
+        finally:
+            pool.terminate()
+            pool.join()

@@ -1,0 +1,129 @@
+"""What every command shares about output: one Terminal (stdout for data, stderr for
+messages), the one error style (one line, exit 2), and the one place that decides
+table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from toynn_cli import axes
+from toynn_cli.engine import NetworkResult
+from toynn_cli.store import workspace
+
+NON_TTY_WIDTH = 200
+
+
+class UserError(click.ClickException):
+    """An error the user can fix: printed as one line, exit code 2."""
+
+    exit_code = 2
+
+
+class Terminal:
+    """The one place output goes: ``out`` (stdout, data) and ``err`` (stderr, messages).
+
+    rich turns colour off when a stream is not a terminal or ``NO_COLOR`` is set; when
+    stdout is not a terminal, tables get a wide page instead of being squeezed to 80.
+    """
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        probe = Console()
+        self.out = probe if probe.is_terminal else Console(width=NON_TTY_WIDTH)
+        self.err = Console(stderr=True)
+
+    def message(self, text: str, style: str | None = None) -> None:
+        if not self.quiet:
+            self.err.print(text, style=style, highlight=False, soft_wrap=True)
+
+    def warn(self, text: str) -> None:
+        self.err.print(text, style="yellow", highlight=False, soft_wrap=True)
+
+    @contextmanager
+    def progress(self, description: str, total: int):
+        """A progress bar on stderr, only when stderr is a terminal and not --quiet;
+        yields a ``callback(done, total)``."""
+        if self.quiet or not self.err.is_terminal:
+            yield None
+            return
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(),
+            console=self.err,
+            transient=True,
+        )
+        task = bar.add_task(description, total=total)
+        with bar:
+            yield lambda done, _total: bar.update(task, completed=done)
+
+
+def fail(message: str) -> NoReturn:
+    raise UserError(message)
+
+
+# --- run folders as a workspace ---------------------------------------------------------
+
+
+def data_format(as_json: bool, as_csv: bool) -> None:
+    if as_json and as_csv:
+        fail("options --json and --csv cannot be used together; expected one of them")
+
+
+def open_run(path: Path) -> workspace.RunFolder:
+    try:
+        return workspace.open_run(path)
+    except workspace.NotARunError as exc:
+        fail(str(exc))
+
+
+def load_networks(run: workspace.RunFolder) -> tuple[list[NetworkResult], list[str]]:
+    try:
+        return workspace.load_networks(run)
+    except workspace.NotARunError as exc:
+        fail(str(exc))
+
+
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def csv_number(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
+#: --csv's columns after the network's number and settings (axes.csv_columns)
+RESULT_CSV_COLUMNS = ("final_error", "final_accuracy", "status")
+
+
+def networks_csv(
+    finished: Sequence[NetworkResult], statuses: Sequence[str], indices: Sequence[int]
+) -> str:
+    """One CSV row per network: its number, every setting, final error, accuracy and
+    status."""
+    columns = axes.csv_columns()
+    lines = [
+        (
+            i,
+            *(cell(r.spec) for _, cell in columns),
+            repr(r.final_error),
+            csv_number(r.final_accuracy),
+            s,
+        )
+        for i, r, s in zip(indices, finished, statuses)
+    ]
+    return csv_text(("network", *(name for name, _ in columns), *RESULT_CSV_COLUMNS), lines)

@@ -1,0 +1,106 @@
+"""toynn plot: figures of a saved run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from toynn_cli.cli.output import Terminal, fail, load_networks, open_run
+from toynn_cli.engine import NetworkResult
+from toynn_cli.store import runs, workspace
+from toynn_cli.store.writer import write_error
+from toynn_cli.view import plot, report
+
+# --- figures ----------------------------------------------------------------------------
+
+MAX_BOUNDARY_NETWORKS = 6
+
+
+def _pick_networks(text: str | None, finished: list[NetworkResult]) -> list[int]:
+    if text is None:
+        best = report.best_index(finished)
+        return [best if best is not None else 0]
+    expected = (
+        f"network numbers from 0 to {len(finished) - 1} separated by commas "
+        f"(as in 'toynn show --csv'), at most {MAX_BOUNDARY_NETWORKS}"
+    )
+    try:
+        picks = [int(part) for part in text.split(",")]
+    except ValueError:
+        fail(f"option --networks is {text!r}; expected {expected}")
+    if (
+        not picks
+        or len(picks) > MAX_BOUNDARY_NETWORKS
+        or any(not 0 <= i < len(finished) for i in picks)
+    ):
+        fail(f"option --networks is {text!r}; expected {expected}")
+    return picks
+
+
+@click.command("plot")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--color-by",
+    type=click.Choice(plot.AXES),
+    metavar="SETTING",
+    help=f"Colour the error curves by this setting: {', '.join(plot.AXES)} (default: the "
+    "first of them that varies).",
+)
+@click.option(
+    "--networks",
+    help="Networks whose decision boundary to draw, e.g. 0,4 (default: the best one).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the figures (default: the run folder).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No messages.")
+def plot_command(
+    run_dir: Path, color_by: str | None, networks: str | None, out: Path | None, quiet: bool
+) -> None:
+    """Draw a saved run's figures as PNG and SVG (needs the plot extra).
+
+    curves.png/.svg: error against iteration on log axes, one line per network,
+    coloured by the swept axis. boundary.png/.svg (datasets with two varying
+    inputs, such as xor and first-column): the output of the chosen networks
+    over the input plane, the 0.5 contour and the samples. Existing figures are
+    never overwritten.
+
+    Example:
+
+        toynn plot runs/20260101-120000-alpha-sweep
+    """
+    if not plot.available():
+        fail(plot.INSTALL_HINT)
+    term = Terminal(quiet)
+    run = open_run(run_dir)
+    finished, _statuses = load_networks(run)
+    if not finished:
+        fail(f"'{run.path}' has no finished networks; expected a run with results to plot")
+    picks = _pick_networks(networks, finished)
+    folder = out if out is not None else run.path
+    name = str(run.experiment.get("name", run.path.name))
+    data = workspace.run_dataset(run)
+    if networks is not None and (data is None or len(plot.varying_inputs(data[0])) != 2):
+        fail(
+            "option --networks: the run's dataset has no two varying inputs; "
+            "expected a run on a dataset like xor or first-column"
+        )
+    chosen = [finished[i] for i in picks]
+    figures = plot.run_figures(finished, data, chosen, name, ("png", "svg"), color_by)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for filename in figures:
+            if (folder / filename).exists():
+                fail(
+                    f"'{folder / filename}' exists; expected a folder without figures "
+                    f"(use --out for another folder)"
+                )
+        for filename, content in figures.items():
+            runs.atomic_write(folder / filename, content)
+    except OSError as exc:
+        fail(write_error(folder, exc))
+    for filename in figures:
+        term.message(f"Wrote {folder / filename}", style="dim")

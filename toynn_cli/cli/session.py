@@ -1,0 +1,348 @@
+"""Training a grid as a command: plan, train (locally or on Dask), save the run
+folder as chunks finish, render; resume a folder; what the exit code says."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import RenderableType
+
+from toynn_cli import config, engine
+from toynn_cli.cli.options import check_engine
+from toynn_cli.cli.output import Terminal, fail, networks_csv
+from toynn_cli.config import Experiment
+from toynn_cli.engine import NetworkResult
+from toynn_cli.run import distributed, executor
+from toynn_cli.run.interrupts import Interrupted, SignalGuard
+from toynn_cli.run.plan import Plan
+from toynn_cli.store import results, runs
+from toynn_cli.store.writer import Run, StoreError
+from toynn_cli.view import plot, report
+
+# --- running ---------------------------------------------------------------------------
+
+
+def train_all(
+    term: Terminal,
+    experiment: Experiment,
+    plan: Plan,
+    guard: SignalGuard,
+    done: dict[int, executor.ChunkResult],
+    on_chunk: Callable[[executor.ChunkResult], None] | None = None,
+) -> Interrupted | None:
+    """Train the chunks not yet in ``done`` (adding them as they finish, after
+    ``on_chunk`` has saved them); on an interrupt return the interrupt."""
+    data = experiment.dataset
+    todo = [c for c in plan.chunks if c.index not in done]
+    n = sum(len(c) for c in todo)
+    noun = "network" if n == 1 else "networks"
+    with term.progress(f"training {n} {noun}", n * experiment.iterations) as progress:
+        try:
+            with guard.live():
+                job = executor.Job(
+                    data.x, data.y, plan.specs, experiment.iterations, experiment.log_every,
+                    experiment.engine, experiment.record_every,
+                )  # fmt: skip
+                where = plan.cluster or executor.LocalExecutor(plan.workers)
+                stream = where.run(job, todo, progress)
+                # closed as soon as training stops (an interrupt while a chunk is being
+                # saved too): the executor stops its workers then, not when the
+                # generator is garbage-collected
+                with contextlib.closing(stream):
+                    for result in stream:
+                        if on_chunk is not None:
+                            on_chunk(result)
+                        done[result.chunk.index] = result
+        except Interrupted as exc:
+            return exc
+    return None
+
+
+def report_figures(
+    term: Terminal, experiment: Experiment, finished: Sequence[NetworkResult]
+) -> dict[str, bytes]:
+    """report.html's figures when the plot extra is installed: the error curves and, for
+    datasets with two varying inputs, the best network's decision boundary (PNG)."""
+    if not plot.available():
+        return {}
+    best = report.best_index(finished)
+    chosen = [] if best is None else [finished[best]]
+    data = experiment.dataset
+    try:
+        return plot.run_figures(finished, (data.x, data.y), chosen, experiment.name, ["png"])
+    except Exception as exc:  # a figure must never cost the run its other files
+        term.warn(f"report.html has no figures: {type(exc).__name__}: {exc}")
+        return {}
+
+
+def reopen(run_dir: Path, workers: int) -> tuple[Experiment, Run, Plan, dict[int, Any]]:
+    """An interrupted (or killed) run folder, ready to train what is missing: its
+    experiment from config.yaml, the same chunk plan, and the chunks already saved."""
+    try:
+        info = runs.read_status(run_dir)
+    except runs.RunDirError as exc:
+        fail(f"option --resume: {exc}")
+    state = info.get("status")
+    if state == "complete":
+        fail(f"option --resume: {run_dir} is complete; there is nothing to resume")
+    if state == "running" and runs.pid_alive(info.get("pid")) and info.get("pid") != os.getpid():
+        fail(f"option --resume: {run_dir} is still running (process {info['pid']})")
+    chunk_size = info.get("chunk_size")
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        fail(
+            f"option --resume: {run_dir / runs.STATUS_FILE} has no chunk_size; expected a run made by toynn 0.1 or later"
+        )
+    try:
+        experiment = config.resolve(run_dir / "config.yaml", {}, config.TUTORIAL_SWEEP)
+    except config.ConfigError as exc:
+        fail(f"option --resume: {exc}")
+    check_engine(experiment, f"option --resume: {run_dir / 'config.yaml'}: key 'engine'")
+    specs = experiment.networks()
+    plan = Plan(specs, executor.plan(specs, chunk_size), chunk_size, workers)
+    done: dict[int, executor.ChunkResult] = {}
+    for path in sorted((run_dir / Run.CHUNKS).glob("*.npz")):
+        try:
+            saved = results.load_chunk(path)
+        except (OSError, ValueError, KeyError) as exc:
+            fail(f"option --resume: {path}: cannot read: {exc}")
+        index = saved.chunk.index
+        if not (
+            0 <= index < len(plan.chunks)
+            and saved.chunk == plan.chunks[index]
+            and saved.batch.specs == specs[saved.chunk.start : saved.chunk.stop]
+        ):
+            fail(f"option --resume: {path} does not belong to this run's config.yaml")
+        done[index] = saved
+    keep = {
+        k: v for k, v in info.items() if k not in ("status", "updated", "networks_done", "signal")
+    }
+    keep.update(pid=os.getpid(), resumed=int(info.get("resumed", 0)) + 1)
+    return experiment, Run(run_dir, keep), plan, done
+
+
+def execute(
+    term: Terminal,
+    experiment: Experiment,
+    params: dict[str, Any],
+    argv: list[str],
+    render: Callable[[list[NetworkResult], list[str]], RenderableType],
+    resume: tuple[Run, Plan, dict[int, executor.ChunkResult]] | None = None,
+    shown: Callable[[Sequence[engine.NetworkSpec]], int | None] | None = None,
+) -> list[NetworkResult]:
+    """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``.
+
+    ``shown(specs)``: how many leading networks of the grid ``render`` shows in full
+    (None: all; the default); a large sweep keeps only those (and its best) in memory.
+    A run folder that cannot be written ends the command with one line (exit 2).
+    """
+    try:
+        return _execute(term, experiment, params, argv, render, resume, shown)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def _execute(
+    term: Terminal,
+    experiment: Experiment,
+    params: dict[str, Any],
+    argv: list[str],
+    render: Callable[[list[NetworkResult], list[str]], RenderableType],
+    resume: tuple[Run, Plan, dict[int, executor.ChunkResult]] | None = None,
+    shown: Callable[[Sequence[engine.NetworkSpec]], int | None] | None = None,
+) -> list[NetworkResult]:
+    """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``.
+
+    ``shown(specs)``: how many leading networks of the grid ``render`` shows in full
+    (None: all; the default); a large sweep keeps only those (and its best) in memory.
+    """
+    guard = SignalGuard()
+    where = _where(params)
+    with guard.installed(), contextlib.ExitStack() as held:
+        # A Dask cluster is connected (or started) before anything is written: a bad or
+        # unreachable scheduler leaves no run folder behind.
+        if resume is None:  # refused before a cluster is started for it
+            plan = Plan.make(
+                experiment, params["workers"], params["max_memory"], params["chunk_size"]
+            )
+            _refuse_if_too_big(experiment, plan)
+        cluster = _connect(params) if where["executor"] == "dask" else None
+        if cluster is not None:
+            held.callback(cluster.close)
+        if resume is not None:
+            run, plan, done = resume
+            run.info.pop("scheduler", None)
+            run.info.update(where)
+        else:
+            if cluster is not None and params.get("scheduler") is not None:
+                # split for the cluster's worker threads, not this machine's cores
+                plan = Plan.make(
+                    experiment, cluster.threads(), params["max_memory"], params["chunk_size"]
+                )
+                _refuse_if_too_big(experiment, plan)
+            run = (
+                None
+                if params["no_save"]
+                else Run.create(params["out"], experiment, argv, plan, where)
+            )
+            done = {}
+        plan.cluster = cluster
+
+        if run is not None:
+            try:
+                held.enter_context(runs.locked(run.dir))
+            except runs.RunDirError as exc:
+                fail(f"option --resume: {exc}")
+            if resume is not None:  # what a killed process was writing when it died
+                try:
+                    runs.clear_temporary(run.dir)
+                except OSError as exc:
+                    run.failed(exc, sum(len(r.chunk) for r in done.values()))
+
+        large = len(plan.specs) > results.FULL_RECORDS_LIMIT
+        kept = results.LargeSweep(shown(plan.specs) if shown else None) if large else None
+        if kept is not None:
+            for result in done.values():  # chunks a resumed run had saved
+                kept.add(result)
+
+        def save(result: executor.ChunkResult) -> None:
+            # the plan's spec objects, not the copies a worker process sent back
+            result.batch.specs = plan.specs[result.chunk.start : result.chunk.stop]
+            if run is not None:
+                finished_so_far = sum(len(r.chunk) for r in done.values()) + len(result.chunk)
+                run.save_chunk(result, finished_so_far)
+            if kept is not None:
+                kept.add(result)
+
+        try:
+            interrupted = train_all(term, experiment, plan, guard, done, save)
+        except distributed.ClusterError as exc:  # the saved chunks stay valid for --resume
+            if run is None:
+                fail(str(exc))
+            run.stopped(str(exc), sum(len(r.chunk) for r in done.values()))
+        finally:
+            if cluster is not None:  # stop its workers now, not after the files are written
+                cluster.close()
+        indices, finished, statuses = results.collect(plan.chunks, done, kept)
+        specs = plan.specs
+        make_doc = results.summary_document if large else results.document
+        doc = make_doc(
+            config.as_dict(experiment),
+            str(run.dir) if run else None,
+            finished,
+            statuses,
+            experiment.dataset.name,
+            complete=interrupted is None,
+        )
+        renderable = render(finished, statuses) if finished and not interrupted else None
+        if run is not None:
+            files = None
+            if renderable is not None:
+                # a large sweep keeps no error histories to draw curves from
+                draw = not large and not params.get("no_figures")
+                figures = report_figures(term, experiment, finished) if draw else {}
+                files = report.render_to_files(renderable, f"toynn {experiment.name}", figures)
+            run.finish(doc, finished, indices, files, interrupted)
+        if interrupted:
+            term.warn(_interrupted_message(len(finished), len(specs), run))
+            sys.exit(interrupted.exit_code)
+        _exit_if_signalled(term, guard, run)
+        if params["as_json"]:
+            click.echo(json.dumps(doc, allow_nan=False))
+        elif params.get("as_csv"):
+            click.echo(networks_csv(finished, statuses, indices), nl=False)
+        else:
+            term.out.print(renderable)
+        if run is not None:
+            term.message(f"Saved {run.dir}", style="dim")
+        _exit_if_signalled(term, guard, run)
+    _check_max_error(term, finished, params.get("max_error"))
+    return finished
+
+
+def _where(params: dict[str, Any]) -> dict[str, Any]:
+    """Where chunks train, as recorded in run.json: ``executor`` and (given) ``scheduler``."""
+    where: dict[str, Any] = {"executor": params.get("executor") or "local"}
+    if params.get("scheduler") is not None:
+        where["scheduler"] = params["scheduler"]
+    return where
+
+
+def _connect(params: dict[str, Any]) -> distributed.Cluster:
+    """A connected Dask cluster for ``--executor dask``, or one line and exit 2."""
+    try:
+        return distributed.connect(params.get("scheduler"), params["workers"])
+    except distributed.ClusterError as exc:
+        fail(str(exc))
+
+
+#: Refuse grids whose estimated peak memory exceeds this share of the machine's memory.
+MEMORY_SHARE = 0.8
+
+
+def estimate(experiment: Experiment, plan: Plan) -> dict[str, float]:
+    data = experiment.dataset
+    return executor.estimate(
+        plan.specs,
+        plan.chunks,
+        plan.workers,
+        data.n_inputs,
+        data.n_outputs,
+        len(data.inputs),
+        experiment.iterations,
+        experiment.log_every,
+        experiment.record_every,
+        slim=len(plan.specs) > results.FULL_RECORDS_LIMIT,
+    )
+
+
+def _refuse_if_too_big(experiment: Experiment, plan: Plan) -> None:
+    """A grid that would not fit in memory is refused with the estimate, before anything
+    is written (chunking bounds the training buffers; the results kept for the report
+    grow with the grid)."""
+    machine = executor.physical_memory()
+    need = estimate(experiment, plan)["memory_bytes"]
+    if machine and need > MEMORY_SHARE * machine:
+        fail(
+            f"{len(plan.specs)} networks need about {report.size_text(need)} of memory, more "
+            f"than {MEMORY_SHARE:.0%} of this machine's {report.size_text(machine)}; expected "
+            "a smaller grid (fewer networks or checkpoints), or split it into several sweeps"
+        )
+
+
+def _interrupted_message(n_finished: int, n_networks: int, run: Run | None) -> str:
+    text = f"Interrupted after {n_finished} of {n_networks} networks; the run is incomplete"
+    if run is None:
+        return text + " (nothing saved: --no-save)."
+    what = "the finished networks" if n_finished else "its config"
+    return text + f" ({what} saved in {run.dir}, marked interrupted)."
+
+
+def _exit_if_signalled(term: Terminal, guard: SignalGuard, run: Run | None) -> None:
+    """Exit with the code of a signal that was held while the complete run was saved."""
+    if guard.code is None:
+        return
+    where = f"; the complete run is saved in {run.dir}" if run is not None else ""
+    term.warn(f"Interrupted after training finished{where}.")
+    sys.exit(guard.code)
+
+
+def _check_max_error(term: Terminal, finished: list[NetworkResult], limit: float | None) -> None:
+    if limit is None:
+        return
+    above = [r for r in finished if not r.final_error <= limit]
+    for r in above:
+        term.err.print(
+            f"final error {report.fmt_error(r.final_error)} > --max-error {limit:g}: "
+            f"{report.describe(r.spec)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if above:
+        sys.exit(1)

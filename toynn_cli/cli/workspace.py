@@ -1,0 +1,253 @@
+"""toynn runs, show and compare: saved run folders."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toynn_cli import axes
+from toynn_cli.analysis import ensemble
+from toynn_cli.cli.options import display_options
+from toynn_cli.cli.output import (
+    Terminal,
+    csv_number,
+    csv_text,
+    data_format,
+    fail,
+    load_networks,
+    networks_csv,
+    open_run,
+)
+from toynn_cli.store import results, workspace
+from toynn_cli.view import report
+
+
+def run_row(run: workspace.RunFolder) -> dict[str, Any]:
+    """One run folder as the mapping ``toynn runs --json`` prints."""
+    best = run.best_final_error()
+    return {
+        "run": run.path.name,
+        "path": str(run.path),
+        "started": run.info.get("started"),
+        "command": run.command,
+        "networks": run.n_networks,
+        "networks_done": int(run.info.get("networks_done", len(run.networks_raw))),
+        "best_final_error": best,
+        "state": run.state,
+    }
+
+
+RUNS_CSV_HEADER = ("run", "path", "started", "command", "networks", "networks_done",
+                   "best_final_error", "state")  # fmt: skip
+
+
+@click.command("runs")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="The folder that holds the run folders.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print only CSV on stdout.")
+def runs_command(out: Path, as_json: bool, as_csv: bool) -> None:
+    """List the run folders under --out, newest first.
+
+    Shows each run's name, start time, command, networks, best final error and
+    state: complete, interrupted, running, or killed (run.json still says
+    running but its process is gone). Folders that are not runs are skipped.
+
+    Example:
+
+        toynn runs --out runs
+    """
+    data_format(as_json, as_csv)
+    if out.exists() and not out.is_dir():
+        fail(f"option --out: '{out}' is not a folder; expected the folder that holds run folders")
+    term = Terminal()
+    rows = [run_row(r) for r in workspace.list_runs(out)]
+    if as_json:
+        click.echo(json.dumps(rows, allow_nan=False))
+        return
+    if as_csv:
+        lines = [[row[k] if k != "best_final_error" else csv_number(row[k])
+                  for k in RUNS_CSV_HEADER] for row in rows]  # fmt: skip
+        click.echo(csv_text(RUNS_CSV_HEADER, lines), nl=False)
+        return
+    if not rows:
+        term.message(f"No run folders in '{out}'.")
+        return
+    term.out.print(report.runs_table(rows))
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@display_options
+@click.option("--json", "as_json", is_flag=True, help="Print only the saved JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
+def show(
+    run_dir: Path,
+    rows: int,
+    show_weights: bool,
+    curves: str,
+    group: bool | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """Show a saved run's tables again, from its results.json (no training).
+
+    Example:
+
+        toynn show runs/20260101-120000-alpha-sweep
+    """
+    data_format(as_json, as_csv)
+    run = open_run(run_dir)
+    if as_json:
+        load_networks(run)  # refuse malformed results
+        click.echo(json.dumps(run.doc, allow_nan=False))
+        return
+    if run.summarised:  # every network, from the chunk files
+        try:
+            indices, finished, statuses = workspace.load_sweep(
+                run, None if as_csv else rows or None
+            )
+        except workspace.NotARunError as exc:
+            fail(str(exc))
+    else:
+        finished, statuses = load_networks(run)
+        indices = list(range(len(finished)))
+    if as_csv:
+        click.echo(networks_csv(finished, statuses, indices), nl=False)
+        return
+    term = Terminal()
+    if run.state != "complete":
+        term.warn(
+            f"{run.path}: the run is {run.state}; showing the {len(finished)} of "
+            f"{run.n_networks} networks that finished"
+        )
+    if not finished:
+        return
+    name = str(run.experiment.get("name", run.path.name))
+    dataset = str(run.networks_raw[0].get("dataset", "?"))
+    if run.kind == "train" and len(finished) == 1:
+        renderable = report.train_report(name, dataset, finished[0], statuses[0])
+    else:
+        renderable = report.sweep_report(
+            name,
+            dataset,
+            finished,
+            statuses,
+            rows or None,
+            show_weights,
+            curves,
+            group if group is not None else ensemble.has_ensembles(finished),
+        )
+    term.out.print(renderable)
+
+
+#: compare --csv's columns after A's settings (axes.csv_columns)
+COMPARE_CSV_COLUMNS = ("final_error_a", "final_error_b", "difference", "status_a", "status_b")
+
+
+@click.command()
+@click.argument("run_a", type=click.Path(path_type=Path))
+@click.argument("run_b", type=click.Path(path_type=Path))
+@click.option(
+    "--fail-if-worse",
+    "tolerance",
+    type=float,
+    help="Exit 1 if a network's final error in B is above A's by more than this.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
+def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as_csv: bool) -> None:
+    """Compare two saved runs: config differences, then the final error of each
+    network both trained (the same on every setting: alpha, hidden, seed,
+    optimizer, bias, ...) and B - A. A setting with one different value in each
+    run (hidden 4 in A, 32 in B; adam in A, sgd in B) is not matched on, and
+    is said. Runs of any size are compared whole.
+
+    With --fail-if-worse TOL the exit code is 1 when any network's final error in
+    B is above A's by more than TOL (a regression check for CI).
+
+    Example:
+
+        toynn compare runs/A runs/B --fail-if-worse 1e-9
+    """
+    data_format(as_json, as_csv)
+    if tolerance is not None and not (tolerance >= 0 and math.isfinite(tolerance)):
+        fail(f"option --fail-if-worse is {tolerance!r}; expected a finite number >= 0")
+    a, b = open_run(run_a), open_run(run_b)
+    try:
+        comparison = workspace.compare(a, b)
+    except workspace.NotARunError as exc:
+        fail(str(exc))
+    worse = [p for p in comparison.pairs if tolerance is not None and p.worse(tolerance)]
+    if as_json:
+        doc = {
+            "a": str(a.path),
+            "b": str(b.path),
+            "config_differences": [
+                {"key": k, "a": va, "b": vb} for k, va, vb in comparison.differences
+            ],
+            "networks": [
+                {
+                    **axes.record(p.spec_a),
+                    "final_error_a": results.number(p.error_a),
+                    "final_error_b": results.number(p.error_b),
+                    "difference": results.number(p.difference),
+                    "status_a": p.status_a,
+                    "status_b": p.status_b,
+                    # B's values of the settings not matched on
+                    **{
+                        f"{field}_b": value
+                        for field, value in axes.record(p.spec_b).items()
+                        if value != axes.record(p.spec_a)[field]
+                    },
+                }
+                for p in comparison.pairs
+            ],
+            "matched_on": comparison.matched_on,
+            "not_matched_on": comparison.unmatched,
+            "iterations": {"a": comparison.iterations[0], "b": comparison.iterations[1]},
+            "only_in_a": comparison.only_a,
+            "only_in_b": comparison.only_b,
+            "worse": len(worse),
+        }
+        click.echo(json.dumps(doc, allow_nan=False))
+    elif as_csv:
+        columns = axes.csv_columns()
+        other = [
+            (f"{name}_b", cell)
+            for key in comparison.unmatched
+            for name, cell in axes.setting_csv_columns(axes.BY_KEY[key])
+        ]
+        lines = [
+            (
+                *(cell(p.spec_a) for _, cell in columns),
+                repr(p.error_a),
+                repr(p.error_b),
+                repr(p.difference),
+                p.status_a,
+                p.status_b,
+                *(cell(p.spec_b) for _, cell in other),
+            )
+            for p in comparison.pairs
+        ]
+        header = (*(n for n, _ in columns), *COMPARE_CSV_COLUMNS, *(n for n, _ in other))
+        click.echo(csv_text(header, lines), nl=False)
+    else:
+        term = Terminal()
+        term.out.print(report.compare_report(str(a.path), str(b.path), comparison, tolerance))
+    if worse:
+        noun = "network is" if len(worse) == 1 else "networks are"
+        click.echo(
+            f"{len(worse)} {noun} worse in B by more than --fail-if-worse {tolerance:g}", err=True
+        )
+        sys.exit(1)

@@ -1,0 +1,133 @@
+"""The training engines, in one registry: each one's name, what it trains, whether it
+is installed, and how it trains a batch. Executors, the config's check and the
+command line look engines up here and nowhere else.
+
+No printing; numba is imported only when a numba engine trains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from toynn_cli import engine
+from toynn_cli.engine import BatchResult, NetworkSpec
+
+#: ``train(x, y, specs, iterations, log_every, progress, threads, record_every)``
+TrainFn = Callable[..., BatchResult]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One way to train a batch of networks of one layout (see engine.layout_key)."""
+
+    name: str
+    #: what it is, for --help
+    summary: str
+    train: TrainFn
+    #: the first setting of a network it cannot train, as (field, value), or None
+    unsupported: Callable[[NetworkSpec], tuple[str, Any] | None]
+    #: whether it can run here (its optional dependency is installed)
+    available: Callable[[], bool]
+    #: how to get it when it is not available
+    install_hint: str = ""
+    #: made ready before worker processes fork, so they inherit it (numba: compiled)
+    prepare: Callable[[], None] = lambda: None
+
+
+def _numpy_train(
+    x: np.ndarray,
+    y: np.ndarray,
+    specs: Sequence[NetworkSpec],
+    iterations: int,
+    log_every: int,
+    progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
+    record_every: int = 0,
+) -> BatchResult:
+    del threads  # one process, one thread: the executor spreads chunks over the cores
+    return engine.train_batch(x, y, specs, iterations, log_every, progress, record_every)
+
+
+def _numba(fast: bool) -> TrainFn:
+    def train(*args: Any, **kwargs: Any) -> BatchResult:
+        from toynn_cli import engine_numba  # imports numba only now
+
+        return engine_numba.train_batch(*args, **kwargs, fast_exp=fast)
+
+    return train
+
+
+def _numba_unsupported(spec: NetworkSpec) -> tuple[str, Any] | None:
+    from toynn_cli import engine_numba  # does not import numba
+
+    return engine_numba.unsupported(spec)
+
+
+def _numba_prepare() -> None:
+    from toynn_cli import engine_numba
+
+    engine_numba.load("serial")
+
+
+def _numba_available() -> bool:
+    from toynn_cli import engine_numba
+
+    return engine_numba.available()
+
+
+REGISTRY: dict[str, Engine] = {
+    e.name: e
+    for e in (
+        Engine(
+            "numpy", "the reference, every setting", _numpy_train, lambda spec: None, lambda: True
+        ),
+        Engine(
+            "numba",
+            "compiled; plain sgd, sigmoid units, squared loss",
+            _numba(fast=False),
+            _numba_unsupported,
+            _numba_available,
+            "pip install 'toynn[fast]'",
+            _numba_prepare,
+        ),
+        Engine(
+            "numba-fast",
+            "numba with a vectorised exp",
+            _numba(fast=True),
+            _numba_unsupported,
+            _numba_available,
+            "pip install 'toynn[fast]'",
+            _numba_prepare,
+        ),
+    )
+}
+NAMES: tuple[str, ...] = tuple(REGISTRY)
+
+
+def get(name: str) -> Engine:
+    """The engine called ``name``; ValueError naming the engines if there is none."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown engine {name!r}; expected one of {', '.join(NAMES)}") from None
+
+
+def refusal(name: str, specs: Sequence[NetworkSpec]) -> str | None:
+    """Why engine ``name`` cannot train these networks (a setting it does not support,
+    or it is not installed), as the end of a sentence; None if it can."""
+    chosen = get(name)
+    for spec in specs:
+        found = chosen.unsupported(spec)
+        if found is not None:
+            return (
+                f"which cannot train {found[0]} {found[1]!r}; expected engine numpy for "
+                "anything but plain sgd with sigmoid units and squared loss (no bias, init, "
+                "clipping, schedule, early stopping, mini-batches, dropout or batch norm)"
+            )
+    if not chosen.available():
+        return f"but numba is not installed; install it with: {chosen.install_hint}"
+    return None
