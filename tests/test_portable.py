@@ -1,7 +1,7 @@
 """toynn's portable elementary functions (toynn_cli/portable.py): their errors against a
 stored table of correctly rounded values (tests/data/portable_table.json, made with
-mpmath by tests/data/make_portable_table.py), special values, and the NumPy and plain
-Python forms giving the same bits."""
+mpmath by tests/data/make_portable_table.py), special values, and the NumPy, numba and
+plain Python forms giving the same bits."""
 
 from __future__ import annotations
 
@@ -133,6 +133,26 @@ def _random_inputs(name: str, n: int = 100_000) -> np.ndarray:
     parts = [rng.uniform(*wide, n // 2), rng.uniform(-2, 2, n // 4)]
     parts.append(rng.standard_normal(n - n // 2 - n // 4) * 10.0 ** rng.uniform(-300, 3))
     return np.concatenate(parts)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_the_numba_form_gives_the_numpy_forms_bits(name):
+    pytest.importorskip("numba")
+    import numba
+
+    from toynn_cli import _numba_kernels as kernels
+
+    @numba.njit
+    def apply(function, x, out):
+        for i in range(x.shape[0]):
+            out[i] = function(x[i])
+
+    special = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 5e-324, 2.0**20])
+    x = np.concatenate([_inputs(name), _random_inputs(name), special])
+    got = np.empty_like(x)
+    apply(getattr(kernels, name), x, got)
+    want = getattr(portable, name)(x)
+    assert got.tobytes() == want.tobytes()
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -171,8 +171,8 @@ def experiment_options(command: Callable) -> Callable:
             "--engine",
             type=click.Choice(engine.ENGINES),
             help="Training engine: numpy (the reference, default), numba (compiled, the "
-            "same bits; pip install 'toynn[fast]') or numba-fast (numba with a vectorised "
-            "exp: about 1.3x faster, agrees to about 1e-11 instead of bit for bit).",
+            "same bits; pip install 'toynn[fast]') or numba-fast (the same as numba, kept "
+            "for existing configs).",
         ),
         click.option(
             "--optimizer",

@@ -84,7 +84,7 @@ ProgressFn = Callable[[int, int], None]
 
 #: The training engines: "numpy" (this module: the reference and the default) and
 #: "numba" (:mod:`toynn_cli.engine_numba`, optional: ``pip install 'toynn[fast]'``),
-#: and "numba-fast" (the same with a vectorised exp: not the NumPy engine's bits).
+#: and "numba-fast" (once numba with its own exp; now the same as "numba").
 ENGINES = ("numpy", "numba", "numba-fast")
 
 #: How many points of error history each network records (besides the checkpoints).
