@@ -217,10 +217,10 @@ def exp(x: np.ndarray, out: np.ndarray | None = None, scratch: Scratch | None = 
         p += E2
         np.multiply(r, r, out=t)
         p *= t
-        np.take(EXP_TAIL, i, out=t)
+        np.take(EXP_TAIL, i, out=t, mode="clip")  # i is in 0..127
         t += r
         p += t
-        np.take(EXP_HI, i, out=t)
+        np.take(EXP_HI, i, out=t, mode="clip")
         p *= t
         p += t  # hi + hi * p
         np.right_shift(ki, 7, out=ki)  # k
