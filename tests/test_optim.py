@@ -242,9 +242,15 @@ def test_json_records_the_optimizer_and_every_hyperparameter():
 
 
 def test_optim_imports_only_numpy():
+    from toynn_cli import portable
+
     source = Path(optim.__file__).read_text(encoding="utf-8")
     imports = re.findall(r"^\s*(?:import|from)\s+(\S+)", source, flags=re.M)
-    assert set(imports) <= {"__future__", "collections.abc", "math", "typing", "numpy"}
+    # toynn_cli: its portable powers, themselves numpy only
+    assert set(imports) <= {"__future__", "collections.abc", "math", "typing", "numpy", "toynn_cli"}
+    source = Path(portable.__file__).read_text(encoding="utf-8")
+    imports = re.findall(r"^\s*(?:import|from)\s+(\S+)", source, flags=re.M)
+    assert set(imports) <= {"__future__", "decimal", "numpy"}
 
 
 # --- config --------------------------------------------------------------------------------

@@ -3,13 +3,43 @@ and only when that engine is used: importing this module imports numba).
 
 Every innermost loop runs over the networks of a block (the columns of a
 ``(rows, networks)`` array), so it is vectorised, and each network goes through the
-same scalar IEEE operations in the same order as in the NumPy engine. With ``fast``
-(``--engine numba-fast``) the sigmoid's exp is :func:`poly_exp` instead of the C
-library's: vectorised, within 1 ulp, so no longer the NumPy engine's bits.
+same scalar IEEE operations in the same order as in the NumPy engine. The sigmoid's exp
+is toynn's own (:func:`toynn_cli.portable.exp_scalar`, compiled here and inlined into
+the loop, where it vectorises), the one the NumPy engine uses: the two engines give the
+same bits, on every CPU.
 """
+
+import hashlib
+from pathlib import Path
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
+
+from toynn_cli import portable
+
+# the portable functions call these helpers: make them callable from compiled code
+for _helper in (portable.expm1_scalar, portable._reduce_scalar, portable._sincos_scalar):
+    register_jitable(_helper)
+
+#: toynn's exp, tanh, sin and cos (:mod:`toynn_cli.portable`), compiled
+exp = numba.njit(inline="always", fastmath=False)(portable.exp_scalar)
+expm1 = numba.njit(fastmath=False)(portable.expm1_scalar)
+tanh = numba.njit(fastmath=False)(portable.tanh_scalar)
+sin = numba.njit(fastmath=False)(portable.sin_scalar)
+cos = numba.njit(fastmath=False)(portable.cos_scalar)
+
+#: A digest of portable.py. Numba's disk cache checks only the file of the function it
+#: caches: a kernel compiled with an older portable.py would be loaded as it is.
+#: :func:`refresh_cache` compares this with the digest the cached kernels were built with.
+PORTABLE_STAMP = int.from_bytes(
+    hashlib.sha256(Path(portable.__file__).read_bytes()).digest()[:7], "little"
+)
+
+
+@numba.njit(cache=True)
+def portable_stamp():
+    return PORTABLE_STAMP
 
 
 @numba.njit(cache=True, fastmath=False)
@@ -25,59 +55,8 @@ def mean_abs(err, rows, out, col):
         col[b] = out[b] / rows
 
 
-# exp(x) = 2**k * exp(r), k = round(x / ln 2), r = x - k ln 2 (Cody-Waite: ln 2 in two
-# parts, so r is exact enough), exp(r) by its Taylor polynomial to degree 13 (|r| <= 0.35:
-# the next term is below 2**-56)
-LOG2E = 1.4426950408889634
-LN2_HI = 0.6931471803691238
-LN2_LO = 1.9082149292705877e-10
-# adding 1.5 * 2**52 rounds to an integer and leaves it in the low bits of the mantissa
-# (AVX2 has no vector float-to-int64 conversion; this needs none)
-MAGIC = 6755399441055744.0
-MAGIC_BITS = 0x4338000000000000  # the bits of MAGIC
-
-
 @numba.njit(cache=True, fastmath=False)
-def poly_exp(xs, out, t):
-    """out = exp(xs), elementwise, within 1 ulp of the C library's (``t``: scratch of the
-    same length). Vectorised: only arithmetic, integer ops on the bits, and selects.
-    Below -708 it gives 0 (exp is then under 2**-1021: 1 / (1 + e) is 1.0 either way)."""
-    n = xs.shape[0]
-    for b in range(n):
-        xc = min(xs[b], 709.78)  # exp overflows above 709.78...; fixed below
-        xc = max(xc, -708.0)
-        tt = xc * LOG2E + MAGIC
-        k = tt - MAGIC
-        r = (xc - k * LN2_HI) - k * LN2_LO
-        p = 1.0 / 6227020800.0
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        out[b] = p * 2.0  # times 2**(k - 1) below: k - 1 + 1023 stays in 1..2046
-        t[b] = tt
-    bits = t.view(np.int64)
-    for b in range(n):
-        bits[b] = (bits[b] - MAGIC_BITS + 1022) << 52  # 2.0 ** (k - 1)
-    for b in range(n):
-        x = xs[b]
-        v = out[b] * t[b]
-        v = np.inf if x > 709.782712893384 else v
-        v = 0.0 if x < -708.0 else v
-        out[b] = v if x == x else x  # NaN stays NaN
-
-
-@numba.njit(cache=True, fastmath=False)
-def forward(act, w, x_rows, sizes, a_off, w_off, samples, term, fast, negz, scratch):
+def forward(act, w, x_rows, sizes, a_off, w_off, samples, term):
     nb = act.shape[1]
     layers = sizes.shape[0] - 1
     for k in range(layers):
@@ -96,15 +75,10 @@ def forward(act, w, x_rows, sizes, a_off, w_off, samples, term, fast, negz, scra
                         term[b] = act[below + i, b] * w[wr, b]
                     for b in range(nb):
                         act[z, b] += term[b]
-                # sigmoid(z) = 1 / (1 + exp(-z)), as the NumPy engine: negate, exp,
-                # add 1, reciprocal
-                if fast:
-                    for b in range(nb):
-                        negz[b] = -act[z, b]
-                    poly_exp(negz, term, scratch)
-                else:
-                    for b in range(nb):
-                        term[b] = np.exp(-act[z, b])
+                # sigmoid(z) = 1 / (1 + exp(-z)), as the NumPy engine: negate, exp
+                # (toynn's portable exp), add 1, reciprocal
+                for b in range(nb):
+                    term[b] = exp(-act[z, b])
                 for b in range(nb):
                     act[z, b] = 1.0 / (term[b] + 1.0)
 
@@ -129,7 +103,6 @@ def block_train(
     outputs,
     b0,
     b1,
-    fast,
 ):
     nb = b1 - b0
     samples = x.shape[0]
@@ -167,8 +140,6 @@ def block_train(
     err = np.empty((rows_err, nb))
     g = np.empty((params, nb))
     term = np.empty(nb)
-    negz = np.empty(nb)
-    scratch = np.empty(nb)
     total = np.empty(nb)
     col = np.empty(nb)
 
@@ -181,7 +152,7 @@ def block_train(
         h += 1
 
     for j in range(j0, j1):
-        forward(act, wl, x, sizes, a_off, w_off, samples, term, fast, negz, scratch)
+        forward(act, wl, x, sizes, a_off, w_off, samples, term)
         for s in range(samples):
             for o in range(n_outputs):
                 r = s * n_outputs + o
@@ -264,7 +235,7 @@ def block_train(
                 wl[p, b] -= al[b] * g[p, b]
 
     if final_err.shape[0] > 0:  # the last segment: error and outputs after training
-        forward(act, wl, x, sizes, a_off, w_off, samples, term, fast, negz, scratch)
+        forward(act, wl, x, sizes, a_off, w_off, samples, term)
         for s in range(samples):
             for o in range(n_outputs):
                 r = s * n_outputs + o
@@ -290,7 +261,7 @@ def block_train(
 @numba.njit(cache=True, fastmath=False)
 def segment_serial(
     x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-    check_acc, hist_err, final_err, outputs, block, fast,
+    check_acc, hist_err, final_err, outputs, block,
 ):  # fmt: skip
     """Iterations ``j0`` to ``j1 - 1`` for every block of networks (columns of ``w``),
     one block after another (used inside worker processes)."""
@@ -298,14 +269,14 @@ def segment_serial(
     for b0 in range(0, n, block):
         block_train(
             x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-            check_acc, hist_err, final_err, outputs, b0, min(n, b0 + block), fast,
+            check_acc, hist_err, final_err, outputs, b0, min(n, b0 + block),
         )  # fmt: skip
 
 
 @numba.njit(cache=True, fastmath=False, parallel=True)
 def segment_parallel(
     x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-    check_acc, hist_err, final_err, outputs, block, fast,
+    check_acc, hist_err, final_err, outputs, block,
 ):  # fmt: skip
     """The same, the blocks shared among numba's threads."""
     n = w.shape[1]
@@ -314,5 +285,16 @@ def segment_parallel(
         b0 = i * block
         block_train(
             x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-            check_acc, hist_err, final_err, outputs, b0, min(n, b0 + block), fast,
+            check_acc, hist_err, final_err, outputs, b0, min(n, b0 + block),
         )  # fmt: skip
+
+
+def refresh_cache() -> None:
+    """If the cached kernels were compiled with another portable.py (see
+    :data:`PORTABLE_STAMP`), empty their cache entries so that they compile again."""
+    if portable_stamp() == PORTABLE_STAMP:
+        return
+    for function in (mean_abs, forward, block_train, segment_serial, segment_parallel):
+        function._cache.flush()
+    portable_stamp._cache.flush()
+    portable_stamp.recompile()

@@ -258,8 +258,8 @@ SETTINGS: tuple[Setting, ...] = (
         "engine",
         ("--engine",),
         "Training engine: numpy (the reference, default), numba (compiled, the same bits; "
-        "pip install 'toynn[fast]') or numba-fast (numba with a vectorised exp: about 1.3x "
-        "faster, agrees to about 1e-11 instead of bit for bit).",
+        "pip install 'toynn[fast]') or numba-fast (the same as numba, kept for existing "
+        "configs).",
     ),
     Setting(
         "optimizers",

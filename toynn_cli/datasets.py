@@ -9,7 +9,8 @@ Besides the fixed tables (``xor``, ``first-column``, ``and``, ``or``, ``xor2``,
 ``parity3``), four 2-D sets are generated from a seed (``circles``, ``moons``,
 ``spirals``, ``blobs``): see :func:`generate`. They use their own
 ``np.random.RandomState(seed)``, never the global generator, so a seed always gives the
-same samples.
+same samples. Their sines and cosines are toynn's portable ones (the same bits on every
+CPU, unlike NumPy's).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from toynn_cli import portable
 
 
 class DataError(ValueError):
@@ -127,8 +130,8 @@ def generate(name: str, samples: int, noise: float, seed: int) -> Dataset:
         a1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
         x = np.vstack(
             [
-                np.column_stack([np.cos(a0), np.sin(a0)]),
-                CIRCLES_FACTOR * np.column_stack([np.cos(a1), np.sin(a1)]),
+                np.column_stack([portable.cos(a0), portable.sin(a0)]),
+                CIRCLES_FACTOR * np.column_stack([portable.cos(a1), portable.sin(a1)]),
             ]
         )
     elif name == "moons":
@@ -136,8 +139,8 @@ def generate(name: str, samples: int, noise: float, seed: int) -> Dataset:
         a1 = np.linspace(0, np.pi, n1)
         x = np.vstack(
             [
-                np.column_stack([np.cos(a0), np.sin(a0)]),
-                np.column_stack([1 - np.cos(a1), 1 - np.sin(a1) - 0.5]),
+                np.column_stack([portable.cos(a0), portable.sin(a0)]),
+                np.column_stack([1 - portable.cos(a1), 1 - portable.sin(a1) - 0.5]),
             ]
         )
     elif name == "spirals":
@@ -145,7 +148,7 @@ def generate(name: str, samples: int, noise: float, seed: int) -> Dataset:
         for n, turn in ((n0, 0.0), (n1, np.pi)):
             t = np.linspace(0, 1, n)
             angle = 3 * np.pi * t + turn
-            parts.append(np.column_stack([t * np.cos(angle), t * np.sin(angle)]))
+            parts.append(np.column_stack([t * portable.cos(angle), t * portable.sin(angle)]))
         x = np.vstack(parts)
     elif name == "blobs":
         x = np.vstack(

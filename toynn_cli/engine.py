@@ -77,14 +77,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import optim
+from . import optim, portable
 
 #: ``progress(done, total)``: iterations done so far over all groups, and the total.
 ProgressFn = Callable[[int, int], None]
 
 #: The training engines: "numpy" (this module: the reference and the default) and
 #: "numba" (:mod:`toynn_cli.engine_numba`, optional: ``pip install 'toynn[fast]'``),
-#: and "numba-fast" (the same with a vectorised exp: not the NumPy engine's bits).
+#: and "numba-fast" (once numba with its own exp; now the same as "numba").
 ENGINES = ("numpy", "numba", "numba-fast")
 
 #: How many points of error history each network records (besides the checkpoints).
@@ -140,16 +140,19 @@ def learning_rates(
     exponential  alpha * gamma ** j
     cosine       eta_min + (alpha - eta_min) * (1 + cos(pi * j / t_max)) / 2
                  (t_max defaults to the number of iterations; after it, eta_min)
+
+    The powers and the cosine are toynn's portable ones (:mod:`toynn_cli.portable`),
+    the same bits on every machine.
     """
     if schedule == "constant":
         return alphas
     if schedule == "step":
-        return alphas * params["gamma"] ** (j // int(params["step_size"]))
+        return alphas * portable.powi(params["gamma"], j // int(params["step_size"]))
     if schedule == "exponential":
-        return alphas * params["gamma"] ** j
+        return alphas * portable.powi(params["gamma"], j)
     t_max = int(params["t_max"]) or iterations
     eta_min = params["eta_min"]
-    factor = (1 + np.cos(np.pi * min(j, t_max) / t_max)) / 2
+    factor = (1 + portable.cos_scalar(np.pi * min(j, t_max) / t_max)) / 2
     return eta_min + (alphas - eta_min) * factor
 
 
@@ -397,6 +400,7 @@ class _Workspace:
         self.grad = [np.empty((a, b, batch)) for a, b in pairs]
         self.grad_term = [np.empty((a, b, batch)) for a, b in pairs]
         self.err = np.empty((samples, sizes[-1], batch))
+        self.scratch = portable.Scratch()  # the portable exp's and tanh's temporaries
         self.masks: list[np.ndarray] | None = None  # dropout, per hidden layer
         self.gamma: list[np.ndarray] | None = None  # batch norm, per hidden layer (n, B)
 
@@ -480,7 +484,7 @@ class _Workspace:
             inputs.append(z)
             if layer < last and self.activation != "sigmoid":
                 if self.activation == "tanh":
-                    np.tanh(z, out=z)
+                    portable.tanh(z, out=z, scratch=self.scratch)
                 elif self.activation == "relu":
                     np.maximum(z, 0.0, out=z)
                 else:  # leaky_relu: max(z, 0.01 z)
@@ -488,9 +492,10 @@ class _Workspace:
                     np.maximum(z, term, out=z)
                 continue
             # sigmoid(z) = 1 / (1 + exp(-z)); exp overflows to inf for z < -709 and the
-            # sigmoid is then exactly 0, as in the tutorial
+            # sigmoid is then exactly 0, as in the tutorial. The exp is toynn's own
+            # (portable.py): NumPy's differs from CPU to CPU in the last bit.
             np.negative(z, out=z)
-            np.exp(z, out=z)
+            portable.exp(z, out=z, scratch=self.scratch)
             z += 1.0
             np.reciprocal(z, out=z)
         return inputs

@@ -4,10 +4,10 @@ Numba. Optional: install with ``pip install 'toynn[fast]'``.
 Same contract and outputs as :func:`toynn_cli.engine.train_batch` (the reference and
 the default). The arithmetic is the NumPy engine's, operation for operation, in the
 same order (see that module's docstring): products are explicit sums over the
-contracted index k = 0, 1, 2, ...; the sigmoid is ``1 / (1 + exp(-z))``;
-``fastmath`` is off, so the compiler neither reorders sums nor fuses a multiply and an
-add into an FMA. On a machine where NumPy's float64 ``exp`` is the C library's (no
-AVX-512) the two engines give the same bits; elsewhere they agree to about 1e-12.
+contracted index k = 0, 1, 2, ...; the sigmoid is ``1 / (1 + exp(-z))`` with toynn's
+own exp (:mod:`toynn_cli.portable`, the NumPy engine's too); ``fastmath`` is off, so
+the compiler neither reorders sums nor fuses a multiply and an add into an FMA. The
+two engines give the same bits, on any CPU.
 
 Layout and batch independence. Networks are processed in blocks of ``BLOCK``; a
 block's weights and activations are ``(rows, networks)`` arrays, every innermost loop
@@ -17,11 +17,9 @@ its block holds. Blocks are independent and run in parallel (``prange``) on
 ``threads`` threads; a network's results are bit-identical alone or in any batch, on
 any number of threads.
 
-``--engine numba-fast`` is the same engine with its own exp (``poly_exp`` in the
-kernels: vectorised, within 1 ulp of the C library's) in place of the C library's
-scalar one, which is over half the work: about 1.3x faster, batch-independent all the
-same, agreeing with the NumPy engine to about 1e-11 on the tutorial's networks instead
-of bit for bit.
+``--engine numba-fast`` is the same engine: it had its own vectorised exp before the
+portable one (which vectorises as well) replaced the C library's; the name stays for
+existing configs and scripts, and gives the same results as ``numba``.
 
 Numba is imported only when this engine is used (:func:`available`, :func:`load`);
 the functions are compiled on first use and cached on disk (``cache=True``).
@@ -64,13 +62,14 @@ def available() -> bool:
 
 
 def _import_kernels() -> ModuleType:
-    # Intel's SVML (when installed) would vectorise exp with a different exp than the
-    # C library's scalar one used for a block's remainder: a network's bits would then
-    # depend on its place in the batch. Off, unless numba was imported before us.
+    # Intel's SVML (when installed) replaces math functions in vectorised loops with its
+    # own. The kernels call none (their exp is toynn's), but keep it off all the same,
+    # unless numba was imported before us.
     if "numba" not in sys.modules:
         os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
     from toynn_cli import _numba_kernels
 
+    _numba_kernels.refresh_cache()
     if _numba_kernels.numba.config.USING_SVML:
         raise RuntimeError(
             "the numba engine needs numba without Intel SVML (set NUMBA_DISABLE_INTEL_SVML=1)"
@@ -139,7 +138,7 @@ def _run_tiny(segment: Any) -> None:
         x, y, np.array([1, 1], dtype=np.int64), w, np.zeros(w.shape, dtype=np.bool_),
         np.zeros(w.shape, dtype=np.int64), np.ones(1), 0, 1, np.zeros(1, dtype=np.int64),
         np.zeros(1, dtype=np.int64), np.empty((1, 1)), np.empty((1, 1)), np.empty((1, 1)),
-        np.empty(1), np.empty((1, 1)), BLOCK, False,
+        np.empty(1), np.empty((1, 1)), BLOCK,
     )  # fmt: skip
 
 
@@ -161,8 +160,8 @@ def train_batch(
 ) -> BatchResult:
     """:func:`toynn_cli.engine.train_batch`, compiled. ``threads``: how many threads
     train blocks of networks at once (None: numba's default, the cores available;
-    results do not depend on it). ``fast_exp``: the kernels' own vectorised exp in
-    place of the C library's (``--engine numba-fast``; not the NumPy engine's bits)."""
+    results do not depend on it). ``fast_exp`` (``--engine numba-fast``) changes
+    nothing any more: both use toynn's portable exp."""
     hidden = specs[0].hidden
     if any(spec.hidden != hidden for spec in specs):
         raise ValueError("train_batch needs networks of one hidden size")
@@ -225,7 +224,6 @@ def train_batch(
                     final_err if last else no_final,
                     outputs,
                     BLOCK,
-                    fast_exp,
                 )
                 if progress is not None:
                     progress(j1)

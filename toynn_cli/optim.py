@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from toynn_cli import portable
+
 #: The optimizers, in the order tables list them.
 NAMES = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam")
 
@@ -320,6 +322,7 @@ class Adam(Optimizer):
         self._v = [np.zeros(shape) for shape in shapes]
         self._vmax = [np.zeros(shape) for shape in shapes] if params["amsgrad"] else []
         self._tmp = [np.empty(shape) for shape in shapes]
+        self._corrections: tuple[int, float, float] = (0, 0.0, 0.0)
 
     def _update(
         self, k: int, w: np.ndarray, g: np.ndarray, lr: np.ndarray, out: np.ndarray
@@ -337,8 +340,14 @@ class Adam(Optimizer):
             np.maximum(self._vmax[k], v, out=self._vmax[k])
             v = self._vmax[k]
         # bias corrections: m and v start at 0, so early means are too small by these
-        correction1 = 1 - beta1**self.t
-        correction2_sqrt = math.sqrt(1 - beta2**self.t)
+        # (the powers are toynn's portable ones, computed once per step)
+        if self._corrections[0] != self.t:
+            self._corrections = (
+                self.t,
+                1 - portable.powi(beta1, self.t),
+                math.sqrt(1 - portable.powi(beta2, self.t)),
+            )
+        _, correction1, correction2_sqrt = self._corrections
         np.sqrt(v, out=tmp)  # denominator sqrt(v / correction2) + eps
         tmp /= correction2_sqrt
         tmp += self.params["eps"]
