@@ -41,9 +41,9 @@ def main() -> None:
 
     jax.config.update("jax_enable_x64", True)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from toynn_cli import engine
     from toynn_cli.config import grid
-    from toynn_cli.datasets import BUILTIN
+    from toynn_cli.core import engine
+    from toynn_cli.core.datasets import BUILTIN
 
     data = BUILTIN["xor"]
     x, y = jnp.asarray(data.x), jnp.asarray(data.y)

@@ -48,8 +48,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from toynn_cli.config import grid  # noqa: E402
-from toynn_cli.datasets import BUILTIN  # noqa: E402
-from toynn_cli.reference import train_one  # noqa: E402
+from toynn_cli.core.datasets import BUILTIN  # noqa: E402
+from toynn_cli.core.reference import train_one  # noqa: E402
 from toynn_cli.run import executor  # noqa: E402
 
 sys.path.insert(0, str(HERE))
@@ -116,7 +116,7 @@ def time_reference(w: Workload) -> tuple[float, int]:
 def numba_ready() -> str | None:
     """Compile (or load from numba's disk cache) the numba engine; a line saying how
     long that took, or None without numba."""
-    from toynn_cli import engine_numba
+    from toynn_cli.core import engine_numba
 
     if not engine_numba.available():
         return None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from toynn_cli import engine, tutorial
-from toynn_cli.datasets import BUILTIN
+from toynn_cli.core import engine, tutorial
+from toynn_cli.core.datasets import BUILTIN
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from tests.test_engine import _assert_identical
-from toynn_cli import config, engine
+from toynn_cli import config
 from toynn_cli.config import TUTORIAL, ConfigError, grid, resolve
-from toynn_cli.datasets import BUILTIN
-from toynn_cli.engine import NetworkSpec
+from toynn_cli.core import engine
+from toynn_cli.core.datasets import BUILTIN
+from toynn_cli.core.engine import NetworkSpec
 from toynn_cli.store import results
 
 

@@ -24,13 +24,13 @@ import pytest
 import yaml
 from clitools import invoke, invoke_ok
 
-from toynn_cli import engine, tutorial
 from toynn_cli.analysis import status
 from toynn_cli.cli import cli
 from toynn_cli.cli import output as cli_output
 from toynn_cli.cli import session as cli_session
-from toynn_cli.datasets import BUILTIN
-from toynn_cli.engine import NetworkResult, NetworkSpec
+from toynn_cli.core import engine, tutorial
+from toynn_cli.core.datasets import BUILTIN
+from toynn_cli.core.engine import NetworkResult, NetworkSpec
 from toynn_cli.run import executor
 from toynn_cli.store import results, runs
 from toynn_cli.view import report

@@ -78,9 +78,9 @@ def _flatten(prefix: str, batch) -> dict[str, np.ndarray]:
 
 def compute(kind: str) -> dict[str, np.ndarray]:
     """What both processes compute: "quick", "tutorial", "mixed" or "datasets"."""
-    from toynn_cli import engine, portable, tutorial
-    from toynn_cli.datasets import BUILTIN, generate
-    from toynn_cli.engine import NetworkSpec
+    from toynn_cli.core import engine, portable, tutorial
+    from toynn_cli.core.datasets import BUILTIN, generate
+    from toynn_cli.core.engine import NetworkSpec
 
     numba = kind != "quick" and _numba_available()
     out: dict[str, np.ndarray] = {}
@@ -100,7 +100,7 @@ def compute(kind: str) -> dict[str, np.ndarray]:
         args = (xor.x, xor.y, specs, tutorial.ITERATIONS, tutorial.LOG_EVERY)
         out |= _flatten("numpy", engine.train_batch(*args))
         if numba:
-            from toynn_cli import engine_numba
+            from toynn_cli.core import engine_numba
 
             out |= _flatten("numba", engine_numba.train_batch(*args))
     elif kind == "mixed":
@@ -134,7 +134,7 @@ def compute(kind: str) -> dict[str, np.ndarray]:
             args = (data.x, data.y, specs, 2000, 250)
             out |= _flatten(f"{name}.numpy", engine.train_batch(*args))
             if numba:
-                from toynn_cli import engine_numba
+                from toynn_cli.core import engine_numba
 
                 out |= _flatten(f"{name}.numba", engine_numba.train_batch(*args))
     else:
@@ -143,7 +143,7 @@ def compute(kind: str) -> dict[str, np.ndarray]:
 
 
 def _numba_available() -> bool:
-    from toynn_cli import engine_numba
+    from toynn_cli.core import engine_numba
 
     return engine_numba.available()
 

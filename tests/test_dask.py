@@ -21,7 +21,7 @@ import pytest
 from clitools import chunk_arrays, invoke
 
 from toynn_cli.config import grid
-from toynn_cli.datasets import BUILTIN
+from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.run import distributed as dask_executor
 from toynn_cli.run import executor
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from toynn_cli import datasets, engine
 from toynn_cli.cli import cli
 from toynn_cli.config import TUTORIAL, ConfigError, resolve
-from toynn_cli.datasets import BUILTIN, GENERATED, generate
-from toynn_cli.engine import NetworkSpec
+from toynn_cli.core import datasets, engine
+from toynn_cli.core.datasets import BUILTIN, GENERATED, generate
+from toynn_cli.core.engine import NetworkSpec
 from toynn_cli.store import results
 
 

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from toynn_cli import config, engine, tutorial
+from toynn_cli import config
 from toynn_cli.cli import cli
-from toynn_cli.datasets import BUILTIN
-from toynn_cli.engine import NetworkSpec
+from toynn_cli.core import engine, tutorial
+from toynn_cli.core.datasets import BUILTIN
+from toynn_cli.core.engine import NetworkSpec
 from toynn_cli.run import executor
 
 RTOL = 1e-9
@@ -60,7 +61,7 @@ def _identical(a: engine.BatchResult, i: int, b: engine.BatchResult, j: int) -> 
 @pytest.fixture(scope="module")
 def numba_engine():
     pytest.importorskip("numba")
-    from toynn_cli import engine_numba
+    from toynn_cli.core import engine_numba
 
     return engine_numba
 
@@ -202,20 +203,20 @@ def test_cli_train_with_engine_from_the_config(numba_engine, tmp_path):
 def _hide_numba(monkeypatch):
     """Make ``import numba`` fail, as when it is not installed."""
     monkeypatch.setitem(sys.modules, "numba", None)
-    monkeypatch.delitem(sys.modules, "toynn_cli._numba_kernels", raising=False)
+    monkeypatch.delitem(sys.modules, "toynn_cli.core._numba_kernels", raising=False)
 
 
 @pytest.mark.parametrize("command", ["train", "sweep"])
 def test_engine_numba_without_numba_is_one_line_and_exit_2(monkeypatch, tmp_path, command):
     _hide_numba(monkeypatch)
-    from toynn_cli import engine_numba
+    from toynn_cli.core import engine_numba
 
     assert not engine_numba.available()
     result = CliRunner().invoke(cli, [command, "--engine", "numba", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert "option --engine" in result.stderr
-    assert "pip install 'toynn[fast]'" in result.stderr
+    assert "pip install numba" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -225,7 +226,7 @@ def test_config_engine_numba_without_numba_names_the_key(monkeypatch, tmp_path):
     path.write_text("engine: numba\n")
     result = CliRunner().invoke(cli, ["sweep", "-c", str(path), "--no-save"])
     assert result.exit_code == 2
-    assert f"{path}: key 'engine'" in result.stderr and "toynn[fast]" in result.stderr
+    assert f"{path}: key 'engine'" in result.stderr and "pip install numba" in result.stderr
 
 
 def test_the_numpy_engine_never_imports_numba(monkeypatch, tmp_path):
@@ -237,9 +238,9 @@ def test_the_numpy_engine_never_imports_numba(monkeypatch, tmp_path):
 # --- the config key ---------------------------------------------------------------------
 
 
-def test_config_engine_key_defaults_to_numpy_and_round_trips(tmp_path):
+def test_config_engine_key_defaults_to_auto_and_round_trips(tmp_path):
     default = config.resolve(None, {}, config.TUTORIAL)
-    assert default.engine == "numpy"
+    assert default.engine == "auto"
     assert "engine" not in config.as_dict(default)  # config.yaml unchanged by default
     path = tmp_path / "c.yaml"
     path.write_text("engine: numba\n")
@@ -257,7 +258,7 @@ def test_config_engine_key_rejects_other_values(tmp_path, value):
     path = tmp_path / "c.yaml"
     path.write_text(f"engine: {value}\n")
     with pytest.raises(
-        config.ConfigError, match=r"key 'engine' is .*; expected one of: numpy, numba"
+        config.ConfigError, match=r"key 'engine' is .*; expected one of: auto, numpy, numba, numba-fast$"
     ):
         config.resolve(path, {}, config.TUTORIAL)
 
@@ -307,7 +308,7 @@ def test_resume_of_a_numba_run_without_numba_is_one_line(numba_engine, tmp_path,
     _hide_numba(monkeypatch)
     result = invoke("sweep", "--resume", run_dir)
     assert result.exit_code == 2
-    assert "key 'engine' is 'numba'" in result.stderr and "toynn[fast]" in result.stderr
+    assert "key 'engine' is 'numba'" in result.stderr and "pip install numba" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -343,8 +344,8 @@ def test_a_fine_history_agrees_with_the_numpy_engine(numba_engine, xor):
 
 
 def test_the_kernels_exp_is_the_portable_one(numba_engine):
-    from toynn_cli import _numba_kernels as kernels
-    from toynn_cli import portable
+    from toynn_cli.core import _numba_kernels as kernels
+    from toynn_cli.core import portable
 
     rng = np.random.RandomState(5)
     xs = np.concatenate([rng.uniform(-750, 720, 20000), rng.uniform(-1, 1, 20000)])

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from clitools import invoke_ok
 
-from toynn_cli import engine
 from toynn_cli.analysis import ensemble, status
-from toynn_cli.datasets import BUILTIN
-from toynn_cli.engine import NetworkSpec
+from toynn_cli.core import engine
+from toynn_cli.core.datasets import BUILTIN
+from toynn_cli.core.engine import NetworkSpec
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from toynn_cli.config import grid
-from toynn_cli.datasets import BUILTIN
+from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.run import executor
 from toynn_cli.store import results
 

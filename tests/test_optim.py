@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toynn_cli import config, engine, optim
+from toynn_cli import config
 from toynn_cli.config import TUTORIAL, ConfigError, resolve
-from toynn_cli.datasets import BUILTIN
-from toynn_cli.engine import NetworkSpec
+from toynn_cli.core import engine, optim
+from toynn_cli.core.datasets import BUILTIN
+from toynn_cli.core.engine import NetworkSpec
 from toynn_cli.store import results
 
 DATA = Path(__file__).parent / "data"
@@ -242,12 +243,19 @@ def test_json_records_the_optimizer_and_every_hyperparameter():
 
 
 def test_optim_imports_only_numpy():
-    from toynn_cli import portable
+    from toynn_cli.core import portable
 
     source = Path(optim.__file__).read_text(encoding="utf-8")
     imports = re.findall(r"^\s*(?:import|from)\s+(\S+)", source, flags=re.M)
     # toynn_cli: its portable powers, themselves numpy only
-    assert set(imports) <= {"__future__", "collections.abc", "math", "typing", "numpy", "toynn_cli"}
+    assert set(imports) <= {
+        "__future__",
+        "collections.abc",
+        "math",
+        "typing",
+        "numpy",
+        "toynn_cli.core",
+    }
     source = Path(portable.__file__).read_text(encoding="utf-8")
     imports = re.findall(r"^\s*(?:import|from)\s+(\S+)", source, flags=re.M)
     assert set(imports) <= {"__future__", "decimal", "numpy"}

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toynn_cli import portable
+from toynn_cli.core import portable
 
 TABLE = json.loads((Path(__file__).parent / "data" / "portable_table.json").read_text())
 FUNCTIONS = ("exp", "expm1", "tanh", "sin", "cos")
@@ -140,7 +140,7 @@ def test_the_numba_form_gives_the_numpy_forms_bits(name):
     pytest.importorskip("numba")
     import numba
 
-    from toynn_cli import _numba_kernels as kernels
+    from toynn_cli.core import _numba_kernels as kernels
 
     @numba.njit
     def apply(function, x, out):
@@ -165,7 +165,7 @@ def test_the_plain_python_form_gives_the_numpy_forms_bits(name):
 
 
 def test_importing_it_imports_no_numba():
-    code = "import sys, toynn_cli.portable; print('numba' in sys.modules)"
+    code = "import sys, toynn_cli.core.portable; print('numba' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"

@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from toynn_cli import axes, config, datasets
+from toynn_cli import axes, config
 from toynn_cli.cli import cli
 from toynn_cli.config import Experiment, grid
+from toynn_cli.core import datasets
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 GRAMMAR_TEXT = st.text(alphabet="0123456789.,:-+e ena_xX", max_size=30) | st.text(max_size=30)

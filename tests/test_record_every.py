@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from clitools import invoke, invoke_ok
 
-from toynn_cli import config, engine, reference
+from toynn_cli import config
 from toynn_cli.analysis import status
 from toynn_cli.config import grid
-from toynn_cli.datasets import BUILTIN
+from toynn_cli.core import engine, reference
+from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.run import executor
 
 pytestmark = pytest.mark.usefixtures("cli_env")

@@ -200,6 +200,8 @@ def test_interrupt_exits_within_a_second_even_in_a_long_chunk(tmp_path):
             "1",
             "--log-every",
             "100000000",
+            "--engine",  # the NumPy engine's loop (numba's checks between segments)
+            "numpy",
         ],
         cwd=tmp_path,
         stdout=subprocess.PIPE,

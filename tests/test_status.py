@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from toynn_cli import engine
 from toynn_cli.analysis import status
-from toynn_cli.datasets import BUILTIN
-from toynn_cli.engine import NetworkSpec
+from toynn_cli.core import engine
+from toynn_cli.core.datasets import BUILTIN
+from toynn_cli.core.engine import NetworkSpec
 
 
 def _batch(alphas, hidden, seeds, iterations):

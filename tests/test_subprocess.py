@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from toynn_cli import __version__, tutorial
+from toynn_cli import __version__
+from toynn_cli.core import tutorial
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

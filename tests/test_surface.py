@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from clitools import invoke
 
-from toynn_cli import engine
 from toynn_cli.analysis import surface
-from toynn_cli.datasets import BUILTIN
+from toynn_cli.core import engine
+from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.view import heatmap, plot
 
 pytestmark = pytest.mark.usefixtures("cli_env")

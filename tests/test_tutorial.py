@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from toynn_cli import tutorial
 from toynn_cli.analysis import status
-from toynn_cli.reference import train_one
+from toynn_cli.core import tutorial
+from toynn_cli.core.reference import train_one
 
 ALPHAS = list(tutorial.PUBLISHED)
 

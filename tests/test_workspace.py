@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from clitools import invoke, invoke_ok
 
-from toynn_cli import engine
-from toynn_cli.datasets import BUILTIN
+from toynn_cli.core import engine
+from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.store import workspace
 
 pytestmark = pytest.mark.usefixtures("cli_env")

@@ -3,7 +3,7 @@ columns, labels and readers come from.
 
 A :class:`Setting` is either a run setting (dataset, iterations, ...: one value per
 run) or a network setting (alpha, hidden, optimizer, ...: a field of
-:class:`~toynn_cli.engine.NetworkSpec`, a sweep axis, a column). For each it holds:
+:class:`~toynn_cli.core.engine.NetworkSpec`, a sweep axis, a column). For each it holds:
 
 * ``key``: the config key and the command-line option's destination (``alphas``);
   ``one``: the singular key a config may use instead (``alpha``); ``flags``: the
@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from toynn_cli import optim
-from toynn_cli.engine import (
+from toynn_cli.core import optim
+from toynn_cli.core.engine import (
     ACTIVATIONS,
     INITS,
     LOSSES,
@@ -257,9 +257,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "engine",
         ("--engine",),
-        "Training engine: numpy (the reference, default), numba (compiled, the same bits; "
-        "pip install 'toynn[fast]') or numba-fast (the same as numba, kept for existing "
-        "configs).",
+        "Training engine: auto (default: numba when installed and it trains every "
+        "network, else numpy), numpy (the reference: every setting), numba (compiled, "
+        "the same bits: plain sgd, sigmoid units, squared loss; other settings fall back "
+        "to numpy under auto) or numba-fast (the same as numba).",
     ),
     Setting(
         "optimizers",

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from toynn_cli import engine
-from toynn_cli.engine import BatchResult, NetworkResult
+from toynn_cli.core import engine
+from toynn_cli.core.engine import BatchResult, NetworkResult
 
 STATUSES = ("converged", "learning", "stuck", "diverged")
 CONVERGED = 0.05

@@ -2,7 +2,7 @@
 
 Pure NumPy. Every grid point is one network of a batch (the batch axis of the
 engine's weights), so the whole grid is evaluated by the training code's forward pass
-(:func:`toynn_cli.engine.batch_errors`) in a few large batches.
+(:func:`toynn_cli.core.engine.batch_errors`) in a few large batches.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toynn_cli import engine
+from toynn_cli.core import engine
 
 #: Grid points evaluated per batch: bounds the memory of a fine grid on a wide network.
 CHUNK = 65_536

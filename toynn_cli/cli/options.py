@@ -11,9 +11,10 @@ from typing import Any, ClassVar
 
 import click
 
-from toynn_cli import axes, config, engines
+from toynn_cli import axes, config
 from toynn_cli.cli.output import data_format, fail
 from toynn_cli.config import Experiment
+from toynn_cli.core import engines
 from toynn_cli.run import executor
 from toynn_cli.view import report
 

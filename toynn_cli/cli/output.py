@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from toynn_cli import axes
-from toynn_cli.engine import NetworkResult
+from toynn_cli.core.engine import NetworkResult
 from toynn_cli.store import workspace
 
 NON_TTY_WIDTH = 200
@@ -78,6 +79,34 @@ def fail(message: str) -> NoReturn:
 def data_format(as_json: bool, as_csv: bool) -> None:
     if as_json and as_csv:
         fail("options --json and --csv cannot be used together; expected one of them")
+
+
+#: what ``emit`` prints for --csv: the header and the rows
+CsvData = tuple[Sequence[str], Sequence[Sequence[Any]]]
+
+
+def emit(
+    term: Terminal,
+    as_json: bool,
+    as_csv: bool,
+    *,
+    doc: Callable[[], Any],
+    csv: Callable[[], CsvData | str],
+    table: Callable[[], RenderableType | Sequence[RenderableType]],
+) -> None:
+    """The one place a command's data reaches stdout: JSON (``--json``: one document,
+    no NaN), CSV (``--csv``: a header and one line per row) or the rich table(s).
+    Each form is built only when it is the one printed."""
+    data_format(as_json, as_csv)
+    if as_json:
+        click.echo(json.dumps(doc(), allow_nan=False))
+    elif as_csv:
+        data = csv()
+        click.echo(data if isinstance(data, str) else csv_text(*data), nl=False)
+    else:
+        shown = table()
+        for renderable in shown if isinstance(shown, list | tuple) else [shown]:
+            term.out.print(renderable)
 
 
 def open_run(path: Path) -> workspace.RunFolder:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
+from rich.text import Text
 
-from toynn_cli import config, tutorial
-from toynn_cli.cli.output import Terminal, csv_text, data_format
+from toynn_cli import config
+from toynn_cli.cli.output import Terminal, data_format, emit
 from toynn_cli.cli.session import Plan, train_all
+from toynn_cli.core import tutorial
 from toynn_cli.run import executor
 from toynn_cli.run.interrupts import SignalGuard
 from toynn_cli.store import results
@@ -54,25 +55,29 @@ def reproduce(as_json: bool, as_csv: bool, quiet: bool) -> None:
         for c, (j, e) in enumerate(zip(r.checkpoint_iterations, r.checkpoint_errors))
     ]  # fmt: skip
     bad = sum(v[-1] == "mismatch" for v in verdicts)
-    if as_json:
-        rows = [
-            {"alpha": a, "iteration": j, "published": p, "obtained": results.number(e), "match": m}
-            for a, j, p, e, m in verdicts
-        ]
-        click.echo(json.dumps({"ok": bad == 0, "values": rows}, allow_nan=False))
-    elif as_csv:
-        lines = [(repr(a), j, p, repr(e), m) for a, j, p, e, m in verdicts]
-        header = ("alpha", "iteration", "published", "obtained", "match")
-        click.echo(csv_text(header, lines), nl=False)
-    else:
-        term.out.print(report.reproduce_table(finished))
-        exact = sum(v[-1] == "exact" for v in verdicts)
-        close = sum(v[-1] == "close" for v in verdicts)
-        line = (
-            f"{len(verdicts) - bad} of {len(verdicts)} values match "
-            f"({exact} to every printed digit, {close} within 1e-9 relative at alpha 100)"
-        )
-        term.out.print(line, style="green" if not bad else "bold red", highlight=False)
+    exact = sum(v[-1] == "exact" for v in verdicts)
+    close = sum(v[-1] == "close" for v in verdicts)
+    line = Text(
+        f"{len(verdicts) - bad} of {len(verdicts)} values match "
+        f"({exact} to every printed digit, {close} within 1e-9 relative at alpha 100)",
+        style="green" if not bad else "bold red",
+    )
+    emit(
+        term, as_json, as_csv,
+        doc=lambda: {
+            "ok": bad == 0,
+            "values": [
+                {"alpha": a, "iteration": j, "published": p, "obtained": results.number(e),
+                 "match": m}
+                for a, j, p, e, m in verdicts
+            ],
+        },
+        csv=lambda: (
+            ("alpha", "iteration", "published", "obtained", "match"),
+            [(repr(a), j, p, repr(e), m) for a, j, p, e, m in verdicts],
+        ),
+        table=lambda: [report.reproduce_table(finished), line],
+    )  # fmt: skip
     if bad:
         verb = "value does" if bad == 1 else "values do"
         term.err.print(

@@ -4,21 +4,20 @@ folder as chunks finish, render; resume a folder; what the exit code says."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import click
 from rich.console import RenderableType
 
-from toynn_cli import config, engine
+from toynn_cli import config
 from toynn_cli.cli.options import check_engine
-from toynn_cli.cli.output import Terminal, fail, networks_csv
+from toynn_cli.cli.output import Terminal, emit, fail, networks_csv
 from toynn_cli.config import Experiment
-from toynn_cli.engine import NetworkResult
+from toynn_cli.core import engine, engines
+from toynn_cli.core.engine import NetworkResult
 from toynn_cli.run import distributed, executor
 from toynn_cli.run.interrupts import Interrupted, SignalGuard
 from toynn_cli.run.plan import Plan
@@ -43,12 +42,17 @@ def train_all(
     todo = [c for c in plan.chunks if c.index not in done]
     n = sum(len(c) for c in todo)
     noun = "network" if n == 1 else "networks"
+    note = engines.fallback_note(experiment.engine, plan.specs, plan.engine)
+    if n and note is not None:
+        term.warn(note)
+    if n and engines.get(plan.engine).needs_compiling():
+        term.message("compiling kernels (first run only)", style="dim")
     with term.progress(f"training {n} {noun}", n * experiment.iterations) as progress:
         try:
             with guard.live():
                 job = executor.Job(
                     data.x, data.y, plan.specs, experiment.iterations, experiment.log_every,
-                    experiment.engine, experiment.record_every,
+                    plan.engine, experiment.record_every,
                 )  # fmt: skip
                 where = plan.cluster or executor.LocalExecutor(plan.workers)
                 stream = where.run(job, todo, progress)
@@ -105,7 +109,8 @@ def reopen(run_dir: Path, workers: int) -> tuple[Experiment, Run, Plan, dict[int
         fail(f"option --resume: {exc}")
     check_engine(experiment, f"option --resume: {run_dir / 'config.yaml'}: key 'engine'")
     specs = experiment.networks()
-    plan = Plan(specs, executor.plan(specs, chunk_size), chunk_size, workers)
+    chosen = engines.choose(experiment.engine, specs)
+    plan = Plan(specs, executor.plan(specs, chunk_size), chunk_size, workers, chosen)
     done: dict[int, executor.ChunkResult] = {}
     for path in sorted((run_dir / Run.CHUNKS).glob("*.npz")):
         try:
@@ -253,12 +258,12 @@ def _execute(
             term.warn(_interrupted_message(len(finished), len(specs), run))
             sys.exit(interrupted.exit_code)
         _exit_if_signalled(term, guard, run)
-        if params["as_json"]:
-            click.echo(json.dumps(doc, allow_nan=False))
-        elif params.get("as_csv"):
-            click.echo(networks_csv(finished, statuses, indices), nl=False)
-        else:
-            term.out.print(renderable)
+        emit(
+            term, params["as_json"], bool(params.get("as_csv")),
+            doc=lambda: doc,
+            csv=lambda: networks_csv(finished, statuses, indices),
+            table=lambda: renderable,
+        )  # fmt: skip
         if run is not None:
             term.message(f"Saved {run.dir}", style="dim")
         _exit_if_signalled(term, guard, run)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import click
 from rich.console import RenderableType
 
-from toynn_cli import axes, config, engine
+from toynn_cli import axes, config
 from toynn_cli.analysis import ensemble
 from toynn_cli.cli.options import (
     OVERRIDE_KEYS,
@@ -20,9 +19,10 @@ from toynn_cli.cli.options import (
     load_experiment,
     require_one_network,
 )
-from toynn_cli.cli.output import Terminal, csv_text, fail
+from toynn_cli.cli.output import Terminal, emit, fail
 from toynn_cli.cli.session import Plan, estimate, execute, reopen
-from toynn_cli.engine import NetworkResult
+from toynn_cli.core import engine
+from toynn_cli.core.engine import NetworkResult
 from toynn_cli.view import report
 
 
@@ -119,33 +119,39 @@ def sweep(
         plan = Plan.make(experiment, params["workers"], params["max_memory"], params["chunk_size"])
         specs = plan.specs
         guess = estimate(experiment, plan)
-        if params["as_json"]:
+
+        def doc() -> dict[str, Any]:
             # the settings are listed when the sweep changes any of the tutorial's
             plain = all(report.is_default(s) for s in specs)
-            networks = [
-                {"alpha": s.alpha, "hidden": axes.record(s)["hidden"], "seed": s.seed}
-                if plain
-                else axes.record(s)
-                for s in specs
-            ]
-            doc = {
+            return {
                 "experiment": config.as_dict(experiment),
-                "networks": networks,
+                "networks": [
+                    {"alpha": s.alpha, "hidden": axes.record(s)["hidden"], "seed": s.seed}
+                    if plain
+                    else axes.record(s)
+                    for s in specs
+                ],
                 "chunks": len(plan.chunks),
                 "chunk_size": plan.chunk_size,
                 "workers": guess["workers"],
+                "engine": plan.engine,
                 "estimated_memory_bytes": int(guess["memory_bytes"]),
                 "estimated_seconds": guess["seconds"],
             }
-            click.echo(json.dumps(doc))
-        elif params["as_csv"]:
-            columns = axes.csv_columns()
-            lines = [(i, *(cell(s) for _, cell in columns)) for i, s in enumerate(specs)]
-            header = ("network", *(name for name, _ in columns))
-            click.echo(csv_text(header, lines), nl=False)
-        else:
-            term.out.print(report.dry_run_table(specs, experiment.iterations, rows or None))
-            term.out.print(report.plan_line(len(specs), len(plan.chunks), plan.chunk_size, guess))
+
+        columns = axes.csv_columns()
+        emit(
+            term, params["as_json"], params["as_csv"],
+            doc=doc,
+            csv=lambda: (
+                ("network", *(name for name, _ in columns)),
+                [(i, *(cell(s) for _, cell in columns)) for i, s in enumerate(specs)],
+            ),
+            table=lambda: [
+                report.dry_run_table(specs, experiment.iterations, rows or None),
+                report.plan_line(len(specs), len(plan.chunks), plan.chunk_size, guess),
+            ],
+        )  # fmt: skip
         return
 
     def render(finished: list[NetworkResult], statuses: list[str]) -> RenderableType:

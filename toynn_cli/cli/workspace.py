@@ -18,6 +18,7 @@ from toynn_cli.cli.output import (
     csv_number,
     csv_text,
     data_format,
+    emit,
     fail,
     load_networks,
     networks_csv,
@@ -72,18 +73,19 @@ def runs_command(out: Path, as_json: bool, as_csv: bool) -> None:
         fail(f"option --out: '{out}' is not a folder; expected the folder that holds run folders")
     term = Terminal()
     rows = [run_row(r) for r in workspace.list_runs(out)]
-    if as_json:
-        click.echo(json.dumps(rows, allow_nan=False))
-        return
-    if as_csv:
-        lines = [[row[k] if k != "best_final_error" else csv_number(row[k])
-                  for k in RUNS_CSV_HEADER] for row in rows]  # fmt: skip
-        click.echo(csv_text(RUNS_CSV_HEADER, lines), nl=False)
-        return
-    if not rows:
+    if not rows and not (as_json or as_csv):
         term.message(f"No run folders in '{out}'.")
         return
-    term.out.print(report.runs_table(rows))
+    emit(
+        term, as_json, as_csv,
+        doc=lambda: rows,
+        csv=lambda: (
+            RUNS_CSV_HEADER,
+            [[row[k] if k != "best_final_error" else csv_number(row[k])
+              for k in RUNS_CSV_HEADER] for row in rows],
+        ),
+        table=lambda: report.runs_table(rows),
+    )  # fmt: skip
 
 
 @click.command()

@@ -15,10 +15,11 @@ from typing import Any
 
 import yaml
 
-from toynn_cli import axes, datasets, engine, optim
+from toynn_cli import axes
 from toynn_cli.config import grid
-from toynn_cli.datasets import Dataset
-from toynn_cli.engines import NAMES as ENGINES
+from toynn_cli.core import datasets, engine, optim
+from toynn_cli.core.datasets import Dataset
+from toynn_cli.core.engines import CHOICES as ENGINES
 
 
 class ConfigError(ValueError):

@@ -35,7 +35,7 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
     log_every:  10000
     record_every: 100                      (error history every K iterations; default:
                                             about 200 points per run)
-    engine:     numpy | numba | numba-fast     (numba: optional, pip install 'toynn[fast]')
+    engine:     auto | numpy | numba | numba-fast     (auto, the default: numba when it can)
     optimizer(s): sgd | [sgd, momentum, adam] | "sgd,adam"   (default: sgd, the tutorial)
     optimizer_params: {betas: [0.9, 0.99]}          applies to every optimizer that has it
                     | {adam: {betas: [0.9, 0.99]}, momentum: {momentum: 0.8}}  per optimizer
@@ -49,12 +49,13 @@ from typing import Any
 
 import yaml
 
-from toynn_cli import axes, datasets, engine
+from toynn_cli import axes
 from toynn_cli.config import check, grid
 from toynn_cli.config.check import ConfigError
 from toynn_cli.config.yamlfile import read_yaml
-from toynn_cli.datasets import Dataset
-from toynn_cli.engine import NetworkSpec
+from toynn_cli.core import datasets, engine
+from toynn_cli.core.datasets import Dataset
+from toynn_cli.core.engine import NetworkSpec
 
 #: The tutorial's settings: xor, 4 hidden units, 60000 iterations, seed 1, log every 10000.
 TUTORIAL: dict[str, Any] = dict(axes.TUTORIAL)
@@ -90,7 +91,9 @@ class Experiment:
     #: the error history's spacing: every K iterations; 0: about engine.HISTORY_POINTS
     #: points per run (see engine.history_schedule)
     record_every: int = 0
-    engine: str = "numpy"  # which engine trains it (results agree to 1e-9 or better)
+    #: which engine trains it: auto (the fastest that supports every setting) or a name
+    #: (core/engines.py); every engine gives the same bits
+    engine: str = "auto"
     #: each optimizer with the hyperparameters set for it: ``(name, ((key, value), ...))``
     optimizers: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = grid.PLAIN_SGD
     #: each optimizer's own alphas (``alphas: {adam: 0.001, sgd: 0.5}``), or None: the
@@ -326,7 +329,7 @@ def _build(
     record_every = check.record_every_value(
         values.get("record_every"), labels["record_every"], iterations, networks
     )
-    engine_name = check.engine_name(values.get("engine", "numpy"), labels["engine"])
+    engine_name = check.engine_name(values.get("engine", "auto"), labels["engine"])
     return Experiment(
         name=name or dataset.name,
         dataset=dataset,
@@ -446,7 +449,7 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
             out["schedule_params"] = params
     if experiment.record_every:  # the default spacing is not written
         out["record_every"] = experiment.record_every
-    if experiment.engine != "numpy":  # the default engine is not written
+    if experiment.engine != "auto":  # the default engine is not written
         out["engine"] = experiment.engine
     return out
 

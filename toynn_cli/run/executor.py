@@ -23,9 +23,9 @@ from typing import Protocol
 
 import numpy as np
 
-from toynn_cli import engine, engines
 from toynn_cli.analysis import status
-from toynn_cli.engine import BatchResult, NetworkSpec
+from toynn_cli.core import engine, engines
+from toynn_cli.core.engine import BatchResult, NetworkSpec
 
 #: Default budget for the training buffers of all workers together.
 DEFAULT_MAX_MEMORY = 1 << 30

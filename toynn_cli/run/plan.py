@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from toynn_cli import engine
 from toynn_cli.config import Experiment
+from toynn_cli.core import engine, engines
 from toynn_cli.run import distributed, executor
 
 
@@ -17,6 +17,8 @@ class Plan:
     chunks: list[executor.Chunk]
     chunk_size: int
     workers: int
+    #: the engine that trains every chunk (engines.choose: ``auto`` resolved)
+    engine: str = "numpy"
     #: a connected Dask cluster (``--executor dask``), or None: local processes
     cluster: distributed.Cluster | None = None
 
@@ -37,4 +39,5 @@ class Plan:
             workers,
             experiment.record_every,
         )
-        return cls(specs, executor.plan(specs, size), size, workers)
+        chosen = engines.choose(experiment.engine, specs)
+        return cls(specs, executor.plan(specs, size), size, workers, chosen)

@@ -22,7 +22,7 @@ import numpy as np
 
 from toynn_cli import __version__, axes
 from toynn_cli.analysis import ensemble, status
-from toynn_cli.engine import (
+from toynn_cli.core.engine import (
     BatchResult,
     NetworkResult,
     NetworkSpec,

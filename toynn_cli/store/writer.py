@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from toynn_cli import __version__, config
 from toynn_cli.config import Experiment
-from toynn_cli.engine import NetworkResult
+from toynn_cli.core.engine import NetworkResult
 from toynn_cli.run import executor
 from toynn_cli.run.interrupts import Interrupted
 from toynn_cli.store import results, runs
@@ -59,7 +59,7 @@ class Run:
             "networks": len(plan.specs),
             "chunk_size": plan.chunk_size,
             "chunks": len(plan.chunks),
-            "engine": experiment.engine,
+            "engine": plan.engine,
             **(where or {}),
             "pid": os.getpid(),
         }

@@ -16,7 +16,7 @@ import numpy as np
 
 from toynn_cli import axes
 from toynn_cli.analysis.surface import Surface
-from toynn_cli.engine import NetworkResult
+from toynn_cli.core.engine import NetworkResult
 
 INSTALL_HINT = "matplotlib is not installed; install the plot extra: pip install 'toynn[plot]'"
 #: Figure size in inches and resolution: PNGs are FIG_SIZE * DPI pixels.
@@ -155,7 +155,7 @@ def decision_boundary(
     """Each network's output over the plane of the two varying inputs (the other inputs
     held at their constant value), the 0.5 contour and the samples coloured by target.
     ``networks``: one panel each, titled with its settings."""
-    from toynn_cli import engine
+    from toynn_cli.core import engine
 
     plt = _pyplot()
     cols = varying_inputs(x)

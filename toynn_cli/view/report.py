@@ -14,9 +14,10 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from toynn_cli import axes, tutorial
+from toynn_cli import axes
 from toynn_cli.analysis import ensemble
-from toynn_cli.engine import NetworkResult, NetworkSpec
+from toynn_cli.core import tutorial
+from toynn_cli.core.engine import NetworkResult, NetworkSpec
 
 STATUS_STYLE = {
     "converged": "green",

@@ -15,7 +15,7 @@ Each function comes in two forms that perform the same operations in the same or
   :func:`cos` (``out=`` and an optional :class:`Scratch` of reusable buffers; no
   floating-point warnings escape), used by the NumPy engine and the datasets;
 * scalar functions, :func:`exp_scalar`, ... , written so that numba can compile them
-  (``numba.njit``; :mod:`toynn_cli._numba_kernels` does so when the numba engine is
+  (``numba.njit``; :mod:`toynn_cli.core._numba_kernels` does so when the numba engine is
   used: this module never imports numba) and so that a loop over many of them
   vectorises. They also run as plain Python (slowly).
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from toynn_cli import portable
-from toynn_cli.engine import (
+from toynn_cli.core import portable
+from toynn_cli.core.engine import (
     NetworkResult,
     NetworkSpec,
     checkpoints,

@@ -1,10 +1,10 @@
-"""The numba engine's compiled loops (imported only by :mod:`toynn_cli.engine_numba`,
+"""The numba engine's compiled loops (imported only by :mod:`toynn_cli.core.engine_numba`,
 and only when that engine is used: importing this module imports numba).
 
 Every innermost loop runs over the networks of a block (the columns of a
 ``(rows, networks)`` array), so it is vectorised, and each network goes through the
 same scalar IEEE operations in the same order as in the NumPy engine. The sigmoid's exp
-is toynn's own (:func:`toynn_cli.portable.exp_scalar`, compiled here and inlined into
+is toynn's own (:func:`toynn_cli.core.portable.exp_scalar`, compiled here and inlined into
 the loop, where it vectorises), the one the NumPy engine uses: the two engines give the
 same bits, on every CPU.
 """
@@ -16,13 +16,13 @@ import numba
 import numpy as np
 from numba.extending import register_jitable
 
-from toynn_cli import portable
+from toynn_cli.core import portable
 
 # the portable functions call these helpers: make them callable from compiled code
 for _helper in (portable.expm1_scalar, portable._reduce_scalar, portable._sincos_scalar):
     register_jitable(_helper)
 
-#: toynn's exp, tanh, sin and cos (:mod:`toynn_cli.portable`), compiled
+#: toynn's exp, tanh, sin and cos (:mod:`toynn_cli.core.portable`), compiled
 exp = numba.njit(inline="always", fastmath=False)(portable.exp_scalar)
 expm1 = numba.njit(fastmath=False)(portable.expm1_scalar)
 tanh = numba.njit(fastmath=False)(portable.tanh_scalar)

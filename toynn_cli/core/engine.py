@@ -77,15 +77,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import optim, portable
+from toynn_cli.core import optim, portable
 
 #: ``progress(done, total)``: iterations done so far over all groups, and the total.
 ProgressFn = Callable[[int, int], None]
-
-#: The training engines: "numpy" (this module: the reference and the default) and
-#: "numba" (:mod:`toynn_cli.engine_numba`, optional: ``pip install 'toynn[fast]'``),
-#: and "numba-fast" (once numba with its own exp; now the same as "numba").
-ENGINES = ("numpy", "numba", "numba-fast")
 
 #: How many points of error history each network records (besides the checkpoints).
 HISTORY_POINTS = 200
@@ -141,7 +136,7 @@ def learning_rates(
     cosine       eta_min + (alpha - eta_min) * (1 + cos(pi * j / t_max)) / 2
                  (t_max defaults to the number of iterations; after it, eta_min)
 
-    The powers and the cosine are toynn's portable ones (:mod:`toynn_cli.portable`),
+    The powers and the cosine are toynn's portable ones (:mod:`toynn_cli.core.portable`),
     the same bits on every machine.
     """
     if schedule == "constant":

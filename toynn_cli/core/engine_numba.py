@@ -1,11 +1,11 @@
 """The compiled engine (``--engine numba``): the NumPy engine's math, loops compiled by
 Numba. Optional: install with ``pip install 'toynn[fast]'``.
 
-Same contract and outputs as :func:`toynn_cli.engine.train_batch` (the reference and
+Same contract and outputs as :func:`toynn_cli.core.engine.train_batch` (the reference and
 the default). The arithmetic is the NumPy engine's, operation for operation, in the
 same order (see that module's docstring): products are explicit sums over the
 contracted index k = 0, 1, 2, ...; the sigmoid is ``1 / (1 + exp(-z))`` with toynn's
-own exp (:mod:`toynn_cli.portable`, the NumPy engine's too); ``fastmath`` is off, so
+own exp (:mod:`toynn_cli.core.portable`, the NumPy engine's too); ``fastmath`` is off, so
 the compiler neither reorders sums nor fuses a multiply and an add into an FMA. The
 two engines give the same bits, on any CPU.
 
@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from toynn_cli import engine
-from toynn_cli.engine import BatchResult, NetworkSpec
+from toynn_cli.core import engine
+from toynn_cli.core.engine import BatchResult, NetworkSpec
 
 #: Networks per block: the unit of SIMD work and of parallel scheduling.
 BLOCK = 128
@@ -67,7 +67,7 @@ def _import_kernels() -> ModuleType:
     # unless numba was imported before us.
     if "numba" not in sys.modules:
         os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
-    from toynn_cli import _numba_kernels
+    from toynn_cli.core import _numba_kernels
 
     _numba_kernels.refresh_cache()
     if _numba_kernels.numba.config.USING_SVML:
@@ -129,6 +129,18 @@ def load(kind: str = "serial") -> Any:
     return function
 
 
+def needs_compiling(kind: str = "serial") -> bool:
+    """Whether :func:`load` will compile ``kind`` rather than load it from numba's disk
+    cache (no cache index yet: the first run after an install or an upgrade)."""
+    if kind in ready_seconds:
+        return False
+    try:
+        function = getattr(_import_kernels(), f"segment_{kind}")
+        return not os.path.exists(function._cache._cache_file._index_path)
+    except (AttributeError, ImportError, OSError):  # numba's internals moved: no message
+        return False
+
+
 def _run_tiny(segment: Any) -> None:
     """One network, one iteration: makes numba compile (or load) ``segment`` for the
     argument types every real call uses."""
@@ -158,7 +170,7 @@ def train_batch(
     record_every: int = 0,
     fast_exp: bool = False,
 ) -> BatchResult:
-    """:func:`toynn_cli.engine.train_batch`, compiled. ``threads``: how many threads
+    """:func:`toynn_cli.core.engine.train_batch`, compiled. ``threads``: how many threads
     train blocks of networks at once (None: numba's default, the cores available;
     results do not depend on it). ``fast_exp`` (``--engine numba-fast``) changes
     nothing any more: both use toynn's portable exp."""
@@ -257,6 +269,9 @@ def train_batch(
         weights=unflatten(w),
         direction_changes=unflatten(changes),
         outputs=final_out,
+        # no early stopping here: every network ran to the end (-1), as the NumPy
+        # engine records it, so a run folder is the same whichever engine trained it
+        stopped_at=np.full(len(specs), -1, dtype=np.int64),
         checkpoint_accuracy=np.ascontiguousarray(check_acc.T),
         final_accuracy=final_acc,
     )

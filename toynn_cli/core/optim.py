@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from toynn_cli import portable
+from toynn_cli.core import portable
 
 #: The optimizers, in the order tables list them.
 NAMES = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam")

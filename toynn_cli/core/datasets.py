@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toynn_cli import portable
+from toynn_cli.core import portable
 
 
 class DataError(ValueError):

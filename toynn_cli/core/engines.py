@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from toynn_cli import engine
-from toynn_cli.engine import BatchResult, NetworkSpec
+from toynn_cli.core import engine
+from toynn_cli.core.engine import BatchResult, NetworkSpec
 
 #: ``train(x, y, specs, iterations, log_every, progress, threads, record_every)``
 TrainFn = Callable[..., BatchResult]
@@ -36,6 +36,8 @@ class Engine:
     install_hint: str = ""
     #: made ready before worker processes fork, so they inherit it (numba: compiled)
     prepare: Callable[[], None] = lambda: None
+    #: whether getting ready will compile (not load from a cache): worth a message
+    needs_compiling: Callable[[], bool] = lambda: False
 
 
 def _numpy_train(
@@ -54,7 +56,7 @@ def _numpy_train(
 
 def _numba(fast: bool) -> TrainFn:
     def train(*args: Any, **kwargs: Any) -> BatchResult:
-        from toynn_cli import engine_numba  # imports numba only now
+        from toynn_cli.core import engine_numba  # imports numba only now
 
         return engine_numba.train_batch(*args, **kwargs, fast_exp=fast)
 
@@ -62,19 +64,25 @@ def _numba(fast: bool) -> TrainFn:
 
 
 def _numba_unsupported(spec: NetworkSpec) -> tuple[str, Any] | None:
-    from toynn_cli import engine_numba  # does not import numba
+    from toynn_cli.core import engine_numba  # does not import numba
 
     return engine_numba.unsupported(spec)
 
 
 def _numba_prepare() -> None:
-    from toynn_cli import engine_numba
+    from toynn_cli.core import engine_numba
 
     engine_numba.load("serial")
 
 
+def _numba_needs_compiling() -> bool:
+    from toynn_cli.core import engine_numba
+
+    return engine_numba.needs_compiling()
+
+
 def _numba_available() -> bool:
-    from toynn_cli import engine_numba
+    from toynn_cli.core import engine_numba
 
     return engine_numba.available()
 
@@ -91,8 +99,9 @@ REGISTRY: dict[str, Engine] = {
             _numba(fast=False),
             _numba_unsupported,
             _numba_available,
-            "pip install 'toynn[fast]'",
+            "pip install numba",
             _numba_prepare,
+            _numba_needs_compiling,
         ),
         Engine(
             "numba-fast",
@@ -100,12 +109,31 @@ REGISTRY: dict[str, Engine] = {
             _numba(fast=True),
             _numba_unsupported,
             _numba_available,
-            "pip install 'toynn[fast]'",
+            "pip install numba",
             _numba_prepare,
+            _numba_needs_compiling,
         ),
     )
 }
 NAMES: tuple[str, ...] = tuple(REGISTRY)
+#: what a config or --engine may say: an engine, or ``auto`` (the default)
+AUTO = "auto"
+CHOICES: tuple[str, ...] = (AUTO, *NAMES)
+#: the engines ``auto`` tries, fastest first (numba gives the NumPy engine's bits)
+PREFERENCE = ("numba", "numpy")
+
+
+def choose(name: str, specs: Sequence[NetworkSpec]) -> str:
+    """The engine that trains these networks: ``name``, or for ``auto`` the fastest
+    installed engine that supports every one of them. Every engine gives the same
+    bits, so the choice changes only the speed."""
+    if name != AUTO:
+        return name
+    for candidate in PREFERENCE:
+        chosen = REGISTRY[candidate]
+        if chosen.available() and all(chosen.unsupported(s) is None for s in specs):
+            return candidate
+    return "numpy"
 
 
 def get(name: str) -> Engine:
@@ -116,9 +144,21 @@ def get(name: str) -> Engine:
         raise ValueError(f"unknown engine {name!r}; expected one of {', '.join(NAMES)}") from None
 
 
+def fallback_note(name: str, specs: Sequence[NetworkSpec], chosen: str) -> str | None:
+    """A line to say when ``auto`` chose numpy only because numba is missing."""
+    numba = REGISTRY["numba"]
+    if name != AUTO or chosen != "numpy" or numba.available():
+        return None
+    if any(numba.unsupported(s) is not None for s in specs):
+        return None
+    return f"numba is not installed: training with the NumPy engine (slower; {numba.install_hint})"
+
+
 def refusal(name: str, specs: Sequence[NetworkSpec]) -> str | None:
     """Why engine ``name`` cannot train these networks (a setting it does not support,
     or it is not installed), as the end of a sentence; None if it can."""
+    if name == AUTO:
+        return None
     chosen = get(name)
     for spec in specs:
         found = chosen.unsupported(spec)
