@@ -258,7 +258,8 @@ def test_config_engine_key_rejects_other_values(tmp_path, value):
     path = tmp_path / "c.yaml"
     path.write_text(f"engine: {value}\n")
     with pytest.raises(
-        config.ConfigError, match=r"key 'engine' is .*; expected one of: auto, numpy, numba, numba-fast$"
+        config.ConfigError,
+        match=r"key 'engine' is .*; expected one of: auto, numpy, numba, numba-fast$",
     ):
         config.resolve(path, {}, config.TUTORIAL)
 
