@@ -1031,3 +1031,31 @@ def test_a_second_signal_while_saving_interrupts_and_leaves_no_temp_files(tmp_pa
     names = {p.name for p in run_dir.iterdir()}
     assert not any(n.startswith(".") or n.endswith(".tmp") for n in names)
     assert "results.json" in names and "metrics.csv" not in names
+
+
+def test_the_lazy_command_list_is_the_commands_own():
+    """toynn --help lists the commands without importing them (app.COMMANDS): each
+    line is the command's own short help, and each command is registered."""
+    import click
+
+    from toynn_cli.cli import app
+
+    ctx = click.Context(app.cli)
+    for name, (_, _, short) in app.COMMANDS.items():
+        command = app.cli.get_command(ctx, name)
+        assert command is not None and command.name == name
+        assert command.get_short_help_str(limit=200) == short
+
+
+def test_version_imports_no_numpy_rich_or_yaml():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from toynn_cli.cli import cli; "
+        "r = CliRunner().invoke(cli, ['--version']); assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in ('numpy', 'rich', 'yaml', 'numba') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

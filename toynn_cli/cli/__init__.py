@@ -11,22 +11,5 @@ session every training command goes through.
 """
 
 from toynn_cli.cli.app import cli, main
-from toynn_cli.cli.plot import plot_command
-from toynn_cli.cli.reproduce import reproduce
-from toynn_cli.cli.surface import surface_command
-from toynn_cli.cli.training import sweep, train
-from toynn_cli.cli.workspace import compare, runs_command, show
-
-for _command in (
-    train,
-    sweep,
-    reproduce,
-    runs_command,
-    show,
-    compare,
-    surface_command,
-    plot_command,
-):
-    cli.add_command(_command)
 
 __all__ = ["cli", "main"]

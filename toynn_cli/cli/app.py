@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,9 +12,71 @@ import click
 from toynn_cli import __version__
 from toynn_cli.run.interrupts import Interrupted
 
+#: Every command: its module and function, and its first sentence for ``toynn --help``
+#: (tests/test_layout.py checks it is the command's own). A command's module, and so
+#: numpy, rich and the rest, is imported only when that command runs: ``toynn
+#: --version`` and ``toynn --help`` import click alone.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "compare": (
+        "workspace",
+        "compare",
+        "Compare two saved runs: config differences, then the final error of each network "
+        "both trained (the same on every setting: alpha, hidden, seed, optimizer, bias, ...) "
+        "and B - A.",
+    ),
+    "plot": (
+        "plot",
+        "plot_command",
+        "Draw a saved run's figures as PNG and SVG (needs the plot extra).",
+    ),
+    "reproduce": (
+        "reproduce",
+        "reproduce",
+        "Run the tutorial's alpha sweep and check it against the published digits.",
+    ),
+    "runs": ("workspace", "runs_command", "List the run folders under --out, newest first."),
+    "show": (
+        "workspace",
+        "show",
+        "Show a saved run's tables again, from its results.json (no training).",
+    ),
+    "surface": (
+        "surface",
+        "surface_command",
+        "Draw the error over a grid of two weights, with the training path on it.",
+    ),
+    "sweep": (
+        "training",
+        "sweep",
+        "Train every network of a grid (alphas x hidden sizes x seeds) in one batch.",
+    ),
+    "train": (
+        "training",
+        "train",
+        "Train one network and show its error, status, weights and direction changes.",
+    ),
+}
+
 
 class ToynnGroup(click.Group):
-    """A click group whose errors are one line on stderr (no usage block, no traceback)."""
+    """A click group whose errors are one line on stderr (no usage block, no traceback)
+    and whose commands are imported when they run (:data:`COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, name, _ = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(f"toynn_cli.cli.{module}"), name)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(self, args: Sequence[str] | None = None, **extra: Any) -> Any:  # type: ignore[override]
         argv = list(args) if args is not None else sys.argv[1:]
@@ -33,7 +96,7 @@ class ToynnGroup(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(130)
-        except Interrupted as exc:  # a second signal while a first was held
+        except Interrupted as exc:  # a second signal while a first was held (stdlib only)
             click.echo("Interrupted.", err=True)
             sys.exit(exc.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
