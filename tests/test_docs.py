@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from types import ModuleType
 
+import click
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +44,8 @@ def test_cli_md_covers_every_command(generator):
 
     text = generator.render()
     headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
-    assert headings == ["toynn", *(f"toynn {name}" for name in sorted(cli.commands))]
+    names = cli.list_commands(click.Context(cli))
+    assert headings == ["toynn", *(f"toynn {name}" for name in names)]
     assert "Usage: toynn sweep [OPTIONS]" in text
     assert "-h, --help" in text  # the group's context_settings reach every command
 
