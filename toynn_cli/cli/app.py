@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -58,6 +61,34 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: A closed pipe ends toynn silently with 1, as click and rich end it (they catch it first).
+EXIT_PIPE = 1
+#: Errors writing stdout that end the command with one line (disk full, I/O error).
+STDOUT_ERRORS = (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT)
+#: Characters toynn's tables and sparklines use beyond ASCII.
+WIDE_CHARACTERS = "━┃█▁·…"
+
+
+def _tolerate_narrow_encodings() -> None:
+    """Under an encoding that cannot carry the tables' characters (PYTHONIOENCODING=
+    ascii, a latin-1 terminal), rich draws ASCII borders by itself; what is left
+    (sparkline blocks, the middle dot) is replaced, never a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            WIDE_CHARACTERS.encode(stream.encoding or "ascii")
+        except (UnicodeEncodeError, LookupError):
+            with contextlib.suppress(AttributeError, ValueError):
+                stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush cannot fail
+    again (and print "Exception ignored ... BrokenPipeError")."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 class ToynnGroup(click.Group):
     """A click group whose errors are one line on stderr (no usage block, no traceback)
     and whose commands are imported when they run (:data:`COMMANDS`)."""
@@ -82,8 +113,18 @@ class ToynnGroup(click.Group):
         argv = list(args) if args is not None else sys.argv[1:]
         extra["standalone_mode"] = False
         extra.setdefault("obj", {"argv": argv})
+        _tolerate_narrow_encodings()
         try:
             code = super().main(argv, **extra)
+        except BrokenPipeError:  # `toynn sweep ... | head`: the reader has gone; quietly
+            _stdout_to_devnull()
+            sys.exit(EXIT_PIPE)
+        except OSError as exc:
+            if exc.errno not in STDOUT_ERRORS:
+                raise
+            _stdout_to_devnull()
+            click.echo(f"Error: cannot write to stdout: {exc.strerror or exc}", err=True)
+            sys.exit(2)
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
             sys.exit(0)
