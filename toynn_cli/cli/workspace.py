@@ -37,10 +37,15 @@ def run_row(run: workspace.RunFolder) -> dict[str, Any]:
         "started": run.info.get("started"),
         "command": run.command,
         "networks": run.n_networks,
-        "networks_done": int(run.info.get("networks_done", len(run.networks_raw))),
+        "networks_done": _count(run.info.get("networks_done", len(run.networks_raw))),
         "best_final_error": best,
         "state": run.state,
     }
+
+
+def _count(value: Any) -> int:
+    """A count from run.json, or -1 when it holds something else."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
 RUNS_CSV_HEADER = ("run", "path", "started", "command", "networks", "networks_done",

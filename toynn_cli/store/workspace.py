@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,12 @@ CHUNKS = "chunks"
 
 
 class NotARunError(ValueError):
-    """The folder is not a readable run folder; the message is one line."""
+    """The folder is not a readable run folder; the message is one line, ``short`` a
+    few words for a listing (``results.json truncated``)."""
+
+    def __init__(self, message: str, short: str = "unreadable") -> None:
+        super().__init__(message)
+        self.short = short
 
 
 @dataclass
@@ -67,7 +73,10 @@ class RunFolder:
 
     @property
     def n_networks(self) -> int:
-        return int(self.info.get("networks", len(self.networks_raw)))
+        """How many networks run.json says the run has (-1 when it says nothing
+        usable)."""
+        value = self.info.get("networks", len(self.networks_raw))
+        return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
     @property
     def summarised(self) -> bool:
@@ -81,7 +90,7 @@ class RunFolder:
         return list(doc.get("best", []) if self.summarised else doc.get("networks", []))
 
     def best_final_error(self) -> float | None:
-        errors = [_float(n.get("final_error")) for n in self.networks_raw]
+        errors = [_float(n.get("final_error")) for n in self.networks_raw if isinstance(n, dict)]
         finite = [e for e in errors if math.isfinite(e)]
         return min(finite) if finite else None
 
@@ -97,10 +106,18 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise NotARunError(f"cannot read '{path}': {exc.strerror or exc}") from None
+        raise NotARunError(
+            f"cannot read '{path}': {exc.strerror or exc}", f"{path.name} unreadable"
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise NotARunError(
-            f"'{path}' is not valid JSON ({exc}); expected a toynn run file"
+            f"'{path}' is not valid JSON ({exc}); expected a toynn run file",
+            f"{path.name} truncated or not JSON",
+        ) from None
+    except RecursionError:  # [[[[...]]]] 200000 deep: hostile, not a toynn file
+        raise NotARunError(
+            f"'{path}' nests JSON too deeply to read; expected a toynn run file",
+            f"{path.name} nested too deeply",
         ) from None
 
 
@@ -113,11 +130,14 @@ def open_run(path: Path) -> RunFolder:
     if not status_file.is_file():
         raise NotARunError(
             f"'{path}' is not a run folder: it has no {runs.STATUS_FILE} "
-            f"(expected a folder written by 'toynn train' or 'toynn sweep'; see 'toynn runs')"
+            f"(expected a folder written by 'toynn train' or 'toynn sweep'; see 'toynn runs')",
+            f"no {runs.STATUS_FILE}",
         )
     info = _read_json(status_file)
     if not isinstance(info, dict) or "status" not in info:
-        raise NotARunError(f"'{status_file}' has no 'status'; expected a toynn run.json")
+        raise NotARunError(
+            f"'{status_file}' has no 'status'; expected a toynn run.json", "run.json has no status"
+        )
     _check_format(status_file, info)
     doc = None
     results_file = path / RESULTS_FILE
@@ -126,7 +146,10 @@ def open_run(path: Path) -> RunFolder:
         summary = isinstance(doc, dict) and doc.get("networks") is None
         listed = doc.get("best") if summary else (doc or {}).get("networks")
         if not isinstance(doc, dict) or not isinstance(listed, list):
-            raise NotARunError(f"'{results_file}' has no 'networks' list; expected toynn results")
+            raise NotARunError(
+                f"'{results_file}' has no 'networks' list; expected toynn results",
+                "results.json has no networks",
+            )
         _check_format(results_file, doc)
     return RunFolder(path, info, doc)
 
@@ -156,9 +179,15 @@ def require_results(run: RunFolder) -> list[dict[str, Any]]:
     return run.networks_raw
 
 
+#: a run folder's name: <YYYYmmdd-HHMMSS>-<name>[-N] (see store/runs.py)
+RUN_NAME = re.compile(r"\d{8}-\d{6}-")
+
+
 def list_runs(parent: Path) -> list[RunFolder]:
     """Every run folder directly under ``parent``, newest first (by start time, then
-    name). Folders that are not runs, or cannot be read, are skipped."""
+    name). A folder named like a run folder that cannot be read is listed with the
+    state ``damaged: <why>``, so that one bad folder never hides the others; other
+    folders are skipped."""
     if not parent.is_dir():
         return []
     found = []
@@ -167,8 +196,9 @@ def list_runs(parent: Path) -> list[RunFolder]:
             continue
         try:
             found.append(open_run(child))
-        except NotARunError:
-            continue
+        except NotARunError as exc:
+            if RUN_NAME.match(child.name):
+                found.append(RunFolder(child, {"status": f"damaged: {exc.short}"}, None))
     found.sort(key=lambda r: (str(r.info.get("started", "")), r.path.name), reverse=True)
     return found
 
