@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from toynn_cli.core import network
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -42,14 +44,13 @@ def main() -> None:
     jax.config.update("jax_enable_x64", True)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from toynn_cli.config import grid
-    from toynn_cli.core import engine
     from toynn_cli.core.datasets import BUILTIN
 
     data = BUILTIN["xor"]
     x, y = jnp.asarray(data.x), jnp.asarray(data.y)
     specs = grid.expand([args.hidden], grid.parse_floats(args.alphas), grid.parse_ints(args.seeds))
-    sizes = engine.layer_sizes(x.shape[1], args.hidden, y.shape[1])
-    inits = [engine.initial_weights(s.seed, sizes) for s in specs]
+    sizes = network.layer_sizes(x.shape[1], args.hidden, y.shape[1])
+    inits = [network.initial_weights(s.seed, sizes) for s in specs]
     w0 = np.stack([w[0] for w in inits])
     w1 = np.stack([w[1] for w in inits])
     alphas = np.array([s.alpha for s in specs])

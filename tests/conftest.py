@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toynn_cli.core import engine, tutorial
+from toynn_cli.core import engine, network, tutorial
 from toynn_cli.core.datasets import BUILTIN
 
 
@@ -14,10 +14,10 @@ def xor():
 
 
 @pytest.fixture(scope="session")
-def tutorial_sweep(xor) -> list[engine.NetworkResult]:
+def tutorial_sweep(xor) -> list[network.NetworkResult]:
     """The published sweep (7 alphas, hidden 4, seed 1, 60000 iterations), batched."""
     specs = [
-        engine.NetworkSpec(alpha, tutorial.HIDDEN, tutorial.SEED) for alpha in tutorial.PUBLISHED
+        network.NetworkSpec(alpha, tutorial.HIDDEN, tutorial.SEED) for alpha in tutorial.PUBLISHED
     ]
     return engine.train(xor.x, xor.y, specs, tutorial.ITERATIONS, tutorial.LOG_EVERY)
 

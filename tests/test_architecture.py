@@ -14,9 +14,9 @@ import pytest
 from tests.test_engine import _assert_identical
 from toynn_cli import config
 from toynn_cli.config import TUTORIAL, ConfigError, grid, resolve
-from toynn_cli.core import engine
+from toynn_cli.core import engine, layers, network
 from toynn_cli.core.datasets import BUILTIN
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 from toynn_cli.store import results
 
 
@@ -27,8 +27,8 @@ def _random_batch(sizes, batch, seed, bias):
     ]
 
 
-@pytest.mark.parametrize("loss", engine.LOSSES)
-@pytest.mark.parametrize("activation", engine.ACTIVATIONS)
+@pytest.mark.parametrize("loss", network.LOSSES)
+@pytest.mark.parametrize("activation", network.ACTIVATIONS)
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("sizes", [[2, 1], [3, 4, 1], [3, 5, 2], [3, 4, 3, 2], [2, 3, 4, 3, 1]])
 def test_gradients_match_central_finite_differences(sizes, bias, activation, loss):
@@ -37,16 +37,16 @@ def test_gradients_match_central_finite_differences(sizes, bias, activation, los
     y = rng.uniform(0, 1, (6, sizes[-1]))
     weights = _random_batch(sizes, batch=3, seed=1, bias=bias)
     options = {"bias": bias, "activation": activation, "loss": loss}
-    _, grads = engine.loss_and_gradients(x, y, weights, **options)
+    _, grads = layers.loss_and_gradients(x, y, weights, **options)
     eps = 1e-6
     for k, w in enumerate(weights):
         numeric = np.zeros_like(w)
         for index in np.ndindex(*w.shape):
             saved = w[index]
             w[index] = saved + eps
-            plus, _ = engine.loss_and_gradients(x, y, weights, **options)
+            plus, _ = layers.loss_and_gradients(x, y, weights, **options)
             w[index] = saved - eps
-            minus, _ = engine.loss_and_gradients(x, y, weights, **options)
+            minus, _ = layers.loss_and_gradients(x, y, weights, **options)
             w[index] = saved
             numeric[index] = (plus[index[-1]] - minus[index[-1]]) / (2 * eps)
         np.testing.assert_allclose(grads[k], numeric, rtol=1e-6, atol=1e-8)
@@ -69,7 +69,7 @@ def _forward_by_hand(x, weights, bias, activation):
     return a
 
 
-@pytest.mark.parametrize("activation", engine.ACTIVATIONS)
+@pytest.mark.parametrize("activation", network.ACTIVATIONS)
 @pytest.mark.parametrize("bias", [False, True])
 def test_forward_is_the_plain_matrix_network(bias, activation):
     data = BUILTIN["xor"]
@@ -99,10 +99,10 @@ def test_a_bias_unit_frees_the_output_at_the_origin():
     assert without.final_error > 0.125
 
 
-@pytest.mark.parametrize("init", engine.INITS)
+@pytest.mark.parametrize("init", network.INITS)
 def test_initialisation_bounds_and_same_draws(init):
-    w = engine.initial_weights(3, [3, 8, 1], bias=True, init=init)
-    plain = engine.initial_weights(3, [3, 8, 1], bias=True)
+    w = network.initial_weights(3, [3, 8, 1], bias=True, init=init)
+    plain = network.initial_weights(3, [3, 8, 1], bias=True)
     limits = {
         "uniform": [1.0, 1.0],
         "xavier": [np.sqrt(6 / 11), np.sqrt(6 / 9)],
@@ -143,9 +143,9 @@ def test_batch_independence_across_architectures():
         for opt in ("sgd", "adam")
         for h in (0, 3, (4, 3))
         for bias in (False, True)
-        for act in engine.ACTIVATIONS
-        for loss in engine.LOSSES
-        for init in engine.INITS
+        for act in network.ACTIVATIONS
+        for loss in network.LOSSES
+        for init in network.INITS
         for a in (0.05, 5.0)
         for s in (1, 2)
     ]

@@ -28,9 +28,9 @@ from toynn_cli.analysis import status
 from toynn_cli.cli import cli
 from toynn_cli.cli import output as cli_output
 from toynn_cli.cli import session as cli_session
-from toynn_cli.core import engine, tutorial
+from toynn_cli.core import engine, network, tutorial
 from toynn_cli.core.datasets import BUILTIN
-from toynn_cli.core.engine import NetworkResult, NetworkSpec
+from toynn_cli.core.network import NetworkResult, NetworkSpec
 from toynn_cli.run import executor
 from toynn_cli.store import results, runs
 from toynn_cli.view import report
@@ -369,7 +369,7 @@ def test_non_finite_numbers_are_json_strings():
 # --- sweep ------------------------------------------------------------------------------
 
 
-def stack(networks: list[engine.NetworkResult]) -> engine.BatchResult:
+def stack(networks: list[network.NetworkResult]) -> network.BatchResult:
     """Networks already trained, as the batch the engine would have returned."""
     first = networks[0]
 
@@ -378,7 +378,7 @@ def stack(networks: list[engine.NetworkResult]) -> engine.BatchResult:
             np.stack([getattr(n, name)[k] for n in networks]) for k in range(len(first.weights))
         ]
 
-    return engine.BatchResult(
+    return network.BatchResult(
         specs=[n.spec for n in networks],
         iterations=first.iterations,
         checkpoint_iterations=first.checkpoint_iterations,

@@ -12,7 +12,7 @@ from toynn_cli import config
 from toynn_cli.config import TUTORIAL, TUTORIAL_SWEEP, ConfigError, Experiment, resolve
 from toynn_cli.core import datasets
 from toynn_cli.core.datasets import BUILTIN, Dataset
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 
 XOR_CSV = "x1,x2,bias,y\n0,0,1,0\n0,1,1,1\n1,0,1,1\n1,1,1,0\n"
 

@@ -14,18 +14,18 @@ import pytest
 from tests.test_engine import _assert_identical
 from toynn_cli import config
 from toynn_cli.config import TUTORIAL, ConfigError, resolve
-from toynn_cli.core import engine
+from toynn_cli.core import engine, layers, network
 from toynn_cli.core.datasets import BUILTIN
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 
 XOR = BUILTIN["xor"]
 
 
 def _replay(spec: NetworkSpec, steps: int, transform) -> list[np.ndarray]:
     """Plain gradient descent by hand, g -> transform(g, j) before each step."""
-    weights = [w[..., None].copy() for w in engine.initial_weights(spec.seed, [3, spec.hidden, 1])]
+    weights = [w[..., None].copy() for w in network.initial_weights(spec.seed, [3, spec.hidden, 1])]
     for j in range(steps):
-        _, grads = engine.loss_and_gradients(XOR.x, XOR.y, weights)
+        _, grads = layers.loss_and_gradients(XOR.x, XOR.y, weights)
         for w, g in zip(weights, transform(grads, j), strict=True):
             w -= g
     return [w[..., 0] for w in weights]
@@ -63,17 +63,18 @@ def test_clip_norm_scales_the_whole_gradient():
     ],
 )  # fmt: skip
 def test_learning_rate_schedules(schedule, params, factors):
-    full = {**engine.SCHEDULES[schedule], **params}
+    full = {**network.SCHEDULES[schedule], **params}
     got = [
-        float(engine.learning_rates(np.array([2.0]), schedule, full, j, 100)[0]) for j in range(5)
+        float(network.learning_rates(np.array([2.0]), schedule, full, j, 100)[0]) for j in range(5)
     ]
     np.testing.assert_allclose(got, [2 * f for f in factors], rtol=1e-15, atol=1e-15)
 
 
 def test_cosine_ends_at_eta_min_over_the_run_by_default():
-    full = engine.SCHEDULES["cosine"]
+    full = network.SCHEDULES["cosine"]
     assert (
-        engine.learning_rates(np.array([1.0]), "cosine", {**full, "eta_min": 0.1}, 50, 50)[0] == 0.1
+        network.learning_rates(np.array([1.0]), "cosine", {**full, "eta_min": 0.1}, 50, 50)[0]
+        == 0.1
     )
 
 
@@ -143,7 +144,7 @@ def test_weight_decay_is_l2():
     (r,) = engine.train(XOR.x, XOR.y, [spec], 5, 5)
     weights = [w[..., None].copy() for w in r.weights_initial]
     for _ in range(5):
-        _, grads = engine.loss_and_gradients(XOR.x, XOR.y, weights)
+        _, grads = layers.loss_and_gradients(XOR.x, XOR.y, weights)
         for w, g in zip(weights, grads, strict=True):
             w -= 0.5 * (g + 0.1 * w)
     for mine, theirs in zip(r.weights, weights, strict=True):
@@ -299,14 +300,14 @@ def test_mini_batches_step_as_by_hand(batch_size):
     steps = 9
     (r,) = engine.train(XOR.x, XOR.y, [spec], steps, 3)
     sizes = [3, 3, 1]
-    rng = engine.shuffle_generator(4, sizes)
-    weights = [w[..., None].copy() for w in engine.initial_weights(4, sizes)]
+    rng = network.shuffle_generator(4, sizes)
+    weights = [w[..., None].copy() for w in network.initial_weights(4, sizes)]
     per_epoch = -(-4 // batch_size)
     for j in range(steps):
         if j % per_epoch == 0:
             order = rng.permutation(4)
         part = order[(j % per_epoch) * batch_size : (j % per_epoch + 1) * batch_size]
-        _, grads = engine.loss_and_gradients(XOR.x[part], XOR.y[part], weights)
+        _, grads = layers.loss_and_gradients(XOR.x[part], XOR.y[part], weights)
         for w, g in zip(weights, grads, strict=True):
             w -= 0.5 * g
     for mine, theirs in zip(r.weights, weights, strict=True):
@@ -363,8 +364,8 @@ def test_dropout_steps_as_by_hand():
     p, steps = 0.25, 6
     spec = NetworkSpec(0.5, 5, 3, dropout=p)
     (r,) = engine.train(XOR.x, XOR.y, [spec], steps, 3)
-    rng = engine.shuffle_generator(3, [3, 5, 1])
-    w0, w1 = (w.copy() for w in engine.initial_weights(3, [3, 5, 1]))
+    rng = network.shuffle_generator(3, [3, 5, 1])
+    w0, w1 = (w.copy() for w in network.initial_weights(3, [3, 5, 1]))
     for _ in range(steps):
         mask = (rng.random_sample((4, 5)) >= p) / (1 - p)
         a1 = _sig(XOR.x @ w0)
@@ -414,8 +415,8 @@ def test_dropout_config_and_errors():
 # --- batch normalisation ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("loss", engine.LOSSES)
-@pytest.mark.parametrize("activation", engine.ACTIVATIONS)
+@pytest.mark.parametrize("loss", network.LOSSES)
+@pytest.mark.parametrize("activation", network.ACTIVATIONS)
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("sizes", [[3, 4, 1], [3, 4, 3, 2]])
 def test_batch_norm_gradients_match_central_finite_differences(sizes, bias, activation, loss):
@@ -428,16 +429,16 @@ def test_batch_norm_gradients_match_central_finite_differences(sizes, bias, acti
     for n in sizes[1:-1]:
         bn += [r2.uniform(0.5, 1.5, (n, 3)), r2.uniform(-0.5, 0.5, (n, 3))]
     options = {"bias": bias, "activation": activation, "loss": loss, "batch_norm": bn}
-    _, grads = engine.loss_and_gradients(x, y, weights, **options)
+    _, grads = layers.loss_and_gradients(x, y, weights, **options)
     assert len(grads) == len(weights) + len(bn)
     for k, w in enumerate(weights + bn):
         numeric = np.zeros_like(w)
         for index in np.ndindex(*w.shape):
             saved = w[index]
             w[index] = saved + 1e-6
-            plus, _ = engine.loss_and_gradients(x, y, weights, **options)
+            plus, _ = layers.loss_and_gradients(x, y, weights, **options)
             w[index] = saved - 1e-6
-            minus, _ = engine.loss_and_gradients(x, y, weights, **options)
+            minus, _ = layers.loss_and_gradients(x, y, weights, **options)
             w[index] = saved
             numeric[index] = (plus[index[-1]] - minus[index[-1]]) / 2e-6
         np.testing.assert_allclose(grads[k], numeric, rtol=1e-5, atol=1e-7)
@@ -446,7 +447,7 @@ def test_batch_norm_gradients_match_central_finite_differences(sizes, bias, acti
 def test_batch_norm_trains_as_by_hand_and_evaluates_with_running_statistics():
     steps = 5
     (r,) = engine.train(XOR.x, XOR.y, [NetworkSpec(0.5, 4, 2, batch_norm=True)], steps, 5)
-    w0, w1 = (w.copy() for w in engine.initial_weights(2, [3, 4, 1]))
+    w0, w1 = (w.copy() for w in network.initial_weights(2, [3, 4, 1]))
     gamma, beta, mean_r, var_r = np.ones(4), np.zeros(4), np.zeros(4), np.ones(4)
     for _ in range(steps):
         z = XOR.x @ w0
@@ -498,7 +499,7 @@ def test_batch_norm_is_batch_independent_and_survives_chunk_files(tmp_path):
         (alone,) = engine.train(XOR.x, XOR.y, [sweep[i]], 120, 40)
         _assert_identical(alone, big[i])
         for mine, theirs in zip(alone.batch_norm, big[i].batch_norm, strict=True):
-            for key in engine.BN_ARRAYS:
+            for key in network.BN_ARRAYS:
                 assert mine[key].tobytes() == theirs[key].tobytes()
     batch = engine.train_batch(XOR.x, XOR.y, sweep[:2], 50, 25)
     path = tmp_path / "00000.npz"
@@ -508,7 +509,7 @@ def test_batch_norm_is_batch_independent_and_survives_chunk_files(tmp_path):
     for a, b in zip(back.batch_norm, batch.batch_norm, strict=True):
         assert a.tobytes() == b.tobytes()
     record = results.network_record(back.network(1), "learning", "xor")
-    assert set(record["batch_norm_state"][0]) == set(engine.BN_ARRAYS)
+    assert set(record["batch_norm_state"][0]) == set(network.BN_ARRAYS)
 
 
 def test_batch_norm_config_and_errors():

@@ -80,7 +80,7 @@ def compute(kind: str) -> dict[str, np.ndarray]:
     """What both processes compute: "quick", "tutorial", "mixed" or "datasets"."""
     from toynn_cli.core import engine, portable, tutorial
     from toynn_cli.core.datasets import BUILTIN, generate
-    from toynn_cli.core.engine import NetworkSpec
+    from toynn_cli.core.network import NetworkSpec
 
     numba = kind != "quick" and _numba_available()
     out: dict[str, np.ndarray] = {}

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from toynn_cli.cli import cli
 from toynn_cli.config import TUTORIAL, ConfigError, resolve
-from toynn_cli.core import datasets, engine
+from toynn_cli.core import datasets, engine, layers
 from toynn_cli.core.datasets import BUILTIN, GENERATED, generate
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 from toynn_cli.store import results
 
 
@@ -279,9 +279,9 @@ def test_accuracy_counts_outputs_on_the_right_side_of_one_half() -> None:
     out = np.array([[[0.9], [0.5]], [[0.2], [np.nan]], [[0.6], [0.4]]])  # (3 samples, 2, 1)
     target = np.array([[[1.0], [1.0]], [[0.0], [0.0]], [[0.0], [0.0]]])
     # right: 0.9 for 1, 0.2 for 0, 0.4 for 0; wrong: 0.5 (neither side), NaN, 0.6 for 0
-    assert engine.accuracy(out, target).tolist() == [0.5]
-    assert engine.is_classification(np.array([[0.0], [1.0]]))
-    assert not engine.is_classification(np.array([[0.0], [0.5]]))
+    assert layers.accuracy(out, target).tolist() == [0.5]
+    assert layers.is_classification(np.array([[0.0], [1.0]]))
+    assert not layers.is_classification(np.array([[0.0], [0.5]]))
 
 
 def test_accuracy_at_checkpoints_and_final_is_that_of_the_outputs() -> None:
@@ -291,7 +291,7 @@ def test_accuracy_at_checkpoints_and_final_is_that_of_the_outputs() -> None:
     target = data.y[:, :, None]
     # checkpoint 0: the initial weights' outputs
     first = engine.batch_outputs(data.x, [np.moveaxis(w, 0, -1) for w in batch.weights_initial])
-    assert batch.checkpoint_accuracy[:, 0].tolist() == engine.accuracy(first, target).tolist()
+    assert batch.checkpoint_accuracy[:, 0].tolist() == layers.accuracy(first, target).tolist()
     for result in batch.networks():
         right = (result.outputs > 0.5) == (data.y == 1.0)
         assert result.final_accuracy == right.mean()

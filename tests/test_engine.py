@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from toynn_cli.analysis import status
-from toynn_cli.core import engine
+from toynn_cli.core import engine, layers, network
 from toynn_cli.core.datasets import BUILTIN
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 from toynn_cli.core.reference import train_one
 
 
@@ -28,16 +28,16 @@ def test_gradients_match_central_finite_differences(sizes):
     x = rng.uniform(-1, 1, (6, sizes[0]))
     y = rng.uniform(0, 1, (6, sizes[-1]))
     weights = _random_batch(sizes, batch=3, seed=1)
-    _, grads = engine.loss_and_gradients(x, y, weights)
+    _, grads = layers.loss_and_gradients(x, y, weights)
     eps = 1e-6
     for k, w in enumerate(weights):
         numeric = np.zeros_like(w)
         for index in np.ndindex(*w.shape):
             saved = w[index]
             w[index] = saved + eps
-            plus, _ = engine.loss_and_gradients(x, y, weights)
+            plus, _ = layers.loss_and_gradients(x, y, weights)
             w[index] = saved - eps
-            minus, _ = engine.loss_and_gradients(x, y, weights)
+            minus, _ = layers.loss_and_gradients(x, y, weights)
             w[index] = saved
             numeric[index] = (plus[index[-1]] - minus[index[-1]]) / (2 * eps)
         np.testing.assert_allclose(grads[k], numeric, rtol=1e-6, atol=1e-9)
@@ -47,7 +47,7 @@ def test_initial_weights_are_what_the_tutorials_global_seed_draws():
     np.random.seed(1)
     w0 = 2 * np.random.random((3, 4)) - 1
     w1 = 2 * np.random.random((4, 1)) - 1
-    mine = engine.initial_weights(1, [3, 4, 1])
+    mine = network.initial_weights(1, [3, 4, 1])
     np.testing.assert_array_equal(mine[0], w0)
     np.testing.assert_array_equal(mine[1], w1)
 
@@ -55,7 +55,7 @@ def test_initial_weights_are_what_the_tutorials_global_seed_draws():
 def test_initial_weights_do_not_touch_the_global_generator():
     np.random.seed(123)
     before = np.random.get_state()[1].copy()
-    engine.initial_weights(5, [3, 4, 1])
+    network.initial_weights(5, [3, 4, 1])
     np.testing.assert_array_equal(np.random.get_state()[1], before)
 
 
@@ -82,7 +82,7 @@ def test_shapes_and_records():
     assert r.history_errors[0] == r.checkpoint_errors[0]
 
 
-def _assert_identical(a: engine.NetworkResult, b: engine.NetworkResult) -> None:
+def _assert_identical(a: network.NetworkResult, b: network.NetworkResult) -> None:
     assert a.spec == b.spec
     np.testing.assert_array_equal(a.checkpoint_errors, b.checkpoint_errors, strict=True)
     np.testing.assert_array_equal(a.history_errors, b.history_errors, strict=True)

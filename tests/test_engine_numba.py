@@ -12,15 +12,15 @@ from click.testing import CliRunner
 
 from toynn_cli import config
 from toynn_cli.cli import cli
-from toynn_cli.core import engine, tutorial
+from toynn_cli.core import engine, network, tutorial
 from toynn_cli.core.datasets import BUILTIN
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 from toynn_cli.run import executor
 
 RTOL = 1e-9
 
 
-def _agree(a: engine.BatchResult, b: engine.BatchResult, rtol: float = RTOL) -> None:
+def _agree(a: network.BatchResult, b: network.BatchResult, rtol: float = RTOL) -> None:
     """Every recorded number within ``rtol`` relative (NaN where the other has NaN)."""
     assert a.specs == b.specs and a.iterations == b.iterations
     np.testing.assert_array_equal(a.checkpoint_iterations, b.checkpoint_iterations)
@@ -44,7 +44,7 @@ def _agree(a: engine.BatchResult, b: engine.BatchResult, rtol: float = RTOL) -> 
         np.testing.assert_array_equal(x, y, err_msg=name)
 
 
-def _identical(a: engine.BatchResult, i: int, b: engine.BatchResult, j: int) -> None:
+def _identical(a: network.BatchResult, i: int, b: network.BatchResult, j: int) -> None:
     """Network ``i`` of ``a`` and network ``j`` of ``b`` have the same bits everywhere."""
     ra, rb = a.network(i), b.network(j)
     assert ra.spec == rb.spec

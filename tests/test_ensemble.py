@@ -10,9 +10,9 @@ import pytest
 from clitools import invoke_ok
 
 from toynn_cli.analysis import ensemble, status
-from toynn_cli.core import engine
+from toynn_cli.core import engine, network
 from toynn_cli.core.datasets import BUILTIN
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
@@ -37,7 +37,7 @@ ARGS = ("--hidden", "2,4", "--alphas", "10", "--seeds", f"0..{SEEDS - 1}",
 
 
 def test_cells_aggregate_the_seeds():
-    specs = [engine.NetworkSpec(10.0, h, s) for h in (2, 4) for s in range(SEEDS)]
+    specs = [network.NetworkSpec(10.0, h, s) for h in (2, 4) for s in range(SEEDS)]
     results = engine.train(XOR.x, XOR.y, specs, 3000, 1000)
     statuses = [status.classify(r) for r in results]
     cells = ensemble.cells(results, statuses)

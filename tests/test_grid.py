@@ -9,7 +9,7 @@ import pytest
 
 from toynn_cli.config import grid
 from toynn_cli.config.grid import GrammarError, parse_floats, parse_ints
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 
 # --- parse_floats: values ---------------------------------------------------------------
 

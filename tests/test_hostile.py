@@ -49,3 +49,23 @@ def test_runs_lists_every_folder_and_says_what_is_damaged(cli_env):
     assert rows[stray.name]["state"] == "damaged: no run.json"
     table = invoke_ok("runs").stdout
     assert "damaged: no run.json" in " ".join(table.split())
+
+
+def test_resume_refuses_a_symlinked_chunks_folder(cli_env):
+    invoke_ok("sweep", "--alphas", "0.5,1", "--iterations", "20", "--log-every", "10", "-q",
+              "--out", "runs")  # fmt: skip
+    (run_dir,) = (cli_env / "runs").iterdir()
+    info = json.loads((run_dir / "run.json").read_text())
+    info["status"] = "interrupted"
+    (run_dir / "run.json").write_text(json.dumps(info))
+    outside = cli_env / "elsewhere"
+    (run_dir / "chunks").rename(outside)
+    (run_dir / "chunks").symlink_to(outside)
+    before = sorted(p.name for p in outside.iterdir())
+    result = invoke("sweep", "--resume", run_dir)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: option --resume: {run_dir / 'chunks'} is a symbolic link; expected the "
+        "run folder's own file (toynn writes no file through a link)\n"
+    )
+    assert sorted(p.name for p in outside.iterdir()) == before

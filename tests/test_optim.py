@@ -14,9 +14,9 @@ import pytest
 
 from toynn_cli import config
 from toynn_cli.config import TUTORIAL, ConfigError, resolve
-from toynn_cli.core import engine, optim
+from toynn_cli.core import engine, layers, optim
 from toynn_cli.core.datasets import BUILTIN
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 from toynn_cli.store import results
 
 DATA = Path(__file__).parent / "data"
@@ -208,7 +208,7 @@ def test_direction_changes_follow_the_update():
     opt = optim.make("nesterov", {}, [w.shape for w in weights])
     signs, changes = None, [np.zeros(w.shape[:2], dtype=np.int64) for w in weights]
     for _ in range(30):
-        _, grads = engine.loss_and_gradients(data.x, data.y, weights)
+        _, grads = layers.loss_and_gradients(data.x, data.y, weights)
         now = [(u[..., 0] < 0) for u in opt.step(weights, grads, np.array([0.5]))]
         if signs is not None:
             for c, a, b in zip(changes, now, signs):

@@ -14,7 +14,7 @@ from clitools import invoke, invoke_ok
 from toynn_cli import config
 from toynn_cli.analysis import status
 from toynn_cli.config import grid
-from toynn_cli.core import engine, reference
+from toynn_cli.core import engine, network, reference
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.run import executor
 
@@ -26,14 +26,14 @@ SPECS = grid.expand([4], [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0], [1])
 
 
 def test_the_schedule_is_every_k_from_zero_plus_the_start_of_the_last_tenth():
-    assert engine.history_schedule(100, 30).tolist() == [0, 30, 60, 90]  # 90: tail start
-    assert engine.history_schedule(100, 7).tolist() == sorted([*range(0, 100, 7), 90])
-    assert engine.history_schedule(10, 1).tolist() == list(range(10))
-    assert engine.history_schedule(10, 1000).tolist() == [0, 9]
-    assert engine.history_schedule(1, 5).tolist() == [0]
+    assert network.history_schedule(100, 30).tolist() == [0, 30, 60, 90]  # 90: tail start
+    assert network.history_schedule(100, 7).tolist() == sorted([*range(0, 100, 7), 90])
+    assert network.history_schedule(10, 1).tolist() == list(range(10))
+    assert network.history_schedule(10, 1000).tolist() == [0, 9]
+    assert network.history_schedule(1, 5).tolist() == [0]
     # the default: about HISTORY_POINTS points
-    assert engine.history_schedule(60000).tolist() == list(range(0, 60000, 300))
-    assert engine.tail_start(60000) == 54000 and engine.tail_start(1) == 0
+    assert network.history_schedule(60000).tolist() == list(range(0, 60000, 300))
+    assert network.tail_start(60000) == 54000 and network.tail_start(1) == 0
 
 
 @pytest.mark.parametrize("every", [1, 7, 250])
@@ -175,9 +175,9 @@ def test_dry_run_counts_the_history_in_its_memory_estimate():
 def test_history_length_is_the_schedule_s_length_without_making_it():
     for iterations in (1, 2, 9, 10, 100, 199, 200, 201, 12345, 60000):
         for every in (0, 1, 3, 7, 30, 250, 5000, 10**6):
-            want = len(engine.history_schedule(iterations, every))
-            assert engine.history_length(iterations, every) == want, (iterations, every)
-    assert engine.history_length(10**12, 1) == 10**12
+            want = len(network.history_schedule(iterations, every))
+            assert network.history_length(iterations, every) == want, (iterations, every)
+    assert network.history_length(10**12, 1) == 10**12
 
 
 def test_a_huge_record_is_refused_before_anything_is_allocated():

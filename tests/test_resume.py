@@ -137,9 +137,21 @@ def test_resume_cannot_change_the_experiment(tmp_path, monkeypatch):
     assert result.stderr.startswith("Error: option --resume cannot be combined with --config;")
 
 
+#: A process holding a run folder's lock as toynn does (flock, its PID in the file).
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.write(fd, f"{os.getpid()}\\n".encode())
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
 def test_resume_refuses_a_run_another_process_is_training(tmp_path, monkeypatch):
     run_dir = make_interrupted(tmp_path, monkeypatch)
     sleeper = subprocess.Popen(["sleep", "30"])
+    holder = sleeper
     try:
         info = json.loads((run_dir / "run.json").read_text())
         info = {k: v for k, v in info.items() if k not in ("status", "updated")}
@@ -151,15 +163,21 @@ def test_resume_refuses_a_run_another_process_is_training(tmp_path, monkeypatch)
         )
         # A lock held by a live process refuses too (two --resume at once).
         runs.write_status(run_dir, "interrupted", **info)
-        (run_dir / runs.LOCK_FILE).write_text(f"{sleeper.pid}\n")
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_LOCK, str(run_dir / runs.LOCK_FILE)],
+            stdout=subprocess.PIPE,
+        )
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
         result = invoke("sweep", "--resume", run_dir)
         assert result.exit_code == 2
         assert result.stderr == (
-            f"Error: option --resume: {run_dir}: in use by process {sleeper.pid}\n"
+            f"Error: option --resume: {run_dir}: in use by process {holder.pid}\n"
         )
     finally:
         sleeper.kill()
         sleeper.wait()
+        holder.kill()
+        holder.wait()
     # Its process gone, the stale lock is taken over.
     assert invoke("sweep", "--resume", run_dir, "-q").exit_code == 0
 
@@ -331,3 +349,31 @@ def test_resume_clears_the_temporary_files_a_killed_process_left(tmp_path, monke
     assert not any(p.exists() for p in left)
     assert mine.read_text() == "a user's file"
     assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
+
+
+def test_several_resumes_of_a_stale_locked_folder_train_it_once(tmp_path, monkeypatch):
+    """Four --resume started together on a folder whose lock a killed process left:
+    exactly one takes the lock and trains; the others are refused with one line."""
+    toynn = Path(sys.executable).parent / "toynn"
+    if not toynn.exists():
+        pytest.skip("no console script")
+    run_dir = make_interrupted(tmp_path, monkeypatch)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (run_dir / runs.LOCK_FILE).write_text(f"{dead.pid}\n")  # the killed owner's
+    procs = [
+        subprocess.Popen(
+            [str(toynn), "sweep", "--resume", str(run_dir), "-q", "--no-figures"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    outcomes = [(p.wait(timeout=300), p.stderr.read().decode()) for p in procs]  # type: ignore[union-attr]
+    assert sorted(code for code, _ in outcomes) == [0, 2, 2, 2], outcomes
+    for code, err in outcomes:
+        if code == 2:
+            assert err.startswith(f"Error: option --resume: {run_dir}"), err
+            assert any(w in err for w in ("in use by process", "is complete", "still running")), err
+    info = json.loads((run_dir / "run.json").read_text())
+    assert (info["status"], info["resumed"]) == ("complete", 1)

@@ -55,7 +55,7 @@ def _run_dir(out: Path) -> Path:
 def test_the_registry_covers_every_networkspec_field():
     from dataclasses import fields
 
-    from toynn_cli.core.engine import NetworkSpec
+    from toynn_cli.core.network import NetworkSpec
 
     declared = {f for s in axes.COLUMNS for f in s.fields}
     assert declared == {f.name for f in fields(NetworkSpec)}

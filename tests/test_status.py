@@ -7,7 +7,7 @@ import numpy as np
 from toynn_cli.analysis import status
 from toynn_cli.core import engine
 from toynn_cli.core.datasets import BUILTIN
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 
 
 def _batch(alphas, hidden, seeds, iterations):

@@ -12,7 +12,7 @@ import pytest
 from clitools import invoke
 
 from toynn_cli.analysis import surface
-from toynn_cli.core import engine
+from toynn_cli.core import engine, network
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.view import heatmap, plot
 
@@ -36,7 +36,7 @@ def direct_error(x: np.ndarray, y: np.ndarray, weights: list[np.ndarray]) -> flo
 
 
 def test_two_layer_grid_matches_a_direct_per_point_computation():
-    result = surface.compute(FIRST.x, FIRST.y, engine.NetworkSpec(1.0, 0, 1), 2000,
+    result = surface.compute(FIRST.x, FIRST.y, network.NetworkSpec(1.0, 0, 1), 2000,
                              None, None, -10.0, 10.0, 81)  # fmt: skip
     assert (result.a.name, result.b.name) == ("W0[0,0]", "W0[1,0]")
     assert result.errors.shape == (81, 81)
@@ -55,7 +55,7 @@ def test_two_layer_grid_matches_a_direct_per_point_computation():
 
 @pytest.mark.parametrize("held", ["trained", "initial"])
 def test_larger_network_holds_the_other_weights(held):
-    spec = engine.NetworkSpec(10.0, 4, 1)
+    spec = network.NetworkSpec(10.0, 4, 1)
     a = surface.parse_weight("W0[0,0]", [(3, 4), (4, 1)])
     b = surface.parse_weight("W1[2,0]", [(3, 4), (4, 1)])
     result = surface.compute(XOR.x, XOR.y, spec, 1000, a, b, -5.0, 5.0, 11, held)
@@ -71,9 +71,9 @@ def test_larger_network_holds_the_other_weights(held):
 
 
 def test_the_path_is_the_training_run_bit_for_bit():
-    spec = engine.NetworkSpec(10.0, 4, 1)
+    spec = network.NetworkSpec(10.0, 4, 1)
     (trained,) = engine.train(XOR.x, XOR.y, [spec], 3000, 1000)
-    its, path = engine.weight_path(XOR.x, XOR.y, spec, 3000, engine.history_schedule(3000))
+    its, path = engine.weight_path(XOR.x, XOR.y, spec, 3000, network.history_schedule(3000))
     assert its[0] == 0 and its[-1] == 3000
     assert its[:-1].tolist() == trained.history_iterations.tolist()
     for k in range(2):
@@ -96,7 +96,7 @@ def test_weight_names_and_refusals():
 
 
 def test_the_heatmap_has_axes_legend_and_path():
-    result = surface.compute(FIRST.x, FIRST.y, engine.NetworkSpec(1.0, 0, 1), 10000,
+    result = surface.compute(FIRST.x, FIRST.y, network.NetworkSpec(1.0, 0, 1), 10000,
                              None, None, -10.0, 10.0, 81)  # fmt: skip
     from rich.console import Console
 

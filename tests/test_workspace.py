@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from clitools import invoke, invoke_ok
 
-from toynn_cli.core import engine
+from toynn_cli.core import engine, network
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.store import workspace
 
@@ -154,7 +154,7 @@ def test_show_history_round_trips_through_results_json():
     run_dir = sweep("hist", 1000)
     run = workspace.open_run(run_dir)
     loaded, statuses = workspace.load_networks(run)
-    specs = [engine.NetworkSpec(a, 4, 1) for a in (0.1, 1.0, 10.0)]
+    specs = [network.NetworkSpec(a, 4, 1) for a in (0.1, 1.0, 10.0)]
     fresh = engine.train(XOR.x, XOR.y, specs, 1000, 100)
     for got, want in zip(loaded, fresh):
         assert got.spec == want.spec
@@ -310,7 +310,7 @@ def test_sweep_table_sparkline_column_follows_the_history():
 
     from toynn_cli.view import report
 
-    specs = [engine.NetworkSpec(a, 4, 1) for a in (0.001, 10.0)]
+    specs = [network.NetworkSpec(a, 4, 1) for a in (0.001, 10.0)]
     results = engine.train(XOR.x, XOR.y, specs, 2000, 500)
     low, high = report.curve_range(results)
     for log in (False, True):

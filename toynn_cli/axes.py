@@ -3,7 +3,7 @@ columns, labels and readers come from.
 
 A :class:`Setting` is either a run setting (dataset, iterations, ...: one value per
 run) or a network setting (alpha, hidden, optimizer, ...: a field of
-:class:`~toynn_cli.core.engine.NetworkSpec`, a sweep axis, a column). For each it holds:
+:class:`~toynn_cli.core.network.NetworkSpec`, a sweep axis, a column). For each it holds:
 
 * ``key``: the config key and the command-line option's destination (``alphas``);
   ``one``: the singular key a config may use instead (``alpha``); ``flags``: the
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toynn_cli.core import optim
-from toynn_cli.core.engine import (
+from toynn_cli.core.network import (
     ACTIVATIONS,
     INITS,
     LOSSES,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from toynn_cli.analysis.status import STATUSES
-from toynn_cli.core.engine import NetworkResult, NetworkSpec
+from toynn_cli.core.network import NetworkResult, NetworkSpec
 
 
 @dataclass

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from toynn_cli.core import engine
-from toynn_cli.core.engine import BatchResult, NetworkResult
+from toynn_cli.core import network
+from toynn_cli.core.network import BatchResult, NetworkResult
 
 STATUSES = ("converged", "learning", "stuck", "diverged")
 CONVERGED = 0.05
@@ -90,7 +90,7 @@ def _labels(
     """The rule, for B networks at once: final (B,), history (B, R) at ``recorded``."""
     # The error at the start of the last tenth of the run, for the "still improving" test
     # (the history always records that iteration, whatever its spacing)
-    start = engine.tail_start(iterations)
+    start = network.tail_start(iterations)
     before = history[:, np.searchsorted(recorded, start, side="right") - 1]
     with np.errstate(all="ignore"):
         improvement = np.where(before > 0, (before - final) / before, 0.0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toynn_cli.core import engine
+from toynn_cli.core import engine, network
 
 #: Grid points evaluated per batch: bounds the memory of a fine grid on a wide network.
 CHUNK = 65_536
@@ -93,7 +93,7 @@ def evaluate(
     values_a: np.ndarray,
     values_b: np.ndarray,
     chunk: int = CHUNK,
-    spec: engine.NetworkSpec | None = None,
+    spec: network.NetworkSpec | None = None,
 ) -> np.ndarray:
     """The error with weight ``a`` at each of ``values_a`` and ``b`` at each of
     ``values_b``, every other weight as in ``base``. Shape (len(values_b), len(values_a)):
@@ -138,14 +138,14 @@ class Surface:
         return float(self.values_a[j]), float(self.values_b[i]), float(self.errors[i, j])
 
 
-def shapes(n_inputs: int, spec: engine.NetworkSpec, n_outputs: int) -> list[tuple[int, int]]:
+def shapes(n_inputs: int, spec: network.NetworkSpec, n_outputs: int) -> list[tuple[int, int]]:
     """The network's weight matrices' shapes (a bias row under each, with bias)."""
-    sizes = engine.layer_sizes(n_inputs, spec.hidden, n_outputs)
+    sizes = network.layer_sizes(n_inputs, spec.hidden, n_outputs)
     extra = 1 if spec.bias else 0
     return [(sizes[k] + extra, sizes[k + 1]) for k in range(len(sizes) - 1)]
 
 
-def unsupported(spec: engine.NetworkSpec) -> str | None:
+def unsupported(spec: network.NetworkSpec) -> str | None:
     """Why the surface of this network cannot be drawn, or None."""
     if spec.batch_norm:
         return (
@@ -158,7 +158,7 @@ def unsupported(spec: engine.NetworkSpec) -> str | None:
 def compute(
     x: np.ndarray,
     y: np.ndarray,
-    spec: engine.NetworkSpec,
+    spec: network.NetworkSpec,
     iterations: int,
     a: WeightRef | None,
     b: WeightRef | None,
@@ -168,7 +168,7 @@ def compute(
     held: str = "trained",
     record_every: int = 0,
 ) -> Surface:
-    """Train the network (recording its path at :func:`engine.history_schedule`'s
+    """Train the network (recording its path at :func:`network.history_schedule`'s
     iterations for ``record_every``) by the engine, with every setting it has, then
     evaluate the surface with its bias and activation."""
     if not 2 <= resolution <= MAX_RESOLUTION:
@@ -177,7 +177,7 @@ def compute(
         raise SurfaceError(f"{low:g} {high:g}; expected two finite numbers LOW < HIGH")
     if a is None or b is None:
         a, b = default_weights(shapes(x.shape[1], spec, y.shape[1]))
-    record = engine.history_schedule(iterations, record_every)
+    record = network.history_schedule(iterations, record_every)
     its, path = engine.weight_path(x, y, spec, iterations, record)
     base = [w[-1] if held == "trained" else w[0] for w in path]
     values_a, values_b = axis(low, high, resolution), axis(low, high, resolution)

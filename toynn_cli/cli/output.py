@@ -17,7 +17,7 @@ from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from toynn_cli import axes
-from toynn_cli.core.engine import NetworkResult
+from toynn_cli.core.network import NetworkResult
 from toynn_cli.store import workspace
 
 NON_TTY_WIDTH = 200

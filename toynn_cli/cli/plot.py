@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from toynn_cli.cli.output import Terminal, fail, load_networks, open_run
-from toynn_cli.core.engine import NetworkResult
+from toynn_cli.core.network import NetworkResult
 from toynn_cli.store import runs, workspace
 from toynn_cli.store.writer import write_error
 from toynn_cli.view import plot, report

@@ -16,8 +16,8 @@ from toynn_cli import config
 from toynn_cli.cli.options import check_engine
 from toynn_cli.cli.output import Terminal, emit, fail, networks_csv
 from toynn_cli.config import Experiment
-from toynn_cli.core import engine, engines
-from toynn_cli.core.engine import NetworkResult
+from toynn_cli.core import engines, network
+from toynn_cli.core.network import NetworkResult
 from toynn_cli.run import distributed, executor
 from toynn_cli.run.interrupts import Interrupted, SignalGuard
 from toynn_cli.run.plan import Plan
@@ -89,6 +89,12 @@ def report_figures(
 def reopen(run_dir: Path, workers: int) -> tuple[Experiment, Run, Plan, dict[int, Any]]:
     """An interrupted (or killed) run folder, ready to train what is missing: its
     experiment from config.yaml, the same chunk plan, and the chunks already saved."""
+    for name in (Run.CHUNKS, runs.STATUS_FILE, "config.yaml"):
+        if (run_dir / name).is_symlink():  # new files would land outside the folder
+            fail(
+                f"option --resume: {run_dir / name} is a symbolic link; expected the run "
+                "folder's own file (toynn writes no file through a link)"
+            )
     try:
         info = runs.read_status(run_dir)
     except runs.RunDirError as exc:
@@ -139,7 +145,7 @@ def execute(
     argv: list[str],
     render: Callable[[list[NetworkResult], list[str]], RenderableType],
     resume: tuple[Run, Plan, dict[int, executor.ChunkResult]] | None = None,
-    shown: Callable[[Sequence[engine.NetworkSpec]], int | None] | None = None,
+    shown: Callable[[Sequence[network.NetworkSpec]], int | None] | None = None,
 ) -> list[NetworkResult]:
     """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``.
 
@@ -160,7 +166,7 @@ def _execute(
     argv: list[str],
     render: Callable[[list[NetworkResult], list[str]], RenderableType],
     resume: tuple[Run, Plan, dict[int, executor.ChunkResult]] | None = None,
-    shown: Callable[[Sequence[engine.NetworkSpec]], int | None] | None = None,
+    shown: Callable[[Sequence[network.NetworkSpec]], int | None] | None = None,
 ) -> list[NetworkResult]:
     """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``.
 

@@ -21,8 +21,8 @@ from toynn_cli.cli.options import (
 )
 from toynn_cli.cli.output import Terminal, emit, fail
 from toynn_cli.cli.session import Plan, estimate, execute, reopen
-from toynn_cli.core import engine
-from toynn_cli.core.engine import NetworkResult
+from toynn_cli.core import network
+from toynn_cli.core.network import NetworkResult
 from toynn_cli.view import report
 
 
@@ -166,7 +166,7 @@ def sweep(
             group if group is not None else ensemble.has_ensembles(finished),
         )
 
-    def shown(specs: Sequence[engine.NetworkSpec]) -> int | None:
+    def shown(specs: Sequence[network.NetworkSpec]) -> int | None:
         grouped = group if group is not None else ensemble.grid_has_ensembles(specs)
         return 0 if grouped and not show_weights else (rows or None)
 

@@ -17,7 +17,7 @@ import yaml
 
 from toynn_cli import axes
 from toynn_cli.config import grid
-from toynn_cli.core import datasets, engine, optim
+from toynn_cli.core import datasets, network, optim
 from toynn_cli.core.datasets import Dataset
 from toynn_cli.core.engines import CHOICES as ENGINES
 
@@ -454,8 +454,8 @@ def record_every_value(value: Any, label: str, iterations: int, networks: int) -
         raise bad(label, value, "a whole number > 0, or auto") from None
     if every <= 0 or every > MAX_ITERATIONS:
         raise bad(label, value, f"a whole number from 1 to {MAX_ITERATIONS}, or auto")
-    points = engine.history_length(iterations, every)
-    if points > engine.history_length(iterations) and networks * points > MAX_RECORDED:
+    points = network.history_length(iterations, every)
+    if points > network.history_length(iterations) and networks * points > MAX_RECORDED:
         # each network may record MAX_RECORDED // networks errors, one of them tail_start
         least = -(-iterations // max(1, MAX_RECORDED // networks - 1))
         raise bad(
@@ -506,9 +506,9 @@ def schedule_params_value(
         raise bad(label, raw, "a mapping like '{step_size: 1000, gamma: 0.5}'")
     chosen: dict[str, dict[str, Any]] = {name: {} for name in names}
     for key, item in value.items():
-        takers = [name for name in names if key in engine.SCHEDULES[name]]
+        takers = [name for name in names if key in network.SCHEDULES[name]]
         if not takers:
-            valid = tuple(dict.fromkeys(k for name in names for k in engine.SCHEDULES[name]))
+            valid = tuple(dict.fromkeys(k for name in names for k in network.SCHEDULES[name]))
             raise ConfigError(
                 unknown_key(f"{label} (schedules {', '.join(names)})", key, valid)
                 if valid

@@ -53,9 +53,9 @@ from toynn_cli import axes
 from toynn_cli.config import check, grid
 from toynn_cli.config.check import ConfigError
 from toynn_cli.config.yamlfile import read_yaml
-from toynn_cli.core import datasets, engine
+from toynn_cli.core import datasets, network
 from toynn_cli.core.datasets import Dataset
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 
 #: The tutorial's settings: xor, 4 hidden units, 60000 iterations, seed 1, log every 10000.
 TUTORIAL: dict[str, Any] = dict(axes.TUTORIAL)
@@ -88,8 +88,8 @@ class Experiment:
     iterations: int
     seeds: tuple[int, ...]
     log_every: int
-    #: the error history's spacing: every K iterations; 0: about engine.HISTORY_POINTS
-    #: points per run (see engine.history_schedule)
+    #: the error history's spacing: every K iterations; 0: about network.HISTORY_POINTS
+    #: points per run (see network.history_schedule)
     record_every: int = 0
     #: which engine trains it: auto (the fastest that supports every setting) or a name
     #: (core/engines.py); every engine gives the same bits
@@ -217,12 +217,12 @@ def _build(
     )
     bias = check.flags(values["bias"], labels["bias"])
     activations = check.name_list(
-        values["activations"], labels["activations"], engine.ACTIVATIONS, "an activation",
+        values["activations"], labels["activations"], network.ACTIVATIONS, "an activation",
         "activation",
     )  # fmt: skip
-    losses = check.name_list(values["losses"], labels["losses"], engine.LOSSES, "a loss", "loss")
+    losses = check.name_list(values["losses"], labels["losses"], network.LOSSES, "a loss", "loss")
     inits = check.name_list(
-        values["inits"], labels["inits"], engine.INITS, "an initialisation", "initialisation"
+        values["inits"], labels["inits"], network.INITS, "an initialisation", "initialisation"
     )
     clip_value = check.axis(
         values["clip_value"], labels["clip_value"], grid.parse_floats, check.off_or_positive,
@@ -237,7 +237,7 @@ def _build(
         check.OFF_EXPECTED,
     )  # fmt: skip
     schedule_names = check.name_list(
-        values["schedules"], labels["schedules"], tuple(engine.SCHEDULES), "a schedule",
+        values["schedules"], labels["schedules"], tuple(network.SCHEDULES), "a schedule",
         "schedule",
     )  # fmt: skip
     schedules = check.schedule_params_value(

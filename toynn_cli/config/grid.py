@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
-from toynn_cli.core.engine import NetworkSpec
+from toynn_cli.core.network import NetworkSpec
 
 #: The most values one expression may give (``0..999`` gives 1000).
 MAX_VALUES = 100_000

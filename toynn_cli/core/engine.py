@@ -71,598 +71,34 @@ and the same network inside any sweep are bit-identical.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from toynn_cli.core import optim, portable
-
-#: ``progress(done, total)``: iterations done so far over all groups, and the total.
-ProgressFn = Callable[[int, int], None]
-
-#: How many points of error history each network records (besides the checkpoints).
-HISTORY_POINTS = 200
-
-
-@dataclass(frozen=True, slots=True)
-class NetworkSpec:
-    """One network of a sweep: its step size, hidden-layer size (0: none), seed, and
-    optimizer with the hyperparameters set explicitly (the rest take torch.optim's
-    defaults, see :func:`hyperparameters`)."""
-
-    alpha: float
-    hidden: int
-    seed: int
-    optimizer: str = "sgd"
-    optimizer_params: tuple[tuple[str, object], ...] = ()
-    bias: bool = False
-    activation: str = "sigmoid"  # of the hidden layers; the output is always a sigmoid
-    loss: str = "squared"
-    init: str = "uniform"
-    clip_value: float = 0.0  # 0: off
-    clip_norm: float = 0.0  # 0: off
-    schedule: str = "constant"
-    schedule_params: tuple[tuple[str, object], ...] = ()
-    target_error: float = 0.0  # 0: off
-    batch_size: int = 0  # 0: full batch (the tutorial)
-    dropout: float = 0.0  # probability of dropping a hidden unit in training; 0: off
-    batch_norm: bool = False  # batch normalisation of the hidden layers
-
-
-#: Learning-rate schedules and their parameters' defaults (t_max 0: the run's length).
-SCHEDULES: dict[str, dict[str, float]] = {
-    "constant": {},
-    "step": {"step_size": 1000, "gamma": 0.1},
-    "exponential": {"gamma": 0.999},
-    "cosine": {"t_max": 0, "eta_min": 0.0},
-}
-
-
-def schedule_parameters(spec: NetworkSpec) -> dict[str, float]:
-    """Every parameter of the network's schedule (defaults filled in)."""
-    return {**SCHEDULES[spec.schedule], **dict(spec.schedule_params)}  # type: ignore[arg-type]
-
-
-def learning_rates(
-    alphas: np.ndarray, schedule: str, params: dict[str, float], j: int, iterations: int
-) -> np.ndarray:
-    """The step sizes for update j (from 0), closed forms as torch.optim.lr_scheduler's:
-
-    constant     alpha
-    step         alpha * gamma ** (j // step_size)
-    exponential  alpha * gamma ** j
-    cosine       eta_min + (alpha - eta_min) * (1 + cos(pi * j / t_max)) / 2
-                 (t_max defaults to the number of iterations; after it, eta_min)
-
-    The powers and the cosine are toynn's portable ones (:mod:`toynn_cli.core.portable`),
-    the same bits on every machine.
-    """
-    if schedule == "constant":
-        return alphas
-    if schedule == "step":
-        return alphas * portable.powi(params["gamma"], j // int(params["step_size"]))
-    if schedule == "exponential":
-        return alphas * portable.powi(params["gamma"], j)
-    t_max = int(params["t_max"]) or iterations
-    eta_min = params["eta_min"]
-    factor = (1 + portable.cos_scalar(np.pi * min(j, t_max) / t_max)) / 2
-    return eta_min + (alphas - eta_min) * factor
-
-
-#: Hidden-layer activations, losses and initialisations (the first of each: the tutorial).
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
-LOSSES = ("squared", "cross_entropy")
-INITS = ("uniform", "xavier", "he")
-#: leaky_relu's slope below zero
-LEAKY_SLOPE = 0.01
-#: batch normalisation: torch.nn.BatchNorm1d's eps and running-statistics momentum
-BN_EPS = 1e-5
-BN_MOMENTUM = 0.1
-BN_ARRAYS = ("gamma", "beta", "running_mean", "running_var")
-
-
-def hidden_layers(hidden: int | Sequence[int]) -> tuple[int, ...]:
-    """Hidden sizes as a tuple: 0 -> (), 4 -> (4,), (8, 4) -> (8, 4)."""
-    if isinstance(hidden, int | np.integer):
-        return (int(hidden),) if hidden > 0 else ()
-    return tuple(int(h) for h in hidden)
-
-
-def hyperparameters(spec: NetworkSpec) -> dict[str, object]:
-    """Every hyperparameter of the network's optimizer (defaults filled in)."""
-    return optim.resolve(spec.optimizer, dict(spec.optimizer_params))
-
-
-def layout_key(spec: NetworkSpec) -> tuple:
-    """What networks of one batch must share: array shapes and the code path (layer
-    sizes, bias, activation, loss, the optimizer and its hyperparameters). Alpha, the
-    seed and the initialisation vary within a batch."""
-    return (
-        hidden_layers(spec.hidden),
-        spec.bias,
-        spec.activation,
-        spec.loss,
-        spec.optimizer,
-        tuple(hyperparameters(spec).items()),
-        spec.clip_value,
-        spec.clip_norm,
-        spec.schedule,
-        tuple(schedule_parameters(spec).items()),
-        spec.target_error,
-        spec.batch_size,
-        spec.dropout,
-        spec.batch_norm,
-    )
-
-
-@dataclass
-class NetworkResult:
-    """Everything recorded for one trained network (arrays are its own copies)."""
-
-    spec: NetworkSpec
-    iterations: int
-    checkpoint_iterations: np.ndarray  # (C,) the j with j % log_every == 0
-    checkpoint_errors: np.ndarray  # (C,) mean |output - target| before update j
-    final_error: float  # the same after the last update
-    history_iterations: np.ndarray  # (R,) a finer record of the error, for diagnostics
-    history_errors: np.ndarray  # (R,)
-    weights_initial: list[np.ndarray]  # input side first, each (n_k, n_k+1)
-    weights: list[np.ndarray]  # after the last update
-    direction_changes: list[np.ndarray]  # per weight: how often its step changed sign
-    outputs: np.ndarray  # (samples, outputs) after the last update
-    stopped_at: int | None = None  # early stopping: the iteration it stopped at, or None
-    #: batch norm: per hidden layer {"gamma", "beta", "running_mean", "running_var"}
-    batch_norm: list[dict[str, np.ndarray]] | None = None
-    #: classification targets only (else None): accuracy at each checkpoint (C,), final
-    checkpoint_accuracy: np.ndarray | None = None
-    final_accuracy: float | None = None
-
-
-@dataclass
-class BatchResult:
-    """Everything recorded for a batch of networks of one layer layout, column-wise:
-    the batch axis comes first in every per-network array. ``network(b)`` gives one
-    network's record; for large sweeps the arrays are stored as they are."""
-
-    specs: list[NetworkSpec]
-    iterations: int
-    checkpoint_iterations: np.ndarray  # (C,)
-    checkpoint_errors: np.ndarray  # (B, C)
-    final_error: np.ndarray  # (B,)
-    history_iterations: np.ndarray  # (R,)
-    history_errors: np.ndarray  # (B, R)
-    weights_initial: list[np.ndarray]  # each (B, n_k, n_k+1)
-    weights: list[np.ndarray]
-    direction_changes: list[np.ndarray]  # int64
-    outputs: np.ndarray  # (B, samples, outputs)
-    stopped_at: np.ndarray | None = None  # (B,) int64, -1: did not stop early
-    #: batch norm: [gamma_1, beta_1, running_mean_1, running_var_1, ...], each (B, n)
-    batch_norm: list[np.ndarray] | None = None
-    #: accuracy (see :func:`accuracy`) at each checkpoint (B, C) and final (B,); NaN
-    #: when the targets are not all 0 or 1; None: not recorded (older chunk files)
-    checkpoint_accuracy: np.ndarray | None = None
-    final_accuracy: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.specs)
-
-    def network(self, b: int) -> NetworkResult:
-        """Network ``b``'s record (its arrays are views into this batch)."""
-        return NetworkResult(
-            spec=self.specs[b],
-            iterations=self.iterations,
-            checkpoint_iterations=self.checkpoint_iterations,
-            checkpoint_errors=self.checkpoint_errors[b],
-            final_error=float(self.final_error[b]),
-            history_iterations=self.history_iterations,
-            history_errors=self.history_errors[b],
-            weights_initial=[w[b] for w in self.weights_initial],
-            weights=[w[b] for w in self.weights],
-            direction_changes=[c[b] for c in self.direction_changes],
-            outputs=self.outputs[b],
-            stopped_at=(
-                None
-                if self.stopped_at is None or self.stopped_at[b] < 0
-                else int(self.stopped_at[b])
-            ),
-            batch_norm=(
-                None
-                if self.batch_norm is None
-                else [
-                    dict(zip(BN_ARRAYS, (a[b] for a in self.batch_norm[i : i + 4]), strict=True))
-                    for i in range(0, len(self.batch_norm), 4)
-                ]
-            ),
-            checkpoint_accuracy=(
-                None
-                if self.final_accuracy is None or np.isnan(self.final_accuracy[b])
-                else self.checkpoint_accuracy[b]
-            ),
-            final_accuracy=(
-                None
-                if self.final_accuracy is None or np.isnan(self.final_accuracy[b])
-                else float(self.final_accuracy[b])
-            ),
-        )
-
-    def networks(self) -> list[NetworkResult]:
-        return [self.network(b) for b in range(len(self.specs))]
-
-
-def layer_sizes(n_inputs: int, hidden: int | Sequence[int], n_outputs: int) -> list[int]:
-    """Sizes of the layers: inputs, the hidden layers (none for 0), outputs."""
-    return [n_inputs, *hidden_layers(hidden), n_outputs]
-
-
-def initial_weights(
-    seed: int, sizes: Sequence[int], bias: bool = False, init: str = "uniform"
-) -> list[np.ndarray]:
-    """The tutorial's initialisation: uniform in [-1, 1), input side first.
-
-    ``RandomState(seed)`` draws exactly what the tutorial's ``np.random.seed(seed)``
-    followed by ``np.random.random`` draws; the global generator is never touched.
-    With ``bias`` each matrix has one more row (the bias weights, drawn like the
-    others). ``xavier`` and ``he`` scale the same draws to +-sqrt(6 / (fan_in +
-    fan_out)) (Glorot & Bengio) and +-sqrt(6 / fan_in) (He et al., uniform form).
-    """
-    return _draw(np.random.RandomState(seed), sizes, bias, init)
-
-
-def shuffle_generator(
-    seed: int, sizes: Sequence[int], bias: bool = False, init: str = "uniform"
-) -> np.random.RandomState:
-    """The network's generator after its initial weights were drawn: it shuffles the
-    samples for mini-batches (one generator per network, as a script would use one)."""
-    rng = np.random.RandomState(seed)
-    _draw(rng, sizes, bias, init)
-    return rng
-
-
-def _draw(
-    rng: np.random.RandomState, sizes: Sequence[int], bias: bool, init: str
-) -> list[np.ndarray]:
-    weights = []
-    for n_in, n_out in itertools.pairwise(sizes):
-        w = 2 * rng.random_sample((n_in + 1 if bias else n_in, n_out)) - 1
-        if init == "xavier":
-            w *= np.sqrt(6.0 / (n_in + n_out))
-        elif init == "he":
-            w *= np.sqrt(6.0 / n_in)
-        weights.append(w)
-    return weights
-
-
-def checkpoints(iterations: int, log_every: int) -> np.ndarray:
-    """The iterations whose error is reported: every j < iterations with j % log_every == 0."""
-    return np.arange(0, iterations, log_every, dtype=np.int64)
-
-
-def tail_start(iterations: int) -> int:
-    """The first iteration of the run's last tenth: the status rule compares the final
-    error with the error there ("was it still learning?")."""
-    return iterations - max(1, iterations // 10)
-
-
-def history_schedule(iterations: int, every: int = 0) -> np.ndarray:
-    """The iterations whose error the history records: every ``every``-th from 0 (0, the
-    default: about :data:`HISTORY_POINTS` evenly spaced), plus :func:`tail_start`, which
-    the status rule reads, so that a network's status never depends on ``every``."""
-    step = every or max(1, iterations // HISTORY_POINTS)
-    its = np.arange(0, iterations, step, dtype=np.int64)
-    if iterations > 0:
-        its = np.union1d(its, np.array([tail_start(iterations)], dtype=np.int64))
-    return its
-
-
-def history_length(iterations: int, every: int = 0) -> int:
-    """``len(history_schedule(iterations, every))``, computed without making the array
-    (a config may ask for 10^12 iterations recorded every one: it is refused by size)."""
-    if iterations <= 0:
-        return 0
-    step = every or max(1, iterations // HISTORY_POINTS)
-    return -(-iterations // step) + (1 if tail_start(iterations) % step else 0)
-
-
-# --- batched linear algebra, in a fixed summation order ---------------------------------
-
-
-class _Workspace:
-    """Preallocated arrays for one batch of networks of the same layer sizes.
-
-    Every step writes into these buffers with ``out=``: no array is allocated inside
-    the training loop (large temporaries cost page faults, not just copies).
-    """
-
-    def __init__(
-        self,
-        x: np.ndarray,
-        sizes: Sequence[int],
-        batch: int,
-        bias: bool = False,
-        activation: str = "sigmoid",
-        loss: str = "squared",
-    ) -> None:
-        samples = x.shape[0]
-        self.x = x
-        self.bias, self.activation, self.loss = bias, activation, loss
-        pairs = [(a + 1 if bias else a, b) for a, b in itertools.pairwise(sizes)]
-        self.act = [np.empty((samples, n, batch)) for n in sizes[1:]]  # a[1..L]
-        self.delta = [np.empty((samples, n, batch)) for n in sizes[1:]]  # dLoss/dz, layer k+1
-        self.term = [np.empty((samples, n, batch)) for n in sizes[1:]]  # one product term
-        self.slope = [np.empty((samples, n, batch)) for n in sizes[1:]]  # a * (1 - a)
-        self.grad = [np.empty((a, b, batch)) for a, b in pairs]
-        self.grad_term = [np.empty((a, b, batch)) for a, b in pairs]
-        self.err = np.empty((samples, sizes[-1], batch))
-        self.scratch = portable.Scratch()  # the portable exp's and tanh's temporaries
-        self.masks: list[np.ndarray] | None = None  # dropout, per hidden layer
-        self.gamma: list[np.ndarray] | None = None  # batch norm, per hidden layer (n, B)
-
-    def enable_batch_norm(
-        self, params: list[np.ndarray], running: list[np.ndarray], training: bool
-    ) -> None:
-        """Batch normalisation of the hidden layers. ``params`` is [gamma_1, beta_1, ...],
-        ``running`` [mean_1, var_1, ...], each (n, B); training normalises with the
-        batch's statistics (kept for backward), evaluation with the running ones."""
-        self.gamma, self.beta = params[0::2], params[1::2]
-        self.running_mean, self.running_var = running[0::2], running[1::2]
-        self.bn_training = training
-        hidden = self.act[:-1]
-        self.zhat = [np.empty(a.shape) for a in hidden]
-        self.batch_mean = [np.empty(a.shape[1:]) for a in hidden]
-        self.batch_var = [np.empty(a.shape[1:]) for a in hidden]
-        self.inv_std = [np.empty(a.shape[1:]) for a in hidden]
-        self.bn_grads = [np.empty(a.shape[1:]) for a in hidden for _ in (0, 1)]
-
-    def _normalise(self, k: int, z: np.ndarray) -> None:
-        """z = gamma * (z - mean) / sqrt(var + eps) + beta, in place (hidden layer k)."""
-        zhat = self.zhat[k]
-        if self.bn_training:
-            n = z.shape[0]
-            mean = np.divide(_sum_samples(z), n, out=self.batch_mean[k])
-            np.subtract(z, mean, out=zhat)
-            var = np.divide(_sum_samples(zhat * zhat), n, out=self.batch_var[k])
-            inv = np.sqrt(var + BN_EPS, out=self.inv_std[k])
-            np.reciprocal(inv, out=inv)
-            zhat *= inv
-        else:
-            np.subtract(z, self.running_mean[k], out=zhat)
-            zhat /= np.sqrt(self.running_var[k] + BN_EPS)
-        np.multiply(zhat, self.gamma[k], out=z)
-        z += self.beta[k]
-
-    def _normalise_backward(self, k: int, delta: np.ndarray) -> None:
-        """From dLoss/dy (y = gamma z^ + beta) in ``delta`` to dLoss/dz, in place; keeps
-        dLoss/dgamma = sum_s delta z^ and dLoss/dbeta = sum_s delta."""
-        zhat, gamma, inv = self.zhat[k], self.gamma[k], self.inv_std[k]
-        n = delta.shape[0]
-        np.copyto(self.bn_grads[2 * k], _sum_samples(delta * zhat))
-        np.copyto(self.bn_grads[2 * k + 1], _sum_samples(delta))
-        # the batch's mean and variance depend on every sample's z:
-        # dz = inv / n * (n * dz^ - sum_s dz^ - z^ * sum_s dz^ z^), dz^ = dy * gamma
-        dzhat = delta * gamma
-        total, weighted = _sum_samples(dzhat), _sum_samples(dzhat * zhat)
-        np.multiply(dzhat, float(n), out=delta)
-        delta -= total
-        delta -= zhat * weighted
-        delta *= inv / n
-
-    def enable_dropout(self) -> None:
-        """Buffers for dropout masks and the dropped activations of hidden layers."""
-        self.masks = [np.empty(a.shape) for a in self.act[:-1]]
-        self.dropped = [np.empty(a.shape) for a in self.act[:-1]]
-
-    def forward(self, weights: list[np.ndarray]) -> list[np.ndarray]:
-        """a[k+1] = f(a[k] @ W[k]); returns every layer's input and the output:
-        [x, a[1], ..., a[L]] (with dropout, the hidden a[k] as dropped)."""
-        below = self.x
-        inputs = [self.x]
-        last = len(weights) - 1
-        for layer, (w, z, term) in enumerate(zip(weights, self.act, self.term)):
-            if layer > 0 and self.masks is not None:
-                # inverted dropout: the mask is 0 or 1 / (1 - p) for each unit
-                below = np.multiply(below, self.masks[layer - 1], out=self.dropped[layer - 1])
-                inputs[-1] = below
-            # z[s, n, b] = sum_k a[s, k, b] * w[k, n, b], k = 0, 1, 2, ... in order
-            n_in = below.shape[1]
-            column = below[:, :, None, None] if below.ndim == 2 else below[:, :, None, :]
-            np.multiply(column[:, 0], w[0], out=z)
-            for k in range(1, n_in):
-                np.multiply(column[:, k], w[k], out=term)
-                z += term
-            if self.bias:
-                z += w[n_in]  # the bias: a constant input 1 times its weight row
-            if self.gamma is not None and layer < last:
-                self._normalise(layer, z)
-            below = z
-            inputs.append(z)
-            if layer < last and self.activation != "sigmoid":
-                if self.activation == "tanh":
-                    portable.tanh(z, out=z, scratch=self.scratch)
-                elif self.activation == "relu":
-                    np.maximum(z, 0.0, out=z)
-                else:  # leaky_relu: max(z, 0.01 z)
-                    np.multiply(z, LEAKY_SLOPE, out=term)
-                    np.maximum(z, term, out=z)
-                continue
-            # sigmoid(z) = 1 / (1 + exp(-z)); exp overflows to inf for z < -709 and the
-            # sigmoid is then exactly 0, as in the tutorial. The exp is toynn's own
-            # (portable.py): NumPy's differs from CPU to CPU in the last bit.
-            np.negative(z, out=z)
-            portable.exp(z, out=z, scratch=self.scratch)
-            z += 1.0
-            np.reciprocal(z, out=z)
-        return inputs
-
-    def backward(
-        self, activations: list[np.ndarray], err: np.ndarray, weights: list[np.ndarray]
-    ) -> list[np.ndarray]:
-        """Every layer's gradient of the loss, from the weights before the update."""
-        n_layers = len(weights)
-        for k in range(n_layers - 1, -1, -1):
-            # f'(z) from the layer's own output (before any dropout)
-            a, slope, delta = self.act[k], self.slope[k], self.delta[k]
-            output = k == n_layers - 1
-            if output and self.loss == "cross_entropy":
-                # dLoss/dz of cross-entropy through the output sigmoid: a - y = err
-                np.copyto(delta, err)
-            else:
-                self._slope(a, slope, sigmoid=output)  # f'(z), from a = f(z)
-                if output:
-                    np.multiply(err, slope, out=delta)  # d[L] = err * a(1 - a)
-                else:
-                    # d[k+1] = (d[k+2] @ W[k+1][:n].T) * f'(z), summed over n in order
-                    # (the bias row of W[k+1] feeds no unit below, so it is left out)
-                    above, w, term = self.delta[k + 1], weights[k + 1], self.term[k]
-                    w = w[: delta.shape[1]]
-                    np.multiply(above[:, None, 0, :], w[None, :, 0, :], out=delta)
-                    for n in range(1, w.shape[1]):
-                        np.multiply(above[:, None, n, :], w[None, :, n, :], out=term)
-                        delta += term
-                    delta *= slope
-                    if self.masks is not None:
-                        delta *= self.masks[k]  # a dropped unit passes no gradient back
-                    if self.gamma is not None:
-                        self._normalise_backward(k, delta)
-            # g[k] = a[k].T @ d[k+1]: g[i, n, b] = sum_s a[s, i, b] * d[s, n, b], in order
-            below, g, term = activations[k], self.grad[k], self.grad_term[k]
-            n_in = below.shape[1]
-            if self.bias:
-                # the bias row's gradient: sum_s 1 * d[s, n, b], in order
-                np.copyto(g[n_in], delta[0])
-                for s in range(1, delta.shape[0]):
-                    g[n_in] += delta[s]
-                g, term = g[:n_in], term[:n_in]
-            row = below[:, :, None, None] if below.ndim == 2 else below[:, :, None, :]
-            np.multiply(row[0], delta[0], out=g)
-            for s in range(1, delta.shape[0]):
-                np.multiply(row[s], delta[s], out=term)
-                g += term
-        return self.grad
-
-    def _slope(self, a: np.ndarray, out: np.ndarray, sigmoid: bool) -> None:
-        """The activation's derivative at z, written from its output a = f(z)."""
-        if sigmoid or self.activation == "sigmoid":
-            # sigmoid'(z) = a * (1 - a), written as the tutorial does
-            np.subtract(1.0, a, out=out)
-            np.multiply(a, out, out=out)
-        elif self.activation == "tanh":
-            np.multiply(a, a, out=out)  # tanh'(z) = 1 - a**2
-            np.subtract(1.0, out, out=out)
-        else:
-            np.greater(a, 0.0, out=out)  # relu'(z) = 1 where z > 0 (a > 0), else 0
-            if self.activation == "leaky_relu":
-                np.maximum(out, LEAKY_SLOPE, out=out)  # ... else 0.01
-
-
-def _update_running(work: _Workspace, running: list[np.ndarray], active: np.ndarray | None) -> None:
-    """running = (1 - momentum) * running + momentum * batch statistic (the variance
-    unbiased, as torch); a stopped network's statistics stay as they are."""
-    n = work.x.shape[0]
-    unbiased = n / (n - 1) if n > 1 else 1.0
-    for k, (mean, var) in enumerate(zip(work.batch_mean, work.batch_var)):
-        for r, batch in ((running[2 * k], mean), (running[2 * k + 1], var * unbiased)):
-            new = (1 - BN_MOMENTUM) * r + BN_MOMENTUM * batch
-            if active is None:
-                np.copyto(r, new)
-            else:
-                np.copyto(r, new, where=active)
-
-
-def _sum_samples(a: np.ndarray) -> np.ndarray:
-    """sum over the first (sample) axis, in order: s = 0, 1, 2, ..."""
-    total = a[0].copy()
-    for row in a[1:]:
-        total += row
-    return total
-
-
-def _draw_masks(masks: list[np.ndarray], rngs: list[np.random.RandomState], p: float) -> None:
-    """Fresh inverted-dropout masks: 1 / (1 - p) with probability 1 - p, else 0; network
-    b's from its own generator, layer by layer."""
-    for mask in masks:
-        samples, units, _ = mask.shape
-        for b, rng in enumerate(rngs):
-            mask[:, :, b] = (rng.random_sample((samples, units)) >= p) / (1.0 - p)
-
-
-def _clip_norm(grads: list[np.ndarray], max_norm: float) -> None:
-    """Scale each network's gradients so their joint norm is at most ``max_norm``
-    (torch.nn.utils.clip_grad_norm_): g *= min(1, max_norm / (||g|| + 1e-6)). The
-    squares are summed one weight at a time, in order (batch independence)."""
-    total = np.zeros(grads[0].shape[-1])
-    for g in grads:
-        for row in g.reshape(-1, g.shape[-1]):
-            total += row * row
-    coef = max_norm / (np.sqrt(total) + 1e-6)
-    np.minimum(coef, 1.0, out=coef)
-    for g in grads:
-        g *= coef
-
-
-def is_classification(y: np.ndarray) -> bool:
-    """Whether every target is 0 or 1 (accuracy is recorded only then)."""
-    y = np.asarray(y, dtype=np.float64)
-    return bool(((y == 0.0) | (y == 1.0)).all())
-
-
-def accuracy(out: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The fraction of outputs on the right side of 0.5, per network: ``out`` is
-    (samples, outputs, B), ``target`` (samples, outputs, 1) of 0s and 1s. An output of
-    exactly 0.5 (or NaN) is on neither side: wrong."""
-    right = ((target == 1.0) & (out > 0.5)) | ((target == 0.0) & (out < 0.5))
-    return right.sum(axis=(0, 1)) / (out.shape[0] * out.shape[1])
-
-
-def _mean_abs(err: np.ndarray) -> np.ndarray:
-    """mean(|err|) per network over samples and outputs, summed in a fixed order."""
-    flat = np.abs(err).reshape(-1, err.shape[-1])
-    total = flat[0].copy()
-    for row in flat[1:]:
-        total += row
-    return total / flat.shape[0]
-
-
-def loss_and_gradients(
-    x: np.ndarray,
-    y: np.ndarray,
-    weights: list[np.ndarray],
-    bias: bool = False,
-    activation: str = "sigmoid",
-    loss: str = "squared",
-    batch_norm: list[np.ndarray] | None = None,
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The loss per network, shape (B,) (squared: 0.5 * sum((output - y)**2);
-    cross_entropy: -sum(y log(output) + (1 - y) log(1 - output))), and its gradient with
-    respect to each batched weight array (n_k [+ 1 with bias], n_k+1, B), computed by the
-    training code. With ``batch_norm`` ([gamma_1, beta_1, ...], training mode) the
-    gradients of gamma and beta follow those of the weights. Used by the gradient tests."""
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    sizes = [x.shape[1], *(w.shape[1] for w in weights)]
-    work = _Workspace(x, sizes, weights[0].shape[-1], bias, activation, loss)
-    if batch_norm is not None:
-        running = [np.zeros_like(p) for p in batch_norm]
-        work.enable_batch_norm(batch_norm, running, training=True)
-    with np.errstate(all="ignore"):
-        activations = work.forward(weights)
-        target = np.asarray(y, dtype=np.float64)[:, :, None]
-        err = activations[-1] - target
-        if loss == "cross_entropy":
-            # from the output's z, stably: -y log s(z) - (1 - y) log(1 - s(z))
-            # = log(1 + e^z) - y z (log(1 - out) would lose digits when out is near 1)
-            below, w = activations[-2], weights[-1]
-            below = below[:, :, None] if below.ndim == 2 else below
-            n_in = below.shape[1]
-            z = np.einsum("sib,inb->snb", below, w[:n_in]) + (w[n_in] if bias else 0.0)
-            value = (np.logaddexp(0.0, z) - target * z).sum(axis=(0, 1))
-        else:
-            value = 0.5 * (err**2).sum(axis=(0, 1))
-        grads = [g.copy() for g in work.backward(activations, err, weights)]
-        if batch_norm is not None:
-            grads += [g.copy() for g in work.bn_grads]
-        return value, grads
-
+from toynn_cli.core import optim
+from toynn_cli.core.layers import (
+    Workspace,
+    accuracy,
+    clip_norm,
+    draw_masks,
+    is_classification,
+    mean_abs,
+    update_running,
+)
+from toynn_cli.core.network import (
+    BatchResult,
+    NetworkResult,
+    NetworkSpec,
+    ProgressFn,
+    checkpoints,
+    history_schedule,
+    initial_weights,
+    layer_sizes,
+    layout_key,
+    learning_rates,
+    schedule_parameters,
+    shuffle_generator,
+)
 
 # --- training ---------------------------------------------------------------------------
 
@@ -721,7 +157,7 @@ def train_batch(
     changes = [np.zeros(w.shape, dtype=np.int32) for w in weights]
     report_every = max(1, iterations // 100)
 
-    work = _Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
+    work = Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
     # batch norm: gamma and beta learned like weights; running statistics for evaluation
     bn = first.batch_norm and n_layers > 1
     bn_params: list[np.ndarray] = []
@@ -741,7 +177,7 @@ def train_batch(
         mini = {}
         for m in {batch_size, samples - (per_epoch - 1) * batch_size}:
             placeholder = np.empty((m, x.shape[1], len(specs)))
-            mini[m] = _Workspace(
+            mini[m] = Workspace(
                 placeholder, sizes, len(specs), first.bias, first.activation, first.loss
             )
             if dropout:
@@ -749,7 +185,7 @@ def train_batch(
             if bn:
                 mini[m].enable_batch_norm(bn_params, running, training=True)
     elif dropout or bn:  # training sees dropped units / batch statistics; `work` evaluates
-        train_work = _Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
+        train_work = Workspace(x, sizes, len(specs), first.bias, first.activation, first.loss)
         if dropout:
             train_work.enable_dropout()
         if bn:
@@ -777,17 +213,17 @@ def train_batch(
             activations = work.forward(weights)
             err = np.subtract(activations[-1], target, out=work.err)
             if stopping:
-                current = _mean_abs(err)
+                current = mean_abs(err)
                 reached = active & (current <= first.target_error)
                 stopped_at[reached] = j
                 active &= ~reached
             if next_check < len(check_its) and check_its[next_check] == j:
-                check_errors[:, next_check] = _mean_abs(err)
+                check_errors[:, next_check] = mean_abs(err)
                 if classify:
                     check_accuracy[:, next_check] = accuracy(activations[-1], target)
                 next_check += 1
             if next_hist < len(hist_its) and hist_its[next_hist] == j:
-                hist_errors[:, next_hist] = _mean_abs(err)
+                hist_errors[:, next_hist] = mean_abs(err)
                 next_hist += 1
             if stopping and not active.any():
                 # every network has stopped: no weight moves again, so each later
@@ -811,20 +247,20 @@ def train_batch(
                 part, part_target = train_work, target
             if batch_size or dropout or bn:
                 if dropout:
-                    _draw_masks(part.masks, rngs, dropout)
+                    draw_masks(part.masks, rngs, dropout)
                 part_acts = part.forward(weights)
                 part_err = np.subtract(part_acts[-1], part_target, out=part.err)
                 grads = part.backward(part_acts, part_err, weights)
                 if bn:
                     grads = grads + part.bn_grads  # then dLoss/dgamma, dLoss/dbeta
-                    _update_running(part, running, active if stopping else None)
+                    update_running(part, running, active if stopping else None)
             else:
                 grads = work.backward(activations, err, weights)
             if first.clip_value:  # clamp each element to [-c, c]
                 for g in grads:
                     np.clip(g, -first.clip_value, first.clip_value, out=g)
             if first.clip_norm:
-                _clip_norm(grads, first.clip_norm)
+                clip_norm(grads, first.clip_norm)
             lr = alphas  # constant: the tutorial's, and no per-iteration work
             if scheduled:
                 lr = learning_rates(alphas, first.schedule, schedule, j, iterations)
@@ -856,7 +292,7 @@ def train_batch(
                 progress(j + 1)
 
         final_out = work.forward(weights)[-1]
-        final_errors = _mean_abs(final_out - target)
+        final_errors = mean_abs(final_out - target)
         final_accuracy = accuracy(final_out, target) if classify else np.full(len(specs), np.nan)
     if progress is not None:
         progress(iterations)
@@ -955,7 +391,7 @@ def batch_outputs(
     x = np.ascontiguousarray(x, dtype=np.float64)
     weights = [np.ascontiguousarray(w, dtype=np.float64) for w in weights]
     sizes = [x.shape[1], *(w.shape[1] for w in weights)]
-    work = _Workspace(x, sizes, weights[0].shape[-1], bias, activation)
+    work = Workspace(x, sizes, weights[0].shape[-1], bias, activation)
     with np.errstate(all="ignore"):
         return work.forward(list(weights))[-1].copy()
 
@@ -975,10 +411,10 @@ def batch_errors(
     y = np.ascontiguousarray(y, dtype=np.float64)
     weights = [np.ascontiguousarray(w, dtype=np.float64) for w in weights]
     sizes = [x.shape[1], *(w.shape[1] for w in weights)]
-    work = _Workspace(x, sizes, weights[0].shape[-1], bias, activation)
+    work = Workspace(x, sizes, weights[0].shape[-1], bias, activation)
     with np.errstate(all="ignore"):
         output = work.forward(list(weights))[-1]
-        return _mean_abs(output - y[:, :, None])
+        return mean_abs(output - y[:, :, None])
 
 
 def weight_path(

@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from toynn_cli.core import engine
-from toynn_cli.core.engine import BatchResult, NetworkSpec
+from toynn_cli.core import layers, network
+from toynn_cli.core.network import BatchResult, NetworkSpec
 
 #: Networks per block: the unit of SIMD work and of parallel scheduling.
 BLOCK = 128
@@ -183,22 +183,22 @@ def train_batch(
     numba = numba_module()
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    sizes = engine.layer_sizes(x.shape[1], hidden, y.shape[1])
+    sizes = network.layer_sizes(x.shape[1], hidden, y.shape[1])
     pairs = list(itertools.pairwise(sizes))
     n = len(specs)
 
     by_seed: dict[int, list[np.ndarray]] = {}
     for spec in specs:
         if spec.seed not in by_seed:
-            by_seed[spec.seed] = engine.initial_weights(spec.seed, sizes)
+            by_seed[spec.seed] = network.initial_weights(spec.seed, sizes)
     initial = [np.stack([by_seed[spec.seed][k] for spec in specs]) for k in range(len(pairs))]
     # all weights as one (parameters, networks) array, layer by layer, row-major
     w = np.ascontiguousarray(np.concatenate([v.reshape(n, -1).T for v in initial]))
     prev = np.zeros(w.shape, dtype=np.bool_)
     changes = np.zeros(w.shape, dtype=np.int64)
     alphas = np.array([spec.alpha for spec in specs], dtype=np.float64)
-    check_its = engine.checkpoints(iterations, log_every)
-    hist_its = engine.history_schedule(iterations, record_every)
+    check_its = network.checkpoints(iterations, log_every)
+    hist_its = network.history_schedule(iterations, record_every)
     check_err = np.empty((len(check_its), n))
     check_acc = np.empty((len(check_its), n))
     hist_err = np.empty((len(hist_its), n))
@@ -251,9 +251,9 @@ def train_batch(
         return out
 
     final_out = np.ascontiguousarray(outputs.T).reshape(n, x.shape[0], sizes[-1])
-    if engine.is_classification(y):
+    if layers.is_classification(y):
         # the final accuracy by the NumPy engine's function, from the same outputs
-        final_acc = engine.accuracy(np.moveaxis(final_out, 0, -1), y[:, :, None])
+        final_acc = layers.accuracy(np.moveaxis(final_out, 0, -1), y[:, :, None])
     else:
         check_acc[:] = np.nan
         final_acc = np.full(n, np.nan)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from toynn_cli.core import engine
-from toynn_cli.core.engine import BatchResult, NetworkSpec
+from toynn_cli.core.network import BatchResult, NetworkSpec
 
 #: ``train(x, y, specs, iterations, log_every, progress, threads, record_every)``
 TrainFn = Callable[..., BatchResult]
@@ -22,7 +22,7 @@ TrainFn = Callable[..., BatchResult]
 
 @dataclass(frozen=True)
 class Engine:
-    """One way to train a batch of networks of one layout (see engine.layout_key)."""
+    """One way to train a batch of networks of one layout (see network.layout_key)."""
 
     name: str
     #: what it is, for --help

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from toynn_cli.core import portable
-from toynn_cli.core.engine import (
+from toynn_cli.core.network import (
     NetworkResult,
     NetworkSpec,
     checkpoints,

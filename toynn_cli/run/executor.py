@@ -24,8 +24,8 @@ from typing import Protocol
 import numpy as np
 
 from toynn_cli.analysis import status
-from toynn_cli.core import engine, engines
-from toynn_cli.core.engine import BatchResult, NetworkSpec
+from toynn_cli.core import engines, network
+from toynn_cli.core.network import BatchResult, NetworkSpec
 
 #: Default budget for the training buffers of all workers together.
 DEFAULT_MAX_MEMORY = 1 << 30
@@ -52,7 +52,7 @@ class Chunk:
 
 
 def _sizes(spec: NetworkSpec, n_inputs: int, n_outputs: int) -> list[int]:
-    return engine.layer_sizes(n_inputs, spec.hidden, n_outputs)
+    return network.layer_sizes(n_inputs, spec.hidden, n_outputs)
 
 
 def footprint(
@@ -62,8 +62,8 @@ def footprint(
     against tracemalloc peaks, see bench/README.md)."""
     params = sum(a * b for a, b in itertools.pairwise(sizes))
     units = samples * sum(sizes[1:])
-    checks = len(engine.checkpoints(iterations, log_every))
-    history = engine.history_length(iterations, record_every)
+    checks = len(network.checkpoints(iterations, log_every))
+    history = network.history_length(iterations, record_every)
     # training: weights, gradient, gradient term, step, optimizer state; signs and int32
     # counts; activations, deltas, product terms and slopes
     training = 8 * 5 * params + 7 * params + 8 * 5 * units
@@ -94,7 +94,7 @@ def _footprints(
     """(networks, training bytes, result bytes) of each layer layout among ``specs``."""
     layouts: dict[tuple[int, ...], list] = {}
     for spec in specs:
-        layouts.setdefault(engine.hidden_layers(spec.hidden), [spec, 0])[1] += 1
+        layouts.setdefault(network.hidden_layers(spec.hidden), [spec, 0])[1] += 1
     return [
         (count, *footprint(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every,
                            record_every))
@@ -112,7 +112,7 @@ def groups(specs: Sequence[NetworkSpec]) -> list[tuple[int, int]]:
     """The grid's runs of networks sharing a layout, as [start, stop) ranges in grid order."""
     runs: list[tuple[int, int]] = []
     for i, spec in enumerate(specs):
-        if runs and engine.layout_key(specs[runs[-1][0]]) == engine.layout_key(spec):
+        if runs and network.layout_key(specs[runs[-1][0]]) == network.layout_key(spec):
             runs[-1] = (runs[-1][0], i + 1)
         else:
             runs.append((i, i + 1))
@@ -182,7 +182,7 @@ def estimate(
     training, result = max(t for _, t, _ in found), max(r for _, _, r in found)
     # kept for the report, besides each network's spec and grid index (about 250 bytes):
     # every result, or of a large sweep's only the errors and accuracies
-    checks = len(engine.checkpoints(iterations, log_every))
+    checks = len(network.checkpoints(iterations, log_every))
     kept = sum(n * (250 + (8 * (2 * checks + 4) if slim else r)) for n, _, r in found)
     training_now = busy * largest * (training + (2 * result if parallel else result))
     receiving = 2 * result * largest if parallel else 0

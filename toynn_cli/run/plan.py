@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from toynn_cli.config import Experiment
-from toynn_cli.core import engine, engines
+from toynn_cli.core import engines, network
 from toynn_cli.run import distributed, executor
 
 
@@ -13,7 +13,7 @@ from toynn_cli.run import distributed, executor
 class Plan:
     """How a grid is trained: its networks, their chunks and the number of workers."""
 
-    specs: list[engine.NetworkSpec]
+    specs: list[network.NetworkSpec]
     chunks: list[executor.Chunk]
     chunk_size: int
     workers: int

@@ -22,11 +22,7 @@ import numpy as np
 
 from toynn_cli import __version__, axes
 from toynn_cli.analysis import ensemble, status
-from toynn_cli.core.engine import (
-    BatchResult,
-    NetworkResult,
-    NetworkSpec,
-)
+from toynn_cli.core.network import BatchResult, NetworkResult, NetworkSpec
 from toynn_cli.run.executor import Chunk, ChunkResult
 from toynn_cli.store import runs
 

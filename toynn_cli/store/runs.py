@@ -14,6 +14,7 @@ says ``running`` after its process is gone was killed), then ``complete`` or
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -164,23 +165,34 @@ LOCK_FILE = ".lock"
 @contextlib.contextmanager
 def locked(run_dir: Path) -> Iterator[None]:
     """Hold the run folder for this process: a second process (another ``--resume``)
-    is refused while this one lives; a lock left by a killed process is taken over."""
+    is refused while this one lives; a lock left by a killed process is taken over.
+
+    The lock is ``flock`` on ``.lock`` (which holds the owner's PID, for the message):
+    the kernel releases it when its process dies, and taking it is one atomic step,
+    so of several processes resuming one stale folder at once exactly one gets it.
+    A lock file unlinked by its previous owner while another process opened it is
+    noticed (its inode is no longer the path's) and the lock is taken again."""
     path = run_dir / LOCK_FILE
-    for _ in range(2):
+    for _ in range(10):
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                holder = int(path.read_text().strip() or 0)
-            except (OSError, ValueError):
-                holder = 0
-            if pid_alive(holder) and holder != os.getpid():
-                raise RunDirError(f"{run_dir}: in use by process {holder}") from None
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)  # stale: its process is gone
+            fd = os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except OSError as exc:
+            raise RunDirError(f"{run_dir}: cannot take its lock: {_reason(exc)}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_pid(fd)
+            os.close(fd)
+            raise RunDirError(f"{run_dir}: in use by process {holder or 'unknown'}") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # the previous owner unlinked it after we opened it: again
+            os.close(fd)
             continue
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f"{os.getpid()}\n")
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
         break
     else:
         raise RunDirError(f"{run_dir}: cannot take its lock")
@@ -188,4 +200,12 @@ def locked(run_dir: Path) -> Iterator[None]:
         yield
     finally:
         with contextlib.suppress(OSError):
-            os.unlink(path)
+            os.unlink(path)  # while still held: a waiter notices the new inode
+        os.close(fd)
+
+
+def _read_pid(fd: int) -> int:
+    try:
+        return int(os.pread(fd, 32, 0).decode().strip() or 0)
+    except (OSError, ValueError):
+        return 0

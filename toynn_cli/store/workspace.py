@@ -1,7 +1,7 @@
 """Reading run folders back: list them, load one, compare two.
 
 A folder is a run when it holds ``run.json`` with a ``status``. Its networks are read
-from ``results.json`` into the same :class:`~toynn_cli.core.engine.NetworkResult` records
+from ``results.json`` into the same :class:`~toynn_cli.core.network.NetworkResult` records
 that training returns, so the report code renders a saved run exactly as a fresh one.
 Nothing here writes or prints.
 """
@@ -20,7 +20,7 @@ import numpy as np
 
 from toynn_cli import __version__, axes
 from toynn_cli.core import datasets
-from toynn_cli.core.engine import NetworkResult, NetworkSpec
+from toynn_cli.core.network import NetworkResult, NetworkSpec
 from toynn_cli.run.executor import ChunkResult
 from toynn_cli.store import runs
 from toynn_cli.store.results import LargeSweep, Networks, collect, load_chunk

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from toynn_cli import __version__, config
 from toynn_cli.config import Experiment
-from toynn_cli.core.engine import NetworkResult
+from toynn_cli.core.network import NetworkResult
 from toynn_cli.run import executor
 from toynn_cli.run.interrupts import Interrupted
 from toynn_cli.store import results, runs

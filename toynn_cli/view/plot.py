@@ -16,7 +16,7 @@ import numpy as np
 
 from toynn_cli import axes
 from toynn_cli.analysis.surface import Surface
-from toynn_cli.core.engine import NetworkResult
+from toynn_cli.core.network import NetworkResult
 
 INSTALL_HINT = "matplotlib is not installed; install the plot extra: pip install 'toynn[plot]'"
 #: Figure size in inches and resolution: PNGs are FIG_SIZE * DPI pixels.

@@ -17,7 +17,7 @@ from rich.text import Text
 from toynn_cli import axes
 from toynn_cli.analysis import ensemble
 from toynn_cli.core import tutorial
-from toynn_cli.core.engine import NetworkResult, NetworkSpec
+from toynn_cli.core.network import NetworkResult, NetworkSpec
 
 STATUS_STYLE = {
     "converged": "green",

@@ -1,0 +1,298 @@
+"""What a network is: its settings (NetworkSpec), its record (NetworkResult, a
+batch's BatchResult), its layer sizes and initial weights, and when its error is
+recorded. Pure NumPy."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from toynn_cli.core import optim, portable
+
+#: ``progress(done, total)``: iterations done so far over all groups, and the total.
+ProgressFn = Callable[[int, int], None]
+
+#: How many points of error history each network records (besides the checkpoints).
+HISTORY_POINTS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSpec:
+    """One network of a sweep: its step size, hidden-layer size (0: none), seed, and
+    optimizer with the hyperparameters set explicitly (the rest take torch.optim's
+    defaults, see :func:`hyperparameters`)."""
+
+    alpha: float
+    hidden: int
+    seed: int
+    optimizer: str = "sgd"
+    optimizer_params: tuple[tuple[str, object], ...] = ()
+    bias: bool = False
+    activation: str = "sigmoid"  # of the hidden layers; the output is always a sigmoid
+    loss: str = "squared"
+    init: str = "uniform"
+    clip_value: float = 0.0  # 0: off
+    clip_norm: float = 0.0  # 0: off
+    schedule: str = "constant"
+    schedule_params: tuple[tuple[str, object], ...] = ()
+    target_error: float = 0.0  # 0: off
+    batch_size: int = 0  # 0: full batch (the tutorial)
+    dropout: float = 0.0  # probability of dropping a hidden unit in training; 0: off
+    batch_norm: bool = False  # batch normalisation of the hidden layers
+
+
+#: Learning-rate schedules and their parameters' defaults (t_max 0: the run's length).
+SCHEDULES: dict[str, dict[str, float]] = {
+    "constant": {},
+    "step": {"step_size": 1000, "gamma": 0.1},
+    "exponential": {"gamma": 0.999},
+    "cosine": {"t_max": 0, "eta_min": 0.0},
+}
+
+
+def schedule_parameters(spec: NetworkSpec) -> dict[str, float]:
+    """Every parameter of the network's schedule (defaults filled in)."""
+    return {**SCHEDULES[spec.schedule], **dict(spec.schedule_params)}  # type: ignore[arg-type]
+
+
+def learning_rates(
+    alphas: np.ndarray, schedule: str, params: dict[str, float], j: int, iterations: int
+) -> np.ndarray:
+    """The step sizes for update j (from 0), closed forms as torch.optim.lr_scheduler's:
+
+    constant     alpha
+    step         alpha * gamma ** (j // step_size)
+    exponential  alpha * gamma ** j
+    cosine       eta_min + (alpha - eta_min) * (1 + cos(pi * j / t_max)) / 2
+                 (t_max defaults to the number of iterations; after it, eta_min)
+
+    The powers and the cosine are toynn's portable ones (:mod:`toynn_cli.core.portable`),
+    the same bits on every machine.
+    """
+    if schedule == "constant":
+        return alphas
+    if schedule == "step":
+        return alphas * portable.powi(params["gamma"], j // int(params["step_size"]))
+    if schedule == "exponential":
+        return alphas * portable.powi(params["gamma"], j)
+    t_max = int(params["t_max"]) or iterations
+    eta_min = params["eta_min"]
+    factor = (1 + portable.cos_scalar(np.pi * min(j, t_max) / t_max)) / 2
+    return eta_min + (alphas - eta_min) * factor
+
+
+#: Hidden-layer activations, losses and initialisations (the first of each: the tutorial).
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+LOSSES = ("squared", "cross_entropy")
+INITS = ("uniform", "xavier", "he")
+#: leaky_relu's slope below zero
+LEAKY_SLOPE = 0.01
+#: batch normalisation: torch.nn.BatchNorm1d's eps and running-statistics momentum
+BN_EPS = 1e-5
+BN_MOMENTUM = 0.1
+BN_ARRAYS = ("gamma", "beta", "running_mean", "running_var")
+
+
+def hidden_layers(hidden: int | Sequence[int]) -> tuple[int, ...]:
+    """Hidden sizes as a tuple: 0 -> (), 4 -> (4,), (8, 4) -> (8, 4)."""
+    if isinstance(hidden, int | np.integer):
+        return (int(hidden),) if hidden > 0 else ()
+    return tuple(int(h) for h in hidden)
+
+
+def hyperparameters(spec: NetworkSpec) -> dict[str, object]:
+    """Every hyperparameter of the network's optimizer (defaults filled in)."""
+    return optim.resolve(spec.optimizer, dict(spec.optimizer_params))
+
+
+def layout_key(spec: NetworkSpec) -> tuple:
+    """What networks of one batch must share: array shapes and the code path (layer
+    sizes, bias, activation, loss, the optimizer and its hyperparameters). Alpha, the
+    seed and the initialisation vary within a batch."""
+    return (
+        hidden_layers(spec.hidden),
+        spec.bias,
+        spec.activation,
+        spec.loss,
+        spec.optimizer,
+        tuple(hyperparameters(spec).items()),
+        spec.clip_value,
+        spec.clip_norm,
+        spec.schedule,
+        tuple(schedule_parameters(spec).items()),
+        spec.target_error,
+        spec.batch_size,
+        spec.dropout,
+        spec.batch_norm,
+    )
+
+
+@dataclass
+class NetworkResult:
+    """Everything recorded for one trained network (arrays are its own copies)."""
+
+    spec: NetworkSpec
+    iterations: int
+    checkpoint_iterations: np.ndarray  # (C,) the j with j % log_every == 0
+    checkpoint_errors: np.ndarray  # (C,) mean |output - target| before update j
+    final_error: float  # the same after the last update
+    history_iterations: np.ndarray  # (R,) a finer record of the error, for diagnostics
+    history_errors: np.ndarray  # (R,)
+    weights_initial: list[np.ndarray]  # input side first, each (n_k, n_k+1)
+    weights: list[np.ndarray]  # after the last update
+    direction_changes: list[np.ndarray]  # per weight: how often its step changed sign
+    outputs: np.ndarray  # (samples, outputs) after the last update
+    stopped_at: int | None = None  # early stopping: the iteration it stopped at, or None
+    #: batch norm: per hidden layer {"gamma", "beta", "running_mean", "running_var"}
+    batch_norm: list[dict[str, np.ndarray]] | None = None
+    #: classification targets only (else None): accuracy at each checkpoint (C,), final
+    checkpoint_accuracy: np.ndarray | None = None
+    final_accuracy: float | None = None
+
+
+@dataclass
+class BatchResult:
+    """Everything recorded for a batch of networks of one layer layout, column-wise:
+    the batch axis comes first in every per-network array. ``network(b)`` gives one
+    network's record; for large sweeps the arrays are stored as they are."""
+
+    specs: list[NetworkSpec]
+    iterations: int
+    checkpoint_iterations: np.ndarray  # (C,)
+    checkpoint_errors: np.ndarray  # (B, C)
+    final_error: np.ndarray  # (B,)
+    history_iterations: np.ndarray  # (R,)
+    history_errors: np.ndarray  # (B, R)
+    weights_initial: list[np.ndarray]  # each (B, n_k, n_k+1)
+    weights: list[np.ndarray]
+    direction_changes: list[np.ndarray]  # int64
+    outputs: np.ndarray  # (B, samples, outputs)
+    stopped_at: np.ndarray | None = None  # (B,) int64, -1: did not stop early
+    #: batch norm: [gamma_1, beta_1, running_mean_1, running_var_1, ...], each (B, n)
+    batch_norm: list[np.ndarray] | None = None
+    #: accuracy (see :func:`accuracy`) at each checkpoint (B, C) and final (B,); NaN
+    #: when the targets are not all 0 or 1; None: not recorded (older chunk files)
+    checkpoint_accuracy: np.ndarray | None = None
+    final_accuracy: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def network(self, b: int) -> NetworkResult:
+        """Network ``b``'s record (its arrays are views into this batch)."""
+        return NetworkResult(
+            spec=self.specs[b],
+            iterations=self.iterations,
+            checkpoint_iterations=self.checkpoint_iterations,
+            checkpoint_errors=self.checkpoint_errors[b],
+            final_error=float(self.final_error[b]),
+            history_iterations=self.history_iterations,
+            history_errors=self.history_errors[b],
+            weights_initial=[w[b] for w in self.weights_initial],
+            weights=[w[b] for w in self.weights],
+            direction_changes=[c[b] for c in self.direction_changes],
+            outputs=self.outputs[b],
+            stopped_at=(
+                None
+                if self.stopped_at is None or self.stopped_at[b] < 0
+                else int(self.stopped_at[b])
+            ),
+            batch_norm=(
+                None
+                if self.batch_norm is None
+                else [
+                    dict(zip(BN_ARRAYS, (a[b] for a in self.batch_norm[i : i + 4]), strict=True))
+                    for i in range(0, len(self.batch_norm), 4)
+                ]
+            ),
+            checkpoint_accuracy=(
+                None
+                if self.final_accuracy is None or np.isnan(self.final_accuracy[b])
+                else self.checkpoint_accuracy[b]
+            ),
+            final_accuracy=(
+                None
+                if self.final_accuracy is None or np.isnan(self.final_accuracy[b])
+                else float(self.final_accuracy[b])
+            ),
+        )
+
+    def networks(self) -> list[NetworkResult]:
+        return [self.network(b) for b in range(len(self.specs))]
+
+
+def layer_sizes(n_inputs: int, hidden: int | Sequence[int], n_outputs: int) -> list[int]:
+    """Sizes of the layers: inputs, the hidden layers (none for 0), outputs."""
+    return [n_inputs, *hidden_layers(hidden), n_outputs]
+
+
+def initial_weights(
+    seed: int, sizes: Sequence[int], bias: bool = False, init: str = "uniform"
+) -> list[np.ndarray]:
+    """The tutorial's initialisation: uniform in [-1, 1), input side first.
+
+    ``RandomState(seed)`` draws exactly what the tutorial's ``np.random.seed(seed)``
+    followed by ``np.random.random`` draws; the global generator is never touched.
+    With ``bias`` each matrix has one more row (the bias weights, drawn like the
+    others). ``xavier`` and ``he`` scale the same draws to +-sqrt(6 / (fan_in +
+    fan_out)) (Glorot & Bengio) and +-sqrt(6 / fan_in) (He et al., uniform form).
+    """
+    return _draw(np.random.RandomState(seed), sizes, bias, init)
+
+
+def shuffle_generator(
+    seed: int, sizes: Sequence[int], bias: bool = False, init: str = "uniform"
+) -> np.random.RandomState:
+    """The network's generator after its initial weights were drawn: it shuffles the
+    samples for mini-batches (one generator per network, as a script would use one)."""
+    rng = np.random.RandomState(seed)
+    _draw(rng, sizes, bias, init)
+    return rng
+
+
+def _draw(
+    rng: np.random.RandomState, sizes: Sequence[int], bias: bool, init: str
+) -> list[np.ndarray]:
+    weights = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        w = 2 * rng.random_sample((n_in + 1 if bias else n_in, n_out)) - 1
+        if init == "xavier":
+            w *= np.sqrt(6.0 / (n_in + n_out))
+        elif init == "he":
+            w *= np.sqrt(6.0 / n_in)
+        weights.append(w)
+    return weights
+
+
+def checkpoints(iterations: int, log_every: int) -> np.ndarray:
+    """The iterations whose error is reported: every j < iterations with j % log_every == 0."""
+    return np.arange(0, iterations, log_every, dtype=np.int64)
+
+
+def tail_start(iterations: int) -> int:
+    """The first iteration of the run's last tenth: the status rule compares the final
+    error with the error there ("was it still learning?")."""
+    return iterations - max(1, iterations // 10)
+
+
+def history_schedule(iterations: int, every: int = 0) -> np.ndarray:
+    """The iterations whose error the history records: every ``every``-th from 0 (0, the
+    default: about :data:`HISTORY_POINTS` evenly spaced), plus :func:`tail_start`, which
+    the status rule reads, so that a network's status never depends on ``every``."""
+    step = every or max(1, iterations // HISTORY_POINTS)
+    its = np.arange(0, iterations, step, dtype=np.int64)
+    if iterations > 0:
+        its = np.union1d(its, np.array([tail_start(iterations)], dtype=np.int64))
+    return its
+
+
+def history_length(iterations: int, every: int = 0) -> int:
+    """``len(history_schedule(iterations, every))``, computed without making the array
+    (a config may ask for 10^12 iterations recorded every one: it is refused by size)."""
+    if iterations <= 0:
+        return 0
+    step = every or max(1, iterations // HISTORY_POINTS)
+    return -(-iterations // step) + (1 if tail_start(iterations) % step else 0)
