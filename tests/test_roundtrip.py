@@ -26,7 +26,7 @@ EVERY_SETTING = [
     ("--hidden", "3x2", "hidden", "3x2"),
     ("--seeds", "7", "seed", "7"),
     ("--optimizers", "rmsprop", "optimizer", "rmsprop"),
-    ("--optimizer-params", "{momentum: 0.5}", "optimizer_params", '{"momentum": 0.5}'),
+    ("--optimizer-params", "{dampening: 0.5}", "optimizer_params", '{"dampening": 0.5}'),
     ("--bias", "true", "bias", "True"),
     ("--activations", "tanh", "activation", "tanh"),
     ("--losses", "cross_entropy", "loss", "cross_entropy"),
@@ -35,6 +35,7 @@ EVERY_SETTING = [
     ("--batch-norm", "true", "batch_norm", "True"),
     ("--dropout", "0.25", "dropout", "0.25"),
     ("--weight-decay", "0.01", "weight_decay", "0.01"),
+    ("--momentum", "0.5", "momentum", "0.5"),
     ("--clip-value", "0.5", "clip_value", "0.5"),
     ("--clip-norm", "2", "clip_norm", "2.0"),
     ("--schedules", "step", "schedule", "step"),
@@ -71,7 +72,7 @@ def test_every_setting_survives_csv_show_and_the_config_snapshot(
     args = ["sweep", option, value, *extra, "--iterations", "40", "--log-every", "20"]
     if option != "--alphas":
         args += ["--alphas", "0.5"]
-    if option == "--optimizer-params":
+    if option in ("--optimizer-params", "--momentum"):
         args += ["--optimizers", "momentum"]
     if option == "--schedule-params":
         args += ["--schedules", "exponential"]
@@ -213,3 +214,47 @@ def test_10500_networks_come_back_as_10500(cli_env):
     doc = json.loads(invoke_ok("compare", run_dir, run_dir, "--json").stdout)
     assert len(doc["networks"]) == 10500
     assert "10500 networks" in invoke_ok("show", run_dir).stdout
+
+
+def test_the_momentum_axis_sweeps_and_comes_back(cli_env):
+    """The setting added through the registry end to end (axes.py, config/check.py,
+    config/experiment.py): a sweep axis, a column, a CSV cell, a record field."""
+    args = ("sweep", "--optimizers", "momentum,nesterov", "--momentum", "0.5,0.9", "--alphas",
+            "0.05", "--iterations", "40", "--log-every", "20")  # fmt: skip
+    rows = _rows(invoke_ok(*args, "--csv", "--out", "a").stdout)
+    assert [(r["optimizer"], r["momentum"]) for r in rows] == [
+        ("momentum", "0.5"), ("momentum", "0.9"), ("nesterov", "0.5"), ("nesterov", "0.9"),
+    ]  # fmt: skip
+    assert {r["optimizer_params"] for r in rows} == {""}  # momentum has its own column
+    run_dir = _run_dir(cli_env / "a")
+    assert _rows(invoke_ok("show", run_dir, "--csv").stdout) == rows
+    table = invoke_ok("show", run_dir, "--no-group").stdout
+    assert "momentum" in table and "0.9" in table
+    doc = json.loads((run_dir / "results.json").read_text())
+    assert [n["optimizer_params"]["momentum"] for n in doc["networks"]] == [0.5, 0.9, 0.5, 0.9]
+    assert yaml_momentum(run_dir) == [0.5, 0.9]
+    # different momentum, the same network otherwise: compare names the setting
+    invoke_ok("sweep", "--optimizers", "momentum", "--momentum", "0.5", "--alphas", "0.05",
+              "--iterations", "40", "--log-every", "20", "-q", "--out", "b")  # fmt: skip
+    invoke_ok("sweep", "--optimizers", "momentum", "--momentum", "0.9", "--alphas", "0.05",
+              "--iterations", "40", "--log-every", "20", "-q", "--out", "c")  # fmt: skip
+    compared = json.loads(
+        invoke_ok("compare", _run_dir(cli_env / "b"), _run_dir(cli_env / "c"), "--json").stdout
+    )
+    assert compared["not_matched_on"] == ["momentum"]
+    assert len(compared["networks"]) == 1
+
+
+def yaml_momentum(run_dir: Path) -> list[float]:
+    import yaml
+
+    return yaml.safe_load((run_dir / "config.yaml").read_text())["momentum"]
+
+
+def test_the_momentum_axis_refuses_an_optimizer_without_momentum(cli_env):
+    result = invoke("sweep", "--optimizers", "sgd,adam", "--momentum", "0.5", "--no-save")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: option --momentum is '0.5', but optimizer sgd has no momentum; expected "
+        "optimizers that have one (momentum, nesterov, rmsprop)\n"
+    )

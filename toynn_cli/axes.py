@@ -83,10 +83,20 @@ def _read_hidden(record: Record) -> dict[str, Any]:
     return {"hidden": int(value)}
 
 
+#: hyperparameters that are settings of their own (their own column and axis)
+OWN_SETTINGS = ("weight_decay", "momentum")
+
+
 def optimizer_given(spec: NetworkSpec) -> tuple[tuple[str, Any], ...]:
-    """The hyperparameters set for the network's optimizer, weight decay aside (it has
-    a setting of its own)."""
-    return tuple((k, v) for k, v in spec.optimizer_params if k != "weight_decay")
+    """The hyperparameters set for the network's optimizer, those with a setting of
+    their own aside (weight decay, momentum)."""
+    return tuple((k, v) for k, v in spec.optimizer_params if k not in OWN_SETTINGS)
+
+
+def momentum(spec: NetworkSpec) -> float | None:
+    """The momentum set for the network's optimizer, or None (its default)."""
+    value = dict(spec.optimizer_params).get("momentum")
+    return None if value is None else float(value)
 
 
 def weight_decay(spec: NetworkSpec) -> float:
@@ -103,8 +113,13 @@ def _read_optimizer(record: Record) -> dict[str, Any]:
     if name not in optim.NAMES:
         raise ValueError(f"unknown optimizer {name!r}")
     given = _given(record.get("optimizer_params"), optim.DEFAULTS[name])
-    # weight decay last, as the grid puts it (so the spec equals the trained one)
-    params = sorted(given, key=lambda p: p[0] == "weight_decay")
+    # the momentum setting, recorded on its own: set even where it equals the default
+    set_momentum = record.get("momentum")
+    if set_momentum is not None:
+        given = (*(p for p in given if p[0] != "momentum"), ("momentum", float(set_momentum)))
+    # momentum, then weight decay last, as the grid puts them (so the spec equals the
+    # trained one)
+    params = sorted(given, key=lambda p: (p[0] == "weight_decay", p[0] == "momentum"))
     return {"optimizer": name, "optimizer_params": tuple(params)}
 
 
@@ -392,6 +407,19 @@ SETTINGS: tuple[Setting, ...] = (
         cell=lambda spec: repr(weight_decay(spec)),
     ),
     Setting(
+        "momentum",
+        ("--momentum",),
+        "Momentum of the optimizers that have one (momentum, nesterov, rmsprop); a sweep "
+        "axis (default: each optimizer's own).",
+        # the optimizer's momentum hyperparameter: recorded and read with it
+        fields=("optimizer_params",),
+        title="momentum",
+        label=lambda spec: "-" if momentum(spec) is None else show_number(momentum(spec)),
+        blank="-",
+        cell=lambda spec: "" if momentum(spec) is None else repr(momentum(spec)),
+        record=lambda spec: {"momentum": momentum(spec)},
+    ),
+    Setting(
         "clip_value",
         ("--clip-value",),
         "Clamp each gradient element to [-C, C] (0: off); a sweep axis.",
@@ -553,7 +581,7 @@ def value(setting: Setting, spec: NetworkSpec) -> tuple:
     schedule every parameter (defaults filled in; weight decay has its own setting)."""
     assert setting.cell is not None
     if setting.key == "optimizers":
-        params = {k: v for k, v in hyperparameters(spec).items() if k != "weight_decay"}
+        params = {k: v for k, v in hyperparameters(spec).items() if k not in OWN_SETTINGS}
         return (setting.cell(spec), tuple(sorted(params.items())))
     if setting.key == "schedules":
         return (setting.cell(spec), tuple(sorted(schedule_parameters(spec).items())))

@@ -583,3 +583,43 @@ class Loader(yaml.SafeLoader):
                     )
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+MOMENTUM_EXPECTED = "a number from 0 to below 1"
+
+
+def momentum_fraction(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadValue
+    number = float(value)
+    if not 0 <= number < 1:
+        raise BadValue
+    return number
+
+
+def momentum_axis(
+    value: Any, label: str, optimizers: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
+) -> tuple[float, ...]:
+    """``momentum``: the momentum of every chosen optimizer, as a sweep axis (absent:
+    each optimizer's own default). Every chosen optimizer must have one, and none may
+    set it in optimizer_params too."""
+    if value is None:
+        return ()
+    momenta = axis(value, label, grid.parse_floats, momentum_fraction, MOMENTUM_EXPECTED)
+    having = [name for name in optim.NAMES if "momentum" in optim.SETTABLE[name]]
+    for name, given in optimizers:
+        if "momentum" not in optim.SETTABLE[name]:
+            raise ConfigError(
+                f"{label} is {show(value)}, but optimizer {name} has no momentum; expected "
+                f"optimizers that have one ({', '.join(having)})"
+            )
+        if any(key == "momentum" for key, _ in given):
+            raise ConfigError(
+                f"{label} and momentum in optimizer_params are both given; expected one of them"
+            )
+        for m in momenta:
+            try:
+                optim.resolve(name, {**dict(given), "momentum": m})
+            except optim.HyperparameterError as exc:
+                raise ConfigError(f"{label} is {show(value)}; expected {exc} for {name}") from None
+    return momenta

@@ -109,6 +109,8 @@ class Experiment:
     schedules: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = (("constant", ()),)
     target_error: tuple[float, ...] = (0.0,)
     weight_decay: tuple[float, ...] = (0.0,)
+    #: the momentum of the optimizers that have one (an axis); (): each one's default
+    momentum: tuple[float, ...] = ()
     batch_size: tuple[int, ...] = (0,)
     dropout: tuple[float, ...] = (0.0,)
     batch_norm: tuple[bool, ...] = (False,)
@@ -149,14 +151,20 @@ class Experiment:
     def networks(self) -> list[NetworkSpec]:
         """Every network of the grid: optimizers x weight decays x hidden x architectures
         x alphas x seeds."""
+        momenta: tuple[float | None, ...] = self.momentum or (None,)
         optimizers = [
-            (name, (*params, ("weight_decay", wd)) if wd else params)
+            (
+                name,
+                (*params, *((("momentum", m),) if m is not None else ()),
+                 *((("weight_decay", wd),) if wd else ())),
+            )
             for name, params in self.optimizers
+            for m in momenta
             for wd in self.weight_decay
-        ]
+        ]  # fmt: skip
         per = None
         if self.optimizer_alphas is not None:
-            per = [its for its in self.optimizer_alphas for _ in self.weight_decay]
+            per = [its for its in self.optimizer_alphas for _ in momenta for _ in self.weight_decay]
         return grid.expand(
             self.hidden, self.alphas, self.seeds, optimizers, per, self.architectures()
         )
@@ -175,6 +183,7 @@ class Experiment:
             "schedules": len(self.schedules),
             "target_error": len(self.target_error),
             "weight_decay": len(self.weight_decay),
+            "momentum": len(self.momentum),
             "batch_size": len(self.batch_size),
             "dropout": len(self.dropout),
             "batch_norm": len(self.batch_norm),
@@ -287,6 +296,7 @@ def _build(
             f"{labels['weight_decay']} and weight_decay in {labels['optimizer_params']} are "
             f"both given; expected one of them"
         )
+    momentum = check.momentum_axis(values.get("momentum"), labels["momentum"], optimizers)
     optimizer_alphas = None
     if isinstance(values["alphas"], dict):
         optimizer_alphas = check.alphas_by_optimizer(
@@ -303,7 +313,8 @@ def _build(
             check.ALPHA_EXPECTED,
         )
         count = len(names) * len(alphas)
-    networks = count * len(weight_decay) * len(hidden) * len(seeds) * architectures
+    networks = count * len(weight_decay) * max(1, len(momentum)) * len(hidden) * len(seeds)
+    networks *= architectures
     if networks > check.MAX_NETWORKS:
         axes, sizes = "hidden x alphas x seeds", f"{len(hidden)} x {len(alphas)} x {len(seeds)}"
         if architectures > 1:
@@ -352,6 +363,7 @@ def _build(
         schedules=schedules,
         target_error=target_error,
         weight_decay=weight_decay,
+        momentum=momentum,
         batch_size=batch_size,
         dropout=dropout,
         batch_norm=batch_norm,
@@ -434,6 +446,7 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
         ("clip_norm", (0.0,)),
         ("target_error", (0.0,)),
         ("weight_decay", (0.0,)),
+        ("momentum", ()),
         ("batch_size", (0,)),
         ("dropout", (0.0,)),
         ("batch_norm", (False,)),

@@ -27,7 +27,8 @@ from typing import Any, BinaryIO
 STATUS_FILE = "run.json"
 #: The run-folder format this toynn writes (run.json's and results.json's ``format``;
 #: absent: 1). 2: network records hold every setting (batch norm's arrays moved from
-#: ``batch_norm`` to ``batch_norm_state``), metrics.csv has the run's setting columns.
+#: ``batch_norm`` to ``batch_norm_state``; ``momentum``: the momentum axis's value or
+#: null), metrics.csv has the run's setting columns.
 FORMAT = 2
 
 
