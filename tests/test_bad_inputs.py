@@ -232,7 +232,8 @@ def test_yaml_alias_bomb_is_reported_quickly() -> None:
 KEYS = (
     "dataset, alpha, alphas, hidden, iterations, seed, seeds, log_every, record_every, name, "
     "engine, optimizer, optimizers, bias, activation, activations, loss, losses, init, inits, "
-    "batch_size, batch_norm, dropout, weight_decay, clip_value, clip_norm, schedule, schedules, "
+    "batch_size, batch_norm, dropout, weight_decay, momentum, clip_value, clip_norm, schedule, "
+    "schedules, "
     "schedule_params, target_error, optimizer_params"
 )
 

@@ -196,6 +196,7 @@ def wait_for_run_json(parent: Path, proc: subprocess.Popen, timeout: float = 30)
 def test_signal_stops_a_long_sweep_and_marks_the_run(tmp_path, signum, code, delay):
     proc = toynn(
         "sweep", "--alphas", "0.1,1", "--hidden", "2,3", "--iterations", 10**9,
+        "--engine", "numpy",  # no first-run compile between the start and the signal
         "--out", "out", cwd=tmp_path,
     )  # fmt: skip
     try:
@@ -357,7 +358,7 @@ def test_surface_heatmap_with_no_color_is_a_character_ramp(tmp_path):
 def test_runs_and_show_on_killed_and_interrupted_runs(tmp_path):
     # one process (--workers 1): a SIGKILLed parent cannot take forked workers with it
     long = ("sweep", "--alphas", "0.1,1", "--hidden", "2,3", "--iterations", 10**9,
-            "--workers", 1)  # fmt: skip
+            "--workers", 1, "--engine", "numpy")  # fmt: skip
     killed = toynn(*long, "--name", "killed", "--out", "k", cwd=tmp_path)
     stopped = toynn(*long, "--name", "stopped", "--out", "s", cwd=tmp_path)
     try:

@@ -404,7 +404,7 @@ def test_sweep_and_train_csv_match_their_json():
     assert list(rows[0]) == [
         "network", "alpha", "hidden", "seed", "optimizer", "optimizer_params", "bias",
         "activation", "loss", "init", "batch_size", "batch_norm", "dropout", "weight_decay",
-        "clip_value", "clip_norm", "schedule", "schedule_params", "target_error",
+        "momentum", "clip_value", "clip_norm", "schedule", "schedule_params", "target_error",
         "final_error", "final_accuracy", "status",
     ]  # fmt: skip
     assert [int(r["network"]) for r in rows] == list(range(6))
@@ -419,10 +419,10 @@ def test_sweep_and_train_csv_match_their_json():
     train = invoke_ok("train", "--iterations", 300, "--log-every", 100, "--no-save", "--csv")
     assert train.stdout.splitlines()[1].startswith("0,0.5,4,1,")
     dry = invoke_ok("sweep", "--alphas", "1,2", "--dry-run", "--csv").stdout
-    settings = "sgd,,False,sigmoid,squared,uniform,0,False,0.0,0.0,0.0,0.0,constant,,0.0"
+    settings = "sgd,,False,sigmoid,squared,uniform,0,False,0.0,0.0,,0.0,0.0,constant,,0.0"
     assert dry == (
         "network,alpha,hidden,seed,optimizer,optimizer_params,bias,activation,loss,init,"
-        "batch_size,batch_norm,dropout,weight_decay,clip_value,clip_norm,schedule,"
+        "batch_size,batch_norm,dropout,weight_decay,momentum,clip_value,clip_norm,schedule,"
         f"schedule_params,target_error\n0,1.0,4,1,{settings}\n1,2.0,4,1,{settings}\n"
     )
     both = invoke("sweep", "--json", "--csv")

@@ -1,1 +1,1 @@
-"""analysis."""
+"""What results mean: status labels, seed ensembles, the error surface."""

@@ -45,7 +45,8 @@ def train_all(
     note = engines.fallback_note(experiment.engine, plan.specs, plan.engine)
     if n and note is not None:
         term.warn(note)
-    if n and engines.get(plan.engine).needs_compiling():
+    if n and term.err.is_terminal and engines.get(plan.engine).needs_compiling():
+        # progress for a person (as the bar is): a log or a test sees none of it
         term.message("compiling kernels (first run only)", style="dim")
     with term.progress(f"training {n} {noun}", n * experiment.iterations) as progress:
         try:
