@@ -87,6 +87,7 @@ def test_bias_and_layers_give_the_weight_shapes():
     assert [c.shape for c in r.direction_changes] == [(4, 8), (9, 4), (5, 1)]
 
 
+@pytest.mark.slow
 def test_a_bias_unit_frees_the_output_at_the_origin():
     """AND of two inputs with no hidden layer and no constant input: without a bias the
     output for (0, 0) is sigmoid(0) = 0.5 whatever the weights; with one it learns."""
@@ -129,12 +130,14 @@ def test_the_tutorials_defaults_are_unchanged():
         assert a.tobytes() == b.tobytes()
 
 
+@pytest.mark.slow
 def test_cross_entropy_learns_xor():
     data = BUILTIN["xor"]
     (r,) = engine.train(data.x, data.y, [NetworkSpec(0.5, 4, 1, loss="cross_entropy")], 5000, 1000)
     assert r.final_error < 0.02
 
 
+@pytest.mark.slow
 def test_batch_independence_across_architectures():
     """Bit-identical alone and in a sweep mixing layers, bias, activations, losses, inits."""
     data = BUILTIN["xor"]

@@ -125,6 +125,7 @@ def test_config_that_is_a_list() -> None:
 # --- YAML syntax errors (with the line) ----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -728,6 +729,7 @@ def test_huge_alpha_trains_and_is_diverged(alpha: str) -> None:
     assert no_run_folder()
 
 
+@pytest.mark.slow
 def test_huge_alpha_sweep_saved_without_warnings(tmp_path: Path) -> None:
     result = run_quietly(
         [

@@ -25,6 +25,7 @@ import yaml
 from clitools import invoke, invoke_ok
 
 from toynn_cli.analysis import status
+from toynn_cli.cli import app as cli_app
 from toynn_cli.cli import cli
 from toynn_cli.cli import output as cli_output
 from toynn_cli.cli import session as cli_session
@@ -142,7 +143,7 @@ def test_the_commands():
     ]
 
 
-@pytest.mark.parametrize("command", [[], *[[name] for name in sorted(cli.commands)]])
+@pytest.mark.parametrize("command", [[], *[[name] for name in sorted(cli_app.COMMANDS)]])
 def test_every_command_has_help_with_an_example(command):
     result = invoke_ok(*command, "--help")
     assert result.stdout.startswith(f"Usage: toynn {' '.join(command)}".rstrip() + " [OPTIONS]")
@@ -151,9 +152,11 @@ def test_every_command_has_help_with_an_example(command):
     assert result.stderr == ""
 
 
-@pytest.mark.parametrize("command", sorted(cli.commands))
+@pytest.mark.parametrize("command", sorted(cli_app.COMMANDS))
 def test_every_option_has_help_text(command):
-    for param in cli.commands[command].params:
+    found = cli.get_command(click.Context(cli), command)
+    assert found is not None
+    for param in found.params:
         if isinstance(param, click.Option) and param.name != "help":  # arguments have none
             assert param.help, f"toynn {command} {param.opts[0]} has no help"
 
@@ -161,7 +164,7 @@ def test_every_option_has_help_text(command):
 def test_no_arguments_prints_the_help():
     result = invoke_ok()
     assert result.stdout.startswith("Usage: toynn [OPTIONS] COMMAND [ARGS]...")
-    for name in cli.commands:
+    for name in cli_app.COMMANDS:
         assert f"  {name} " in result.stdout
 
 
@@ -176,6 +179,7 @@ def test_version():
 # --- train ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_train_xor_config(tmp_path):
     """The error at each checkpoint and the final error, the status, the final weight
     matrices and the direction-change counts, as the engine computed them."""
@@ -412,6 +416,7 @@ def replay_tutorial(monkeypatch, tutorial_sweep):
 TUTORIAL_STATUSES = ["learning", "learning", "converged", "converged", "converged", "stuck", "diverged"]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_sweep_alpha_sweep_config(replay_tutorial):
     result = invoke_ok("sweep", "--config", CONFIGS / "alpha-sweep.yaml", "--no-save")
     out = result.stdout
@@ -597,6 +602,7 @@ def test_reproduce_mismatch_exits_1(replay_tutorial, monkeypatch):
 GRID = ["--alphas", "0.5,2", "--hidden", "2,3", "--iterations", 300, "--log-every", 100]
 
 
+@pytest.mark.slow
 def test_run_folder_contents(tmp_path):
     result = invoke_ok("sweep", *GRID, "--name", "grid", "--out", "out", "--json")
     run_dir = only_run_dir(tmp_path / "out")
@@ -665,6 +671,7 @@ def test_run_folder_contents(tmp_path):
     assert tutorial.printed(expected[0].final_error) in svg  # the table itself
 
 
+@pytest.mark.slow
 def test_report_txt_is_what_was_shown(tmp_path):
     result = invoke_ok("sweep", *GRID, "--show-weights")
     run_dir = only_run_dir(tmp_path / "runs")
@@ -673,6 +680,7 @@ def test_report_txt_is_what_was_shown(tmp_path):
     assert (only_run_dir(tmp_path / "t") / "report.txt").read_text() == result.stdout
 
 
+@pytest.mark.slow
 def test_report_files_do_not_depend_on_the_terminal(tmp_path, monkeypatch):
     invoke_ok("sweep", *GRID, "--out", "wide")
     monkeypatch.setattr(cli_output, "NON_TTY_WIDTH", 60)  # a narrow page for stdout
@@ -704,6 +712,7 @@ def test_config_yaml_holds_every_override_and_reruns_the_experiment(tmp_path):
     assert again["networks"] == first["networks"]
 
 
+@pytest.mark.slow
 def test_config_yaml_of_a_train_run_reruns_with_train(tmp_path):
     first = json.loads(
         invoke_ok("train", "--config", CONFIGS / "xor.yaml", "--iterations", 150, "--json").stdout
@@ -714,6 +723,7 @@ def test_config_yaml_of_a_train_run_reruns_with_train(tmp_path):
     assert again["experiment"] == first["experiment"]
 
 
+@pytest.mark.slow
 def test_config_yaml_keeps_csv_data_inline(tmp_path):
     data = tmp_path / "data.csv"
     data.write_text("a,b,bias,target\n0,0,1,0\n0,1,1,1\n1,0,1,1\n1,1,1,0\n")
@@ -743,6 +753,7 @@ class FrozenClock:
         return datetime(2026, 1, 2, 3, 4, 5)
 
 
+@pytest.mark.slow
 def test_runs_in_the_same_second_get_a_suffix_and_never_overwrite(tmp_path, monkeypatch):
     monkeypatch.setattr(runs, "datetime", FrozenClock)
     invoke_ok("train", "--iterations", 100, "--log-every", 50)

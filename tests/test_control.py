@@ -88,6 +88,7 @@ def test_a_schedule_steps_as_by_hand():
         np.testing.assert_allclose(mine, theirs, rtol=1e-13, atol=1e-15)
 
 
+@pytest.mark.slow
 def test_early_stopping_records_the_iteration_and_freezes_the_weights():
     (free,) = engine.train(XOR.x, XOR.y, [NetworkSpec(10.0, 4, 1)], 2000, 1)
     target = 0.05
@@ -116,6 +117,7 @@ def test_when_every_network_stops_the_rest_is_filled_in():
         assert r.history_errors[-1] == r.final_error
 
 
+@pytest.mark.slow
 def test_batch_independence_across_control_options():
     sweep = [
         NetworkSpec(a, 3, s, opt, (), clip_value=cv, clip_norm=cn, schedule=sch, target_error=te)
@@ -229,6 +231,7 @@ def test_chunk_files_keep_every_setting_and_the_stop(tmp_path):
     assert [n.stopped_at for n in back.batch.networks()] == [n.stopped_at for n in batch.networks()]
 
 
+@pytest.mark.slow
 def test_resume_a_sweep_with_new_settings(tmp_path):
     """A run folder with optimizers, layer lists and early stopping resumes to the same
     results as the uninterrupted run."""
@@ -320,6 +323,7 @@ def test_mini_batch_errors_are_over_the_whole_dataset():
     assert r.checkpoint_errors[0] == full.checkpoint_errors[0]  # before any update
 
 
+@pytest.mark.slow
 def test_batch_independence_across_batch_sizes_and_seeds():
     sweep = [
         NetworkSpec(a, h, s, opt, batch_size=bs, bias=True)
@@ -384,6 +388,7 @@ def test_dropout_steps_as_by_hand():
     assert r.final_error == pytest.approx(float(np.abs(out - XOR.y).mean()), rel=1e-13)
 
 
+@pytest.mark.slow
 def test_dropout_with_several_layers_bias_and_mini_batches_is_batch_independent():
     sweep = [
         NetworkSpec(0.5, h, s, "adam", (), True, act, batch_size=bs, dropout=dp)
@@ -479,6 +484,7 @@ def test_batch_norm_trains_as_by_hand_and_evaluates_with_running_statistics():
     np.testing.assert_allclose(r.outputs, out, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_batch_norm_is_batch_independent_and_survives_chunk_files(tmp_path):
     from toynn_cli.run import executor
     from toynn_cli.store import results

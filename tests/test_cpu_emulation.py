@@ -230,6 +230,7 @@ def test_numpy_accepts_the_emulation_settings():
     assert result.stdout.strip() == "[]"  # every dispatch target off
 
 
+@pytest.mark.slow
 def test_a_short_run_and_the_portable_functions_match_on_an_emulated_cpu(tmp_path):
     mine = _compare_with_emulated("quick", tmp_path)
     assert len(mine) > 20

@@ -99,6 +99,7 @@ def scheduler():
         assert len(client.scheduler_info()["workers"]) == 2  # toynn left it running
 
 
+@pytest.mark.slow
 def test_a_local_dask_cluster_of_two_workers_gives_the_local_run(reference):
     needs_dask()
     result = invoke("sweep", *GRID, "--executor", "dask", "--workers", 2, "--out", "dask")
@@ -110,6 +111,7 @@ def test_a_local_dask_cluster_of_two_workers_gives_the_local_run(reference):
     assert json.loads((reference / "run.json").read_text())["executor"] == "local"
 
 
+@pytest.mark.slow
 def test_a_scheduler_address_sends_the_chunks_to_that_cluster(reference, scheduler):
     result = invoke("sweep", *GRID, "--executor", "dask", "--scheduler", scheduler, "--out", "d")
     run_dir = run_dir_of(result)
@@ -118,6 +120,7 @@ def test_a_scheduler_address_sends_the_chunks_to_that_cluster(reference, schedul
     assert (info["executor"], info["scheduler"]) == ("dask", scheduler)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("resume_with", ["dask", "local"])
 def test_an_interrupted_dask_run_resumes_identically(
     reference, scheduler, monkeypatch, resume_with
@@ -154,6 +157,7 @@ def test_an_interrupted_dask_run_resumes_identically(
     assert info.get("scheduler") == (scheduler if resume_with == "dask" else None)
 
 
+@pytest.mark.slow
 def test_stopping_early_cancels_the_chunks_and_stops_the_workers_at_once():
     needs_dask()
     specs = grid.expand([3], [0.1, 1.0, 10.0], range(1, 41))  # 120 networks, 12 chunks
@@ -220,6 +224,7 @@ def test_a_malformed_scheduler_address_is_refused(address, reason):
     )
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_refused_after_a_short_timeout(monkeypatch):
     needs_dask()
     monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT", 0.5)
@@ -236,6 +241,7 @@ def test_an_unreachable_scheduler_is_refused_after_a_short_timeout(monkeypatch):
     )
 
 
+@pytest.mark.slow
 def test_a_failing_task_is_one_line_and_the_run_is_marked_interrupted(scheduler, monkeypatch):
     xor = BUILTIN["xor"]
     specs = grid.expand([3], [1.0], range(1, 5))
@@ -286,6 +292,7 @@ def live_processes(session: int) -> list[int]:
     return alive
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not TOYNN.exists(), reason=f"no console script at {TOYNN}")
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_ctrl_c_stops_a_local_dask_cluster_at_once_and_quietly(tmp_path):

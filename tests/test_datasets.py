@@ -310,6 +310,7 @@ def test_early_stopping_keeps_the_accuracy_it_stopped_with() -> None:
     assert result.final_accuracy == 1.0
 
 
+@pytest.mark.slow
 def test_accuracy_in_json_metrics_tables_and_chunk_files(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "runs"

@@ -59,6 +59,7 @@ def test_initial_weights_do_not_touch_the_global_generator():
     np.testing.assert_array_equal(np.random.get_state()[1], before)
 
 
+@pytest.mark.slow
 def test_no_hidden_layer_is_one_weight_matrix():
     data = BUILTIN["first-column"]
     (result,) = engine.train(data.x, data.y, [NetworkSpec(1.0, 0, 1)], 10000, 1000)
@@ -95,6 +96,7 @@ def _assert_identical(a: network.NetworkResult, b: network.NetworkResult) -> Non
     assert a.outputs.tobytes() == b.outputs.tobytes()
 
 
+@pytest.mark.slow
 def test_batch_independence_alone_versus_a_large_mixed_sweep():
     """A network's results are bit-identical alone and inside any sweep."""
     data = BUILTIN["xor"]

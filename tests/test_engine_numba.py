@@ -66,6 +66,7 @@ def numba_engine():
     return engine_numba
 
 
+@pytest.mark.slow
 def test_the_tutorials_seven_networks_agree_with_the_numpy_engine(numba_engine, xor):
     specs = [NetworkSpec(a, tutorial.HIDDEN, tutorial.SEED) for a in tutorial.PUBLISHED]
     args = (xor.x, xor.y, specs, tutorial.ITERATIONS, tutorial.LOG_EVERY)
@@ -143,6 +144,7 @@ def test_huge_alphas_train_silently(numba_engine, xor):
     assert not np.isfinite(batch.weights[0]).all() or batch.final_error[0] >= 0
 
 
+@pytest.mark.slow
 def test_the_executor_runs_either_engine_with_the_same_results(numba_engine, xor):
     specs = [NetworkSpec(a, h, s) for h in (2, 4) for a in (0.1, 10.0) for s in range(300)]
     chunks = executor.plan(specs, 256)
@@ -173,6 +175,7 @@ def test_specs_it_cannot_train_are_refused(numba_engine, xor):
 # --- the command line -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_sweep_with_engine_numba(numba_engine, tmp_path):
     runner = CliRunner()
     args = ["sweep", "--iterations", "3000", "--log-every", "1000", "--out", str(tmp_path)]
@@ -269,6 +272,7 @@ def test_cli_rejects_an_unknown_engine():
     assert result.exit_code == 2 and "--engine" in result.stderr
 
 
+@pytest.mark.slow
 def test_resume_keeps_the_engine_and_equals_a_straight_run(numba_engine, tmp_path, monkeypatch):
     from clitools import chunk_arrays
     from test_resume import GRID, interrupt_after, invoke, network_records
@@ -355,6 +359,7 @@ def test_the_kernels_exp_is_the_portable_one(numba_engine):
     assert got.tobytes() == want.tobytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fast_exp", [False, True], ids=["numba", "numba-fast"])
 def test_the_tutorials_networks_have_the_numpy_engines_bits(numba_engine, xor, fast_exp):
     specs = [NetworkSpec(a, tutorial.HIDDEN, tutorial.SEED) for a in tutorial.PUBLISHED]
@@ -379,6 +384,7 @@ def test_numba_fast_alone_and_in_a_large_batch_are_bit_identical(numba_engine, x
         _identical(serial, i, big, i)
 
 
+@pytest.mark.slow
 def test_engine_numba_fast_through_the_cli(numba_engine, tmp_path):
     args = ["train", "--engine", "numba-fast", "--iterations", "3000", "--json"]
     result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path)])

@@ -36,6 +36,7 @@ ARGS = ("--hidden", "2,4", "--alphas", "10", "--seeds", f"0..{SEEDS - 1}",
         "--iterations", 3000, "--log-every", 1000)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_cells_aggregate_the_seeds():
     specs = [network.NetworkSpec(10.0, h, s) for h in (2, 4) for s in range(SEEDS)]
     results = engine.train(XOR.x, XOR.y, specs, 3000, 1000)
@@ -99,6 +100,7 @@ def test_no_group_and_group_options():
     assert [r[:3] for r in group_rows(forced.stdout)] == [["1", "4", "1"], ["10", "4", "1"]]
 
 
+@pytest.mark.slow
 def test_show_groups_a_saved_ensemble():
     invoke_ok("sweep", *ARGS, "-q")
     (run_dir,) = Path("runs").iterdir()

@@ -70,6 +70,7 @@ def test_chunk_size_follows_the_memory_budget_and_the_workers():
     assert executor.chunk_size(SPECS * 4, 3, 1, 4, 400, 100, big, 2) == len(SPECS) * 2
 
 
+@pytest.mark.slow
 def test_any_chunking_and_any_number_of_workers_give_identical_networks(monkeypatch):
     monkeypatch.setattr(executor, "PARALLEL_MIN_WORK", 0)  # use the pool even for this
     reference = train(executor.plan(SPECS, len(SPECS)), workers=1)

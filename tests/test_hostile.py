@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from clitools import invoke, invoke_ok
 
 TRAIN = ("train", "--iterations", "40", "--log-every", "20", "-q", "--out", "runs")
@@ -29,6 +30,7 @@ def test_deeply_nested_results_are_refused_with_one_line(cli_env):
         assert (result.exit_code, result.stderr) == (2, expected)
 
 
+@pytest.mark.slow
 def test_runs_lists_every_folder_and_says_what_is_damaged(cli_env):
     good = _run(cli_env, "good")
     deep = _run(cli_env, "deep")

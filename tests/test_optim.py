@@ -166,6 +166,7 @@ def test_plain_sgd_named_explicitly_is_the_tutorial():
     assert c.weights[1].tobytes() == a.weights[1].tobytes()
 
 
+@pytest.mark.slow
 def test_batch_independence_across_optimizers():
     """Each network is bit-identical alone and inside a sweep that mixes optimizers."""
     from tests.test_engine import _assert_identical

@@ -42,6 +42,7 @@ CURVES_PX = (int(plot.FIG_SIZE[0] * plot.DPI), int(plot.FIG_SIZE[1] * plot.DPI))
 CURVES_PT = (f"{plot.FIG_SIZE[0] * 72:g}pt", f"{plot.FIG_SIZE[1] * 72:g}pt")
 
 
+@pytest.mark.slow
 def test_plot_writes_curves_and_boundary_as_png_and_svg():
     pytest.importorskip("matplotlib")
     folder = run_folder(*SWEEP)
@@ -56,6 +57,7 @@ def test_plot_writes_curves_and_boundary_as_png_and_svg():
     assert svg_size(folder / "boundary.svg")[1] == f"{plot.FIG_SIZE[1] * 72:g}pt"
 
 
+@pytest.mark.slow
 def test_plot_boundary_panels_and_out_folder():
     pytest.importorskip("matplotlib")
     folder = run_folder(*SWEEP)
@@ -66,6 +68,7 @@ def test_plot_boundary_panels_and_out_folder():
     assert not (folder / "curves.png").exists()
 
 
+@pytest.mark.slow
 def test_plot_two_layer_train_run():
     pytest.importorskip("matplotlib")
     folder = run_folder("train", "--config", ROOT / "configs" / "two-layer.yaml")
@@ -74,6 +77,7 @@ def test_plot_two_layer_train_run():
     assert (folder / "boundary.png").is_file()
 
 
+@pytest.mark.slow
 def test_plot_without_two_varying_inputs_draws_curves_only(tmp_path):
     pytest.importorskip("matplotlib")
     Path("data.csv").write_text("0,0,0,0\n0,1,1,1\n1,0,1,1\n1,1,0,0\n")
@@ -89,6 +93,7 @@ def test_plot_without_two_varying_inputs_draws_curves_only(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_plot_never_overwrites_figures():
     pytest.importorskip("matplotlib")
     folder = run_folder(*SWEEP)
@@ -103,6 +108,7 @@ def test_plot_never_overwrites_figures():
     assert (folder / "curves.png").read_bytes() == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ["7", "a", "0,1,2,3,4,5,0"])
 def test_plot_bad_networks_option(text):
     pytest.importorskip("matplotlib")
@@ -133,6 +139,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch):
     )
 
 
+@pytest.mark.slow
 def test_plot_draws_at_most_max_curves(monkeypatch):
     pytest.importorskip("matplotlib")
     monkeypatch.setattr(plot, "MAX_CURVES", 4)
@@ -165,6 +172,7 @@ def report_images(folder: Path) -> list[tuple[str, bytes]]:
     return out
 
 
+@pytest.mark.slow
 def test_report_html_embeds_the_curves_and_the_best_networks_boundary(tmp_path):
     pytest.importorskip("matplotlib")
     folder = run_folder(*SWEEP)

@@ -135,6 +135,7 @@ def _random_inputs(name: str, n: int = 100_000) -> np.ndarray:
     return np.concatenate(parts)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_the_numba_form_gives_the_numpy_forms_bits(name):
     pytest.importorskip("numba")

@@ -7,6 +7,7 @@ import math
 import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
@@ -83,6 +84,7 @@ def test_config_text_is_an_experiment_or_a_config_error(text):
         assert all(a > 0 and math.isfinite(a) for a in experiment.alphas)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(configs)
 def test_config_structures_are_an_experiment_or_a_config_error(raw):

@@ -36,6 +36,7 @@ def test_the_schedule_is_every_k_from_zero_plus_the_start_of_the_last_tenth():
     assert network.tail_start(60000) == 54000 and network.tail_start(1) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("every", [1, 7, 250])
 def test_the_history_is_the_error_at_every_kth_iteration_and_nothing_else_changes(every):
     fine = engine.train_batch(XOR.x, XOR.y, SPECS, 3000, 1000, record_every=every)
@@ -63,6 +64,7 @@ def test_every_recorded_error_is_the_per_network_loops_error_at_that_iteration()
         np.testing.assert_allclose(batch.history_errors[b], one.history_errors, rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_the_status_does_not_depend_on_the_spacing():
     """The rule reads the error at tail_start, which every spacing records."""
     labels = {
@@ -147,6 +149,7 @@ def test_a_record_too_large_to_keep_is_refused_with_the_least_k(tmp_path):
     assert config.resolve(path, {}, config.TUTORIAL).record_every == 300
 
 
+@pytest.mark.slow
 def test_train_json_and_the_run_folder_carry_the_fine_history(tmp_path):
     args = ("--alphas", "10", "--iterations", "1000", "--log-every", "500")
     result = invoke_ok("train", *args, "--record-every", "10", "--json")

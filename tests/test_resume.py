@@ -55,6 +55,7 @@ def interrupt_after(n_chunks: int, how: str):
     return run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("how", "code"), [("KeyboardInterrupt", 130), ("SIGTERM", 143)])
 def test_resume_finishes_an_interrupted_sweep_identically(tmp_path, monkeypatch, how, code):
     common = [*GRID, "--iterations", 1500, "--workers", 1, "--json"]
@@ -103,6 +104,7 @@ def make_interrupted(tmp_path: Path, monkeypatch) -> Path:
     return run_dir
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_complete_run(tmp_path):
     assert invoke("sweep", *GRID, "--iterations", 50, "--out", "o").exit_code == 0
     (run_dir,) = (tmp_path / "o").iterdir()
@@ -148,6 +150,7 @@ time.sleep(60)
 """
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_run_another_process_is_training(tmp_path, monkeypatch):
     run_dir = make_interrupted(tmp_path, monkeypatch)
     sleeper = subprocess.Popen(["sleep", "30"])
@@ -235,6 +238,7 @@ def straight_run(tmp_path_factory) -> Path:
     return cwd / json.loads(done.stdout)["run_dir"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not TOYNN.exists(), reason=f"no console script at {TOYNN}")
 @pytest.mark.parametrize(
     ("signum", "code"),
@@ -281,6 +285,7 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
 @pytest.mark.skipif(not TOYNN.exists(), reason=f"no console script at {TOYNN}")
 def test_a_killed_sweep_leaves_no_worker_behind(tmp_path):
@@ -334,6 +339,7 @@ def test_a_large_sweep_resumed_equals_one_run_straight(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.slow
 def test_resume_clears_the_temporary_files_a_killed_process_left(tmp_path, monkeypatch):
     run_dir = make_interrupted(tmp_path, monkeypatch)
     left = [
@@ -351,6 +357,7 @@ def test_resume_clears_the_temporary_files_a_killed_process_left(tmp_path, monke
     assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
 
 
+@pytest.mark.slow
 def test_several_resumes_of_a_stale_locked_folder_train_it_once(tmp_path, monkeypatch):
     """Four --resume started together on a folder whose lock a killed process left:
     exactly one takes the lock and trains; the others are refused with one line."""

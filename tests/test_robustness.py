@@ -65,6 +65,7 @@ def test_disk_full_while_saving_a_chunk(tmp_path, monkeypatch):
     assert len(strict_json(resumed.stdout)["networks"]) == 4
 
 
+@pytest.mark.slow
 def test_disk_full_while_writing_the_results(tmp_path, monkeypatch):
     monkeypatch.setattr(runs, "atomic_write", no_space_when(lambda p: p.name == "metrics.csv"))
     result = invoke("sweep", *GRID)
@@ -99,6 +100,7 @@ def test_a_grid_too_big_for_the_machine_is_refused_with_the_estimate(tmp_path, m
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not TOYNN.exists(), reason=f"no console script at {TOYNN}")
 def test_eight_concurrent_sweeps_into_one_folder(tmp_path):
     """Started in the same second with the same name: eight folders, eight complete runs."""
@@ -147,6 +149,7 @@ def extreme(name: str, inputs, targets, alphas: str = "0.5,1e300") -> dict:
     return doc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "inputs", "targets"),
     [
@@ -169,6 +172,7 @@ def test_numerical_extremes_complete_silently_with_valid_json(name, inputs, targ
             assert network["status"] == "diverged"  # non-finite numbers are labelled
 
 
+@pytest.mark.slow
 def test_inputs_saturated_from_the_start_are_stuck_not_crashed():
     """Inputs of 1e300 pin every sigmoid at once: the gradient is exactly 0 and the
     network never moves; a hidden layer can still fix it with a huge step."""
@@ -184,6 +188,7 @@ def test_all_equal_targets_are_learned():
     assert [n["status"] for n in doc["networks"]] == ["converged", "converged"]
 
 
+@pytest.mark.slow
 def test_interrupt_exits_within_a_second_even_in_a_long_chunk(tmp_path):
     """A single huge chunk in this process: Ctrl-C still stops it at once."""
     if not TOYNN.exists():

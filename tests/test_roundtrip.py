@@ -64,6 +64,7 @@ def test_the_registry_covers_every_networkspec_field():
     assert {row[0] for row in EVERY_SETTING} >= {s.option for s in axes.COLUMNS}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("option", "value", "column", "cell"), EVERY_SETTING)
 def test_every_setting_survives_csv_show_and_the_config_snapshot(
     cli_env, option, value, column, cell
@@ -93,6 +94,7 @@ def test_every_setting_survives_csv_show_and_the_config_snapshot(
     assert axes.read(doc["networks"][0]) == network.spec
 
 
+@pytest.mark.slow
 def test_a_mixed_sweep_round_trips_through_every_reading_command(cli_env):
     swept = _rows(invoke_ok("sweep", *MIXED, "--csv", "--out", "a").stdout)
     assert len(swept) == 16
@@ -120,6 +122,7 @@ def test_a_mixed_sweep_round_trips_through_every_reading_command(cli_env):
     assert {n["optimizer"] for n in compared["networks"]} == {"sgd", "adam"}
 
 
+@pytest.mark.slow
 def test_plot_draws_a_sweep_with_two_hidden_layers(cli_env):
     pytest.importorskip("matplotlib")
     invoke_ok("sweep", *MIXED, "--quiet", "--out", "a")
@@ -128,6 +131,7 @@ def test_plot_draws_a_sweep_with_two_hidden_layers(cli_env):
     assert (run_dir / "plots" / "curves.png").is_file() or list(run_dir.rglob("*.png")), result
 
 
+@pytest.mark.slow
 def test_compare_pairs_networks_only_on_the_same_settings(cli_env):
     invoke_ok("sweep", "--alphas", "0.5,1", "--optimizers", "sgd,adam", "--iterations", "50",
               "--log-every", "10", "-q", "--out", "a")  # fmt: skip
@@ -141,6 +145,7 @@ def test_compare_pairs_networks_only_on_the_same_settings(cli_env):
     assert (doc["only_in_a"], doc["only_in_b"]) == (2, 0)
 
 
+@pytest.mark.slow
 def test_compare_says_which_setting_and_iterations_differ(cli_env):
     invoke_ok("sweep", "--alphas", "0.5,1", "--iterations", "50", "--log-every", "10", "-q",
               "--out", "a")  # fmt: skip
@@ -181,6 +186,7 @@ def test_a_config_with_alphas_per_optimizer_takes_an_optimizers_option(cli_env):
     assert result.exit_code == 2
 
 
+@pytest.mark.slow
 def test_surface_trains_with_the_optimizer_it_names(cli_env):
     def path(*args: str) -> list:
         doc = json.loads(
@@ -216,6 +222,7 @@ def test_10500_networks_come_back_as_10500(cli_env):
     assert "10500 networks" in invoke_ok("show", run_dir).stdout
 
 
+@pytest.mark.slow
 def test_the_momentum_axis_sweeps_and_comes_back(cli_env):
     """The setting added through the registry end to end (axes.py, config/check.py,
     config/experiment.py): a sweep axis, a column, a CSV cell, a record field."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from toynn_cli.analysis import status
 from toynn_cli.core import engine
@@ -19,6 +20,7 @@ def _batch(alphas, hidden, seeds, iterations):
     ]
 
 
+@pytest.mark.slow
 def test_small_steps_are_never_diverged_even_when_the_mean_error_creeps_up():
     """At alpha 0.001 the mean |error| may rise a little while the loss falls."""
     for batch in _batch([0.001], [0, 1, 2, 4, 8], range(1, 21), 2000):
@@ -27,11 +29,13 @@ def test_small_steps_are_never_diverged_even_when_the_mean_error_creeps_up():
         assert set(labels.tolist()) <= {"learning", "stuck"}
 
 
+@pytest.mark.slow
 def test_huge_steps_are_diverged_for_every_seed_and_hidden_size():
     for batch in _batch([1000.0, 1e6], [0, 1, 2, 4, 8], range(1, 11), 2000):
         assert status.classify_batch(batch).tolist() == ["diverged"] * len(batch)
 
 
+@pytest.mark.slow
 def test_one_network_and_a_batch_get_the_same_label():
     for batch in _batch([0.001, 0.1, 10.0, 100.0, 1000.0], [2, 4], range(1, 6), 3000):
         labels = status.classify_batch(batch)

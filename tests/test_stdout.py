@@ -22,6 +22,7 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [SWEEP, [*SWEEP, "--json"], [*SWEEP, "--csv"], ["--help"]])
 def test_a_full_stdout_is_one_line_and_exit_2(args, tmp_path):
     with open("/dev/full", "w") as full:
@@ -32,6 +33,7 @@ def test_a_full_stdout_is_one_line_and_exit_2(args, tmp_path):
     assert done.stderr == b"Error: cannot write to stdout: No space left on device\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [SWEEP, [*SWEEP, "--csv"], ["--help"]])
 def test_a_closed_pipe_ends_quietly(args, tmp_path):
     read, write = os.pipe()
@@ -44,6 +46,7 @@ def test_a_closed_pipe_ends_quietly(args, tmp_path):
     assert (proc.returncode, err) == (1, b"")
 
 
+@pytest.mark.slow
 def test_an_ascii_stdout_gets_ascii_tables(tmp_path):
     done = subprocess.run(
         [str(TOYNN), *SWEEP], capture_output=True, cwd=tmp_path,

@@ -75,6 +75,7 @@ def tutorial_runs(tmp_path_factory):
     return done
 
 
+@pytest.mark.slow
 def test_sweep_json_has_the_published_digits(tutorial_runs):
     code, out, err = tutorial_runs["sweep"]
     assert (code, err) == (0, "")
@@ -107,6 +108,7 @@ def test_sweep_json_has_the_published_digits(tutorial_runs):
     assert networks[-1]["final_error"] == 0.5
 
 
+@pytest.mark.slow
 def test_reproduce_matches_every_published_value(tutorial_runs):
     code, out, err = tutorial_runs["reproduce"]
     assert (code, err) == (0, "")
@@ -158,6 +160,7 @@ def test_console_script_version_and_usage_error(tmp_path):
     assert err.decode().startswith("Error: option --alphas") and err.count(b"\n") == 1
 
 
+@pytest.mark.slow
 def test_console_script_max_error_exit_1(tmp_path):
     proc = toynn(
         "sweep", "--alphas", "0.5,10", "--iterations", 300, "--max-error", 0.3,
@@ -189,6 +192,7 @@ def wait_for_run_json(parent: Path, proc: subprocess.Popen, timeout: float = 30)
     raise AssertionError("no run.json appeared")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
 )
@@ -288,6 +292,7 @@ def colour_codes(data: bytes) -> list[str]:
 SMALL = ["sweep", "--alphas", "0.5,1000", "--iterations", 300, "--no-save", "--quiet"]
 
 
+@pytest.mark.slow
 def test_colour_on_a_terminal(tmp_path):
     code, terminal, pipe = run_with_terminal(
         SMALL, tmp_path, environment(TERM="xterm-256color"), stdout_tty=True
@@ -297,6 +302,7 @@ def test_colour_on_a_terminal(tmp_path):
     assert b"diverged" in terminal
 
 
+@pytest.mark.slow
 def test_no_color_on_a_terminal(tmp_path):
     code, terminal, _ = run_with_terminal(
         SMALL, tmp_path, environment(TERM="xterm-256color", NO_COLOR="1"), stdout_tty=True
@@ -306,6 +312,7 @@ def test_no_color_on_a_terminal(tmp_path):
     assert colour_codes(terminal) == []
 
 
+@pytest.mark.slow
 def test_progress_bar_only_on_a_terminal_stderr(tmp_path):
     args = ["sweep", "--alphas", "0.5,2", "--iterations", 6000, "--no-save"]
     env = environment(TERM="xterm-256color")
@@ -320,6 +327,7 @@ def test_progress_bar_only_on_a_terminal_stderr(tmp_path):
     assert b"Error at each checkpoint" in stdout
 
 
+@pytest.mark.slow
 def test_plain_text_and_no_progress_through_pipes(tmp_path):
     proc = toynn(*SMALL[:-1], cwd=tmp_path, env=environment(TERM="xterm-256color"))
     out, err = proc.communicate(timeout=60)
@@ -331,6 +339,7 @@ def test_plain_text_and_no_progress_through_pipes(tmp_path):
 SURFACE = ["surface", "--resolution", 21, "--no-save", "--quiet"]
 
 
+@pytest.mark.slow
 def test_surface_heatmap_in_colour_on_a_terminal(tmp_path):
     code, terminal, pipe = run_with_terminal(
         SURFACE, tmp_path, environment(TERM="xterm-256color", COLORTERM="truecolor"),
@@ -342,6 +351,7 @@ def test_surface_heatmap_in_colour_on_a_terminal(tmp_path):
     assert b"38;2;253;231;37;48;2;253;231;37m" in terminal
 
 
+@pytest.mark.slow
 def test_surface_heatmap_with_no_color_is_a_character_ramp(tmp_path):
     code, terminal, _ = run_with_terminal(
         SURFACE, tmp_path, environment(TERM="xterm-256color", NO_COLOR="1"), stdout_tty=True
@@ -355,6 +365,7 @@ def test_surface_heatmap_with_no_color_is_a_character_ramp(tmp_path):
 # --- run folders left by killed and interrupted processes ---------------------------------
 
 
+@pytest.mark.slow
 def test_runs_and_show_on_killed_and_interrupted_runs(tmp_path):
     # one process (--workers 1): a SIGKILLed parent cannot take forked workers with it
     long = ("sweep", "--alphas", "0.1,1", "--hidden", "2,3", "--iterations", 10**9,

@@ -70,6 +70,7 @@ def test_larger_network_holds_the_other_weights(held):
             )
 
 
+@pytest.mark.slow
 def test_the_path_is_the_training_run_bit_for_bit():
     spec = network.NetworkSpec(10.0, 4, 1)
     (trained,) = engine.train(XOR.x, XOR.y, [spec], 3000, 1000)
@@ -95,6 +96,7 @@ def test_weight_names_and_refusals():
         surface.default_weights(shapes)
 
 
+@pytest.mark.slow
 def test_the_heatmap_has_axes_legend_and_path():
     result = surface.compute(FIRST.x, FIRST.y, network.NetworkSpec(1.0, 0, 1), 10000,
                              None, None, -10.0, 10.0, 81)  # fmt: skip
@@ -118,6 +120,7 @@ def test_the_heatmap_has_axes_legend_and_path():
     assert lines[-2].startswith("error ' .:-=+*#%@'  4.54e-05 (' ') to 1 ('@'), linear")
 
 
+@pytest.mark.slow
 def test_surface_command_writes_csv_path_and_config():
     result = invoke("surface", "--config", ROOT / "configs" / "two-layer.yaml", "--resolution", 21)
     assert result.exit_code == 0, result.stderr
@@ -140,6 +143,7 @@ def test_surface_command_writes_csv_path_and_config():
     assert result.stderr.startswith(f"Saved {folder}")
 
 
+@pytest.mark.slow
 def test_surface_json_and_csv_on_stdout():
     doc = json.loads(invoke("surface", "--resolution", 5, "--no-save", "--json").stdout)
     assert doc["weights"] == ["W0[0,0]", "W0[1,0]"]
@@ -177,6 +181,7 @@ def test_surface_bad_input_exits_2(args, message):
     assert not Path("runs").exists()
 
 
+@pytest.mark.slow
 def test_surface_png_with_the_plot_extra():
     pytest.importorskip("matplotlib")
     result = invoke("surface", "--resolution", 21)
@@ -188,6 +193,7 @@ def test_surface_png_with_the_plot_extra():
     assert (width, height) == (plot.FIG_SIZE[0] * plot.DPI, plot.FIG_SIZE[1] * plot.DPI)
 
 
+@pytest.mark.slow
 def test_surface_without_matplotlib_writes_csv_and_says_how_to_get_the_png(monkeypatch):
     monkeypatch.setattr(plot, "available", lambda: False)
     result = invoke("surface", "--resolution", 5)

@@ -66,6 +66,7 @@ def test_the_tutorials_lessons_as_statuses(tutorial_sweep):
     assert tutorial_sweep[best].spec.alpha == 10.0
 
 
+@pytest.mark.slow
 def test_batched_engine_agrees_with_the_per_network_loop(xor, tutorial_sweep):
     """Every checkpoint, final error and weight of the tutorial's networks within 1e-9
     relative of the line-by-line loop; direction changes equal. (At alpha 100 and 1000

@@ -41,6 +41,7 @@ def set_status(run_dir: Path, **changes: object) -> None:
 # --- runs -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_runs_lists_folders_newest_first_with_state_and_best_error():
     a = sweep("first", 300)
     b = sweep("second", 600)
@@ -62,6 +63,7 @@ def test_runs_lists_folders_newest_first_with_state_and_best_error():
     assert "2026-01-02 10:00:00" in table
 
 
+@pytest.mark.slow
 def test_runs_states_interrupted_running_and_killed():
     done = sweep("done", 200)
     cut = sweep("cut", 200)
@@ -121,6 +123,7 @@ def test_json_and_csv_together_exit_2():
 # --- show -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_show_renders_the_saved_tables_without_training(monkeypatch):
     run_dir = sweep("shown", 500)
     saved = (run_dir / "report.txt").read_text()
@@ -140,6 +143,7 @@ def test_show_a_train_run_shows_the_train_report():
     assert shown.split() == (run_dir / "report.txt").read_text().split()
 
 
+@pytest.mark.slow
 def test_show_csv_and_json():
     run_dir = sweep("data", 300)
     doc = json.loads((run_dir / "results.json").read_text())
@@ -150,6 +154,7 @@ def test_show_csv_and_json():
     assert [float(r["alpha"]) for r in rows] == [0.1, 1.0, 10.0]
 
 
+@pytest.mark.slow
 def test_show_history_round_trips_through_results_json():
     run_dir = sweep("hist", 1000)
     run = workspace.open_run(run_dir)
@@ -165,6 +170,7 @@ def test_show_history_round_trips_through_results_json():
     assert statuses == [n["status"] for n in run.networks_raw]
 
 
+@pytest.mark.slow
 def test_show_an_interrupted_run_warns_and_shows_what_finished():
     run_dir = sweep("partial", 300)
     doc = json.loads((run_dir / "results.json").read_text())
@@ -223,6 +229,7 @@ def test_show_refuses_a_run_without_results_and_bad_json():
 # --- compare ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_compare_config_differences_then_networks():
     a = sweep("a", 300)
     b = sweep("b", 600)
@@ -246,6 +253,7 @@ def test_compare_config_differences_then_networks():
     assert "│ iterations │ 300 │ 600 │" in text
 
 
+@pytest.mark.slow
 def test_compare_fail_if_worse_exits_1_only_when_b_is_worse():
     short = sweep("short", 300)
     long = sweep("long", 900)
@@ -258,6 +266,7 @@ def test_compare_fail_if_worse_exits_1_only_when_b_is_worse():
     assert "Configs are identical." in same.stdout
 
 
+@pytest.mark.slow
 def test_compare_matches_networks_by_alpha_hidden_seed():
     a = sweep("a", 200)
     b = sweep("b", 200, "--seeds", "1,2")
@@ -268,6 +277,7 @@ def test_compare_matches_networks_by_alpha_hidden_seed():
     assert "Networks 3 only in B." in invoke_ok("compare", a, b).stdout
 
 
+@pytest.mark.slow
 def test_compare_csv():
     a = sweep("a", 200)
     b = sweep("b", 400)
@@ -337,6 +347,7 @@ def test_sweep_table_sparkline_column_follows_the_history():
     ).endswith("▁")
 
 
+@pytest.mark.slow
 def test_sweep_and_show_curve_options():
     run_dir = sweep("spark", 400)
     plain = invoke_ok("show", run_dir, "--curves", "none").stdout
@@ -355,6 +366,7 @@ def test_sweep_and_show_curve_options():
 # --- report.html ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_report_html_holds_the_tables_with_colour():
     import html
     import re
@@ -371,6 +383,7 @@ def test_report_html_holds_the_tables_with_colour():
     assert 'style="color: #008000' in page  # converged, in green
 
 
+@pytest.mark.slow
 def test_compare_runs_that_differ_in_one_single_valued_axis():
     a = sweep("h4", 300)
     b = sweep("h2", 300, "--hidden", 2)
@@ -467,6 +480,7 @@ def test_runs_and_show_open_a_large_sweep_s_summary(monkeypatch):
     assert [int(r["network"]) for r in rows] == list(range(12))
 
 
+@pytest.mark.slow
 def test_a_large_sweep_keeps_in_memory_only_its_rows_and_best_yet_reports_the_same(
     monkeypatch,
 ):
