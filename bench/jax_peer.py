@@ -16,13 +16,14 @@ Its fastest formulation on this machine's CPU, found by trying (bench/README.md)
 * ``--block`` networks at a time (``lax.map`` over blocks of ``vmap``): a block's
   state stays in cache for all iterations; 500 networks a block ran W2 2.2x faster
   than one vmap over all 7000 (7.9e6 against 3.4e6 network-iterations/s);
-* ``--devices N``: XLA's CPU client runs one computation on one thread, so both cores
-  are used by splitting the batch over N host devices
-  (``--xla_force_host_platform_device_count``, set before JAX is imported, so this
-  file runs as its own process) with ``shard_map``: each device trains its share of
-  the blocks, no communication. (``pmap`` ran no faster and compiles on its first
-  call, so its compile cannot be timed apart; ``jit`` with inputs sharded over the
-  devices ran W2 2.3x slower.)
+* XLA's CPU client runs this program on one thread (98-99 % CPU). ``--devices N``
+  splits the batch over N host devices (``--xla_force_host_platform_device_count``,
+  set before JAX is imported, so this file runs as its own process) with
+  ``shard_map``, each device training its share of the blocks; but on this machine
+  the devices ran one after another (90-101 % CPU, no faster; ``pmap`` the same, and
+  ``jit`` with inputs sharded over the devices 2.3x slower). So bench/run.py uses both
+  cores the way toynn does: K processes at once, each with ``--part I/K`` of the grid,
+  timed by the slowest.
 * ``lax.scan`` unrolling (4, 16) gained at most 20 % on W1 and cost compile time.
 
 An earlier version always ran whole segments of ``--log-every`` iterations: with
@@ -52,6 +53,9 @@ def main() -> None:
     parser.add_argument("--log-every", type=int, default=10000)
     parser.add_argument("--devices", type=int, default=1)
     parser.add_argument("--block", type=int, default=500, help="networks per lax.map step")
+    parser.add_argument(
+        "--part", default="1/1", help="I/K: train only the I-th of K equal shares of the grid"
+    )
     args = parser.parse_args()
 
     os.environ["XLA_FLAGS"] = (
@@ -78,6 +82,9 @@ def main() -> None:
     data = BUILTIN["xor"]
     x, y = jnp.asarray(data.x), jnp.asarray(data.y)
     specs = grid.expand([args.hidden], grid.parse_floats(args.alphas), grid.parse_ints(args.seeds))
+    part, parts = (int(v) for v in args.part.split("/"))
+    share = -(-len(specs) // parts)
+    specs = specs[(part - 1) * share : part * share]
     sizes = engine.layer_sizes(x.shape[1], args.hidden, y.shape[1])
     inits = [engine.initial_weights(s.seed, sizes) for s in specs]
     n, d = len(specs), args.devices
@@ -165,6 +172,7 @@ def main() -> None:
         json.dumps(
             {
                 "networks": n,
+                "part": args.part,
                 "padded": padded,
                 "iterations": args.iterations,
                 "devices": d,
