@@ -19,11 +19,12 @@ Its fastest formulation on this machine's CPU, found by trying (bench/README.md)
 * XLA's CPU client runs this program on one thread (98-99 % CPU). ``--devices N``
   splits the batch over N host devices (``--xla_force_host_platform_device_count``,
   set before JAX is imported, so this file runs as its own process) with
-  ``shard_map``, each device training its share of the blocks; but on this machine
-  the devices ran one after another (90-101 % CPU, no faster; ``pmap`` the same, and
-  ``jit`` with inputs sharded over the devices 2.3x slower). So bench/run.py uses both
-  cores the way toynn does: K processes at once, each with ``--part I/K`` of the grid,
-  timed by the slowest.
+  ``shard_map``, each device training its share of the blocks, no communication: with
+  both cores free, W2 ran 1.8x faster on two devices than on one (``pmap`` ran 1.3x
+  slower and cannot time its compile apart; ``jit`` with inputs sharded over the
+  devices, measured only while the other core was busy, 2.3x slower). bench/run.py also runs K processes at once, each with
+  ``--part I/K`` of the grid, as toynn's worker processes do, and compares with the
+  fastest.
 * ``lax.scan`` unrolling (4, 16) gained at most 20 % on W1 and cost compile time.
 
 An earlier version always ran whole segments of ``--log-every`` iterations: with
