@@ -15,8 +15,11 @@ Workloads (xor, float64):
     W4  10 alphas x 100000 seeds (10^6 networks), hidden 4, 1000 iterations, saved
 
 Every time is a whole process, wall clock, best of ``--repeat`` (3) for runs under 30 s
-(one run above), with the 1-minute load average when it started: the machine is shared,
-and a load at or above 1 means another process had a core. The yardstick is the
+(one run above; up to two more when the runs spread by over 30 %). The machine is
+shared: every row has the 1-minute load average when it started (``load``; it also
+counts the bench's own previous row) and how many cores other processes kept busy
+during the (best) run (``others``: the machine's busy CPU time, /proc/stat, less the
+bench's and its children's); at ``others`` near 1, "2 cores" means one. The yardstick is the
 tutorial's program, one network after another with np.exp and np.dot; for W2, W3 and
 W4 it runs one process per hidden size on 7 (10) networks and is extrapolated
 linearly from its time less its start-up (measured with 0 iterations), marked ``*``.
@@ -43,6 +46,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -174,6 +178,40 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores, /proc/stat)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _our_seconds() -> float:
+    """CPU seconds of this process and of its children that have been waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class Others:
+    """How many cores other processes kept busy while a measurement ran: the machine's
+    busy CPU time less this process's and its children's, over the wall time. The load
+    average cannot say it: it also counts the bench's own previous measurement."""
+
+    cores = float("nan")
+
+    def __enter__(self) -> Others:
+        self.busy, self.ours, self.start = _busy_seconds(), _our_seconds(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self.start
+        theirs = (_busy_seconds() - self.busy) - (_our_seconds() - self.ours)
+        self.cores = max(0.0, theirs / wall) if wall > 0 else float("nan")
+
+
 # --- timing whole processes -------------------------------------------------------------
 
 
@@ -183,6 +221,7 @@ class Timing:
     runs: list[float]
     load: float  # the 1-minute load average before the first run
     stdout: str = ""
+    others: float = float("nan")  # cores other processes used during the best run
 
     @property
     def spread(self) -> float:
@@ -207,11 +246,13 @@ class Bench:
         env = env or self.env
         repeat = repeat or self.repeat
         start_load = load()
-        runs, out = [], ""
+        runs, out, others = [], "", []
         while True:
-            start = time.perf_counter()
-            done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
-            runs.append(time.perf_counter() - start)
+            with Others() as busy:
+                start = time.perf_counter()
+                done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+                runs.append(time.perf_counter() - start)
+            others.append(busy.cores)
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip()[-500:]}")
             out = done.stdout
@@ -219,7 +260,8 @@ class Bench:
                 break
             if len(runs) >= repeat and (max(runs) / min(runs) < 1.3 or len(runs) >= repeat + 2):
                 break
-        return Timing(min(runs), runs, start_load, out)
+        best = runs.index(min(runs))
+        return Timing(runs[best], runs, start_load, out, others[best])
 
     def tutorial(self, alphas: list[float], hidden: int, iterations: int, seed: int = 1) -> Timing:
         cmd = [self.python, str(HERE / "tutorial_program.py"), *map(str, alphas)]
@@ -228,26 +270,33 @@ class Bench:
 
     def row(self, key: str, what: str, networks: int, iterations: int, t: Timing | float,
             tutorial: float | None = None, jax: float | None = None, note: str = "",
-            load_at: float | None = None) -> None:  # fmt: skip
+            load_at: float | None = None, others: float | None = None) -> None:  # fmt: skip
         seconds = t.seconds if isinstance(t, Timing) else t
         at = t.load if isinstance(t, Timing) else load_at
-        self.rows.append((key, what, networks, iterations, seconds, tutorial, jax, at, note))
+        if isinstance(t, Timing):
+            others = t.others
+        self.rows.append(
+            (key, what, networks, iterations, seconds, tutorial, jax, at, others, note)
+        )
         print(format_row(self.rows[-1]), flush=True)
 
 
 HEADER = (
     f"{'':3} {'what':52} {'networks':>8} {'seconds':>9} {'net-it/s':>9} "
-    f"{'vs tutorial':>11} {'vs JAX':>7} {'load':>5}  note"
+    f"{'vs tutorial':>11} {'vs JAX':>7} {'load':>5} {'others':>6}  note"
 )
 
 
 def format_row(r: tuple) -> str:
-    key, what, networks, iterations, seconds, tutorial, jax, at, note = r
+    key, what, networks, iterations, seconds, tutorial, jax, at, others, note = r
     rate = f"{networks * iterations / seconds:9.3g}" if iterations else f"{'-':>9}"
     vs_t = f"{tutorial / seconds:10.1f}x" if tutorial else f"{'-':>11}"
     vs_j = f"{jax / seconds:6.2f}x" if jax else f"{'-':>7}"
     at_s = f"{at:5.2f}" if at is not None else f"{'':5}"
-    return f"{key:3} {what:52} {networks:8d} {seconds:9.3f} {rate} {vs_t} {vs_j} {at_s}  {note}"
+    busy = f"{others:6.2f}" if others is not None and others == others else f"{'':6}"
+    return (
+        f"{key:3} {what:52} {networks:8d} {seconds:9.3f} {rate} {vs_t} {vs_j} {at_s} {busy}  {note}"
+    )
 
 
 # --- the yardstick, extrapolated ------------------------------------------------------
@@ -263,15 +312,16 @@ def tutorial_for(bench: Bench, w: Workload) -> tuple[Timing | float, str]:
     if w.networks <= len(alphas):
         return bench.tutorial(list(alphas), int(w.hidden), w.iterations), ""
     startup = bench.tutorial(list(alphas), 4, 0).seconds
-    total, ran, loads = startup, 0, []
+    total, ran, loads, others = startup, 0, [], []
     for h in w.hidden_sizes:
         t = bench.tutorial(list(alphas), h, w.iterations)
         loads.append(t.load)
+        others.append(t.others)
         per_network = (t.seconds - startup) / len(alphas)
         total += per_network * len(alphas) * w.seed_count
         ran += len(alphas)
     note = f"* {ran} of {w.networks} networks run, extrapolated (start-up {startup:.2f} s)"
-    return Timing(total, [total], max(loads)), note
+    return Timing(total, [total], max(loads), others=max(others)), note
 
 
 # --- JAX ----------------------------------------------------------------------------------
@@ -431,10 +481,11 @@ def cli_workload(
     if jax_python and w is not T:
         for label, devices, parts in JAX_MODES:
             at = load()
-            got = time_jax(jax_python, w, devices, parts)
+            with Others() as busy:
+                got = time_jax(jax_python, w, devices, parts)
             if got:
                 total, compiled, wall = got
-                jax_rows.append((label, total, compiled, wall, at))
+                jax_rows.append((label, total, compiled, wall, at, busy.cores))
                 jax_best = total if jax_best is None else min(jax_best, total)
     args = [*w.sweep_args(), "--no-save", "-q"]
     if w is T:
@@ -454,18 +505,21 @@ def cli_workload(
         bench.row(w.key, f"toynn {args[0]} --engine numpy", n, it, numpy_t, tut_s, jax_best, note=spread_note(numpy_t))  # fmt: skip
         if w is W1 and isinstance(tut, Timing):
             bench.notes.append(cross_check(bench, args, tut.stdout))
-    for label, total, compiled, wall, at in jax_rows:
+    for label, total, compiled, wall, at, others in jax_rows:
         bench.row(
             w.key, f"JAX jit+vmap, {label}, compile included", n, it, total, tut_s,
             jax_best, note=f"compile {compiled:.2f} s; whole processes {wall:.1f} s", load_at=at,
+            others=others,
         )  # fmt: skip
     if w in (W2, W3):
-        at = load()
-        seconds, _ = time_engine(w, executor.available_cores())
-        bench.row(w.key, f"engine in-process, {executor.available_cores()} workers", n, it, seconds, tut_s, jax_best, load_at=at)  # fmt: skip
-        if rates is not None:
-            bound = limit_seconds(w, rates, executor.available_cores())
-            bench.row(w.key, f"limit, {executor.available_cores()} cores", n, it, bound, tut_s, jax_best, note=f"engine at {seconds / bound:.2f}x the limit")  # fmt: skip
+        for workers in sorted({1, executor.available_cores()}):
+            at = load()
+            with Others() as busy:
+                seconds, _ = time_engine(w, workers)
+            bench.row(w.key, f"engine in-process, {workers} worker(s)", n, it, seconds, tut_s, jax_best, load_at=at, others=busy.cores)  # fmt: skip
+            if rates is not None:
+                bound = limit_seconds(w, rates, workers)
+                bench.row(w.key, f"limit, {workers} core(s)", n, it, bound, tut_s, jax_best, note=f"engine at {seconds / bound:.2f}x the limit")  # fmt: skip
     return {"measured": cli.seconds, "args": w.sweep_args()}
 
 
@@ -503,6 +557,7 @@ def run_w4(bench: Bench, jax_python: str | None) -> dict:
         if timer:
             cmd = [timer, "-v", *cmd]
         at = load()
+        busy = Others().__enter__()
         start = time.perf_counter()
         with tempfile.TemporaryFile("w+") as err:
             proc = subprocess.Popen(cmd, env=bench.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, text=True)  # fmt: skip
@@ -513,6 +568,7 @@ def run_w4(bench: Bench, jax_python: str | None) -> dict:
             err.seek(0)
             stderr = err.read()
         wall = time.perf_counter() - start
+        busy.__exit__()
         if proc.returncode != 0:
             print(f"W4 failed: {stderr.strip().splitlines()[-3:]}")
             return {}
@@ -522,11 +578,12 @@ def run_w4(bench: Bench, jax_python: str | None) -> dict:
     bench.row(
         w.key, "toynn sweep, saved", n, it, wall, tut.seconds,
         note=f"run folder {size / 2**20:.0f} MiB (target < 500 MB); {peak}, peak PSS {pss / 1024:.0f} MiB",
-        load_at=at,
+        load_at=at, others=busy.cores,
     )  # fmt: skip
     at = load()
-    seconds, ran = time_engine(w, executor.available_cores(), 20000)
-    bench.row(w.key, f"engine in-process, {ran} of the networks", ran, it, seconds, tut.seconds * ran / n, load_at=at)  # fmt: skip
+    with Others() as busy:
+        seconds, ran = time_engine(w, executor.available_cores(), 20000)
+    bench.row(w.key, f"engine in-process, {ran} of the networks", ran, it, seconds, tut.seconds * ran / n, load_at=at, others=busy.cores)  # fmt: skip
     engine_rate = ran * it / seconds
     bench.notes.append(
         f"W4: the CLI trained {n * it / wall:.3g} network-iterations/s against the engine's "
