@@ -1,33 +1,42 @@
-"""Benchmarks: the batched engine against the plain per-network loop, and against a JAX
-peer when one is available, on the same networks, measured in the same run.
+"""Benchmarks: toynn's commands as whole processes, against the tutorial's own program
+(bench/tutorial_program.py) doing the same networks, and against a JAX peer.
 
-    python bench/run.py                      # W1, W2, W3 (about 10 minutes)
-    python bench/run.py --only W1 W2
-    python bench/run.py --only W4            # 10^6 networks through the CLI: time and peak RSS
+    python bench/run.py                          # S T W1 W2 W3 and the dry-run estimates
+    python bench/run.py --only S T W1            # start-up, train, the tutorial sweep
+    python bench/run.py --only W4                # 10^6 networks through the CLI
     python bench/run.py --jax-python /path/to/venv/bin/python   # a Python that has jax
-    python bench/run.py --no-numba           # skip the numba engine
 
 Workloads (xor, float64):
-    W1  the tutorial sweep: 7 alphas, hidden 4, seed 1, 60000 iterations
-    W0  7 alphas x 100 seeds, hidden 4, 10000 iterations (700 networks; the core issue's)
+    S   start-up: toynn --version, toynn --help (and python, python -c "import numpy")
+    T   toynn train --config configs/xor.yaml: 1 network, alpha 0.5, hidden 4, 60000 it
+    W1  the tutorial sweep, configs/alpha-sweep.yaml: 7 alphas, hidden 4, 60000 it
     W2  7 alphas x 1000 seeds, hidden 4, 10000 iterations (7000 networks)
     W3  7 alphas x hidden {2,4,8,16,32} x 20 seeds, 10000 iterations (700 networks)
-    W4  10 alphas x 100000 seeds (10^6 networks), hidden 4, 1000 iterations
+    W4  10 alphas x 100000 seeds (10^6 networks), hidden 4, 1000 iterations, saved
 
-For each it prints wall time, network-iterations per second and the ratio of the
-per-network reference loop's time to the engine's. The reference loop (about 30
-microseconds per network-iteration) runs on a subset of the networks and its time is
-extrapolated linearly; the output says so when it does. The JAX peer is
-bench/jax_peer.py (jit + vmap + lax.scan), run in its own process, compile time
-excluded; it is skipped with a message when no Python with jax is found.
+Every time is a whole process, wall clock, best of ``--repeat`` (3) for runs under 30 s
+(one run above; up to two more when the runs spread by over 30 %). The machine is
+shared: every row has the 1-minute load average when it started (``load``; it also
+counts the bench's own previous row) and how many cores other processes kept busy
+during the (best) run (``others``: the machine's busy CPU time, /proc/stat, less the
+bench's and its children's); at ``others`` near 1, "2 cores" means one. The yardstick is the
+tutorial's program, one network after another with np.exp and np.dot; for W2, W3 and
+W4 it runs one process per hidden size on 7 (10) networks and is extrapolated
+linearly from its time less its start-up (measured with 0 iterations), marked ``*``.
+toynn runs with the engine ``--engine auto`` picks (numba for these networks);
+``--engine numpy`` rows show the NumPy engine's cost.
 
-When numba is installed (``pip install 'toynn[fast]'``), the numba engine
-(``--engine numba``) runs the same workloads, with 1 and with all cores; its first-run
-compile time is printed on its own line (not included in the rows). Each workload then
-gets a "limit" row: this machine's arithmetic limit for it, from the operations per
-network-iteration counted from the algorithm and the rates of multiply/add, divide and
-exp measured in the same run (bench/limit.py, bench/README.md), and ``numba-fast``
-rows (the numba engine with its own vectorised exp, which that limit does not bind).
+Python's bytecode and numba's compiled kernels are cached in a temporary folder of the
+bench's own (PYTHONPYCACHEPREFIX, NUMBA_CACHE_DIR), as an installed toynn caches
+them; the first run after an empty numba cache is timed on its own row (compile).
+
+The JAX peer is bench/jax_peer.py (jit + vmap + lax.scan in blocks): one process, one
+process with two CPU devices, and two processes at once on half the grid each (timed by
+the slower), its time compile included (``total_s``; JAX's import excluded); "vs JAX"
+is against the fastest of the three. Skipped with a message when no Python with jax is
+found. ``limit`` rows (W2, W3) are this machine's
+arithmetic limit (bench/limit.py) for the same work, against the engine timed
+in-process (``engine``: the executor and the numba kernels, no process start-up).
 """
 
 from __future__ import annotations
@@ -35,25 +44,31 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
 
-from toynn_cli.config import grid  # noqa: E402
-from toynn_cli.core.datasets import BUILTIN  # noqa: E402
-from toynn_cli.core.reference import train_one  # noqa: E402
+from toynn_cli import config  # noqa: E402
 from toynn_cli.run import executor  # noqa: E402
 
 sys.path.insert(0, str(HERE))
 import limit  # noqa: E402
+
+ALPHAS_7 = [0.001, 0.01, 0.1, 1, 10, 100, 1000]
+#: runs longer than this are timed once
+LONG_RUN = 30.0
 
 
 @dataclass(frozen=True)
@@ -64,84 +79,256 @@ class Workload:
     hidden: str
     seeds: str
     iterations: int
-    reference_subset: int  # networks the reference loop runs on (0: all)
+    #: the command's arguments (after "toynn"), or None: a sweep of the fields above
+    command: tuple[str, ...] | None = None
 
-    def specs(self):
-        return grid.expand(
-            grid.parse_ints(self.hidden),
-            grid.parse_floats(self.alphas),
-            grid.parse_ints(self.seeds),
-        )
+    def sweep_args(self) -> list[str]:
+        if self.command is not None:
+            return list(self.command)
+        return [
+            "sweep", "--alphas", self.alphas, "--hidden", self.hidden, "--seeds", self.seeds,
+            "--iterations", str(self.iterations),
+        ]  # fmt: skip
+
+    @cached_property
+    def experiment(self) -> config.Experiment:
+        overrides = {
+            "alphas": self.alphas,
+            "hidden": self.hidden,
+            "seeds": self.seeds,
+            "iterations": str(self.iterations),
+        }
+        return config.resolve(None, overrides, config.TUTORIAL_SWEEP)
+
+    @cached_property
+    def networks(self) -> int:
+        return len(self.experiment.networks())
+
+    @property
+    def hidden_sizes(self) -> list[int]:
+        return [int(h) for h in self.hidden.split(",")]
+
+    @property
+    def seed_count(self) -> int:
+        return self.networks // (len(self.hidden_sizes) * self.alpha_count)
+
+    @property
+    def alpha_count(self) -> int:
+        return len(self.experiment.alphas)
 
 
-WORKLOADS = [
-    Workload("W1", "tutorial sweep, 7 nets x 60000 it", "0.001..1000", "4", "1", 60000, 0),
-    Workload("W0", "7 alphas x 100 seeds, h4, 10000 it", "0.001..1000", "4", "1..100", 10000, 14),
-    Workload("W2", "7 alphas x 1000 seeds, h4, 10000 it", "0.001..1000", "4", "1..1000", 10000, 14),
-    Workload("W3", "7 alphas x h{2..32} x 20 seeds, 10000 it", "0.001..1000", "2,4,8,16,32", "1..20", 10000, 35),
-]  # fmt: skip
+T = Workload(
+    "T", "toynn train, 1 net x 60000 it", "0.5", "4", "1", 60000,
+    ("train", "--config", "configs/xor.yaml"),
+)  # fmt: skip
+W1 = Workload(
+    "W1", "tutorial sweep, 7 nets x 60000 it", "0.001..1000", "4", "1", 60000,
+    ("sweep", "--config", "configs/alpha-sweep.yaml"),
+)  # fmt: skip
+W2 = Workload("W2", "7 alphas x 1000 seeds, h4, 10000 it", "0.001..1000", "4", "1..1000", 10000)
+W3 = Workload(
+    "W3", "7 alphas x h{2..32} x 20 seeds, 10000 it", "0.001..1000", "2,4,8,16,32", "1..20", 10000
+)
 W4 = Workload(
-    "W4", "10 alphas x 100000 seeds, h4, 1000 it", "0.001..1000:10", "4", "0..99999", 1000, 0
+    "W4", "10 alphas x 100000 seeds, h4, 1000 it", "0.001..1000:10", "4", "0..99999", 1000
+)
+WORKLOADS = {w.key: w for w in (T, W1, W2, W3, W4)}
+
+
+# --- the machine ----------------------------------------------------------------------
+
+
+def hardware() -> str:
+    """CPU model, SIMD level and cores, from /proc/cpuinfo."""
+    model, flags = "unknown CPU", set()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    if "avx512f" in flags:
+        simd = (
+            "AVX-512 ("
+            + ", ".join(f for f in ("avx512f", "avx512dq", "avx512vl") if f in flags)
+            + ")"
+        )
+    elif "avx2" in flags:
+        simd = "AVX2" + (" + FMA" if "fma" in flags else "") + ", no AVX-512"
+    else:
+        simd = "no AVX2"
+    return f"{model}; {simd}; {executor.available_cores()} cores available"
+
+
+def versions(jax_python: str | None) -> str:
+    import numba
+    import numpy
+
+    text = f"Python {sys.version.split()[0]}, NumPy {numpy.__version__}, numba {numba.__version__}"
+    if jax_python:
+        done = subprocess.run(
+            [jax_python, "-c", "import jax; print(jax.__version__)"], capture_output=True, text=True
+        )
+        text += f", JAX {done.stdout.strip()}"
+    return text
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores, /proc/stat)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _our_seconds() -> float:
+    """CPU seconds of this process and of its children that have been waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class Others:
+    """How many cores other processes kept busy while a measurement ran: the machine's
+    busy CPU time less this process's and its children's, over the wall time. The load
+    average cannot say it: it also counts the bench's own previous measurement."""
+
+    cores = float("nan")
+
+    def __enter__(self) -> Others:
+        self.busy, self.ours, self.start = _busy_seconds(), _our_seconds(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self.start
+        theirs = (_busy_seconds() - self.busy) - (_our_seconds() - self.ours)
+        self.cores = max(0.0, theirs / wall) if wall > 0 else float("nan")
+
+
+# --- timing whole processes -------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    seconds: float  # the best run
+    runs: list[float]
+    load: float  # the 1-minute load average before the first run
+    stdout: str = ""
+    others: float = float("nan")  # cores other processes used during the best run
+
+    @property
+    def spread(self) -> float:
+        return max(self.runs) / min(self.runs)
+
+
+@dataclass
+class Bench:
+    env: dict[str, str]
+    repeat: int
+    toynn: str
+    python: str
+    tmp: Path
+    rows: list[tuple] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def run(
+        self, cmd: list[str], env: dict[str, str] | None = None, repeat: int | None = None
+    ) -> Timing:
+        """Best wall time of ``cmd`` over ``repeat`` runs (one if the first is long); a run
+        whose times spread by more than 30 % gets up to two more runs."""
+        env = env or self.env
+        repeat = repeat or self.repeat
+        start_load = load()
+        runs, out, others = [], "", []
+        while True:
+            with Others() as busy:
+                start = time.perf_counter()
+                done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+                runs.append(time.perf_counter() - start)
+            others.append(busy.cores)
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip()[-500:]}")
+            out = done.stdout
+            if runs[0] > LONG_RUN:
+                break
+            if len(runs) >= repeat and (max(runs) / min(runs) < 1.3 or len(runs) >= repeat + 2):
+                break
+        best = runs.index(min(runs))
+        return Timing(runs[best], runs, start_load, out, others[best])
+
+    def tutorial(self, alphas: list[float], hidden: int, iterations: int, seed: int = 1) -> Timing:
+        cmd = [self.python, str(HERE / "tutorial_program.py"), *map(str, alphas)]
+        cmd += ["--hidden", str(hidden), "--iterations", str(iterations), "--seed", str(seed)]
+        return self.run(cmd)
+
+    def row(self, key: str, what: str, networks: int, iterations: int, t: Timing | float,
+            tutorial: float | None = None, jax: float | None = None, note: str = "",
+            load_at: float | None = None, others: float | None = None) -> None:  # fmt: skip
+        seconds = t.seconds if isinstance(t, Timing) else t
+        at = t.load if isinstance(t, Timing) else load_at
+        if isinstance(t, Timing):
+            others = t.others
+        self.rows.append(
+            (key, what, networks, iterations, seconds, tutorial, jax, at, others, note)
+        )
+        print(format_row(self.rows[-1]), flush=True)
+
+
+HEADER = (
+    f"{'':3} {'what':52} {'networks':>8} {'seconds':>9} {'net-it/s':>9} "
+    f"{'vs tutorial':>11} {'vs JAX':>7} {'load':>5} {'others':>6}  note"
 )
 
 
-def time_engine(w: Workload, workers: int, engine_name: str = "numpy") -> float:
-    data = BUILTIN["xor"]
-    specs = w.specs()
-    size = executor.chunk_size(
-        specs, 3, 1, 4, w.iterations, 10000, executor.DEFAULT_MAX_MEMORY, workers
-    )
-    chunks = executor.plan(specs, size)
-    start = time.perf_counter()
-    job = executor.Job(data.x, data.y, specs, w.iterations, 10000, engine_name)
-    for _ in executor.LocalExecutor(workers).run(job, chunks):
-        pass
-    return time.perf_counter() - start
-
-
-def time_reference(w: Workload) -> tuple[float, int]:
-    """Seconds for all networks (extrapolated from a subset), and how many ran."""
-    data = BUILTIN["xor"]
-    specs = w.specs()
-    subset = specs
-    if w.reference_subset and w.reference_subset < len(specs):
-        step = len(specs) / w.reference_subset
-        subset = [specs[int(i * step)] for i in range(w.reference_subset)]
-    start = time.perf_counter()
-    for spec in subset:
-        train_one(data.x, data.y, spec, w.iterations, 10000)
-    return (time.perf_counter() - start) * len(specs) / len(subset), len(subset)
-
-
-def numba_ready() -> str | None:
-    """Compile (or load from numba's disk cache) the numba engine; a line saying how
-    long that took, or None without numba."""
-    from toynn_cli.core import engine_numba
-
-    if not engine_numba.available():
-        return None
-    engine_numba.load("serial")
-    engine_numba.load("parallel")
-    took = engine_numba.ready_seconds
+def format_row(r: tuple) -> str:
+    key, what, networks, iterations, seconds, tutorial, jax, at, others, note = r
+    rate = f"{networks * iterations / seconds:9.3g}" if iterations else f"{'-':>9}"
+    vs_t = f"{tutorial / seconds:10.1f}x" if tutorial else f"{'-':>11}"
+    vs_j = f"{jax / seconds:6.2f}x" if jax else f"{'-':>7}"
+    at_s = f"{at:5.2f}" if at is not None else f"{'':5}"
+    busy = f"{others:6.2f}" if others is not None and others == others else f"{'':6}"
     return (
-        f"numba engine ready in {took['serial']:.1f} s (serial) + {took['parallel']:.1f} s "
-        "(parallel): compiled on the first run, loaded from numba's disk cache afterwards; "
-        "not included in its rows"
+        f"{key:3} {what:52} {networks:8d} {seconds:9.3f} {rate} {vs_t} {vs_j} {at_s} {busy}  {note}"
     )
 
 
-def limit_seconds(w: Workload, rates: limit.Rates, cores: int) -> float:
-    """The arithmetic limit for the whole workload on ``cores`` cores."""
-    total = 0.0
-    for spec in w.specs():
-        sizes = [3, *([spec.hidden] if spec.hidden else []), 1]
-        work = limit.work_per_iteration(sizes, 4)
-        total += limit.seconds_per_iteration(work, rates) * w.iterations
-    return total / cores
+# --- the yardstick, extrapolated ------------------------------------------------------
+
+
+def tutorial_for(bench: Bench, w: Workload) -> tuple[Timing | float, str]:
+    """The tutorial program's whole-process time for workload ``w``: measured when it
+    has at most 7 networks, else extrapolated (start-up + per-network time x networks)
+    from one process of ``alpha_count`` networks per hidden size (seed 1)."""
+    if w is T:
+        return bench.tutorial([0.5], 4, w.iterations), ""
+    alphas = w.experiment.alphas
+    if w.networks <= len(alphas):
+        return bench.tutorial(list(alphas), int(w.hidden), w.iterations), ""
+    startup = bench.tutorial(list(alphas), 4, 0).seconds
+    total, ran, loads, others = startup, 0, [], []
+    for h in w.hidden_sizes:
+        t = bench.tutorial(list(alphas), h, w.iterations)
+        loads.append(t.load)
+        others.append(t.others)
+        per_network = (t.seconds - startup) / len(alphas)
+        total += per_network * len(alphas) * w.seed_count
+        ran += len(alphas)
+    note = f"* {ran} of {w.networks} networks run, extrapolated (start-up {startup:.2f} s)"
+    return Timing(total, [total], max(loads), others=max(others)), note
+
+
+# --- JAX ----------------------------------------------------------------------------------
 
 
 def find_jax_python(given: str | None) -> str | None:
-    candidates = [given] if given else [sys.executable, "/tmp/jaxvenv/bin/python"]
+    candidates = [given] if given else [sys.executable, "/work/jaxvenv/bin/python", "/tmp/jaxvenv/bin/python"]  # fmt: skip
     for python in candidates:
         if python and Path(python).exists():
             ok = subprocess.run([python, "-c", "import jax"], capture_output=True).returncode == 0
@@ -150,21 +337,259 @@ def find_jax_python(given: str | None) -> str | None:
     return None
 
 
-def time_jax(python: str, w: Workload, devices: int) -> float | None:
-    cmd = [
-        python, str(HERE / "jax_peer.py"), "--alphas", w.alphas, "--hidden", w.hidden,
-        "--seeds", w.seeds, "--iterations", str(w.iterations), "--devices", str(devices),
-    ]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        return None
-    return json.loads(done.stdout.strip().splitlines()[-1])["wall_s"]
+#: how the JAX peer runs: (label, devices per process, processes at once)
+JAX_MODES = (
+    ("1 process", 1, 1),
+    ("1 process, 2 devices", 2, 1),
+    ("2 processes", 1, 2),
+)
 
 
-def row(key, title, n, iterations, seconds, reference, note=""):
-    rate = n * iterations / seconds
-    ratio = f"{reference / seconds:7.1f}x" if reference else "      -"
-    print(f"{key:3} {title:44} {n:8d} {seconds:9.2f} {rate:10.3g} {ratio} {note}")
+def time_jax(
+    python: str, w: Workload, devices: int, parts: int
+) -> tuple[float, float, float] | None:
+    """(compile + run, compile, whole processes) seconds, summed over the hidden sizes;
+    with ``parts`` processes at once, each hidden size counts its slowest process."""
+    total = compiled = wall = 0.0
+    for h in w.hidden_sizes:
+        cmd = [
+            python, str(HERE / "jax_peer.py"), "--alphas", w.alphas, "--hidden", str(h),
+            "--seeds", w.seeds, "--iterations", str(w.iterations), "--devices", str(devices),
+        ]  # fmt: skip
+        start = time.perf_counter()
+        procs = [
+            subprocess.Popen(
+                [*cmd, "--part", f"{i}/{parts}"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(1, parts + 1)
+        ]
+        outs = [p.communicate() for p in procs]
+        wall += time.perf_counter() - start
+        if any(p.returncode != 0 for p in procs):
+            err = next(e for p, (_, e) in zip(procs, outs) if p.returncode != 0)
+            print(f"JAX peer failed: {err.strip().splitlines()[-1:]}")
+            return None
+        docs = [json.loads(o.strip().splitlines()[-1]) for o, _ in outs]
+        slowest = max(docs, key=lambda d: d["total_s"])
+        total += slowest["total_s"]
+        compiled += slowest["compile_s"]
+    return total, compiled, wall
+
+
+# --- toynn in-process (the engine's own rate) ----------------------------------------
+
+
+def time_engine(w: Workload, workers: int, networks: int | None = None) -> tuple[float, int]:
+    """Seconds for the executor to train ``w`` (its first ``networks``) in this process
+    with the engine ``auto`` chooses, as the CLI's job (same chunks, same history)."""
+    from toynn_cli.core import engine_numba, engines
+
+    exp = w.experiment
+    specs = exp.networks()[:networks] if networks else exp.networks()
+    data = exp.dataset
+    size = executor.chunk_size(
+        specs, data.n_inputs, data.n_outputs, len(data.inputs), exp.iterations,
+        exp.log_every, executor.DEFAULT_MAX_MEMORY, workers, exp.record_every,
+    )  # fmt: skip
+    chunks = executor.plan(specs, size)
+    name = engines.choose(exp.engine, specs)
+    if name.startswith("numba"):
+        engine_numba.load("serial")
+        engine_numba.load("parallel")
+    job = executor.Job(data.x, data.y, specs, exp.iterations, exp.log_every, name, exp.record_every)
+    start = time.perf_counter()
+    for _ in executor.LocalExecutor(workers).run(job, chunks):
+        pass
+    return time.perf_counter() - start, len(specs)
+
+
+def limit_seconds(w: Workload, rates: limit.Rates, cores: int) -> float:
+    total = 0.0
+    for spec in w.experiment.networks():
+        sizes = [3, *([spec.hidden] if spec.hidden else []), 1]
+        work = limit.work_per_iteration(sizes, 4)
+        total += limit.seconds_per_iteration(work, rates) * w.iterations
+    return total / cores
+
+
+# --- the sections ---------------------------------------------------------------------
+
+
+def startup(bench: Bench) -> None:
+    """S: start-up of the console script, and what its imports cost."""
+    reps = max(10, bench.repeat)
+    for what, cmd in (
+        ("python -c pass", [bench.python, "-c", "pass"]),
+        ("python -c 'import numpy'", [bench.python, "-c", "import numpy"]),
+        ("toynn --version", [bench.toynn, "--version"]),
+        ("toynn --help", [bench.toynn, "--help"]),
+    ):
+        bench.row("S", what, 0, 0, bench.run(cmd, repeat=reps), note="target < 0.15 s" if "toynn" in what else "")  # fmt: skip
+    env = dict(bench.env, PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    t = bench.run([bench.toynn, "--version"], env=env, repeat=reps)
+    bench.row("S", "toynn --version, no bytecode cache", 0, 0, t, note="PYTHONDONTWRITEBYTECODE=1")
+    print(import_costs(bench))
+
+
+def import_costs(bench: Bench) -> str:
+    """The largest import costs of the console script (python -X importtime), by
+    package (self times summed) and by toynn_cli module (cumulative)."""
+    script = [bench.python, "-X", "importtime", bench.toynn, "--version"]
+    done = subprocess.run(script, env=bench.env, cwd=ROOT, capture_output=True, text=True)
+    rows = []
+    for line in done.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
+        if m:
+            rows.append((int(m[1]), int(m[2]), len(m[3]) // 2, m[4]))
+    by_package: dict[str, int] = {}
+    for self_us, _, _, name in rows:
+        top = name.split(".")[0]
+        by_package[top] = by_package.get(top, 0) + self_us
+    total = sum(r[0] for r in rows)
+    top = sorted(by_package.items(), key=lambda kv: -kv[1])[:8]
+    lines = [f"    imports of 'toynn --version' (-X importtime, inflated by its own overhead): {total / 1000:.0f} ms in all"]  # fmt: skip
+    lines.append("    by package (self): " + ", ".join(f"{k} {v / 1000:.0f} ms" for k, v in top))
+    mods = sorted((r for r in rows if r[3].startswith("toynn_cli")), key=lambda r: -r[1])[:6]
+    lines.append("    toynn_cli modules (cumulative): " + ", ".join(f"{r[3]} {r[1] / 1000:.0f} ms" for r in mods))  # fmt: skip
+    return "\n".join(lines)
+
+
+def first_run(bench: Bench, args: list[str]) -> Timing:
+    """The command's first run after an empty numba cache (compiles the kernels)."""
+    fresh = bench.tmp / f"numba-fresh-{time.monotonic_ns()}"
+    fresh.mkdir()
+    return bench.run(
+        [bench.toynn, *args], env=dict(bench.env, NUMBA_CACHE_DIR=str(fresh)), repeat=1
+    )
+
+
+def cli_workload(
+    bench: Bench, w: Workload, jax_python: str | None, rates: limit.Rates | None
+) -> dict:
+    """One workload's rows: the tutorial program, toynn (auto, and numpy where cheap),
+    JAX, the in-process engine and its limit. Returns what the dry-run check needs."""
+    n, it = w.networks, w.iterations
+    tut, tut_note = tutorial_for(bench, w)
+    tut_s = tut.seconds if isinstance(tut, Timing) else tut
+    bench.row(w.key, "tutorial program" + (" (extrapolated)" if tut_note else ""), n, it, tut, tut_s, note=tut_note)  # fmt: skip
+    jax_best = None
+    jax_rows = []
+    if jax_python and w is not T:
+        for label, devices, parts in JAX_MODES:
+            at = load()
+            with Others() as busy:
+                got = time_jax(jax_python, w, devices, parts)
+            if got:
+                total, compiled, wall = got
+                jax_rows.append((label, total, compiled, wall, at, busy.cores))
+                jax_best = total if jax_best is None else min(jax_best, total)
+    args = [*w.sweep_args(), "--no-save", "-q"]
+    if w is T:
+        t = first_run(bench, args)
+        bench.row(w.key, "toynn (first run: empty numba cache)", n, it, t, tut_s, note="compiles the kernels")  # fmt: skip
+        first = t.seconds
+    if w is W1:
+        first = first_run(bench, args).seconds
+    cli = bench.run([bench.toynn, *args])
+    bench.row(w.key, f"toynn {args[0]}", n, it, cli, tut_s, jax_best, note=spread_note(cli))
+    if w in (T, W1):
+        bench.notes.append(
+            f"{w.key}: first run after an empty numba cache {first:.2f} s, later runs "
+            f"{cli.seconds:.2f} s: compiling costs {first - cli.seconds:.2f} s once"
+        )
+        numpy_t = bench.run([bench.toynn, *args, "--engine", "numpy"])
+        bench.row(w.key, f"toynn {args[0]} --engine numpy", n, it, numpy_t, tut_s, jax_best, note=spread_note(numpy_t))  # fmt: skip
+        if w is W1 and isinstance(tut, Timing):
+            bench.notes.append(cross_check(bench, args, tut.stdout))
+    for label, total, compiled, wall, at, others in jax_rows:
+        bench.row(
+            w.key, f"JAX jit+vmap, {label}, compile included", n, it, total, tut_s,
+            jax_best, note=f"compile {compiled:.2f} s; whole processes {wall:.1f} s", load_at=at,
+            others=others,
+        )  # fmt: skip
+    if w in (W2, W3):
+        for workers in sorted({1, executor.available_cores()}):
+            at = load()
+            with Others() as busy:
+                seconds, _ = time_engine(w, workers)
+            bench.row(w.key, f"engine in-process, {workers} worker(s)", n, it, seconds, tut_s, jax_best, load_at=at, others=busy.cores)  # fmt: skip
+            if rates is not None:
+                bound = limit_seconds(w, rates, workers)
+                bench.row(w.key, f"limit, {workers} core(s)", n, it, bound, tut_s, jax_best, note=f"engine at {seconds / bound:.2f}x the limit")  # fmt: skip
+    return {"measured": cli.seconds, "args": w.sweep_args()}
+
+
+def spread_note(t: Timing) -> str:
+    if len(t.runs) == 1:
+        return "1 run"
+    return f"best of {len(t.runs)}: " + ", ".join(f"{r:.2f}" for r in t.runs)
+
+
+def cross_check(bench: Bench, args: list[str], prog: str) -> str:
+    """W1's checkpoint errors from toynn --json against the tutorial program's printout
+    (the tutorial's published digits: 12 significant digits)."""
+    done = subprocess.run([bench.toynn, *args, "--json"], env=bench.env, cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    ours = [c["error"] for n in json.loads(done.stdout)["networks"] for c in n["checkpoints"]]
+    theirs = [float(v) for v in re.findall(r"iterations: (\S+)", prog)]
+    worst = max(abs(a - b) / abs(b) for a, b in zip(ours, theirs)) if theirs else float("nan")
+    same = len(ours) == len(theirs) and worst < 1e-9
+    return (
+        f"W1 cross-check: toynn's {len(ours)} checkpoint errors against the tutorial program's: "
+        f"largest relative difference {worst:.1e} ({'agree' if same else 'DIFFER'} to 1e-9)"
+    )
+
+
+def run_w4(bench: Bench, jax_python: str | None) -> dict:
+    """W4 through the CLI, saved: time, the largest process's RSS, the sum of PSS over
+    toynn and its workers, the run folder's size; the engine's own rate in-process on
+    20000 of its networks; the tutorial program extrapolated from 10 networks."""
+    w = W4
+    n, it = w.networks, w.iterations
+    tut, tut_note = tutorial_for(bench, w)
+    bench.row(w.key, "tutorial program (extrapolated)", n, it, tut, tut.seconds, note=tut_note)
+    timer = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+    with tempfile.TemporaryDirectory(dir=bench.tmp) as out:
+        cmd = [bench.toynn, *w.sweep_args(), "--out", out, "-q", "--rows", "5"]
+        if timer:
+            cmd = [timer, "-v", *cmd]
+        at = load()
+        busy = Others().__enter__()
+        start = time.perf_counter()
+        with tempfile.TemporaryFile("w+") as err:
+            proc = subprocess.Popen(cmd, env=bench.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, text=True)  # fmt: skip
+            pss = 0
+            while proc.poll() is None:
+                pss = max(pss, sum(_pss_kib(p) for p in _tree(proc.pid)))
+                time.sleep(0.2)
+            err.seek(0)
+            stderr = err.read()
+        wall = time.perf_counter() - start
+        busy.__exit__()
+        if proc.returncode != 0:
+            print(f"W4 failed: {stderr.strip().splitlines()[-3:]}")
+            return {}
+        rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+        size = sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file())
+    peak = f"max RSS {int(rss.group(1)) / 1024:.0f} MiB" if rss else "max RSS not measured"
+    bench.row(
+        w.key, "toynn sweep, saved", n, it, wall, tut.seconds,
+        note=f"run folder {size / 2**20:.0f} MiB (target < 500 MB); {peak}, peak PSS {pss / 1024:.0f} MiB",
+        load_at=at, others=busy.cores,
+    )  # fmt: skip
+    at = load()
+    with Others() as busy:
+        seconds, ran = time_engine(w, executor.available_cores(), 20000)
+    bench.row(w.key, f"engine in-process, {ran} of the networks", ran, it, seconds, tut.seconds * ran / n, load_at=at, others=busy.cores)  # fmt: skip
+    engine_rate = ran * it / seconds
+    bench.notes.append(
+        f"W4: the CLI trained {n * it / wall:.3g} network-iterations/s against the engine's "
+        f"own {engine_rate:.3g} in-process: {n * it / wall / engine_rate:.0%} of it"
+    )
+    return {"measured": wall, "args": w.sweep_args()}
 
 
 def _tree(pid: int) -> list[int]:
@@ -190,132 +615,67 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
-def run_w4() -> None:
-    """The 10^6-network sweep through the real CLI: peak memory as /usr/bin/time reports
-    it (the largest single process's RSS) and, sampled every 0.2 s, the peak sum of PSS
-    over toynn and its worker processes (what the sweep takes of the machine)."""
-    toynn = shutil.which("toynn") or str(Path(sys.executable).parent / "toynn")
-    timer = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
-    with tempfile.TemporaryDirectory() as out:
-        cmd = [toynn, "sweep", "--alphas", W4.alphas, "--hidden", W4.hidden, "--seeds", W4.seeds,
-               "--iterations", str(W4.iterations), "--out", out, "-q", "--rows", "5"]  # fmt: skip
-        if timer:
-            cmd = [timer, "-v", *cmd]
-        start = time.perf_counter()
-        with tempfile.TemporaryFile("w+") as err:
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
-            pss = 0
-            while proc.poll() is None:
-                pss = max(pss, sum(_pss_kib(p) for p in _tree(proc.pid)))
-                time.sleep(0.2)
-            err.seek(0)
-            stderr = err.read()
-        wall = time.perf_counter() - start
-        if proc.returncode != 0:
-            print(f"W4 failed: {stderr.strip().splitlines()[:1]}")
-            return
-        rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
-        size = sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file())
-    n = len(W4.specs())
-    peak = f"max RSS {int(rss.group(1)) / 1024:.0f} MiB" if rss else "max RSS not measured"
-    row(
-        "W4",
-        W4.title + " (CLI)",
-        n,
-        W4.iterations,
-        wall,
-        None,
-        f"{peak}, peak PSS of all processes {pss / 1024:.0f} MiB, run folder {size / 2**20:.0f} MiB",
-    )
+def dry_runs(bench: Bench, measured: dict[str, dict]) -> None:
+    """``toynn sweep ... --dry-run --json``'s estimate against the measured run."""
+    print("\ndry-run estimates (toynn sweep ... --dry-run --json) against the measured runs")
+    print(f"{'':3} {'engine':>7} {'chunks':>6} {'workers':>7} {'estimated s':>11} {'measured s':>10} {'measured / estimated':>20}")  # fmt: skip
+    for key, got in measured.items():
+        args = got["args"]
+        if args[0] != "sweep":
+            continue
+        done = subprocess.run([bench.toynn, *args, "--dry-run", "--json"], env=bench.env, cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+        doc = json.loads(done.stdout)
+        est = doc["estimated_seconds"]
+        print(
+            f"{key:3} {doc['engine']:>7} {doc['chunks']:6d} {doc['workers']:7d} {est:11.2f} "
+            f"{got['measured']:10.2f} {got['measured'] / est:19.2f}x"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", metavar="W", help="workload keys (W1..W4)")
+    parser.add_argument("--only", nargs="+", metavar="W", help="sections: S T W1 W2 W3 W4")
     parser.add_argument("--jax-python", help="a Python interpreter that has jax installed")
-    parser.add_argument("--no-numba", action="store_true", help="skip the numba engine")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per short measurement")
     args = parser.parse_args()
-    chosen = [w for w in WORKLOADS if not args.only or w.key in args.only]
+    chosen = args.only or ["S", "T", "W1", "W2", "W3"]
     jax_python = find_jax_python(args.jax_python)
-    cores = executor.available_cores()
-    print(f"toynn bench: NumPy engine vs per-network loop; {cores} cores; float64")
-    numba_line = None if args.no_numba else numba_ready()
-    rates = None
-    if numba_line:
-        print(numba_line)
-        rates = limit.measure()
-        print(
-            f"limit rates, one core: {rates.flops / 1e9:.2f} Gflop/s (multiply, add), "
-            f"{rates.divides / 1e9:.3f} G divides/s, {rates.exps / 1e9:.3f} G exp/s (C library)"
-        )
-    elif not args.no_numba:
-        print("numba engine skipped: numba is not installed (pip install 'toynn[fast]')")
-    print(f"{'':3} {'workload':44} {'networks':>8} {'seconds':>9} {'net-it/s':>10} {'vs loop':>8}")
-    notes = []
-    for w in chosen:
-        n = len(w.specs())
-        reference, ran = time_reference(w)
-        if ran < n:
-            notes.append(f"{w.key}: per-network loop timed on {ran} of {n} networks, extrapolated")
-        row(
-            w.key, f"{w.title}: loop", n, w.iterations, reference, reference, "*" if ran < n else ""
-        )
-        row(w.key, f"{w.title}: engine, 1 worker", n, w.iterations, time_engine(w, 1), reference)
-        if cores > 1 and n * w.iterations >= executor.PARALLEL_MIN_WORK:
-            row(
-                w.key,
-                f"{w.title}: engine, {cores} workers",
-                n,
-                w.iterations,
-                time_engine(w, cores),
-                reference,
+    toynn = shutil.which("toynn") or str(Path(sys.executable).parent / "toynn")
+
+    with tempfile.TemporaryDirectory(prefix="toynn-bench-") as tmp:
+        env = dict(os.environ, PYTHONPYCACHEPREFIX=f"{tmp}/pyc", NUMBA_CACHE_DIR=f"{tmp}/numba")
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        bench = Bench(env, args.repeat, toynn, sys.executable, Path(tmp))
+        print(f"toynn bench, {time.strftime('%Y-%m-%d %H:%M')}: {hardware()}")
+        print(versions(jax_python))
+        print(f"load average at the start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        # fill the bytecode and numba caches (the first-run rows use a fresh numba cache)
+        bench.run([toynn, "train", "--iterations", "10", "--no-save", "-q"], repeat=1)
+        rates = None
+        if any(k in chosen for k in ("W2", "W3")):
+            rates = limit.measure()
+            print(
+                f"limit rates, one core: {rates.flops / 1e9:.2f} Gflop/s (multiply, add), "
+                f"{rates.divides / 1e9:.3f} G divides/s, {rates.exps / 1e9:.3f} G exp/s "
+                f"(toynn's exp; the C library's {rates.libm_exps / 1e9:.3f} G/s)"
             )
-        if rates is not None:
-            for workers in sorted({1, cores}):
-                seconds = time_engine(w, workers, "numba")
-                bound = limit_seconds(w, rates, workers)
-                row(
-                    w.key,
-                    f"{w.title}: numba, {workers} core(s)",
-                    n,
-                    w.iterations,
-                    seconds,
-                    reference,
-                    f"{seconds / bound:.2f}x the limit",
-                )
-                row(
-                    w.key, f"{w.title}: limit, {workers} core(s)", n, w.iterations, bound, reference
-                )
-            for workers in sorted({1, cores}):
-                # numba-fast: its own vectorised exp, so not bound by the C library's one
-                seconds = time_engine(w, workers, "numba-fast")
-                row(
-                    w.key,
-                    f"{w.title}: numba-fast, {workers} core(s)",
-                    n,
-                    w.iterations,
-                    seconds,
-                    reference,
-                )
-        if jax_python:
-            for devices in sorted({1, cores}):
-                if n % devices == 0:
-                    seconds = time_jax(jax_python, w, devices)
-                    if seconds:
-                        row(
-                            w.key,
-                            f"{w.title}: JAX, {devices} device(s)",
-                            n,
-                            w.iterations,
-                            seconds,
-                            reference,
-                        )
-    if not jax_python and chosen:
-        notes.append("JAX peer skipped: no Python with jax (pass --jax-python)")
-    if not args.only or "W4" in args.only:
-        run_w4()
-    for note in notes:
-        print(f"* {note}")
+        print(HEADER)
+        measured: dict[str, dict] = {}
+        if "S" in chosen:
+            startup(bench)
+        for key in ("T", "W1", "W2", "W3"):
+            if key in chosen:
+                measured[key] = cli_workload(bench, WORKLOADS[key], jax_python, rates)
+        if "W4" in chosen:
+            measured["W4"] = run_w4(bench, jax_python)
+        if not jax_python:
+            bench.notes.append("JAX peer skipped: no Python with jax (pass --jax-python)")
+        for note in bench.notes:
+            print(f"* {note}")
+        measured = {k: v for k, v in measured.items() if v}
+        if measured:
+            dry_runs(bench, measured)
+        print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":
