@@ -396,3 +396,12 @@ def test_engine_numba_fast_through_the_cli(numba_engine, tmp_path):
     assert doc["networks"][0]["final_error"] == pytest.approx(want.final_error, rel=1e-9)
     (run_dir,) = tmp_path.iterdir()
     assert json.loads((run_dir / "run.json").read_text())["engine"] == "numba-fast"
+
+
+def test_the_engine_option_takes_auto_the_default(tmp_path):
+    """--engine auto is what the default already is: the same networks, bit for bit."""
+    args = ["sweep", "--alphas", "0.5,1", "--iterations", "30", "--log-every", "10", "--no-save"]
+    given = CliRunner().invoke(cli, [*args, "--engine", "auto", "--csv"])
+    default = CliRunner().invoke(cli, [*args, "--csv"])
+    assert given.exit_code == 0, given.stderr
+    assert given.stdout == default.stdout

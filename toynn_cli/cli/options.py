@@ -37,7 +37,7 @@ def experiment_options(command: Callable) -> Callable:
                 setting.key,
                 help=setting.help,
                 metavar=setting.metavar,
-                type=click.Choice(engines.NAMES) if setting.key == "engine" else None,
+                type=click.Choice(engines.CHOICES) if setting.key == "engine" else None,
             )
             for setting in axes.SETTINGS
         ),
