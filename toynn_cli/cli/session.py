@@ -4,11 +4,12 @@ folder as chunks finish, render; resume a folder; what the exit code says."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import RenderableType
 
@@ -24,6 +25,8 @@ from toynn_cli.run.plan import Plan
 from toynn_cli.store import results, runs
 from toynn_cli.store.writer import Run, StoreError
 from toynn_cli.view import plot, report
+
+R = TypeVar("R")
 
 # --- running ---------------------------------------------------------------------------
 
@@ -139,6 +142,21 @@ def reopen(run_dir: Path, workers: int) -> tuple[Experiment, Run, Plan, dict[int
     return experiment, Run(run_dir, keep), plan, done
 
 
+def _store_errors_end_the_command(command: Callable[..., R]) -> Callable[..., R]:
+    """A run folder that cannot be written (StoreError) ends the command with its one
+    line (exit 2)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> R:
+        try:
+            return command(*args, **kwargs)
+        except StoreError as exc:
+            fail(str(exc))
+
+    return wrapper
+
+
+@_store_errors_end_the_command
 def execute(
     term: Terminal,
     experiment: Experiment,
@@ -153,26 +171,6 @@ def execute(
     ``shown(specs)``: how many leading networks of the grid ``render`` shows in full
     (None: all; the default); a large sweep keeps only those (and its best) in memory.
     A run folder that cannot be written ends the command with one line (exit 2).
-    """
-    try:
-        return _execute(term, experiment, params, argv, render, resume, shown)
-    except StoreError as exc:
-        fail(str(exc))
-
-
-def _execute(
-    term: Terminal,
-    experiment: Experiment,
-    params: dict[str, Any],
-    argv: list[str],
-    render: Callable[[list[NetworkResult], list[str]], RenderableType],
-    resume: tuple[Run, Plan, dict[int, executor.ChunkResult]] | None = None,
-    shown: Callable[[Sequence[network.NetworkSpec]], int | None] | None = None,
-) -> list[NetworkResult]:
-    """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``.
-
-    ``shown(specs)``: how many leading networks of the grid ``render`` shows in full
-    (None: all; the default); a large sweep keeps only those (and its best) in memory.
     """
     guard = SignalGuard()
     where = _where(params)
