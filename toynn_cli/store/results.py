@@ -85,6 +85,18 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
     }
 
 
+def _head(experiment: dict[str, Any], run_dir: str | None, complete: bool) -> dict[str, Any]:
+    """What every results document starts with: the format, the version, the config,
+    the folder and whether the run finished."""
+    return {
+        "format": runs.FORMAT,
+        "toynn_version": __version__,
+        "experiment": experiment,
+        "run_dir": run_dir,
+        "complete": complete,
+    }
+
+
 def document(
     experiment: dict[str, Any],
     run_dir: str | None,
@@ -95,11 +107,7 @@ def document(
 ) -> dict[str, Any]:
     """The object printed by ``--json`` and saved as results.json."""
     return {
-        "format": runs.FORMAT,
-        "toynn_version": __version__,
-        "experiment": experiment,
-        "run_dir": run_dir,
-        "complete": complete,
+        **_head(experiment, run_dir, complete),
         "networks": [network_record(r, s, dataset) for r, s in zip(results, statuses)],
     }
 
@@ -167,11 +175,7 @@ def summary_document(
     for record, i in zip(best, ranked[:BEST_LISTED]):
         record["network"] = int(i)
     return {
-        "format": runs.FORMAT,
-        "toynn_version": __version__,
-        "experiment": experiment,
-        "run_dir": run_dir,
-        "complete": complete,
+        **_head(experiment, run_dir, complete),
         "networks_total": len(results),
         "status_counts": {
             s: int((labels == s).sum()) for s in ("converged", "learning", "stuck", "diverged")
