@@ -19,24 +19,24 @@ Every time is a whole process, wall clock, best of ``--repeat`` (3) for runs und
 shared: every row has the 1-minute load average when it started (``load``; it also
 counts the bench's own previous row) and how many cores other processes kept busy
 during the (best) run (``others``: the machine's busy CPU time, /proc/stat, less the
-bench's and its children's); at ``others`` near 1, "2 cores" means one. The yardstick is the
-tutorial's program, one network after another with np.exp and np.dot; for W2, W3 and
-W4 it runs one process per hidden size on 7 (10) networks and is extrapolated
-linearly from its time less its start-up (measured with 0 iterations), marked ``*``.
-toynn runs with the engine ``--engine auto`` picks (numba for these networks);
-``--engine numpy`` rows show the NumPy engine's cost.
+bench's and its children's); at ``others`` near 1, "2 cores" means one.
 
-Python's bytecode and numba's compiled kernels are cached in a temporary folder of the
-bench's own (PYTHONPYCACHEPREFIX, NUMBA_CACHE_DIR), as an installed toynn caches
-them; the first run after an empty numba cache is timed on its own row (compile).
+The yardstick is the tutorial's program, one network after another with np.exp and
+np.dot; for W2, W3 and W4 it runs one process per hidden size on 7 (10) networks and
+is extrapolated linearly from its time less its start-up (measured with 0
+iterations), marked ``*``. toynn runs with its default engine (``auto``: numba for
+these networks); ``--engine numpy`` rows show the NumPy engine's cost. Python's
+bytecode and numba's compiled kernels are cached in a temporary folder of the bench's
+own (PYTHONPYCACHEPREFIX, NUMBA_CACHE_DIR), as an installed toynn caches them; the
+first run after an empty numba cache is timed on its own (compile).
 
 The JAX peer is bench/jax_peer.py (jit + vmap + lax.scan in blocks): one process, one
 process with two CPU devices, and two processes at once on half the grid each (timed by
 the slower), its time compile included (``total_s``; JAX's import excluded); "vs JAX"
 is against the fastest of the three. Skipped with a message when no Python with jax is
-found. ``limit`` rows (W2, W3) are this machine's
-arithmetic limit (bench/limit.py) for the same work, against the engine timed
-in-process (``engine``: the executor and the numba kernels, no process start-up).
+found. ``limit`` rows (W2, W3) are this machine's arithmetic limit (bench/limit.py) for
+the same work, next to the engine timed in-process (the executor and the numba
+kernels, as the CLI runs them, without process start-up and reporting).
 """
 
 from __future__ import annotations
