@@ -24,7 +24,8 @@ from toynn_cli.run.interrupts import Interrupted, SignalGuard
 from toynn_cli.run.plan import Plan
 from toynn_cli.store import results, runs
 from toynn_cli.store.writer import Run, StoreError
-from toynn_cli.view import plot, report
+from toynn_cli.view import export, plot, report
+from toynn_cli.view import plan as plan_view
 
 R = TypeVar("R")
 
@@ -257,7 +258,7 @@ def execute(
                 # a large sweep keeps no error histories to draw curves from
                 draw = not large and not params.get("no_figures")
                 figures = report_figures(term, experiment, finished) if draw else {}
-                files = report.render_to_files(renderable, f"toynn {experiment.name}", figures)
+                files = export.render_to_files(renderable, f"toynn {experiment.name}", figures)
             run.finish(doc, finished, indices, files, interrupted)
         if interrupted:
             term.warn(_interrupted_message(len(finished), len(specs), run))
@@ -320,8 +321,8 @@ def _refuse_if_too_big(experiment: Experiment, plan: Plan) -> None:
     need = estimate(experiment, plan)["memory_bytes"]
     if machine and need > MEMORY_SHARE * machine:
         fail(
-            f"{len(plan.specs)} networks need about {report.size_text(need)} of memory, more "
-            f"than {MEMORY_SHARE:.0%} of this machine's {report.size_text(machine)}; expected "
+            f"{len(plan.specs)} networks need about {plan_view.size_text(need)} of memory, more "
+            f"than {MEMORY_SHARE:.0%} of this machine's {plan_view.size_text(machine)}; expected "
             "a smaller grid (fewer networks or checkpoints), or split it into several sweeps"
         )
 

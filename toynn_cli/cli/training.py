@@ -23,6 +23,7 @@ from toynn_cli.cli.output import Terminal, emit, fail
 from toynn_cli.cli.session import Plan, estimate, execute, reopen
 from toynn_cli.core import network
 from toynn_cli.core.network import NetworkResult
+from toynn_cli.view import plan as plan_view
 from toynn_cli.view import report
 
 
@@ -148,8 +149,8 @@ def sweep(
                 [(i, *(cell(s) for _, cell in columns)) for i, s in enumerate(specs)],
             ),
             table=lambda: [
-                report.dry_run_table(specs, experiment.iterations, rows or None),
-                report.plan_line(len(specs), len(plan.chunks), plan.chunk_size, guess),
+                plan_view.dry_run_table(specs, experiment.iterations, rows or None),
+                plan_view.plan_line(len(specs), len(plan.chunks), plan.chunk_size, guess),
             ],
         )  # fmt: skip
         return

@@ -26,6 +26,7 @@ from toynn_cli.cli.output import (
 )
 from toynn_cli.store import results, workspace
 from toynn_cli.view import report
+from toynn_cli.view import workspace as workspace_view
 
 
 def run_row(run: workspace.RunFolder) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def runs_command(out: Path, as_json: bool, as_csv: bool) -> None:
             [[row[k] if k != "best_final_error" else csv_number(row[k])
               for k in RUNS_CSV_HEADER] for row in rows],
         ),
-        table=lambda: report.runs_table(rows),
+        table=lambda: workspace_view.runs_table(rows),
     )  # fmt: skip
 
 
@@ -251,7 +252,9 @@ def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as
         click.echo(csv_text(header, lines), nl=False)
     else:
         term = Terminal()
-        term.out.print(report.compare_report(str(a.path), str(b.path), comparison, tolerance))
+        term.out.print(
+            workspace_view.compare_report(str(a.path), str(b.path), comparison, tolerance)
+        )
     if worse:
         noun = "network is" if len(worse) == 1 else "networks are"
         click.echo(

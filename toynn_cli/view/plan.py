@@ -1,0 +1,64 @@
+"""Rich renderables of a plan: the networks a dry run would train and how they would run.
+Nothing here prints: the CLI decides where they go."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from toynn_cli.core.network import NetworkSpec
+from toynn_cli.view.report import extra_columns, fmt_alpha, fmt_hidden
+
+
+def dry_run_table(
+    specs: Sequence[NetworkSpec], iterations: int, max_rows: int | None = None
+) -> Group:
+    """The networks a sweep would train, one row each (the first ``max_rows``)."""
+    table = Table()
+    extra = extra_columns(specs)
+    table.add_column("#", justify="right")
+    for title, _ in extra:
+        table.add_column(title)
+    for title in ("alpha", "hidden", "seed"):
+        table.add_column(title, justify="right")
+    shown = specs[:max_rows] if max_rows else specs
+    for i, spec in enumerate(shown):
+        table.add_row(
+            str(i),
+            *[show(spec) for _, show in extra],
+            fmt_alpha(spec.alpha),
+            fmt_hidden(spec.hidden),
+            str(spec.seed),
+        )
+    noun = "network" if len(specs) == 1 else "networks"
+    parts: list[RenderableType] = [
+        Text(f"{len(specs)} {noun} to train, {iterations} iterations each"),
+        table,
+    ]
+    if len(shown) < len(specs):
+        parts.append(Text(f"first {len(shown)} of {len(specs)} networks shown (--rows 0 for all)"))
+    return Group(*parts)
+
+
+def size_text(n: float) -> str:
+    """A byte count for people: 512 bytes, 37.2 MB, 2.9 GB."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def plan_line(networks: int, chunks: int, chunk_size: int, guess: dict[str, float]) -> Text:
+    """How a sweep would run: chunks, workers, and rough memory and time estimates."""
+    workers = int(guess["workers"])
+    noun = "chunk" if chunks == 1 else "chunks"
+    return Text(
+        f"{chunks} {noun} of up to {min(chunk_size, networks)} networks on "
+        f"{workers} worker{'s' if workers != 1 else ''}; "
+        f"estimated peak memory {size_text(guess['memory_bytes'])}, "
+        f"time about {guess['seconds']:.3g} s (rough)"
+    )
