@@ -1,31 +1,24 @@
-"""Every setting, declared once: the registry the options, config keys, defaults,
-columns, labels and readers come from.
-
-A :class:`Setting` is either a run setting (dataset, iterations, ...: one value per
-run) or a network setting (alpha, hidden, optimizer, ...: a field of
-:class:`~toynn_cli.core.network.NetworkSpec`, a sweep axis, a column). For each it holds:
-
-* ``key``: the config key and the command-line option's destination (``alphas``);
-  ``one``: the singular key a config may use instead (``alpha``); ``flags``: the
-  option's spellings (``--alpha``, ``--alphas``); ``help``: the option's help;
-  ``tutorial``: the tutorial's value, in config form;
-* for network settings: ``fields`` (the NetworkSpec fields it sets), ``title`` and
-  ``label`` (the table column and a network's cell; ``blank`` is the label at the
-  tutorial's value: a table shows the column only when some network differs),
-  ``cell`` (its CSV cell), ``record`` (its fields in a network's JSON record) and
-  ``read`` (NetworkSpec fields back from a record).
-
-Adding a setting: one entry here, then the engine that trains it and the config
-validator that checks it (config.py).
-"""
+"""The settings, one entry each, and the tables derived from them."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from toynn_cli.axes.setting import (
+    Record,
+    Setting,
+    choice,
+    flag,
+    float_field,
+    given_params,
+    int_field,
+    off,
+    pairs,
+    plain,
+    same,
+    show_hidden,
+    show_number,
+)
 from toynn_cli.core import optim
 from toynn_cli.core.network import (
     ACTIVATIONS,
@@ -37,43 +30,6 @@ from toynn_cli.core.network import (
     hyperparameters,
     schedule_parameters,
 )
-
-Record = dict[str, Any]
-
-
-def show_number(value: float) -> str:
-    """A number as short as it reads back exactly: 0.001, 1e-05, 0.30000000000000004."""
-    return f"{value:g}" if float(f"{value:g}") == value else repr(value)
-
-
-def _pairs(params: Iterable[tuple[str, Any]]) -> str:
-    shown = []
-    for key, value in params:
-        if isinstance(value, tuple):
-            value = ",".join(f"{v:g}" for v in value)
-        shown.append(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}")
-    return " ".join(shown)
-
-
-def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    """Hyperparameters as plain JSON data (pairs such as betas as lists)."""
-    return {key: list(v) if isinstance(v, tuple) else v for key, v in params.items()}
-
-
-def _given(params: Any, defaults: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """A record's parameters (defaults filled in) back to the ones set away from the
-    defaults, as a NetworkSpec holds them (lists back to tuples)."""
-    out = []
-    for key, value in dict(params or {}).items():
-        value = tuple(value) if isinstance(value, list) else value
-        if key not in defaults or value != defaults[key]:
-            out.append((key, value))
-    return tuple(out)
-
-
-def show_hidden(hidden: int | tuple[int, ...]) -> str:
-    """A hidden setting as typed: ``4``, ``0``, or ``8x4`` for two hidden layers."""
-    return "x".join(map(str, hidden)) if isinstance(hidden, tuple) else str(hidden)
 
 
 def _read_hidden(record: Record) -> dict[str, Any]:
@@ -105,14 +61,14 @@ def weight_decay(spec: NetworkSpec) -> float:
 
 def optimizer_label(spec: NetworkSpec) -> str:
     """The optimizer's name, with the hyperparameters set for it: ``adam betas=0.9,0.99``."""
-    return " ".join(filter(None, [spec.optimizer, _pairs(optimizer_given(spec))]))
+    return " ".join(filter(None, [spec.optimizer, pairs(optimizer_given(spec))]))
 
 
 def _read_optimizer(record: Record) -> dict[str, Any]:
     name = str(record.get("optimizer", "sgd"))
     if name not in optim.NAMES:
         raise ValueError(f"unknown optimizer {name!r}")
-    given = _given(record.get("optimizer_params"), optim.DEFAULTS[name])
+    given = given_params(record.get("optimizer_params"), optim.DEFAULTS[name])
     # the momentum setting, recorded on its own: set even where it equals the default
     set_momentum = record.get("momentum")
     if set_momentum is not None:
@@ -124,7 +80,7 @@ def _read_optimizer(record: Record) -> dict[str, Any]:
 
 
 def schedule_label(spec: NetworkSpec) -> str:
-    return " ".join(filter(None, [spec.schedule, _pairs(spec.schedule_params)]))
+    return " ".join(filter(None, [spec.schedule, pairs(spec.schedule_params)]))
 
 
 def _read_schedule(record: Record) -> dict[str, Any]:
@@ -133,79 +89,8 @@ def _read_schedule(record: Record) -> dict[str, Any]:
         raise ValueError(f"unknown schedule {name!r}")
     return {
         "schedule": name,
-        "schedule_params": _given(record.get("schedule_params"), SCHEDULES[name]),
+        "schedule_params": given_params(record.get("schedule_params"), SCHEDULES[name]),
     }
-
-
-def _choice(name: str, choices: Sequence[str], default: str) -> Callable[[Record], dict]:
-    def read(record: Record) -> dict[str, Any]:
-        value = str(record.get(name, default))
-        if value not in choices:
-            raise ValueError(f"unknown {name} {value!r}")
-        return {name: value}
-
-    return read
-
-
-def _flag(name: str) -> Callable[[Record], dict]:
-    def read(record: Record) -> dict[str, Any]:
-        value = record.get(name, False)
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} {value!r} is not true or false")
-        return {name: value}
-
-    return read
-
-
-def _float_field(name: str) -> Callable[[Record], dict]:
-    return lambda record: {name: float(record.get(name, 0.0))}
-
-
-def _int_field(name: str) -> Callable[[Record], dict]:
-    return lambda record: {name: int(record.get(name, 0))}
-
-
-def _off(value: float) -> str:
-    return show_number(value) if value else "-"
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting; see the module's docstring."""
-
-    key: str
-    flags: tuple[str, ...]
-    help: str
-    tutorial: Any = None
-    one: str | None = None
-    #: network settings only
-    fields: tuple[str, ...] = ()
-    title: str = ""
-    label: Callable[[NetworkSpec], str] | None = None
-    blank: str = ""
-    cell: Callable[[NetworkSpec], Any] | None = None
-    record: Callable[[NetworkSpec], Record] = field(default=lambda spec: {})
-    read: Callable[[Record], dict[str, Any]] = field(default=lambda record: {})
-    #: the option's metavar, if not the default
-    metavar: str | None = None
-
-    @property
-    def per_network(self) -> bool:
-        return bool(self.fields)
-
-    @property
-    def name(self) -> str:
-        """The setting's name as a network has it: ``alpha``, ``hidden``, ``optimizer``."""
-        return self.one or self.key
-
-    @property
-    def option(self) -> str:
-        """The option's canonical spelling, for messages: ``--alphas``."""
-        return "--" + self.key.replace("_", "-")
-
-
-def _same(name: str) -> Callable[[NetworkSpec], Record]:
-    return lambda spec: {name: getattr(spec, name)}
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -227,7 +112,7 @@ SETTINGS: tuple[Setting, ...] = (
         label=lambda spec: show_number(spec.alpha),
         blank="",
         cell=lambda spec: repr(spec.alpha),
-        record=_same("alpha"),
+        record=same("alpha"),
         read=lambda record: {"alpha": float(record["alpha"])},
     ),
     Setting(
@@ -257,7 +142,7 @@ SETTINGS: tuple[Setting, ...] = (
         title="seed",
         label=lambda spec: str(spec.seed),
         cell=lambda spec: spec.seed,
-        record=_same("seed"),
+        record=same("seed"),
         read=lambda record: {"seed": int(record["seed"])},
     ),
     Setting("log_every", ("--log-every",), "Report the error every N iterations.", tutorial=10000),
@@ -291,9 +176,13 @@ SETTINGS: tuple[Setting, ...] = (
         cell=lambda spec: spec.optimizer,
         record=lambda spec: {
             "optimizer": spec.optimizer,
-            "optimizer_params": _plain(hyperparameters(spec)),
+            "optimizer_params": plain(hyperparameters(spec)),
         },
         read=_read_optimizer,
+        params=optimizer_given,
+        full_params=lambda spec: {
+            k: v for k, v in hyperparameters(spec).items() if k not in OWN_SETTINGS
+        },
     ),
     Setting(
         "bias",
@@ -305,8 +194,8 @@ SETTINGS: tuple[Setting, ...] = (
         label=lambda spec: "bias" if spec.bias else "-",
         blank="-",
         cell=lambda spec: spec.bias,
-        record=_same("bias"),
-        read=_flag("bias"),
+        record=same("bias"),
+        read=flag("bias"),
     ),
     Setting(
         "activations",
@@ -319,8 +208,8 @@ SETTINGS: tuple[Setting, ...] = (
         label=lambda spec: spec.activation,
         blank="sigmoid",
         cell=lambda spec: spec.activation,
-        record=_same("activation"),
-        read=_choice("activation", ACTIVATIONS, "sigmoid"),
+        record=same("activation"),
+        read=choice("activation", ACTIVATIONS, "sigmoid"),
     ),
     Setting(
         "losses",
@@ -333,8 +222,8 @@ SETTINGS: tuple[Setting, ...] = (
         label=lambda spec: spec.loss,
         blank="squared",
         cell=lambda spec: spec.loss,
-        record=_same("loss"),
-        read=_choice("loss", LOSSES, "squared"),
+        record=same("loss"),
+        read=choice("loss", LOSSES, "squared"),
     ),
     Setting(
         "inits",
@@ -347,8 +236,8 @@ SETTINGS: tuple[Setting, ...] = (
         label=lambda spec: spec.init,
         blank="uniform",
         cell=lambda spec: spec.init,
-        record=_same("init"),
-        read=_choice("init", INITS, "uniform"),
+        record=same("init"),
+        read=choice("init", INITS, "uniform"),
     ),
     Setting(
         "batch_size",
@@ -360,8 +249,8 @@ SETTINGS: tuple[Setting, ...] = (
         label=lambda spec: str(spec.batch_size) if spec.batch_size else "full",
         blank="full",
         cell=lambda spec: spec.batch_size,
-        record=_same("batch_size"),
-        read=_int_field("batch_size"),
+        record=same("batch_size"),
+        read=int_field("batch_size"),
     ),
     Setting(
         "batch_norm",
@@ -373,7 +262,7 @@ SETTINGS: tuple[Setting, ...] = (
         label=lambda spec: "on" if spec.batch_norm else "-",
         blank="-",
         cell=lambda spec: spec.batch_norm,
-        record=_same("batch_norm"),
+        record=same("batch_norm"),
         # results.json before format 2 held the layers' arrays (or null) under this key
         read=lambda record: {
             "batch_norm": record.get("batch_norm") not in (None, False)
@@ -388,11 +277,11 @@ SETTINGS: tuple[Setting, ...] = (
         tutorial=0,
         fields=("dropout",),
         title="dropout",
-        label=lambda spec: _off(spec.dropout),
+        label=lambda spec: off(spec.dropout),
         blank="-",
         cell=lambda spec: repr(spec.dropout),
-        record=_same("dropout"),
-        read=_float_field("dropout"),
+        record=same("dropout"),
+        read=float_field("dropout"),
     ),
     Setting(
         "weight_decay",
@@ -402,7 +291,7 @@ SETTINGS: tuple[Setting, ...] = (
         # the optimizer's weight_decay hyperparameter: recorded and read with it
         fields=("optimizer_params",),
         title="decay",
-        label=lambda spec: _off(weight_decay(spec)),
+        label=lambda spec: off(weight_decay(spec)),
         blank="-",
         cell=lambda spec: repr(weight_decay(spec)),
     ),
@@ -426,11 +315,11 @@ SETTINGS: tuple[Setting, ...] = (
         tutorial=0,
         fields=("clip_value",),
         title="clip value",
-        label=lambda spec: _off(spec.clip_value),
+        label=lambda spec: off(spec.clip_value),
         blank="-",
         cell=lambda spec: repr(spec.clip_value),
-        record=_same("clip_value"),
-        read=_float_field("clip_value"),
+        record=same("clip_value"),
+        read=float_field("clip_value"),
     ),
     Setting(
         "clip_norm",
@@ -439,11 +328,11 @@ SETTINGS: tuple[Setting, ...] = (
         tutorial=0,
         fields=("clip_norm",),
         title="clip norm",
-        label=lambda spec: _off(spec.clip_norm),
+        label=lambda spec: off(spec.clip_norm),
         blank="-",
         cell=lambda spec: repr(spec.clip_norm),
-        record=_same("clip_norm"),
-        read=_float_field("clip_norm"),
+        record=same("clip_norm"),
+        read=float_field("clip_norm"),
     ),
     Setting(
         "schedules",
@@ -461,6 +350,8 @@ SETTINGS: tuple[Setting, ...] = (
             "schedule_params": schedule_parameters(spec),
         },
         read=_read_schedule,
+        params=lambda spec: spec.schedule_params,
+        full_params=schedule_parameters,
     ),
     Setting(
         "schedule_params",
@@ -475,11 +366,11 @@ SETTINGS: tuple[Setting, ...] = (
         tutorial=0,
         fields=("target_error",),
         title="target",
-        label=lambda spec: _off(spec.target_error),
+        label=lambda spec: off(spec.target_error),
         blank="-",
         cell=lambda spec: repr(spec.target_error),
-        record=_same("target_error"),
-        read=_float_field("target_error"),
+        record=same("target_error"),
+        read=float_field("target_error"),
     ),
     Setting(
         "optimizer_params",
@@ -505,110 +396,3 @@ CONFIG_KEYS: tuple[str, ...] = tuple(
 )
 #: the tutorial's settings, in config form
 TUTORIAL: dict[str, Any] = {s.key: s.tutorial for s in SETTINGS if s.tutorial is not None}
-
-
-def extra(spec: NetworkSpec) -> list[Setting]:
-    """The settings, beyond alpha, hidden and seed, on which the network is not the
-    tutorial's."""
-    return [s for s in COLUMNS if s.key not in IDENTITY and s.label(spec) != s.blank]
-
-
-def varying(specs: Sequence[NetworkSpec]) -> list[Setting]:
-    """The extra columns a table of these networks needs."""
-    return [
-        s
-        for s in COLUMNS
-        if s.key not in IDENTITY and any(s.label(spec) != s.blank for spec in specs)
-    ]
-
-
-def record(spec: NetworkSpec) -> Record:
-    """The network's settings as the fields of its JSON record (alpha, hidden, seed,
-    then every other setting, hyperparameters with their defaults filled in)."""
-    out: Record = {}
-    for setting in COLUMNS:
-        out.update(setting.record(spec))
-    return out
-
-
-def read(rec: Record) -> NetworkSpec:
-    """A network's settings back from its JSON record (:func:`record`'s inverse:
-    the same NetworkSpec the grid made). Raises KeyError, TypeError or ValueError on a
-    malformed record."""
-    fields: dict[str, Any] = {}
-    for setting in COLUMNS:
-        fields.update(setting.read(rec))
-    return NetworkSpec(**fields)
-
-
-def _params_cell(params: Iterable[tuple[str, Any]]) -> str:
-    given = dict(params)
-    return json.dumps(_plain(given), sort_keys=True) if given else ""
-
-
-def setting_csv_columns(setting: Setting) -> list[tuple[str, Callable[[NetworkSpec], Any]]]:
-    """A setting's CSV columns: one, or two for optimizer and schedule (the name, and
-    the parameters set for it as a JSON mapping)."""
-    assert setting.cell is not None
-    if setting.key == "optimizers":
-        return [
-            ("optimizer", setting.cell),
-            ("optimizer_params", lambda spec: _params_cell(optimizer_given(spec))),
-        ]
-    if setting.key == "schedules":
-        return [
-            ("schedule", setting.cell),
-            ("schedule_params", lambda spec: _params_cell(spec.schedule_params)),
-        ]
-    return [(setting.key if setting.one is None else setting.one, setting.cell)]
-
-
-def csv_columns(
-    specs: Sequence[NetworkSpec] | None = None,
-) -> list[tuple[str, Callable[[NetworkSpec], Any]]]:
-    """``(header, cell)`` for a network's settings in CSV: every setting, or with
-    ``specs``, alpha, hidden and seed and the settings on which some of them are not
-    the tutorial's (metrics.csv: one row per checkpoint stays small)."""
-    chosen = COLUMNS if specs is None else [s for s in COLUMNS if s.key in IDENTITY]
-    if specs is not None:
-        chosen += varying(specs)
-        chosen.sort(key=COLUMNS.index)
-    return [column for s in chosen for column in setting_csv_columns(s)]
-
-
-def value(setting: Setting, spec: NetworkSpec) -> tuple:
-    """The network's value of a setting, hashable: its CSV cell, and for optimizer and
-    schedule every parameter (defaults filled in; weight decay has its own setting)."""
-    assert setting.cell is not None
-    if setting.key == "optimizers":
-        params = {k: v for k, v in hyperparameters(spec).items() if k not in OWN_SETTINGS}
-        return (setting.cell(spec), tuple(sorted(params.items())))
-    if setting.key == "schedules":
-        return (setting.cell(spec), tuple(sorted(schedule_parameters(spec).items())))
-    return (setting.cell(spec),)
-
-
-def values(spec: NetworkSpec) -> dict[str, tuple]:
-    """Every setting's :func:`value`, by setting key."""
-    return {s.key: value(s, spec) for s in COLUMNS}
-
-
-def key(spec: NetworkSpec, skip: Iterable[str] = ()) -> tuple:
-    """What identifies a network across runs: every setting's value but those of the
-    settings in ``skip``."""
-    skipped = set(skip)
-    return tuple(value(s, spec) for s in COLUMNS if s.key not in skipped)
-
-
-def describe(spec: NetworkSpec) -> str:
-    """One network in words: ``adam, alpha 0.01, hidden 8x4, seed 1, bias, loss ...``."""
-    parts = [] if optimizer_label(spec) == "sgd" else [optimizer_label(spec)]
-    parts.append(
-        f"alpha {show_number(spec.alpha)}, hidden {show_hidden(spec.hidden)}, seed {spec.seed}"
-    )
-    for setting in extra(spec):
-        if setting.key == "optimizers":
-            continue
-        shown = setting.label(spec)
-        parts.append(shown if shown == setting.title else f"{setting.title} {shown}")
-    return ", ".join(parts)
