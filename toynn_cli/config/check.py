@@ -10,15 +10,11 @@ import math
 import re
 import reprlib
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from toynn_cli import axes
 from toynn_cli.config import grid
-from toynn_cli.core import datasets, network, optim
-from toynn_cli.core.datasets import Dataset
+from toynn_cli.core import network, optim
 from toynn_cli.core.engines import CHOICES as ENGINES
 
 
@@ -27,9 +23,6 @@ class ConfigError(ValueError):
 
 
 KEYS = axes.CONFIG_KEYS
-DATASET_KEYS = ("name", "inputs", "targets")
-GENERATED_KEYS = ("name", "samples", "noise", "seed")
-CSV_KEYS = ("path", "targets")
 MAX_SEED = 2**32 - 1
 #: Limits that turn inputs which would exhaust memory or never finish into one-line errors.
 MAX_HIDDEN = 100_000
@@ -257,62 +250,6 @@ def flags(value: Any, label: str) -> tuple[bool, ...]:
     return tuple(flags)
 
 
-def optimizer_params_value(
-    value: Any, label: str, names: tuple[str, ...]
-) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
-    """Distribute ``optimizer_params`` over the chosen optimizers.
-
-    A key that names an optimizer and holds a mapping sets that optimizer's
-    hyperparameters; any other key is a hyperparameter set for every chosen optimizer
-    that has it (and must belong to at least one). Values are checked as torch.optim
-    would check them."""
-    raw = value
-    if isinstance(value, str):  # the command line's text: a YAML flow mapping
-        try:
-            value = yaml.load(value, Loader=Loader) if value.strip() else {}
-        except (yaml.YAMLError, ValueError, TypeError, RecursionError):
-            raise bad(label, value, "a mapping like '{betas: [0.9, 0.99], eps: 1e-8}'") from None
-    if value is None:
-        value = {}
-    if not isinstance(value, dict):
-        raise bad(label, raw, "a mapping like '{betas: [0.9, 0.99], eps: 1e-8}'")
-    chosen: dict[str, dict[str, Any]] = {name: {} for name in names}
-
-    def put(name: str, key: Any, item: Any, where: str) -> None:
-        try:
-            chosen[name][key] = optim.check(name, key, item)
-        except optim.HyperparameterError as exc:
-            raise bad(f"{where} ({name})", item, str(exc)) from None
-
-    for key, item in value.items():
-        where = f"{label} key {show(key)}"
-        if key in optim.NAMES and isinstance(item, dict):
-            if key not in names:
-                raise ConfigError(
-                    f"{where}: {key} is not among the optimizers ({', '.join(names)}); "
-                    f"expected hyperparameters of a chosen optimizer"
-                )
-            for sub, sub_item in item.items():
-                if sub not in optim.SETTABLE[key]:
-                    raise ConfigError(unknown_key(f"{where}", sub, optim.SETTABLE[key]))
-                put(key, sub, sub_item, f"{where} key {show(sub)}")
-            continue
-        takers = [name for name in names if key in optim.SETTABLE[name]]
-        if not takers:
-            valid = tuple(dict.fromkeys(k for name in names for k in optim.SETTABLE[name]))
-            raise ConfigError(unknown_key(f"{label} (optimizers {', '.join(names)})", key, valid))
-        for name in takers:
-            put(name, key, item, where)
-    result = []
-    for name in names:
-        try:
-            optim.resolve(name, chosen[name])  # combinations (nesterov needs momentum > 0)
-        except optim.HyperparameterError as exc:
-            raise bad(f"{label} ({name})", raw, str(exc)) from None
-        result.append((name, tuple(chosen[name].items())))
-    return tuple(result)
-
-
 def run_name(value: Any, label: str) -> str:
     if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise bad(
@@ -321,113 +258,6 @@ def run_name(value: Any, label: str) -> str:
             "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
         )
     return value
-
-
-def dataset_value(
-    value: Any, label: str, base: Path
-) -> tuple[Dataset, str | dict[str, Any] | None]:
-    try:
-        if isinstance(value, dict):
-            if "path" in value:
-                return csv_dataset(value, label, base), None
-            if value.get("name") in datasets.GENERATED and "inputs" not in value:
-                return generated_dataset(value, label)
-            if value.get("name") in datasets.BUILTIN and set(value) == {"name"}:
-                return datasets.BUILTIN[value["name"]], value["name"]
-            unknown = [key for key in value if key not in DATASET_KEYS]
-            if unknown:
-                raise ConfigError(unknown_key(f"{label}", unknown[0], DATASET_KEYS))
-            for key in ("inputs", "targets"):
-                if key not in value:
-                    raise ConfigError(
-                        f"{label} has no '{key}'; expected a mapping with inputs and targets"
-                    )
-            name = run_name(value.get("name", "inline"), f"{label} name")
-            return datasets.from_lists(name, value["inputs"], value["targets"], label), None
-        if isinstance(value, str) and value in datasets.BUILTIN:
-            return datasets.BUILTIN[value], value
-        if isinstance(value, str) and (value.lower().endswith(".csv") or "/" in value):
-            return datasets.load_csv(base / value, f"{label} is {show(value)}"), None
-    except datasets.DataError as exc:
-        raise ConfigError(str(exc)) from None
-    names = ", ".join(datasets.BUILTIN)
-    hint = (
-        difflib.get_close_matches(value.lower(), list(datasets.BUILTIN), n=1)
-        if isinstance(value, str)
-        else []
-    )
-    suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-    raise bad(
-        label,
-        value,
-        f"a built-in dataset ({names}), a .csv path or a mapping with inputs and targets"
-        f"{suggestion}",
-    )
-
-
-def generated_dataset(value: dict[str, Any], label: str) -> tuple[Dataset, dict[str, Any]]:
-    """A generated 2-D set from ``{name:, samples:, noise:, seed:}`` (missing keys take
-    the set's defaults); returns it with the complete mapping, which regenerates it."""
-    unknown = [key for key in value if key not in GENERATED_KEYS]
-    if unknown:
-        raise ConfigError(unknown_key(f"{label}", unknown[0], GENERATED_KEYS))
-    name = value["name"]
-    params = dict(datasets.GENERATED[name])
-    checks: dict[str, tuple[Callable[[Any], Any], str]] = {
-        "samples": (samples_value, f"a whole number from 2 to {datasets.MAX_SAMPLES}"),
-        "noise": (noise_value, "a finite number >= 0 (the standard deviation of the noise)"),
-        "seed": (seed_value, SEED_EXPECTED),
-    }
-    for key, (check, expected) in checks.items():
-        if key in value:
-            try:
-                params[key] = check(value[key])
-            except BadValue:
-                raise bad(f"{label} {key}", value[key], expected) from None
-    return datasets.generate(name, **params), {"name": name, **params}
-
-
-def samples_value(value: Any) -> int:
-    number = whole(value)
-    if not 2 <= number <= datasets.MAX_SAMPLES:
-        raise BadValue
-    return number
-
-
-def noise_value(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadValue
-    try:
-        number = float(value)
-    except OverflowError:
-        raise BadValue from None
-    if not (math.isfinite(number) and number >= 0):
-        raise BadValue
-    return number
-
-
-def csv_dataset(value: dict[str, Any], label: str, base: Path) -> Dataset:
-    """``{path: data.csv, targets: [y1, y2]}``: a CSV file whose header names the target
-    columns (without ``targets``, the last column is the target)."""
-    unknown = [key for key in value if key not in CSV_KEYS]
-    if unknown:
-        raise ConfigError(unknown_key(f"{label}", unknown[0], CSV_KEYS))
-    path = value["path"]
-    if not isinstance(path, str) or not path:
-        raise bad(f"{label} path", path, "a CSV file's path")
-    targets = value.get("targets")
-    if targets is not None:
-        if isinstance(targets, str):
-            targets = [targets]
-        if (
-            not isinstance(targets, list)
-            or not targets
-            or not all(isinstance(t, str) and t.strip() for t in targets)
-            or len(set(targets)) != len(targets)
-        ):
-            raise bad(f"{label} targets", value["targets"], "a list of distinct column names")
-        targets = tuple(t.strip() for t in targets)
-    return datasets.load_csv(base / path, f"{label} path is {show(path)}", targets)
 
 
 def engine_name(value: Any, label: str) -> str:
@@ -488,138 +318,3 @@ def off_or_positive(value: Any) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
         return 0.0
     return alpha_value(value)
-
-
-def schedule_params_value(
-    value: Any, label: str, names: tuple[str, ...]
-) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
-    """``schedule_params``: each key is set for every chosen schedule that has it."""
-    raw = value
-    if isinstance(value, str):  # the command line's text: a YAML flow mapping
-        try:
-            value = yaml.load(value, Loader=Loader) if value.strip() else {}
-        except (yaml.YAMLError, ValueError, TypeError, RecursionError):
-            raise bad(label, value, "a mapping like '{step_size: 1000, gamma: 0.5}'") from None
-    if value is None:
-        value = {}
-    if not isinstance(value, dict):
-        raise bad(label, raw, "a mapping like '{step_size: 1000, gamma: 0.5}'")
-    chosen: dict[str, dict[str, Any]] = {name: {} for name in names}
-    for key, item in value.items():
-        takers = [name for name in names if key in network.SCHEDULES[name]]
-        if not takers:
-            valid = tuple(dict.fromkeys(k for name in names for k in network.SCHEDULES[name]))
-            raise ConfigError(
-                unknown_key(f"{label} (schedules {', '.join(names)})", key, valid)
-                if valid
-                else f"{label} (schedules {', '.join(names)}): unknown key {show(key)}; "
-                f"expected no parameters for these schedules"
-            )
-        where = f"{label} key {show(key)}"
-        if key in ("step_size", "t_max"):
-            try:
-                number = whole(item)
-            except BadValue:
-                number = -1
-            low = 1 if key == "step_size" else 0
-            if isinstance(item, bool) or number < low or number > MAX_ITERATIONS:
-                raise bad(where, item, f"a whole number from {low} to {MAX_ITERATIONS}")
-            checked: Any = number
-        elif key == "gamma":
-            try:
-                checked = alpha_value(item)
-            except BadValue:
-                checked = 2.0
-            if checked > 1:
-                raise bad(where, item, "a number > 0 and <= 1")
-        else:  # eta_min
-            try:
-                checked = off_or_positive(item)
-            except BadValue:
-                raise bad(where, item, "a finite number >= 0") from None
-        for name in takers:
-            chosen[name][key] = checked
-    return tuple((name, tuple(chosen[name].items())) for name in names)
-
-
-def alphas_by_optimizer(
-    value: dict, label: str, names: tuple[str, ...], chosen: bool = False
-) -> tuple[tuple[float, ...], ...]:
-    """``alphas: {sgd: 0.5, adam: "0.001,0.01"}``: each chosen optimizer's own alphas.
-    With ``chosen`` (--optimizers picked some of the config's), entries for the others
-    are left out."""
-    for key in value:
-        if key not in names and not (chosen and key in optim.NAMES):
-            raise ConfigError(
-                f"{label}: key {show(key)} is not among the optimizers ({', '.join(names)}); "
-                f"expected one entry per optimizer"
-            )
-    per = []
-    for name in names:
-        if name not in value:
-            raise ConfigError(f"{label} has no entry for {name}; expected one per optimizer")
-        per.append(
-            axis(value[name], f"{label} {name}", grid.parse_floats, alpha_value, ALPHA_EXPECTED)
-        )
-    return tuple(per)
-
-
-class DuplicateKey(yaml.MarkedYAMLError):
-    """A mapping key given twice (PyYAML would silently keep the last one)."""
-
-
-class Loader(yaml.SafeLoader):
-    """PyYAML's SafeLoader (plain values only), refusing a key given twice."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[tuple[str, str]] = set()
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                key = (key_node.tag, key_node.value)
-                if key in seen:
-                    raise DuplicateKey(
-                        problem=f"key {key_node.value!r} appears twice; expected each key once",
-                        problem_mark=key_node.start_mark,
-                    )
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-MOMENTUM_EXPECTED = "a number from 0 to below 1"
-
-
-def momentum_fraction(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadValue
-    number = float(value)
-    if not 0 <= number < 1:
-        raise BadValue
-    return number
-
-
-def momentum_axis(
-    value: Any, label: str, optimizers: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
-) -> tuple[float, ...]:
-    """``momentum``: the momentum of every chosen optimizer, as a sweep axis (absent:
-    each optimizer's own default). Every chosen optimizer must have one, and none may
-    set it in optimizer_params too."""
-    if value is None:
-        return ()
-    momenta = axis(value, label, grid.parse_floats, momentum_fraction, MOMENTUM_EXPECTED)
-    having = [name for name in optim.NAMES if "momentum" in optim.SETTABLE[name]]
-    for name, given in optimizers:
-        if "momentum" not in optim.SETTABLE[name]:
-            raise ConfigError(
-                f"{label} is {show(value)}, but optimizer {name} has no momentum; expected "
-                f"optimizers that have one ({', '.join(having)})"
-            )
-        if any(key == "momentum" for key, _ in given):
-            raise ConfigError(
-                f"{label} and momentum in optimizer_params are both given; expected one of them"
-            )
-        for m in momenta:
-            try:
-                optim.resolve(name, {**dict(given), "momentum": m})
-            except optim.HyperparameterError as exc:
-                raise ConfigError(f"{label} is {show(value)}; expected {exc} for {name}") from None
-    return momenta

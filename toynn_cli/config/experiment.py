@@ -51,7 +51,9 @@ import yaml
 
 from toynn_cli import axes
 from toynn_cli.config import check, grid
+from toynn_cli.config import params as param_checks
 from toynn_cli.config.check import ConfigError
+from toynn_cli.config.dataset import dataset_value
 from toynn_cli.config.yamlfile import read_yaml
 from toynn_cli.core import datasets, network
 from toynn_cli.core.datasets import Dataset
@@ -214,7 +216,7 @@ def _merge_pairs(raw: dict[str, Any], path: Path, labels: dict[str, str]) -> dic
 def _build(
     values: dict[str, Any], labels: dict[str, str], base: Path, name: str | None
 ) -> Experiment:
-    dataset, ref = check.dataset_value(values["dataset"], labels["dataset"], base)
+    dataset, ref = dataset_value(values["dataset"], labels["dataset"], base)
     if "name" in values:
         name = check.run_name(values["name"], labels["name"])
     hidden = check.axis(
@@ -249,7 +251,7 @@ def _build(
         values["schedules"], labels["schedules"], tuple(network.SCHEDULES), "a schedule",
         "schedule",
     )  # fmt: skip
-    schedules = check.schedule_params_value(
+    schedules = param_checks.schedule_params_value(
         values["schedule_params"], labels["schedule_params"], schedule_names
     )
     samples = len(dataset.inputs)
@@ -282,7 +284,7 @@ def _build(
         values["seeds"], labels["seeds"], grid.parse_ints, check.seed_value, check.SEED_EXPECTED
     )
     names = check.optimizer_name_list(values["optimizers"], labels["optimizers"])
-    optimizers = check.optimizer_params_value(
+    optimizers = param_checks.optimizer_params_value(
         values["optimizer_params"], labels["optimizer_params"], names
     )
     weight_decay = check.axis(
@@ -296,10 +298,10 @@ def _build(
             f"{labels['weight_decay']} and weight_decay in {labels['optimizer_params']} are "
             f"both given; expected one of them"
         )
-    momentum = check.momentum_axis(values.get("momentum"), labels["momentum"], optimizers)
+    momentum = param_checks.momentum_axis(values.get("momentum"), labels["momentum"], optimizers)
     optimizer_alphas = None
     if isinstance(values["alphas"], dict):
-        optimizer_alphas = check.alphas_by_optimizer(
+        optimizer_alphas = param_checks.alphas_by_optimizer(
             values["alphas"], labels["alphas"], names, labels["optimizers"].startswith("option")
         )
         alphas = tuple(dict.fromkeys(a for its in optimizer_alphas for a in its))

@@ -9,10 +9,30 @@ from typing import Any
 
 import yaml
 
-from toynn_cli.config import check
 from toynn_cli.config.check import ConfigError
 
 MAX_CONFIG_BYTES = 16 * 2**20
+
+
+class DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping key given twice (PyYAML would silently keep the last one)."""
+
+
+class Loader(yaml.SafeLoader):
+    """PyYAML's SafeLoader (plain values only), refusing a key given twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise DuplicateKey(
+                        problem=f"key {key_node.value!r} appears twice; expected each key once",
+                        problem_mark=key_node.start_mark,
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -38,8 +58,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
             f"expected a UTF-8 text file"
         ) from None
     try:
-        raw = yaml.load(text, Loader=check.Loader)  # a SafeLoader subclass: plain values only
-    except check.DuplicateKey as exc:
+        raw = yaml.load(text, Loader=Loader)  # a SafeLoader subclass: plain values only
+    except DuplicateKey as exc:
         raise ConfigError(f"{path}:{_mark(exc)} {exc.problem}") from None
     except yaml.constructor.ConstructorError as exc:
         tag = re.search(r"tag '([^']*)'", str(exc.problem))
