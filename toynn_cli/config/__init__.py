@@ -10,7 +10,6 @@ from toynn_cli.config.experiment import (
     Experiment,
     as_dict,
     dump,
-    plain_params,
     resolve,
 )
 
@@ -22,6 +21,5 @@ __all__ = [
     "Experiment",
     "as_dict",
     "dump",
-    "plain_params",
     "resolve",
 ]

@@ -50,6 +50,7 @@ from typing import Any
 import yaml
 
 from toynn_cli import axes
+from toynn_cli.axes.setting import plain as plain_params
 from toynn_cli.config import check, grid
 from toynn_cli.config import params as param_checks
 from toynn_cli.config.check import ConfigError
@@ -436,25 +437,16 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
     # keys at the tutorial's defaults are left out (plain sgd, nothing set)
     if experiment.optimizers != grid.PLAIN_SGD:
         out["optimizers"] = _scalar_or_list(tuple(name for name, _ in experiment.optimizers))
-        params = {name: plain_params(given) for name, given in experiment.optimizers if given}
+        params = {name: plain_params(dict(given)) for name, given in experiment.optimizers if given}
         if params:
             out["optimizer_params"] = params
-    for key, default in (
-        ("bias", (False,)),
-        ("activations", ("sigmoid",)),
-        ("losses", ("squared",)),
-        ("inits", ("uniform",)),
-        ("clip_value", (0.0,)),
-        ("clip_norm", (0.0,)),
-        ("target_error", (0.0,)),
-        ("weight_decay", (0.0,)),
-        ("momentum", ()),
-        ("batch_size", (0,)),
-        ("dropout", (0.0,)),
-        ("batch_norm", (False,)),
-    ):
-        if getattr(experiment, key) != default:
-            out[key] = _scalar_or_list(getattr(experiment, key))
+    # the other network settings, each left out when unset or at the tutorial's value
+    for setting in axes.COLUMNS:
+        if setting.key in axes.IDENTITY or setting.params is not None:
+            continue  # written above, or with their parameters
+        value = getattr(experiment, setting.key)
+        if value and _scalar_or_list(value) != setting.tutorial:
+            out[setting.key] = _scalar_or_list(value)
     if experiment.schedules != (("constant", ()),):
         out["schedules"] = _scalar_or_list(tuple(name for name, _ in experiment.schedules))
         params: dict[str, Any] = {}
@@ -467,11 +459,6 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
     if experiment.engine != "auto":  # the default engine is not written
         out["engine"] = experiment.engine
     return out
-
-
-def plain_params(params: Any) -> dict[str, Any]:
-    """Hyperparameters as plain data for YAML and JSON (pairs such as betas as lists)."""
-    return {key: list(v) if isinstance(v, tuple) else v for key, v in dict(params).items()}
 
 
 def dump(experiment: Experiment) -> str:
