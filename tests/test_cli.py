@@ -261,6 +261,8 @@ def test_train_two_layer_config_has_one_weight_matrix():
         (["--alphas", "0.1,1"], "option --alphas has 2 values"),
         (["--seeds", "1..3"], "option --seeds has 3 values"),
         (["--hidden", "2,4"], "option --hidden has 2 values"),
+        # an option spelled as typed, not as its config key (it was --clip_value)
+        (["--clip-value", "0,1"], "option --clip-value has 2 values"),
         (["--config", CONFIGS / "xor.yaml", "--alphas", "1..100"], "option --alphas has 3 values"),
     ],
 )

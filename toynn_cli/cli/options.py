@@ -212,7 +212,7 @@ def require_one_network(experiment: Experiment, params: dict[str, Any], command:
     if swept:
         axis, n = next(iter(swept.items()))
         if params.get(axis) is not None:
-            source = f"option --{axis}"
+            source = f"option {axes.BY_KEY[axis].option}"
         else:
             source = f"{params.get('config_path')}: {axis}"
         fail(

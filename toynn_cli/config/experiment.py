@@ -43,6 +43,7 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,24 @@ TWO_LAYER: dict[str, Any] = {
 }
 #: The tutorial's published alpha sweep.
 TUTORIAL_SWEEP: dict[str, Any] = {**TUTORIAL, "alphas": "0.001..1000"}
+
+
+#: The settings of a network's architecture and training beyond optimizer, alpha, hidden
+#: and seed, in the grid's order (outermost first). init is innermost: it is not part of
+#: the layout, so every layout's networks stay contiguous in the grid (one chunk run each).
+ARCHITECTURE = (
+    "bias",
+    "activations",
+    "losses",
+    "clip_value",
+    "clip_norm",
+    "schedules",
+    "target_error",
+    "batch_size",
+    "dropout",
+    "batch_norm",
+    "inits",
+)
 
 
 @dataclass(frozen=True)
@@ -119,36 +138,20 @@ class Experiment:
     batch_norm: tuple[bool, ...] = (False,)
 
     def architectures(self) -> list[dict[str, Any]]:
-        """Every combination of bias x activation x loss x clip_value x clip_norm x
-        schedule x target_error x batch_size x dropout x batch_norm x init, as NetworkSpec
+        """Every combination of the settings in :data:`ARCHITECTURE`, as NetworkSpec
         fields."""
+        options = []
+        for key in ARCHITECTURE:
+            setting = axes.BY_KEY[key]
+            options.append(
+                [
+                    dict(zip(setting.fields, value if setting.params else (value,)))
+                    for value in getattr(self, key)
+                ]
+            )
         return [
-            {
-                "bias": b,
-                "activation": a,
-                "loss": lo,
-                "init": i,
-                "clip_value": cv,
-                "clip_norm": cn,
-                "schedule": name,
-                "schedule_params": params,
-                "target_error": te,
-                "batch_size": bs,
-                "dropout": dp,
-                "batch_norm": bn,
-            }
-            for b in self.bias
-            for a in self.activations
-            for lo in self.losses
-            for cv in self.clip_value
-            for cn in self.clip_norm
-            for name, params in self.schedules
-            for te in self.target_error
-            for bs in self.batch_size
-            for dp in self.dropout
-            for bn in self.batch_norm
-            for i in self.inits  # innermost: init is not part of the layout, so every
-            # layout's networks stay contiguous in the grid (one chunk run each)
+            {field: v for fields in combination for field, v in fields.items()}
+            for combination in itertools.product(*options)
         ]
 
     def networks(self) -> list[NetworkSpec]:
@@ -173,30 +176,12 @@ class Experiment:
         )
 
     def swept_axes(self) -> dict[str, int]:
-        """The axes that hold more than one value, with their counts."""
-        axes = {
-            "optimizers": len(self.optimizers),
-            "hidden": len(self.hidden),
-            "bias": len(self.bias),
-            "activations": len(self.activations),
-            "losses": len(self.losses),
-            "inits": len(self.inits),
-            "clip_value": len(self.clip_value),
-            "clip_norm": len(self.clip_norm),
-            "schedules": len(self.schedules),
-            "target_error": len(self.target_error),
-            "weight_decay": len(self.weight_decay),
-            "momentum": len(self.momentum),
-            "batch_size": len(self.batch_size),
-            "dropout": len(self.dropout),
-            "batch_norm": len(self.batch_norm),
-            # with per-optimizer alphas, the most any one optimizer has
-            "alphas": len(self.alphas)
-            if self.optimizer_alphas is None
-            else max(len(its) for its in self.optimizer_alphas),
-            "seeds": len(self.seeds),
-        }
-        return {axis: n for axis, n in axes.items() if n > 1}
+        """The network settings that hold more than one value, with their counts (for
+        alphas given per optimizer, the most any one optimizer has)."""
+        counts = {s.key: len(getattr(self, s.key)) for s in axes.COLUMNS}
+        if self.optimizer_alphas is not None:
+            counts["alphas"] = max(len(its) for its in self.optimizer_alphas)
+        return {key: n for key, n in counts.items() if n > 1}
 
 
 # --- building an experiment ---------------------------------------------------------------
