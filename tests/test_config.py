@@ -381,7 +381,7 @@ def test_dataset_module_matrix_directly() -> None:
     assert datasets.matrix([[1, 2.5], ["3", 4]], "here") == ((1.0, 2.5), (3.0, 4.0))
     with pytest.raises(datasets.DataError) as info:
         datasets.matrix([[1, 2], [True, 4]], "here")
-    assert str(info.value) == "here row 2 column 1 is True; expected a number"
+    assert str(info.value) == "here row 2 column 1 is true; expected a number"
 
 
 # --- limits that would otherwise exhaust memory -------------------------------------------------

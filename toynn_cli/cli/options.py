@@ -150,10 +150,6 @@ def output_options(command: Callable) -> Callable:
 OVERRIDE_KEYS = tuple(setting.key for setting in axes.SETTINGS)
 
 
-#: Options with two spellings: errors name the one the user typed.
-ALIASES = {"--alphas": "--alpha", "--seeds": "--seed"}
-
-
 def display_options(command: Callable) -> Callable:
     """How a sweep's results are shown (``sweep`` and ``show``)."""
     options = [
@@ -225,15 +221,23 @@ def load_experiment(
     params: dict[str, Any], defaults: dict[str, Any], argv: Sequence[str] = ()
 ) -> Experiment:
     overrides = {key: params[key] for key in OVERRIDE_KEYS if params.get(key) is not None}
+    typed = [arg.split("=", 1)[0] for arg in argv]
+    # each override's option as typed (--alpha or --alphas), for the messages: the last
+    # spelling given is the one click kept
+    flags = {
+        key: next((f for f in reversed(typed) if f in axes.BY_KEY[key].flags), None)
+        for key in overrides
+        if key in axes.BY_KEY
+    }
     try:
-        experiment = config.resolve(params.get("config_path"), overrides, defaults)
+        experiment = config.resolve(
+            params.get("config_path"),
+            overrides,
+            defaults,
+            {key: flag for key, flag in flags.items() if flag is not None},
+        )
     except config.ConfigError as exc:
-        message = str(exc)
-        typed = {arg.split("=", 1)[0] for arg in argv}
-        for canonical, alias in ALIASES.items():
-            if alias in typed and canonical not in typed:
-                message = message.replace(f"option {canonical} ", f"option {alias} ")
-        fail(message)
+        fail(str(exc))
     source = (
         "option --engine" if "engine" in overrides else f"{params.get('config_path')}: key 'engine'"
     )

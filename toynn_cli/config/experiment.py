@@ -358,12 +358,18 @@ def _build(
     )
 
 
-def resolve(path: Path | None, overrides: dict[str, Any], defaults: dict[str, Any]) -> Experiment:
+def resolve(
+    path: Path | None,
+    overrides: dict[str, Any],
+    defaults: dict[str, Any],
+    flags: dict[str, str] | None = None,
+) -> Experiment:
     """The experiment of a config file (or none) with command-line overrides applied.
 
     ``overrides`` maps config keys (``alphas``, ``hidden``, ``iterations``, ``seeds``,
     ``log_every``, ``dataset``, ``name``) to the option's raw text; each is checked by the
-    same validator as the file's key, and errors name the option.
+    same validator as the file's key, and errors name the option: as typed, from
+    ``flags`` (``--alpha``), or the setting's canonical option (``--alphas``).
     """
     values = dict(defaults)
     labels = {key: f"key '{key}'" for key in check.KEYS}
@@ -380,7 +386,8 @@ def resolve(path: Path | None, overrides: dict[str, Any], defaults: dict[str, An
         name = datasets.safe_name(path.stem) or None
     for key, text in overrides.items():
         values[key] = text
-        labels[key] = f"option --{key.replace('_', '-')}"
+        flag = (flags or {}).get(key) or axes.BY_KEY[key].option
+        labels[key] = f"option {flag}"
     if "dataset" in overrides:
         base = Path()  # ... and relative to the working directory on the command line
     return _build(values, labels, base, name)

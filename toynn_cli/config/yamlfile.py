@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from toynn_cli.config.check import ConfigError
+from toynn_cli.core.shown import show
 
 MAX_CONFIG_BYTES = 16 * 2**20
 
@@ -97,10 +98,21 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if raw is None:
         raise ConfigError(f"{path}: is empty; expected a mapping of config keys")
     if not isinstance(raw, dict):
+        kind = YAML_KINDS.get(type(raw), type(raw).__name__)
         raise ConfigError(
-            f"{path}: top level is a {type(raw).__name__}; expected a mapping of config keys"
+            f"{path}: top level is {kind} ({show(raw, 30)}); expected a mapping of config keys"
         )
     return raw
+
+
+#: what a YAML document's top level is, in YAML's words
+YAML_KINDS = {
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+}
 
 
 def _mark(exc: yaml.YAMLError) -> str:
