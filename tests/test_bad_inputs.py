@@ -690,7 +690,7 @@ def test_out_below_a_regular_file() -> None:
 def test_out_is_a_regular_file() -> None:
     Path("afile.txt").write_text("not a folder\n")
     assert bad(["train", *FAST], out="afile.txt") == (
-        "Invalid value for '--out': Directory 'afile.txt' is a file. (see 'toynn train --help')"
+        "option --out is 'afile.txt', which is a file; expected a folder (see 'toynn train --help')"
     )
     assert Path("afile.txt").read_text() == "not a folder\n"
 

@@ -833,13 +833,39 @@ def test_max_error_and_a_nan_error(capsys):
         (["train", "--max-error", "nan"], "option --max-error is nan; expected a number >= 0"),
         (
             ["sweep", "--max-error", "x"],
-            "Invalid value for '--max-error': 'x' is not a valid float. (see 'toynn sweep --help')",
+            "option --max-error is 'x'; expected a number (see 'toynn sweep --help')",
         ),
         (
             ["sweep", "--rows", "-1"],
-            "Invalid value for '--rows': -1 is not in the range x>=0. (see 'toynn sweep --help')",
+            "option --rows is '-1'; expected a whole number >= 0 (see 'toynn sweep --help')",
         ),
-        (["nosuch"], "No such command 'nosuch'. (see 'toynn --help')"),
+        (
+            ["nosuch"],
+            "command 'nosuch' does not exist; expected one of: compare, plot, reproduce, runs, "
+            "show, surface, sweep, train (see 'toynn --help')",
+        ),
+        (
+            ["swep"],
+            "command 'swep' does not exist; expected one of: compare, plot, reproduce, runs, "
+            "show, surface, sweep, train (did you mean 'sweep'?) (see 'toynn --help')",
+        ),
+        (
+            ["sweep", "--engine=bogus"],
+            "option --engine is 'bogus'; expected one of: auto, numpy, numba, numba-fast "
+            "(see 'toynn sweep --help')",
+        ),
+        (
+            ["sweep", "--optim", "adam"],
+            "option --optim does not exist; did you mean --optimizer, --optimizers or --out? "
+            "(see 'toynn sweep --help')",
+        ),
+        (["sweep", "--iterations"], "option --iterations needs a value"),
+        (
+            ["sweep", "extra"],
+            "unexpected argument 'extra'; 'toynn sweep' takes no arguments, only options "
+            "(see 'toynn sweep --help')",
+        ),
+        (["compare", "a"], "argument RUN_B is missing (see 'toynn compare --help')"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path, args, message):
@@ -853,7 +879,7 @@ def test_usage_errors_exit_2_with_one_line(tmp_path, args, message):
 @pytest.mark.parametrize(
     ("args", "start"),
     [
-        (["sweep", "--bogus"], "Error: No such option '--bogus'"),
+        (["sweep", "--bogus"], "Error: option --bogus does not exist"),
         (["sweep", "--alphas", "abc"], "Error: option --alphas is 'abc'"),
         (["train", "--iterations", "0"], "Error: option --iterations is '0'"),
         (["sweep", "--hidden", "-1"], "Error: option --hidden is"),
