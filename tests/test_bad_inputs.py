@@ -814,3 +814,40 @@ def test_huge_alpha_is_diverged_for_every_seed_and_hidden_size() -> None:
         for n in json.loads(result.stdout)["networks"]
     }
     assert {k: s for k, s in statuses.items() if s != "diverged"} == {}
+
+
+# --- what cannot be trained is refused up front -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "samples", "size", "fits"),
+    [
+        (["train", "--batch-size", "3"], 4, 3, "2, 4"),
+        (["sweep", "--dataset", "moons", "--batch-size", "2,3"], 100, 3, "2, 4, 5"),
+    ],
+)
+def test_batch_norm_refuses_a_last_batch_of_one(args, samples, size, fits) -> None:
+    assert bad([*args, "--batch-norm", "true", *FAST]) == (
+        f"option --batch-size is {size} with batch norm on and {samples} samples: the last "
+        "mini-batch of each epoch would hold 1 sample (its variance is 0); expected a batch "
+        f"size that leaves at least 2, e.g. {fits}"
+    )
+
+
+def test_a_last_batch_of_one_is_fine_without_batch_norm() -> None:
+    assert invoke(["train", "--batch-size", "3", *FAST, "--no-save"]).exit_code == 0
+
+
+def test_csv_targets_outside_the_sigmoids_range_are_refused() -> None:
+    Path("data.csv").write_text("x,y\n0,0\n1,2.5\n")
+    assert bad(["train", "--dataset", "data.csv", *FAST]) == (
+        "data.csv: line 3 column 2 is 2.5; expected a target from 0 to 1 (the output layer "
+        "is a sigmoid)"
+    )
+
+
+def test_inline_targets_outside_the_sigmoids_range_are_refused() -> None:
+    assert bad(inline("[[0], [1]]", "[[0], [-1]]")) == (
+        "bad.yaml: key 'dataset' targets row 2 column 1 is -1; expected a target from 0 to 1 "
+        "(the output layer is a sigmoid)"
+    )

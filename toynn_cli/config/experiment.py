@@ -262,6 +262,16 @@ def _build(
             f"{labels['batch_norm']} is true with batches of 1 sample; expected batches of at "
             f"least 2 samples (a batch's variance needs two)"
         )
+    lone = [b for b in batch_size if b > 1 and samples % b == 1]
+    if True in batch_norm and lone:
+        fits = [b for b in range(2, samples + 1) if samples % b != 1]
+        near = sorted(fits, key=lambda b: (abs(b - lone[0]), b))[:3]
+        raise ConfigError(
+            f"{labels['batch_size']} is {lone[0]} with batch norm on and {samples} samples: "
+            f"the last mini-batch of each epoch would hold 1 sample (its variance is 0); "
+            f"expected a batch size that leaves at least 2, e.g. "
+            f"{', '.join(map(str, sorted(near)))}"
+        )
     architectures = len(batch_size) * len(dropout) * len(batch_norm) * (
         len(bias) * len(activations) * len(losses) * len(inits) * len(clip_value)
         * len(clip_norm) * len(schedules) * len(target_error)

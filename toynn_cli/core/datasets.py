@@ -223,7 +223,19 @@ def from_lists(name: str, inputs: object, targets: object, where: str) -> Datase
         raise DataError(
             f"{where} has {len(x)} input rows and {len(y)} target rows; expected the same number"
         )
+    for i, row in enumerate(y, start=1):
+        for c, value in enumerate(row, start=1):
+            _target(value, f"{where} targets row {i} column {c}")
     return Dataset(name, x, y)
+
+
+def _target(value: float, where: str) -> None:
+    """A target the output can reach: the output layer is a sigmoid, in [0, 1]."""
+    if not 0.0 <= value <= 1.0:
+        raise DataError(
+            f"{where} is {value:g}; expected a target from 0 to 1 (the output layer is a "
+            "sigmoid)"
+        )
 
 
 MAX_CSV_CHARS = 256 * 2**20
@@ -316,6 +328,9 @@ def load_csv(
             target_columns.append(names.index(target))
         if len(target_columns) == width:
             raise DataError(f"{path}: every column is a target; expected at least one input column")
+    for (line, _), row in zip(rows, parsed):
+        for c in target_columns:
+            _target(row[c], f"{path}: line {line} column {c + 1}")
     input_columns = [c for c in range(width) if c not in target_columns]
     return Dataset(
         safe_name(path.stem) or "csv",
