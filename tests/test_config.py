@@ -414,3 +414,23 @@ def test_iterations_limit() -> None:
     assert str(info.value) == (
         "option --iterations is '1e13'; expected a whole number from 1 to 1000000000000"
     )
+
+
+def test_dump_is_block_style_throughout(tmp_path: Path) -> None:
+    exp = resolve(
+        None,
+        {
+            "alphas": "0.1,1",
+            "hidden": "4,8x4",
+            "optimizers": "sgd,adam",
+            "optimizer_params": "{adam: {betas: [0.8, 0.9]}}",
+        },
+        TUTORIAL,
+    )
+    text = config.dump(exp)
+    assert "[" not in text and "{" not in text
+    assert "hidden:\n- 4\n- 8x4\n" in text
+    assert "optimizer_params:\n  adam:\n    betas:\n    - 0.8\n    - 0.9\n" in text
+    path = tmp_path / "again.yaml"
+    path.write_text(text)
+    assert resolve(path, {}, TUTORIAL) == exp

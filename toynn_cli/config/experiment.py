@@ -465,7 +465,7 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
 
 def dump(experiment: Experiment) -> str:
     """The experiment as YAML that :func:`resolve` reads back to an equal experiment."""
-    return yaml.safe_dump(as_dict(experiment), sort_keys=False, default_flow_style=None, width=100)
+    return yaml.safe_dump(as_dict(experiment), sort_keys=False, default_flow_style=False, width=100)
 
 
 def _whole_numbers(values: tuple[int, ...]) -> Any:

@@ -233,8 +233,7 @@ def _target(value: float, where: str) -> None:
     """A target the output can reach: the output layer is a sigmoid, in [0, 1]."""
     if not 0.0 <= value <= 1.0:
         raise DataError(
-            f"{where} is {value:g}; expected a target from 0 to 1 (the output layer is a "
-            "sigmoid)"
+            f"{where} is {value:g}; expected a target from 0 to 1 (the output layer is a sigmoid)"
         )
 
 
