@@ -434,3 +434,26 @@ def test_dump_is_block_style_throughout(tmp_path: Path) -> None:
     path = tmp_path / "again.yaml"
     path.write_text(text)
     assert resolve(path, {}, TUTORIAL) == exp
+
+
+def test_config_from_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from toynn_cli.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    text = "alphas: [0.1, 10]\niterations: 100\n"
+    result = runner.invoke(cli, ["sweep", "--config", "-", "--json", "--no-save"], input=text)
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [n["alpha"] for n in doc["networks"]] == [0.1, 10.0]
+    assert doc["experiment"]["iterations"] == 100
+    assert doc["experiment"]["name"] == "xor"  # no file name: the dataset's
+    bad = runner.invoke(cli, ["sweep", "-c", "-", "--no-save"], input="alphas: 0\n")
+    assert bad.exit_code == 2
+    assert bad.stderr == "Error: stdin: key 'alphas' is 0; expected a finite number > 0\n"
+    empty = runner.invoke(cli, ["sweep", "-c", "-", "--no-save"], input="")
+    assert empty.stderr == "Error: stdin: is empty; expected a mapping of config keys\n"

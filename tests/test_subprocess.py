@@ -409,3 +409,16 @@ def test_runs_and_show_on_killed_and_interrupted_runs(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert (proc.returncode, out) == (0, b"")
     assert "the run is interrupted; showing the 0 of 4 networks that finished" in err.decode()
+
+
+def test_config_on_stdin_through_the_console_script(tmp_path):
+    done = subprocess.run(
+        [str(TOYNN), "sweep", "--config", "-", "--json", "--no-save"],
+        input=b"alphas: [0.1, 10]\niterations: 100\n",
+        capture_output=True,
+        cwd=tmp_path,
+        env=environment(),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [n["alpha"] for n in json.loads(done.stdout)["networks"]] == [0.1, 10.0]

@@ -29,7 +29,8 @@ def experiment_options(command: Callable) -> Callable:
             "-c",
             "config_path",
             type=click.Path(path_type=Path, dir_okay=True),
-            help="YAML experiment config (without it: the tutorial's settings).",
+            help="YAML experiment config; - reads it from stdin (without it: the tutorial's "
+            "settings).",
         ),
         *(
             click.option(

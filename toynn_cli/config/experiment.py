@@ -56,7 +56,7 @@ from toynn_cli.config import check, grid
 from toynn_cli.config import params as param_checks
 from toynn_cli.config.check import ConfigError
 from toynn_cli.config.dataset import dataset_value
-from toynn_cli.config.yamlfile import read_yaml
+from toynn_cli.config.yamlfile import STDIN, read_yaml, shown
 from toynn_cli.core import datasets, network
 from toynn_cli.core.datasets import Dataset
 from toynn_cli.core.network import NetworkSpec
@@ -187,7 +187,7 @@ class Experiment:
 # --- building an experiment ---------------------------------------------------------------
 
 
-def _merge_pairs(raw: dict[str, Any], path: Path, labels: dict[str, str]) -> dict[str, Any]:
+def _merge_pairs(raw: dict[str, Any], path: str, labels: dict[str, str]) -> dict[str, Any]:
     """Fold ``alpha``/``seed`` into ``alphas``/``seeds`` (giving both is an error)."""
     merged = dict(raw)
     for one, many in axes.SINGULAR.items():
@@ -387,13 +387,15 @@ def resolve(
     name = None
     if path is not None:
         raw = read_yaml(path)
+        where = shown(path)
         for key in raw:
             if key not in check.KEYS:
-                raise ConfigError(check.unknown_key(str(path), key, check.KEYS))
-        labels = {key: f"{path}: key '{key}'" for key in check.KEYS}
-        values.update(_merge_pairs(raw, path, labels))
-        base = path.parent  # a CSV path in a config is relative to the config file
-        name = datasets.safe_name(path.stem) or None
+                raise ConfigError(check.unknown_key(where, key, check.KEYS))
+        labels = {key: f"{where}: key '{key}'" for key in check.KEYS}
+        values.update(_merge_pairs(raw, where, labels))
+        if path != STDIN:  # a CSV path in a config is relative to the config file
+            base = path.parent
+            name = datasets.safe_name(path.stem) or None
     for key, text in overrides.items():
         values[key] = text
         flag = (flags or {}).get(key) or axes.BY_KEY[key].option
