@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import click
 
 from toynn_cli import axes, config
+from toynn_cli.cli import completion
 from toynn_cli.cli.output import data_format, fail
 from toynn_cli.config import Experiment
 from toynn_cli.core import engines
@@ -39,6 +40,9 @@ def experiment_options(command: Callable) -> Callable:
                 help=setting.help,
                 metavar=setting.metavar,
                 type=click.Choice(engines.CHOICES) if setting.key == "engine" else None,
+                shell_complete=completion.values(setting.choices, files=setting.key == "dataset")
+                if setting.choices
+                else None,
             )
             for setting in axes.SETTINGS
         ),

@@ -11,6 +11,7 @@ from rich.console import RenderableType
 
 from toynn_cli import axes, config
 from toynn_cli.analysis import ensemble
+from toynn_cli.cli import completion
 from toynn_cli.cli.options import (
     OVERRIDE_KEYS,
     argv_of,
@@ -60,6 +61,7 @@ def train(ctx: click.Context, **params: Any) -> None:
 @click.option(
     "--resume",
     type=click.Path(path_type=Path, file_okay=False),
+    shell_complete=completion.run_folders,
     help="Finish an interrupted run folder: train only its missing chunks.",
 )
 @display_options

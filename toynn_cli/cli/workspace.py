@@ -12,6 +12,7 @@ import click
 
 from toynn_cli import axes
 from toynn_cli.analysis import ensemble
+from toynn_cli.cli import completion
 from toynn_cli.cli.options import display_options
 from toynn_cli.cli.output import (
     Terminal,
@@ -95,7 +96,7 @@ def runs_command(out: Path, as_json: bool, as_csv: bool) -> None:
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("run_dir", type=click.Path(path_type=Path), shell_complete=completion.run_folders)
 @display_options
 @click.option("--json", "as_json", is_flag=True, help="Print only the saved JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
@@ -164,8 +165,8 @@ COMPARE_CSV_COLUMNS = ("final_error_a", "final_error_b", "difference", "status_a
 
 
 @click.command()
-@click.argument("run_a", type=click.Path(path_type=Path))
-@click.argument("run_b", type=click.Path(path_type=Path))
+@click.argument("run_a", type=click.Path(path_type=Path), shell_complete=completion.run_folders)
+@click.argument("run_b", type=click.Path(path_type=Path), shell_complete=completion.run_folders)
 @click.option(
     "--fail-if-worse",
     "tolerance",
