@@ -503,7 +503,7 @@ def test_sweep_rows_limits_the_table_and_says_so():
 
 def test_sweep_many_checkpoints_shows_ten_columns():
     result = invoke_ok(
-        "sweep", "--alphas", "1", "--iterations", 200, "--log-every", 10, "--no-save"
+        "sweep", "--alphas", "1", "--iterations", 200, "--log-every", 10, "--no-save", "--wide"
     )
     header = table(result.stdout, "Error at each checkpoint")[0]
     assert len(header) == 4 + 10 + 4  # final, acc (xor is a classification set), curve, status

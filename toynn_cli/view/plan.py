@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from toynn_cli.core.network import NetworkSpec
+from toynn_cli.view.fit import Column, FitTable, Step, constant_steps
 from toynn_cli.view.report import extra_columns, fmt_alpha, fmt_hidden
 
 
@@ -17,22 +17,19 @@ def dry_run_table(
     specs: Sequence[NetworkSpec], iterations: int, max_rows: int | None = None
 ) -> Group:
     """The networks a sweep would train, one row each (the first ``max_rows``)."""
-    table = Table()
-    extra = extra_columns(specs)
-    table.add_column("#", justify="right")
-    for title, _ in extra:
-        table.add_column(title)
-    for title in ("alpha", "hidden", "seed"):
-        table.add_column(title, justify="right")
     shown = specs[:max_rows] if max_rows else specs
-    for i, spec in enumerate(shown):
-        table.add_row(
-            str(i),
-            *[show(spec) for _, show in extra],
-            fmt_alpha(spec.alpha),
-            fmt_hidden(spec.hidden),
-            str(spec.seed),
-        )
+    columns = [Column("#", "#", [str(i) for i in range(len(shown))], justify="right")]
+    extra = extra_columns(specs)
+    for title, show in extra:
+        columns.append(Column(title, title, [show(spec) for spec in shown]))
+    columns += [
+        Column("alpha", "alpha", [fmt_alpha(s.alpha) for s in shown], justify="right"),
+        Column("hidden", "hidden", [fmt_hidden(s.hidden) for s in shown], justify="right"),
+        Column("seed", "seed", [str(s.seed) for s in shown], justify="right"),
+    ]
+    settings = [title for title, _ in extra] + ["alpha", "hidden", "seed"]
+    steps = [*constant_steps(columns, settings), Step(compact=True)]
+    table = FitTable(columns, steps, rows_are="network", hint="--wide or --json for all")
     noun = "network" if len(specs) == 1 else "networks"
     parts: list[RenderableType] = [
         Text(f"{len(specs)} {noun} to train, {iterations} iterations each"),
