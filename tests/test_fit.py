@@ -14,6 +14,7 @@ from clitools import invoke_ok
 from rich.console import Console
 from rich.text import Text
 
+from toynn_cli.store.results import shown_indices
 from toynn_cli.view import report
 from toynn_cli.view.fit import Column, FitTable, Step, Stripped
 
@@ -248,3 +249,26 @@ def test_a_fit_table_says_what_each_step_left_out():
     assert re.sub(r"\s+", " ", text.split("┘")[1]).strip() == (
         "To fit 46 columns: left out values 1, 2; every row has seed 1; values to 4 digits (--wide)"
     )
+
+
+def test_a_long_table_shows_its_first_and_last_rows_as_numpy_does():
+    assert shown_indices(7, 4) == [0, 1, 5, 6]
+    assert shown_indices(7, 3) == [0, 1, 6]
+    assert shown_indices(7, 7) == shown_indices(7, None) == list(range(7))
+
+
+def test_many_networks_show_the_first_and_last_with_a_gap_row(cli_env):
+    out = invoke_ok(*SWEEP, "--no-save", "--rows", 4).stdout
+    _, rows = table(out, "Error at each checkpoint")
+    assert [row[1] for row in rows] == ["0.001", "0.01", "...", "100", "1000"]
+    assert rows[2][0] == "" and set(rows[2][1:]) == {"..."}
+    assert (
+        "the first 2 and last 2 of 7 networks shown (--rows 0 for all); the rest is in the "
+        "run folder" in out
+    )
+    out = invoke_ok(*SWEEP, "--dry-run", "--rows", 3).stdout
+    _, rows = table(out, "7 networks to train, 600 iterations each")
+    assert rows == [
+        ["0", "0.001", "4", "1"], ["1", "0.01", "4", "1"], ["...", "...", "...", "..."],
+        ["6", "1000", "4", "1"],
+    ]  # fmt: skip

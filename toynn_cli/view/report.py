@@ -14,6 +14,7 @@ from toynn_cli import axes
 from toynn_cli.analysis import ensemble
 from toynn_cli.core import tutorial
 from toynn_cli.core.network import NetworkResult, NetworkSpec
+from toynn_cli.store.results import shown_indices
 from toynn_cli.view.fit import (
     GAP,
     Cell,
@@ -319,7 +320,7 @@ def sweep_table(
     then 4), settings the same in every row, checkpoints (from the middle out), the
     accuracy and stop columns, then final-error digits; and says so under it."""
     best = best_index(results)
-    shown = range(len(results)) if not max_rows else range(min(max_rows, len(results)))
+    shown = shown_indices(len(results), max_rows)
     rs = [results[i] for i in shown]
     n_checks = len(results[0].checkpoint_iterations) if results else 0
     checks = _shown_checkpoints(n_checks)
@@ -377,13 +378,24 @@ def sweep_table(
         steps.append(Step(digits={"final": digits}, rounded="final errors"))
     steps.append(Step(compact=True))
     steps.append(Step(digits={"final": 4}, rounded="final errors"))
+    styles: list[str | None] = ["bold" if i == best else None for i in shown]
+    if len(shown) < len(results):  # numpy's "..." between the first and last rows
+        gap_row(columns, styles, (len(shown) + 1) // 2)
     return FitTable(
         columns,
         steps,
         title="Error at each checkpoint",
-        row_styles=["bold" if i == best else None for i in shown],
+        row_styles=styles,
         rows_are="network",
     )
+
+
+def gap_row(columns: Sequence[Column], styles: list[str | None], at: int) -> None:
+    """A row of ``...`` at ``at``: the rows a summary leaves out (the star column
+    stays blank)."""
+    for column in columns:
+        column.cells.insert(at, "" if column.key == "best" else GAP)
+    styles.insert(at, None)
 
 
 def sweep_notes(results: Sequence[NetworkResult], max_rows: int | None = None) -> Text | None:
@@ -391,12 +403,16 @@ def sweep_notes(results: Sequence[NetworkResult], max_rows: int | None = None) -
     caption: a caption wraps to the table's width.)"""
     n_checks = len(results[0].checkpoint_iterations) if results else 0
     n_columns = len(_shown_checkpoints(n_checks))
-    n_rows = min(max_rows, len(results)) if max_rows else len(results)
+    n_rows = len(shown_indices(len(results), max_rows))
     notes = []
     if n_columns < n_checks:
         notes.append(f"{n_columns} of {n_checks} checkpoints shown")
     if n_rows < len(results):
-        notes.append(f"first {n_rows} of {len(results)} networks shown (--rows 0 for all)")
+        head = (n_rows + 1) // 2
+        notes.append(
+            f"the first {head} and last {n_rows - head} of {len(results)} networks shown "
+            "(--rows 0 for all)"
+        )
     if not notes:
         return None
     return Text("; ".join(notes) + "; the rest is in the run folder", style="dim")
@@ -487,7 +503,8 @@ def sweep_report(
             parts.append(notes)
     parts.append(summary(results, statuses))
     if show_weights:
-        for i, r in enumerate(results[: max_rows or None]):
+        for i in shown_indices(len(results), max_rows):
+            r = results[i]
             parts.append(Text(f"\nNetwork {i}: {describe(r.spec)}", style="bold"))
             parts.append(weights_group(r))
     return Group(*parts)
