@@ -12,7 +12,7 @@ Nothing here prints: the CLI decides where a renderable goes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,7 +223,7 @@ class FitTable:
             table.add_row(*(self.cell_text(c, c.cells[r], layout) for c in shown), style=style)
         return table
 
-    def layouts(self):
+    def layouts(self) -> Iterator[Layout]:
         """The full layout, then one more after each step."""
         layout = Layout()
         yield layout
