@@ -79,6 +79,17 @@ class ByteSize(click.ParamType):
         return int(size)
 
 
+def wide_option(command: Callable) -> Callable:
+    """--wide: tables at their natural width (every column and digit) on any terminal."""
+    return click.option(
+        "--wide",
+        is_flag=True,
+        help="Print tables whole, every column and digit, however narrow the terminal "
+        "(long lines wrap). Without it, a table too wide for the terminal leaves out "
+        "optional columns and digits, and says so under it.",
+    )(command)
+
+
 def output_options(command: Callable) -> Callable:
     """Options about where results go and how the command exits."""
     options = [
@@ -105,6 +116,7 @@ def output_options(command: Callable) -> Callable:
             "setting, final_error, final_accuracy, status).",
         ),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar or messages."),
+        wide_option,
         click.option(
             "--workers",
             type=click.IntRange(min=1),
@@ -168,7 +180,8 @@ def display_options(command: Callable) -> Callable:
             type=click.IntRange(min=0),
             default=100,
             show_default=True,
-            help="Show at most this many networks in the table (0: all).",
+            help="Show at most this many networks in the table: of more, the first and "
+            "last half, as numpy prints a long array (0: all).",
         ),
         click.option(
             "--curves",

@@ -44,7 +44,7 @@ def train(ctx: click.Context, **params: Any) -> None:
 
         toynn train --config configs/xor.yaml --iterations 10000
     """
-    term = Terminal(params["quiet"])
+    term = Terminal(params["quiet"], params["wide"])
     experiment = load_experiment(params, config.TUTORIAL, argv_of(ctx))
     require_one_network(experiment, params, "train")
 
@@ -99,7 +99,7 @@ def sweep(
 
         toynn sweep --seeds 1..9999 --executor dask --scheduler tcp://HOST:8786
     """
-    term = Terminal(params["quiet"])
+    term = Terminal(params["quiet"], params["wide"])
     reopened = None
     if resume is not None:
         given = [
