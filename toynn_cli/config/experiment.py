@@ -43,7 +43,7 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ import yaml
 from toynn_cli import axes
 from toynn_cli.config import check, grid
 from toynn_cli.config.check import ConfigError
-from toynn_cli.config.yamlfile import read_yaml
+from toynn_cli.config.yamlfile import read_yaml_and_hash
 from toynn_cli.core import datasets, network
 from toynn_cli.core.datasets import Dataset
 from toynn_cli.core.network import NetworkSpec
@@ -114,6 +114,9 @@ class Experiment:
     batch_size: tuple[int, ...] = (0,)
     dropout: tuple[float, ...] = (0.0,)
     batch_norm: tuple[bool, ...] = (False,)
+    #: the sha256 (hex) of the config file's bytes as read; None without a file. Not
+    #: part of the experiment: two files that resolve alike are the same experiment.
+    config_sha256: str | None = field(default=None, compare=False)
 
     def architectures(self) -> list[dict[str, Any]]:
         """Every combination of bias x activation x loss x clip_value x clip_norm x
@@ -381,8 +384,9 @@ def resolve(path: Path | None, overrides: dict[str, Any], defaults: dict[str, An
     labels = {key: f"key '{key}'" for key in check.KEYS}
     base = Path()
     name = None
+    digest = None
     if path is not None:
-        raw = read_yaml(path)
+        raw, digest = read_yaml_and_hash(path)
         for key in raw:
             if key not in check.KEYS:
                 raise ConfigError(check.unknown_key(str(path), key, check.KEYS))
@@ -395,7 +399,8 @@ def resolve(path: Path | None, overrides: dict[str, Any], defaults: dict[str, An
         labels[key] = f"option --{key.replace('_', '-')}"
     if "dataset" in overrides:
         base = Path()  # ... and relative to the working directory on the command line
-    return _build(values, labels, base, name)
+    experiment = _build(values, labels, base, name)
+    return experiment if digest is None else replace(experiment, config_sha256=digest)
 
 
 def as_dict(experiment: Experiment) -> dict[str, Any]:

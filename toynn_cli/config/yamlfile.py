@@ -3,6 +3,7 @@ one line."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from toynn_cli.config.check import ConfigError
 MAX_CONFIG_BYTES = 16 * 2**20
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a config file into a mapping, or raise ConfigError with one line."""
+def read_yaml_and_hash(path: Path) -> tuple[dict[str, Any], str]:
+    """Read a config file into a mapping, or raise ConfigError with one line; and the
+    sha256 (hex) of the bytes read: the file's hash as it was parsed, not as it may be
+    a moment later."""
     try:
         with open(path, "rb") as handle:  # bounded: /dev/zero is not a config
             raw_bytes = handle.read(MAX_CONFIG_BYTES + 1)
@@ -80,7 +83,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path}: top level is a {type(raw).__name__}; expected a mapping of config keys"
         )
-    return raw
+    return raw, hashlib.sha256(raw_bytes).hexdigest()
 
 
 def _mark(exc: yaml.YAMLError) -> str:

@@ -1,0 +1,272 @@
+"""A run folder that tells its story: run.json's facts (the config's hash, times, the
+machine, the versions, the git commit), the failed state, and where they are shown
+(``toynn show``, ``toynn runs --json``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import socket
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numba
+import numpy
+import pytest
+from clitools import invoke, invoke_ok
+
+from toynn_cli import __version__
+from toynn_cli.run import executor
+from toynn_cli.store import provenance, runs
+
+pytestmark = pytest.mark.usefixtures("cli_env")
+
+QUICK = ["--alphas", "0.5,2", "--iterations", 200, "--log-every", 100, "--engine", "numpy",
+         "--no-figures", "-q"]  # fmt: skip
+
+X86_CPUINFO = """processor\t: 0
+vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) Processor @ 2.60GHz
+flags\t\t: fpu sse sse2 pni ssse3 sse4_1 sse4_2 avx avx2 avx512f avx512dq
+
+processor\t: 1
+model name\t: Another CPU
+flags\t\t: fpu sse sse2
+"""
+
+ARM_CPUINFO = """processor\t: 0
+BogoMIPS\t: 48.00
+Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 cpuid
+CPU implementer\t: 0x41
+"""
+
+
+def only_run(parent: Path = Path("runs")) -> Path:
+    (run_dir,) = parent.iterdir()
+    return run_dir
+
+
+def run_json(run_dir: Path) -> dict:
+    return json.loads((run_dir / "run.json").read_text())
+
+
+# --- the machine ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "level"),
+    [
+        ("fpu sse sse2 pni ssse3 sse4_1 sse4_2 avx avx2 avx512f", "AVX-512"),
+        ("fpu sse sse2 pni ssse3 sse4_1 sse4_2 avx avx2", "AVX2"),
+        ("fpu sse sse2 pni ssse3 sse4_1 sse4_2 avx", "AVX"),
+        ("fpu sse sse2 pni ssse3 sse4_1 sse4_2", "SSE4.2"),
+        ("fpu sse sse2 pni ssse3", "SSSE3"),
+        ("fpu sse sse2 pni", "SSE3"),
+        ("fpu sse sse2", "SSE2"),
+        ("fpu", None),
+    ],
+)
+def test_simd_level_is_the_best_flag(flags, level):
+    assert provenance.cpuinfo_facts(f"model name\t: X\nflags\t\t: {flags}\n") == ("X", level)
+
+
+def test_cpuinfo_reads_the_first_processor_block():
+    assert provenance.cpuinfo_facts(X86_CPUINFO) == (
+        "Intel(R) Xeon(R) Processor @ 2.60GHz",
+        "AVX-512",
+    )
+    assert provenance.cpuinfo_facts(ARM_CPUINFO) == (None, "NEON")
+    assert provenance.cpuinfo_facts("") == (None, None)
+
+
+def test_without_cpuinfo_the_platform_says_what_it_can(tmp_path, monkeypatch):
+    monkeypatch.setattr(provenance, "CPUINFO", tmp_path / "no-cpuinfo")
+    monkeypatch.setattr(platform, "machine", lambda: "arm64")
+    monkeypatch.setattr(platform, "processor", lambda: "arm")
+    assert provenance.cpu_facts() == {"cpu": "arm", "simd": "NEON", "cores": os.cpu_count()}
+    monkeypatch.setattr(platform, "machine", lambda: "riscv64")
+    monkeypatch.setattr(platform, "processor", lambda: "")
+    assert provenance.cpu_facts() == {"cpu": "riscv64", "simd": None, "cores": os.cpu_count()}
+
+
+def test_arm_cpuinfo_without_a_model_falls_back_to_the_platform(tmp_path, monkeypatch):
+    (tmp_path / "cpuinfo").write_text(ARM_CPUINFO)
+    monkeypatch.setattr(provenance, "CPUINFO", tmp_path / "cpuinfo")
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    monkeypatch.setattr(platform, "processor", lambda: "")
+    assert provenance.cpu_facts() == {"cpu": "aarch64", "simd": "NEON", "cores": os.cpu_count()}
+
+
+# --- git --------------------------------------------------------------------------------
+
+
+def git(*args: str, cwd: Path) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}  # fmt: skip
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, check=True)
+    return done.stdout.decode().strip()
+
+
+@pytest.mark.skipif(subprocess.run(["which", "git"], capture_output=True).returncode != 0,
+                    reason="git is not installed")  # fmt: skip
+def test_git_commit_and_dirty_tree(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    assert provenance.git_facts(repo) == {}  # a checkout with no commit yet
+    (repo / "a.txt").write_text("one\n")
+    git("add", "a.txt", cwd=repo)
+    git("commit", "-q", "-m", "one", cwd=repo)
+    head = git("rev-parse", "HEAD", cwd=repo)
+    assert len(head) == 40
+    assert provenance.git_facts(repo) == {"git_commit": head, "git_dirty": False}
+    (repo / "new.txt").write_text("untracked: not dirty\n")
+    assert provenance.git_facts(repo) == {"git_commit": head, "git_dirty": False}
+    (repo / "a.txt").write_text("two\n")
+    (repo / "sub").mkdir()
+    assert provenance.git_facts(repo / "sub") == {"git_commit": head, "git_dirty": True}
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    assert provenance.git_facts(outside) == {}
+
+
+def test_no_git_program_means_no_git_facts(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on it
+    assert provenance.git_facts(Path.cwd()) == {}
+
+
+def test_a_hanging_git_is_given_up_on(tmp_path, monkeypatch):
+    fake = tmp_path / "git"
+    fake.write_text("#!/bin/sh\nsleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(provenance, "GIT_TIMEOUT", 0.2)
+    began = time.monotonic()
+    assert provenance.git_facts(Path.cwd()) == {}
+    assert time.monotonic() - began < 5
+
+
+# --- run.json ---------------------------------------------------------------------------
+
+RUN_KEYS = {
+    "status", "updated", "format", "command", "config", "config_sha256", "started",
+    "utc_offset", "toynn_version", "networks", "chunk_size", "chunks", "engine", "workers",
+    "executor", "host", "cpu", "simd", "cores", "python_version", "numpy_version",
+    "numba_version", "pid", "networks_done", "duration_seconds", "finished",
+}  # fmt: skip
+
+
+def test_run_json_tells_the_story(cli_env):
+    config = Path("my config.yaml")
+    config.write_bytes(b"# a comment changes the hash, not the experiment\nname: tale\n")
+    began = datetime.now().replace(microsecond=0)
+    clock = time.monotonic()
+    invoke_ok("sweep", "--config", config, *QUICK, "--workers", 1)
+    elapsed = time.monotonic() - clock
+    info = run_json(only_run())
+    assert set(info) == RUN_KEYS  # tmp_path is no git checkout: no git keys
+    assert info["status"] == "complete"
+    assert info["command"] == (
+        "toynn sweep --config 'my config.yaml' --alphas 0.5,2 --iterations 200 "
+        "--log-every 100 --engine numpy --no-figures -q --workers 1"
+    )
+    assert info["config"] == "my config.yaml"
+    assert info["config_sha256"] == hashlib.sha256(config.read_bytes()).hexdigest()
+    started = datetime.fromisoformat(info["started"])
+    finished = datetime.fromisoformat(info["finished"])
+    assert began <= started <= finished <= datetime.now()
+    assert info["utc_offset"] == datetime.now().astimezone().strftime("%z")
+    assert 0 < info["duration_seconds"] <= elapsed
+    assert (info["engine"], info["workers"], info["executor"]) == ("numpy", 1, "local")
+    assert (info["networks"], info["networks_done"]) == (2, 2)
+    assert info["toynn_version"] == __version__
+    assert info["host"] == socket.gethostname()
+    assert {k: info[k] for k in ("cpu", "simd", "cores")} == provenance.cpu_facts()
+    assert info["cores"] == os.cpu_count()
+    assert info["python_version"] == platform.python_version()
+    assert info["numpy_version"] == numpy.__version__
+    assert info["numba_version"] == numba.__version__
+
+
+def test_run_json_without_a_config_file_says_null():
+    invoke_ok("train", *QUICK[2:])
+    info = run_json(only_run())
+    assert (info["config"], info["config_sha256"]) == (None, None)
+
+
+def test_run_json_in_a_git_checkout_names_its_commit(cli_env):
+    git("init", "-q", cwd=cli_env)
+    Path("notes.txt").write_text("x\n")
+    git("add", "notes.txt", cwd=cli_env)
+    git("commit", "-q", "-m", "notes", cwd=cli_env)
+    invoke_ok("sweep", *QUICK)
+    info = run_json(only_run())
+    assert (info["git_commit"], info["git_dirty"]) == (git("rev-parse", "HEAD", cwd=cli_env), False)
+
+
+def broken_executor(monkeypatch):
+    def run(self, job, todo, progress):
+        raise RuntimeError("the kernel exploded")
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr(executor.LocalExecutor, "run", run)
+
+
+def test_a_run_whose_training_raises_is_marked_failed_with_the_message(monkeypatch):
+    working = executor.LocalExecutor.run
+    broken_executor(monkeypatch)
+    with pytest.raises(RuntimeError, match="the kernel exploded"):  # the traceback stays
+        invoke("sweep", *QUICK)
+    run_dir = only_run()
+    info = run_json(run_dir)
+    assert (info["status"], info["error"], info["networks_done"]) == (
+        "failed",
+        "RuntimeError: the kernel exploded",
+        0,
+    )
+    assert datetime.fromisoformat(info["started"]) <= datetime.fromisoformat(info["finished"])
+    assert not (run_dir / "results.json").exists()
+
+    # --resume retries it: the failure's message and end time are gone, the duration
+    # adds up
+    monkeypatch.setattr(executor.LocalExecutor, "run", working)
+    earlier = info["duration_seconds"]
+    invoke_ok("sweep", "--resume", run_dir, "-q")
+    info = run_json(run_dir)
+    assert (info["status"], info["resumed"], info["networks_done"]) == ("complete", 1, 2)
+    assert "error" not in info
+    assert info["duration_seconds"] > earlier
+
+
+def test_a_failed_run_json_that_cannot_be_written_leaves_the_exception(monkeypatch):
+    broken_executor(monkeypatch)
+    real = runs.write_status
+
+    def refuse_failed(run_dir, status, **info):
+        if status == "failed":
+            raise OSError(28, "No space left on device")
+        return real(run_dir, status, **info)
+
+    monkeypatch.setattr(runs, "write_status", refuse_failed)
+    with pytest.raises(RuntimeError, match="the kernel exploded"):
+        invoke("sweep", *QUICK)
+    assert run_json(only_run())["status"] == "running"  # the last state written
+
+
+def test_an_interrupted_run_says_so_with_its_end(monkeypatch):
+    from toynn_cli.run.interrupts import Interrupted
+
+    def run(self, job, todo, progress):
+        raise Interrupted(143)
+        yield
+
+    monkeypatch.setattr(executor.LocalExecutor, "run", run)
+    result = invoke("sweep", *QUICK)
+    assert result.exit_code == 143
+    info = run_json(only_run())
+    assert (info["status"], info["signal"], info["networks_done"]) == ("interrupted", "SIGTERM", 0)
+    assert "finished" in info and "error" not in info
