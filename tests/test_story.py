@@ -22,6 +22,7 @@ from clitools import invoke, invoke_ok
 from toynn_cli import __version__
 from toynn_cli.run import executor
 from toynn_cli.store import provenance, runs
+from toynn_cli.view import story
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
@@ -231,6 +232,17 @@ def test_a_run_whose_training_raises_is_marked_failed_with_the_message(monkeypat
     assert datetime.fromisoformat(info["started"]) <= datetime.fromisoformat(info["finished"])
     assert not (run_dir / "results.json").exists()
 
+    rows = json.loads(invoke_ok("runs", "--json").stdout)
+    assert [(r["state"], r["error"]) for r in rows] == [
+        ("failed", "RuntimeError: the kernel exploded")
+    ]
+    result = invoke("show", run_dir)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: '{run_dir}' has no results.json (status: failed); expected a run that "
+        f"finished or was interrupted ('toynn sweep --resume {run_dir}' finishes it)\n"
+    )
+
     # --resume retries it: the failure's message and end time are gone, the duration
     # adds up
     monkeypatch.setattr(executor.LocalExecutor, "run", working)
@@ -270,3 +282,73 @@ def test_an_interrupted_run_says_so_with_its_end(monkeypatch):
     info = run_json(only_run())
     assert (info["status"], info["signal"], info["networks_done"]) == ("interrupted", "SIGTERM", 0)
     assert "finished" in info and "error" not in info
+
+
+# --- show and runs ----------------------------------------------------------------------
+
+
+def test_show_ends_with_the_runs_story():
+    config = Path("c.yaml")
+    config.write_text("name: shown\n")
+    invoke_ok("sweep", "--config", config, *QUICK)
+    run_dir = only_run()
+    info = run_json(run_dir)
+    shown = invoke_ok("show", run_dir).stdout
+    tables = (run_dir / "report.txt").read_text()
+    assert shown.split()[: len(tables.split())] == tables.split()
+    story_part = shown.split("\nRun")[-1]
+    lines = [line.rstrip() for line in story_part.splitlines()[1:]]
+    digest = hashlib.sha256(b"name: shown\n").hexdigest()
+    offset = info["utc_offset"]
+    assert lines == [
+        " state          complete (2 of 2 networks)",
+        " command        toynn sweep --config c.yaml --alphas 0.5,2 --iterations 200 "
+        "--log-every 100 --engine numpy --no-figures -q",
+        " config         c.yaml",
+        f" config sha256  {digest}",
+        f" started        {info['started'].replace('T', ' ')} {offset}",
+        f" finished       {info['finished'].replace('T', ' ')} {offset}",
+        f" duration       {story.duration_text(info['duration_seconds'])}",
+        f" engine         numpy (local, {info['workers']} workers)",
+        f" versions       toynn {__version__}, python {platform.python_version()}, numpy "
+        f"{numpy.__version__}, numba {numba.__version__}",
+        f" host           {info['host']} ({info['cpu']}, {info['simd']}, {info['cores']} cores)",
+    ]
+
+
+def test_runs_json_repeats_the_story():
+    Path("c.yaml").write_text("name: listed\n")
+    invoke_ok("sweep", "--config", "c.yaml", *QUICK)
+    info = run_json(only_run())
+    (row,) = json.loads(invoke_ok("runs", "--json").stdout)
+    assert {k: row[k] for k in ("finished", "duration_seconds", "config", "config_sha256",
+                                "toynn_version", "engine", "host")} == {
+        k: info[k] for k in ("finished", "duration_seconds", "config", "config_sha256",
+                             "toynn_version", "engine", "host")
+    }  # fmt: skip
+    assert (row["error"], row["git_commit"], row["git_dirty"]) == (None, None, None)
+
+
+def test_story_lines_of_an_old_run_json_leave_out_what_it_lacks():
+    old = {"status": "complete", "command": "toynn sweep", "started": "2026-01-01T10:00:00",
+           "networks": 7, "networks_done": 7, "engine": "numpy", "executor": "local"}  # fmt: skip
+    assert story.story_lines(old) == [
+        ("state", "complete (7 of 7 networks)"),
+        ("command", "toynn sweep"),
+        ("started", "2026-01-01 10:00:00"),
+        ("engine", "numpy (local)"),
+    ]
+    killed = {**old, "status": "running", "networks_done": 3, "git_commit": "abc",
+              "git_dirty": True, "resumed": 2}  # fmt: skip
+    assert story.story_lines(killed, "killed")[0] == ("state", "killed (3 of 7 networks)")
+    assert ("git commit", "abc (uncommitted changes)") in story.story_lines(killed)
+    assert ("resumed", "2 times") in story.story_lines(killed)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.0123, "0.0123 s"), (6.575, "6.58 s"), (12.34, "12.3 s"), (245.9, "4 min 05 s"),
+     (7380, "2 h 03 min"), (-1, None), ("5", None), (True, None)],
+)  # fmt: skip
+def test_duration_text(seconds, text):
+    assert story.duration_text(seconds) == text
