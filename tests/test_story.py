@@ -5,9 +5,11 @@ machine, the versions, the git commit), the failed state, and where they are sho
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import platform
+import re
 import socket
 import subprocess
 import time
@@ -352,3 +354,72 @@ def test_story_lines_of_an_old_run_json_leave_out_what_it_lacks():
 )  # fmt: skip
 def test_duration_text(seconds, text):
     assert story.duration_text(seconds) == text
+
+
+# --- report.html ------------------------------------------------------------------------
+
+
+def test_report_html_tells_the_story_and_shows_the_config():
+    Path("c.yaml").write_text("name: paged\n")
+    invoke_ok("sweep", "--config", "c.yaml", *QUICK)
+    run_dir = only_run()
+    info = run_json(run_dir)
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    facts = page[page.index('<section class="story">') : page.index('<section class="config">')]
+    rows = re.findall(r"<tr><th>([^<]*)</th><td>(.*?)</td></tr>", facts)
+    assert rows == [
+        ("state", '<span class="st-complete">complete (2 of 2 networks)</span>'),
+        (
+            "command",
+            "toynn sweep --config c.yaml --alphas 0.5,2 --iterations 200 --log-every 100 "
+            "--engine numpy --no-figures -q",
+        ),
+        ("config", "c.yaml"),
+        ("config sha256", hashlib.sha256(b"name: paged\n").hexdigest()),
+        ("started", f"{info['started'].replace('T', ' ')} {info['utc_offset']}"),
+        ("finished", f"{info['finished'].replace('T', ' ')} {info['utc_offset']}"),
+        ("duration", story.duration_text(info["duration_seconds"])),
+        ("engine", f"numpy (local, {info['workers']} workers)"),
+        (
+            "versions",
+            f"toynn {__version__}, python {platform.python_version()}, numpy "
+            f"{numpy.__version__}, numba {numba.__version__}",
+        ),
+        (
+            "host",
+            html.escape(f"{info['host']} ({info['cpu']}, {info['simd']}, {info['cores']} cores)"),
+        ),
+    ]
+    config = page[page.index('<section class="config">') :]
+    shown = re.search(r'<pre class="config">(.*?)</pre>', config, re.DOTALL).group(1)
+    assert html.unescape(shown) == (run_dir / "config.yaml").read_text()
+
+
+def test_report_html_tables_escape_their_text_and_keep_their_colours():
+    from rich.table import Table
+    from rich.text import Text
+
+    from toynn_cli.view import export
+
+    table = Table(title="T <1>")
+    table.add_column("a & b", justify="right")
+    table.add_column("status")
+    table.add_row("<script>x</script>", Text("converged", style="green"))
+    table.add_row("[red]hot[/] 1", Text("diverged", style="bold red"), style="bold")
+    _, _, page = export.render_to_files(table, "t", story={"status": "failed", "error": "E: <x>"})
+    assert "<script>" not in page
+    body = page[page.index('<table class="grid">') : page.index("</table>")]
+    assert body.splitlines() == [
+        '<table class="grid">',
+        "<caption>T &lt;1&gt;</caption>",
+        '<thead><tr><th class="r">a &amp; b</th><th class="pin">status</th></tr></thead>',
+        "<tbody>",
+        '<tr><td class="r">&lt;script&gt;x&lt;/script&gt;</td>'
+        '<td class="pin"><span class="c-green">converged</span></td></tr>',
+        '<tr class="b"><td class="r"><span class="c-red">hot</span> 1</td>'
+        '<td class="pin"><span class="b c-red">diverged</span></td></tr>',
+        "</tbody>",
+    ]
+    assert '<span class="st-failed">failed: E: &lt;x&gt;</span>' in page
+    assert "@media (prefers-color-scheme: dark)" in page
+    assert '<section class="config">' not in page  # no config given: none shown

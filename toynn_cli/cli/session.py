@@ -261,7 +261,13 @@ def execute(
                 # a large sweep keeps no error histories to draw curves from
                 draw = not large and not params.get("no_figures")
                 figures = report_figures(term, experiment, finished) if draw else {}
-                files = export.render_to_files(renderable, f"toynn {experiment.name}", figures)
+                files = export.render_to_files(
+                    renderable,
+                    f"toynn {experiment.name}",
+                    figures,
+                    story=final,
+                    config_text=run.config_text,
+                )
             run.finish(doc, finished, indices, files, final)
         if interrupted:
             term.warn(_interrupted_message(len(finished), len(specs), run))
