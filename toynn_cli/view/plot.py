@@ -155,7 +155,7 @@ def decision_boundary(
     """Each network's output over the plane of the two varying inputs (the other inputs
     held at their constant value), the 0.5 contour and the samples coloured by target.
     ``networks``: one panel each, titled with its settings."""
-    from toynn_cli.core import engine
+    from toynn_cli.core import evaluation
 
     plt = _pyplot()
     cols = varying_inputs(x)
@@ -176,7 +176,7 @@ def decision_boundary(
         for ax, network in zip(panels[0], networks):
             spec = network.spec
             batched = [w[:, :, None] for w in network.weights]
-            out = engine.batch_outputs(points, batched, spec.bias, spec.activation)
+            out = evaluation.batch_outputs(points, batched, spec.bias, spec.activation)
             out = out[:, 0, 0].reshape(gu.shape)
             label = axes.describe(spec)
             image = ax.contourf(gu, gv, out, levels=np.linspace(0, 1, 11), cmap="RdBu_r")
