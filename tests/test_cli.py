@@ -34,7 +34,7 @@ from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.core.network import NetworkResult, NetworkSpec
 from toynn_cli.run import executor
 from toynn_cli.store import results, runs
-from toynn_cli.view import report
+from toynn_cli.view import formats
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
@@ -481,7 +481,7 @@ def test_sweep_show_weights():
     parts = out.split("\nNetwork ")
     assert len(parts) == 3
     for i, (part, r) in enumerate(zip(parts[1:], expected, strict=True)):
-        assert part.startswith(f"{i}: alpha {report.fmt_alpha(r.spec.alpha)}, hidden 4, seed 1\n")
+        assert part.startswith(f"{i}: alpha {formats.fmt_alpha(r.spec.alpha)}, hidden 4, seed 1\n")
         assert table(part, "W0 (3 x 4) after training")[1] == matrix_cells(r.weights[0])
         assert table(part, "W1 (4 x 1) after training")[1] == matrix_cells(r.weights[1])
         changes = "direction changes (of 299 steps)"
@@ -809,7 +809,7 @@ def test_max_error_names_the_networks_above_it():
     assert len(json.loads(result.stdout)["networks"]) == 2  # the data is still printed
     assert result.stderr == (
         f"final error {tutorial.printed(high.final_error)} > --max-error {limit:g}: "
-        f"{report.describe(high.spec)}\n"
+        f"{formats.describe(high.spec)}\n"
     )
     assert invoke(*args, "--max-error", high.final_error).exit_code == 0  # at the limit: ok
     assert invoke(*args, "--max-error", 1).exit_code == 0

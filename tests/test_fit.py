@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from toynn_cli.store.results import shown_indices
-from toynn_cli.view import report
+from toynn_cli.view import formats
 from toynn_cli.view.fit import Column, FitTable, Step, Stripped
 
 #: the tutorial's sweep, shortened: the same seven alphas and six checkpoints
@@ -61,7 +61,7 @@ def assert_rounded(printed: list[str], values: list[float]) -> None:
     """Each printed number is its full value formatted by fmt_error, to the digits
     of the column (the most any of its cells shows): rounded, never cut."""
     digits = max(significant(p) for p in printed)
-    assert printed == [report.fmt_error(v, digits) for v in values]
+    assert printed == [formats.fmt_error(v, digits) for v in values]
 
 
 def assert_page(text: str, width: int) -> None:
@@ -89,11 +89,11 @@ def test_the_sweep_table_fits_and_rounds_but_never_cuts(cli_env, monkeypatch, wi
     if width == 200:  # the whole table, every digit
         assert header == ["", "alpha", "hidden", "seed", "0", "100", "200", "300", "400",
                           "500", "final", "acc", "curve", "status"]  # fmt: skip
-        assert [row[final] for row in rows] == [report.fmt_error(v) for v in finals]
+        assert [row[final] for row in rows] == [formats.fmt_error(v) for v in finals]
         assert "To fit" not in out
     elif width == 80:
         assert header == ["", "alpha", "0", "100", "500", "final", "acc", "status"]
-        assert [row[final] for row in rows] == [report.fmt_error(v) for v in finals]
+        assert [row[final] for row in rows] == [formats.fmt_error(v) for v in finals]
         for c, title in enumerate(("0", "100", "500")):
             printed = [row[header.index(title)] for row in rows]
             errors = [n["checkpoints"][(0, 1, 5)[c]]["error"] for n in doc["networks"]]
@@ -150,11 +150,11 @@ def test_a_huge_layer_is_summarised_like_numpy(cli_env, monkeypatch):
     for r, row in enumerate(rows):
         assert row[0] == str(r) and row[4] == "..."
         digits = max(significant(c) for c in row[1:4] + row[5:])
-        assert row[1:4] + row[5:] == [report.fmt_weight(w0[r, c], digits) for c in columns]
+        assert row[1:4] + row[5:] == [formats.fmt_weight(w0[r, c], digits) for c in columns]
     header, rows = table(out, "W1 (100000 x 1) after training")
     assert [row[0] for row in rows] == ["0", "1", "2", "...", "99997", "99998", "99999"]
     assert rows[3] == ["...", "..."]
-    assert [row[1] for row in rows[:3]] == [report.fmt_weight(w1[r, 0]) for r in range(3)]
+    assert [row[1] for row in rows[:3]] == [formats.fmt_weight(w1[r, 0]) for r in range(3)]
     said = " ".join(out.split())
     assert (
         said.count(

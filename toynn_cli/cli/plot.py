@@ -11,7 +11,7 @@ from toynn_cli.cli.output import Terminal, fail, load_networks, open_run
 from toynn_cli.core.network import NetworkResult
 from toynn_cli.store import runs, workspace
 from toynn_cli.store.writer import write_error
-from toynn_cli.view import plot, report
+from toynn_cli.view import formats, plot
 
 # --- figures ----------------------------------------------------------------------------
 
@@ -20,7 +20,7 @@ MAX_BOUNDARY_NETWORKS = 6
 
 def _pick_networks(text: str | None, finished: list[NetworkResult]) -> list[int]:
     if text is None:
-        best = report.best_index(finished)
+        best = formats.best_index(finished)
         return [best if best is not None else 0]
     expected = (
         f"network numbers from 0 to {len(finished) - 1} separated by commas "

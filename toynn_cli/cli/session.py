@@ -24,7 +24,7 @@ from toynn_cli.run.interrupts import Interrupted, SignalGuard
 from toynn_cli.run.plan import Plan
 from toynn_cli.store import results, runs
 from toynn_cli.store.writer import Run, StoreError
-from toynn_cli.view import export, plot, report
+from toynn_cli.view import export, formats, plot
 from toynn_cli.view import plan as plan_view
 
 R = TypeVar("R")
@@ -81,7 +81,7 @@ def report_figures(
     datasets with two varying inputs, the best network's decision boundary (PNG)."""
     if not plot.available():
         return {}
-    best = report.best_index(finished)
+    best = formats.best_index(finished)
     chosen = [] if best is None else [finished[best]]
     data = experiment.dataset
     try:
@@ -361,8 +361,8 @@ def _check_max_error(term: Terminal, finished: list[NetworkResult], limit: float
     above = [r for r in finished if not r.final_error <= limit]
     for r in above:
         term.err.print(
-            f"final error {report.fmt_error(r.final_error)} > --max-error {limit:g}: "
-            f"{report.describe(r.spec)}",
+            f"final error {formats.fmt_error(r.final_error)} > --max-error {limit:g}: "
+            f"{formats.describe(r.spec)}",
             highlight=False,
             soft_wrap=True,
         )

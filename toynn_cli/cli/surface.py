@@ -17,7 +17,7 @@ from toynn_cli.cli.options import argv_of, experiment_options, load_experiment, 
 from toynn_cli.cli.output import Terminal, csv_text, data_format, fail
 from toynn_cli.store import results, runs
 from toynn_cli.store.writer import write_error
-from toynn_cli.view import heatmap, plot, report
+from toynn_cli.view import formats, heatmap, plot
 
 # --- error surface ----------------------------------------------------------------------
 
@@ -153,7 +153,7 @@ def surface_command(
         head = Text()
         head.append(experiment.name, style="bold")
         head.append(
-            f"  dataset {data.name} · {report.describe(spec)} · {experiment.iterations} "
+            f"  dataset {data.name} · {formats.describe(spec)} · {experiment.iterations} "
             f"iterations · grid {resolution} x {resolution} over [{low:g}, {high:g}]; {others}"
         )
         columns = max(20, min(resolution, term.out.width - heatmap.MARGIN - 2))

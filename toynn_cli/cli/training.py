@@ -24,8 +24,9 @@ from toynn_cli.cli.output import Terminal, emit, fail
 from toynn_cli.cli.session import Plan, estimate, execute, reopen
 from toynn_cli.core import network
 from toynn_cli.core.network import NetworkResult
+from toynn_cli.view import formats, report
 from toynn_cli.view import plan as plan_view
-from toynn_cli.view import report
+from toynn_cli.view import train as train_view
 
 
 @click.command()
@@ -49,7 +50,7 @@ def train(ctx: click.Context, **params: Any) -> None:
     require_one_network(experiment, params, "train")
 
     def render(finished: list[NetworkResult], statuses: list[str]) -> RenderableType:
-        return report.train_report(
+        return train_view.train_report(
             experiment.name, experiment.dataset.name, finished[0], statuses[0]
         )
 
@@ -125,7 +126,7 @@ def sweep(
 
         def doc() -> dict[str, Any]:
             # the settings are listed when the sweep changes any of the tutorial's
-            plain = all(report.is_default(s) for s in specs)
+            plain = all(formats.is_default(s) for s in specs)
             return {
                 "experiment": config.as_dict(experiment),
                 "networks": [

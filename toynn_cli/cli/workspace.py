@@ -27,6 +27,7 @@ from toynn_cli.cli.output import (
 )
 from toynn_cli.store import results, workspace
 from toynn_cli.view import report, story
+from toynn_cli.view import train as train_view
 from toynn_cli.view import workspace as workspace_view
 
 
@@ -162,7 +163,7 @@ def show(
     name = str(run.experiment.get("name", run.path.name))
     dataset = str(run.networks_raw[0].get("dataset", "?"))
     if run.kind == "train" and len(finished) == 1:
-        renderable = report.train_report(name, dataset, finished[0], statuses[0])
+        renderable = train_view.train_report(name, dataset, finished[0], statuses[0])
     else:
         renderable = report.sweep_report(
             name,

@@ -11,7 +11,8 @@ from rich.text import Text
 from toynn_cli.core.network import NetworkSpec
 from toynn_cli.store.results import shown_indices
 from toynn_cli.view.fit import Column, FitTable, Step, constant_steps
-from toynn_cli.view.report import extra_columns, fmt_alpha, fmt_hidden, gap_row
+from toynn_cli.view.formats import extra_columns, fmt_alpha, fmt_hidden
+from toynn_cli.view.report import gap_row
 
 
 def dry_run_table(

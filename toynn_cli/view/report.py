@@ -3,17 +3,15 @@ Nothing here prints: the CLI decides where they go."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from toynn_cli import axes
 from toynn_cli.analysis import ensemble
 from toynn_cli.core import tutorial
-from toynn_cli.core.network import NetworkResult, NetworkSpec
+from toynn_cli.core.network import NetworkResult
 from toynn_cli.store.results import shown_indices
 from toynn_cli.view.fit import (
     GAP,
@@ -22,232 +20,22 @@ from toynn_cli.view.fit import (
     FitTable,
     Step,
     constant_steps,
-    edges,
     middle_out,
 )
-
-STATUS_STYLE = {
-    "converged": "green",
-    "learning": "yellow",
-    "stuck": "magenta",
-    "diverged": "bold red",
-}
-MAX_CHECKPOINT_COLUMNS = 10
-ERROR_DIGITS = 12
-WEIGHT_DIGITS = 8
-#: a weight matrix with more entries than this is summarised: its first and last
-#: MATRIX_EDGE rows and columns (numpy's print threshold and edge items)
-MATRIX_THRESHOLD = 1000
-MATRIX_EDGE = 3
-
-
-def fmt_error(value: float, digits: int = ERROR_DIGITS) -> str:
-    """An error to ``digits`` significant digits: the tutorial's format (12), or fewer
-    when a table must fit a narrow terminal (scientific notation below 1e-4)."""
-    if not math.isfinite(value):
-        return str(value)
-    return tutorial.printed(value) if digits == ERROR_DIGITS else f"{value:.{digits}g}"
-
-
-def fmt_weight(value: float, digits: int = WEIGHT_DIGITS) -> str:
-    """A weight to ``digits`` significant digits (8 in full)."""
-    return f"{value:.{digits}g}"
-
-
-fmt_alpha = axes.show_number
-
-
-def status_text(status: str) -> Text:
-    return Text(status, style=STATUS_STYLE.get(status, ""))
-
-
-def is_default(spec: NetworkSpec) -> bool:
-    """Every setting beyond alpha, hidden and seed is the tutorial's."""
-    return not axes.extra(spec)
-
-
-def extra_columns(
-    specs: Sequence[NetworkSpec],
-) -> list[tuple[str, Callable[[NetworkSpec], str]]]:
-    """The extra columns a table needs: the settings some network has away from the
-    tutorial's (a sweep that changes none has the tutorial's columns)."""
-    return [(s.title, s.label) for s in axes.varying(specs)]  # type: ignore[misc]
-
-
-def fmt_hidden(hidden: int | tuple[int, ...]) -> str:
-    return axes.show_hidden(hidden)
-
-
-describe = axes.describe
-
-
-def best_index(results: Sequence[NetworkResult]) -> int | None:
-    """The network with the lowest finite final error (the first, on ties)."""
-    errors = getattr(results, "final_errors", None)  # column-wise, when the caller has it
-    if errors is not None:
-        finite = np.where(np.isfinite(errors), errors, np.inf)
-        return int(np.argmin(finite)) if np.isfinite(finite).any() else None
-    finite = [(r.final_error, i) for i, r in enumerate(results) if math.isfinite(r.final_error)]
-    return min(finite)[1] if finite else None
-
-
-def header(name: str, dataset: str, iterations: int, n_networks: int) -> Text:
-    text = Text()
-    text.append(name, style="bold")
-    noun = "network" if n_networks == 1 else "networks"
-    text.append(f"  dataset {dataset} · {iterations} iterations · {n_networks} {noun}")
-    return text
-
-
-def fmt_accuracy(value: float | None) -> str:
-    """An accuracy (a fraction of outputs) to 4 significant digits; '-' if none."""
-    return "-" if value is None else f"{value:.4g}"
-
-
-def error_table(result: NetworkResult) -> FitTable:
-    """The error at each checkpoint and after the last update, and the accuracy beside
-    it when the targets are all 0 or 1."""
-    accuracy = result.checkpoint_accuracy
-    labels: list[Cell] = [str(j) for j in result.checkpoint_iterations]
-    labels.append(f"final ({result.iterations})")
-    errors: list[Cell] = [float(e) for e in result.checkpoint_errors]
-    errors.append(result.final_error)
-    columns = [
-        Column("iteration", "iteration", labels, justify="right"),
-        Column("error", "error", errors, justify="right", number=fmt_error),
-    ]
-    if accuracy is not None:
-        cells: list[Cell] = [fmt_accuracy(a) for a in accuracy]
-        cells.append(fmt_accuracy(result.final_accuracy))
-        columns.append(Column("accuracy", "accuracy", cells, justify="right"))
-    styles: list[str | None] = [None] * len(result.checkpoint_iterations) + ["bold"]
-    steps = [
-        Step(digits={"error": 8}, rounded="errors"),
-        Step(compact=True),
-        Step(digits={"error": 6}, rounded="errors"),
-        Step(digits={"error": 4}, rounded="errors"),
-    ]
-    return FitTable(
-        columns,
-        steps,
-        title="Error (mean |output - target|)",
-        row_styles=styles,
-        hint="--json for every digit",
-    )
-
-
-def titled(title: str, table: RenderableType) -> Group:
-    """A table under a one-line title. (A table's own title wraps to the table's
-    width, which for a narrow matrix breaks it over several lines, and is padded
-    with spaces to it.)"""
-    return Group(Text(title, style="table.title"), table)
-
-
-def matrix_table(
-    array: np.ndarray,
-    integers: bool = False,
-    title: str | None = None,
-    hint: str = "--wide for every column, --json for every digit",
-    noun: str = "weights",
-) -> FitTable:
-    """A matrix (rows: units of the layer below, columns: units above). One of more
-    than MATRIX_THRESHOLD entries is summarised as numpy prints it (the first and
-    last MATRIX_EDGE rows and columns, ``...`` between); one wider than the page
-    shows fewer digits, then fewer columns."""
-    n_rows, n_cols = array.shape
-    big = array.size > MATRIX_THRESHOLD
-    rows = (edges(n_rows, MATRIX_EDGE) if big else None) or list(range(n_rows))
-    cols = (edges(n_cols, MATRIX_EDGE) if big else None) or list(range(n_cols))
-    number = None if integers else fmt_weight
-
-    def cells(values: np.ndarray) -> list[Cell]:
-        out: list[Cell] = [int(v) if integers else float(v) for v in values]
-        if len(rows) < n_rows:
-            out.insert(MATRIX_EDGE, GAP)
-        return out
-
-    labels: list[Cell] = [str(r) for r in rows]
-    if len(rows) < n_rows:
-        labels.insert(MATRIX_EDGE, GAP)
-    columns = [Column("row", "", labels, style="dim")]
-    keys = []
-    for k, c in enumerate(cols):
-        if len(cols) < n_cols and k == MATRIX_EDGE:
-            columns.append(Column("gap", GAP, [GAP] * len(labels), justify="center"))
-        key = f"c{c}"
-        keys.append(key)
-        sub = array[rows, c]
-        columns.append(
-            Column(key, str(c), cells(sub), justify="right", number=number, digits=WEIGHT_DIGITS)
-        )
-    has_gap = len(cols) < n_cols
-    if not has_gap:  # shown when a narrow page leaves out the middle columns
-        gap = Column("gap", GAP, [GAP] * len(labels), justify="center", hidden=True)
-        columns.insert(1 + len(cols) // 2, gap)
-    notes: list[RenderableType] = []
-    if has_gap or len(rows) < n_rows:
-        kept = [
-            f"{len(shown)} of {n} {noun}"
-            for shown, n, noun in ((rows, n_rows, "rows"), (cols, n_cols, "columns"))
-            if len(shown) < n
-        ]
-        notes.append(
-            Text(
-                f"summarised: {' and '.join(kept)} shown (every value is in --json and the "
-                "run folder's weights.npz)",
-                style="dim",
-            )
-        )
-    # narrower: 6 digits; columns from the middle out down to MATRIX_EDGE each side;
-    # 4 digits; no vertical borders; the rest of the columns but the first and last;
-    # 3 digits
-    order = [k for k in middle_out(keys) if k not in (keys[0], keys[-1])]
-    outer = 2 * (MATRIX_EDGE - 1)
-    inner, last = order[: max(0, len(order) - outer)], order[max(0, len(order) - outer) :]
-
-    def drops(keys: list[str]) -> list[Step]:
-        return [Step(drop=[k], left_out=k[1:], group="columns", show=["gap"]) for k in keys]
-
-    def rounding(digits: int) -> list[Step]:
-        return [] if integers else [Step(digits=dict.fromkeys(keys, digits), rounded=noun)]
-
-    steps = [
-        *rounding(6),
-        *drops(inner),
-        *rounding(4),
-        Step(compact=True),
-        *drops(last),
-        *rounding(3),
-    ]
-    return FitTable(columns, steps, title=title, hint=hint, notes=notes)
-
-
-def weights_group(result: NetworkResult) -> Group:
-    """Final weights and direction-change counts of every layer, input side first."""
-    parts: list[RenderableType] = []
-    for k, (w, c) in enumerate(zip(result.weights, result.direction_changes)):
-        rows, cols = w.shape
-        parts.append(matrix_table(w, title=f"W{k} ({rows} x {cols}) after training"))
-        parts.append(
-            matrix_table(
-                c,
-                integers=True,
-                title=f"W{k} direction changes (of {result.iterations - 1} steps)",
-                hint="--wide for every column, --json for every count",
-            )
-        )
-    return Group(*parts)
-
-
-def train_report(name: str, dataset: str, result: NetworkResult, status: str) -> Group:
-    line = Text(f"{describe(result.spec)}: final error {fmt_error(result.final_error)}, ")
-    line.append_text(status_text(status))
-    return Group(
-        header(name, dataset, result.iterations, 1),
-        error_table(result),
-        line,
-        weights_group(result),
-    )
+from toynn_cli.view.formats import (
+    MAX_CHECKPOINT_COLUMNS,
+    STATUS_STYLE,
+    best_index,
+    describe,
+    extra_columns,
+    fmt_accuracy,
+    fmt_alpha,
+    fmt_error,
+    fmt_hidden,
+    header,
+    status_text,
+)
+from toynn_cli.view.train import weights_group
 
 
 def _shown_checkpoints(n: int) -> list[int]:

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from toynn_cli import axes
 from toynn_cli.view.fit import Cell, Column, FitTable, Step, constant_steps
-from toynn_cli.view.report import fmt_alpha, fmt_error, status_text
+from toynn_cli.view.formats import fmt_alpha, fmt_error, status_text
 
 STATE_STYLE = {"complete": "green", "interrupted": "yellow", "running": "cyan", "killed": "red"}
 
