@@ -290,7 +290,7 @@ DROPOUT_EXPECTED = "a number from 0 to below 1 (0: off)"
 
 
 def probability_value(value: Any) -> float:
-    """A dropout probability: 0 <= p < 1."""
+    """A number from 0 to below 1: a dropout probability, a momentum."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadValue
     number = float(value)

@@ -18,6 +18,7 @@ from toynn_cli.config.check import (
     axis,
     bad,
     off_or_positive,
+    probability_value,
     show,
     unknown_key,
     whole,
@@ -156,22 +157,13 @@ def alphas_by_optimizer(
 MOMENTUM_EXPECTED = "a number from 0 to below 1"
 
 
-def momentum_fraction(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadValue
-    number = float(value)
-    if not 0 <= number < 1:
-        raise BadValue
-    return number
-
-
 def momentum_axis(value: Any, label: str, optimizers: Params) -> tuple[float, ...]:
     """``momentum``: the momentum of every chosen optimizer, as a sweep axis (absent:
     each optimizer's own default). Every chosen optimizer must have one, and none may
     set it in optimizer_params too."""
     if value is None:
         return ()
-    momenta = axis(value, label, grid.parse_floats, momentum_fraction, MOMENTUM_EXPECTED)
+    momenta = axis(value, label, grid.parse_floats, probability_value, MOMENTUM_EXPECTED)
     having = [name for name in optim.NAMES if "momentum" in optim.SETTABLE[name]]
     for name, given in optimizers:
         if "momentum" not in optim.SETTABLE[name]:
