@@ -65,6 +65,17 @@ def test_disk_full_while_saving_a_chunk(tmp_path, monkeypatch):
     assert len(strict_json(resumed.stdout)["networks"]) == 4
 
 
+@pytest.mark.parametrize("first", ["config.yaml", "run.json"])
+def test_disk_full_at_the_start_leaves_no_stray_folder(tmp_path, monkeypatch, first):
+    monkeypatch.setattr(runs, "atomic_write", no_space_when(lambda p: p.name == first))
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "keep.txt").write_text("mine\n")
+    result = invoke("sweep", *GRID)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "No space left on device" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["keep.txt"]
+
+
 @pytest.mark.slow
 def test_disk_full_while_writing_the_results(tmp_path, monkeypatch):
     monkeypatch.setattr(runs, "atomic_write", no_space_when(lambda p: p.name == "metrics.csv"))

@@ -85,12 +85,16 @@ class Run:
             "pid": os.getpid(),
         }
         text = config.dump(experiment)
+        made = None
         try:
-            run = cls(runs.create_run_dir(parent, experiment.name), info)
+            made = runs.create_run_dir(parent, experiment.name)
+            run = cls(made, info)
             os.mkdir(run.dir / cls.CHUNKS)
             runs.atomic_write(run.dir / "config.yaml", text)
             run._write("running", 0)
         except OSError as exc:
+            if made is not None:
+                _discard(made)  # no stray folder without run.json (a disk full at the start)
             raise StoreError(
                 str(exc) if isinstance(exc, runs.RunDirError) else write_error(parent, exc)
             ) from None
@@ -208,3 +212,15 @@ class Run:
             self._final_written = True
         except OSError as exc:
             self.failed(exc, len(finished))
+
+
+def _discard(folder: Path) -> None:
+    """Remove a run folder this process has just made and could not finish making: only
+    the entries it writes (no other file is touched; a folder that holds anything else
+    stays)."""
+    for name in ("run.json", "config.yaml"):
+        with contextlib.suppress(OSError):
+            (folder / name).unlink()
+    for inner in (folder / Run.CHUNKS, folder):
+        with contextlib.suppress(OSError):
+            inner.rmdir()
