@@ -232,3 +232,18 @@ def test_interrupt_exits_within_a_second_even_in_a_long_chunk(tmp_path):
     proc.communicate(timeout=10)
     assert time.monotonic() - sent < 1.0
     assert proc.returncode == 130
+
+
+def test_a_large_dataset_is_named_on_stderr(tmp_path, monkeypatch):
+    from toynn_cli.cli import session
+
+    monkeypatch.setattr(session, "LARGE_DATASET_SAMPLES", 100)
+    monkeypatch.setattr(session, "LARGE_DATASET_WORK", 10**4)
+    result = invoke("train", "--dataset", "moons", "--iterations", "100", "--no-save", "-q")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "dataset moons has 100 samples: every iteration of every network uses all of them "
+        "(1e+04 sample-iterations), so this run may take minutes (--dry-run shows the plan)\n"
+    )
+    quick = invoke("train", "--dataset", "moons", "--iterations", "99", "--no-save", "-q")
+    assert quick.stderr == ""

@@ -47,6 +47,9 @@ def train_all(
     n = sum(len(c) for c in todo)
     noun = "network" if n == 1 else "networks"
     note = engines.fallback_note(experiment.engine, plan.specs, plan.engine)
+    slow = large_dataset_note(experiment, plan)
+    if n and slow is not None:
+        term.warn(slow)
     if n and note is not None:
         term.warn(note)
     if n and term.err.is_terminal and engines.get(plan.engine).needs_compiling():
@@ -306,6 +309,24 @@ def _connect(params: dict[str, Any]) -> distributed.Cluster:
 
 #: Refuse grids whose estimated peak memory exceeds this share of the machine's memory.
 MEMORY_SHARE = 0.8
+#: A dataset with at least this many samples is named on stderr when the run would make
+#: LARGE_DATASET_WORK or more sample-iterations (every iteration of every network uses
+#: every sample): a second or more, up to minutes.
+LARGE_DATASET_SAMPLES = 10_000
+LARGE_DATASET_WORK = 10**7
+
+
+def large_dataset_note(experiment: Experiment, plan: Plan) -> str | None:
+    """One line when the dataset is large enough to make the run slow, else None."""
+    samples = len(experiment.dataset.inputs)
+    work = samples * experiment.iterations * len(plan.specs)
+    if samples < LARGE_DATASET_SAMPLES or work < LARGE_DATASET_WORK:
+        return None
+    return (
+        f"dataset {experiment.dataset.name} has {samples} samples: every iteration of every "
+        f"network uses all of them ({work:.2g} sample-iterations), so this run may take "
+        "minutes (--dry-run shows the plan)"
+    )
 
 
 def estimate(experiment: Experiment, plan: Plan) -> dict[str, float]:
