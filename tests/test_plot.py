@@ -94,18 +94,52 @@ def test_plot_without_two_varying_inputs_draws_curves_only(tmp_path):
 
 
 @pytest.mark.slow
-def test_plot_never_overwrites_figures():
+def test_plot_refuses_existing_figures_without_force(monkeypatch):
     pytest.importorskip("matplotlib")
     folder = run_folder(*SWEEP)
     assert invoke("plot", folder, "-q").exit_code == 0
-    before = (folder / "curves.png").read_bytes()
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    drawn = []
+    monkeypatch.setattr(plot, "run_figures", lambda *a, **k: drawn.append(a) or {})
     result = invoke("plot", folder)
     assert result.exit_code == 2
+    assert result.stdout == ""
     assert result.stderr == (
         f"Error: '{folder / 'curves.png'}' exists; expected a folder without figures "
-        "(use --out for another folder)\n"
+        "(pass --force to overwrite them, or --out for another folder)\n"
     )
-    assert (folder / "curves.png").read_bytes() == before
+    assert drawn == []  # refused before drawing anything
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.slow
+def test_plot_force_overwrites_the_figures():
+    pytest.importorskip("matplotlib")
+    folder = run_folder(*SWEEP)
+    assert invoke("plot", folder, "-q").exit_code == 0
+    curves = (folder / "curves.svg").read_text()
+    boundary = (folder / "boundary.png").read_bytes()
+    assert "by alpha" in curves
+    result = invoke("plot", folder, "--force", "--color-by", "seed")
+    assert result.exit_code == 0, result.stderr
+    names = ["curves.png", "curves.svg", "boundary.png", "boundary.svg"]
+    assert result.stderr.splitlines() == [f"Wrote {folder / n}" for n in names]
+    assert "by seed" in (folder / "curves.svg").read_text()
+    assert (folder / "boundary.png").read_bytes() == boundary  # the same figure again
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.slow
+def test_plot_force_does_not_replace_a_folder():
+    pytest.importorskip("matplotlib")
+    folder = run_folder(*SWEEP)
+    (folder / "curves.svg").mkdir()
+    result = invoke("plot", folder, "--force")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: '{folder / 'curves.svg'}' is a folder; expected a figure file or none there\n"
+    )
+    assert not (folder / "curves.png").exists()
 
 
 @pytest.mark.slow

@@ -56,9 +56,19 @@ def _pick_networks(text: str | None, finished: list[NetworkResult]) -> list[int]
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for the figures (default: the run folder).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite figures already in the folder (each replaced atomically).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No messages.")
 def plot_command(
-    run_dir: Path, color_by: str | None, networks: str | None, out: Path | None, quiet: bool
+    run_dir: Path,
+    color_by: str | None,
+    networks: str | None,
+    out: Path | None,
+    force: bool,
+    quiet: bool,
 ) -> None:
     """Draw a saved run's figures as PNG and SVG (needs the plot extra).
 
@@ -66,7 +76,7 @@ def plot_command(
     coloured by the swept axis. boundary.png/.svg (datasets with two varying
     inputs, such as xor and first-column): the output of the chosen networks
     over the input plane, the 0.5 contour and the samples. Existing figures are
-    never overwritten.
+    refused unless --force is given.
 
     Example:
 
@@ -89,15 +99,19 @@ def plot_command(
             "expected a run on a dataset like xor or first-column"
         )
     chosen = [finished[i] for i in picks]
-    figures = plot.run_figures(finished, data, chosen, name, ("png", "svg"), color_by)
+    formats = ("png", "svg")
+    for filename in plot.figure_names(data, chosen, formats):
+        target = folder / filename
+        if target.is_dir():  # not even --force replaces a folder
+            fail(f"'{target}' is a folder; expected a figure file or none there")
+        if not force and (target.exists() or target.is_symlink()):
+            fail(
+                f"'{target}' exists; expected a folder without figures (pass --force to "
+                "overwrite them, or --out for another folder)"
+            )
+    figures = plot.run_figures(finished, data, chosen, name, formats, color_by)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for filename in figures:
-            if (folder / filename).exists():
-                fail(
-                    f"'{folder / filename}' exists; expected a folder without figures "
-                    f"(use --out for another folder)"
-                )
         for filename, content in figures.items():
             runs.atomic_write(folder / filename, content)
     except OSError as exc:

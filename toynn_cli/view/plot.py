@@ -200,6 +200,25 @@ def swept_axis(results: Sequence[NetworkResult]) -> str:
     return next((a for a in AXES if counts[a] > 1), "alpha")
 
 
+def has_boundary(
+    data: tuple[np.ndarray, np.ndarray] | None, chosen: Sequence[NetworkResult]
+) -> bool:
+    """True when :func:`run_figures` draws ``boundary.<fmt>`` for ``data``."""
+    return data is not None and bool(chosen) and len(varying_inputs(data[0])) == 2
+
+
+def figure_names(
+    data: tuple[np.ndarray, np.ndarray] | None,
+    chosen: Sequence[NetworkResult],
+    formats: Sequence[str],
+) -> list[str]:
+    """The file names :func:`run_figures` returns, in its order, without drawing."""
+    names = [f"curves.{fmt}" for fmt in formats]
+    if has_boundary(data, chosen):
+        names += [f"boundary.{fmt}" for fmt in formats]
+    return names
+
+
 def run_figures(
     results: Sequence[NetworkResult],
     data: tuple[np.ndarray, np.ndarray] | None,
@@ -216,7 +235,8 @@ def run_figures(
         f"curves.{fmt}": error_curves(results, axis, f"{name}: error during training", fmt)
         for fmt in formats
     }
-    if data is not None and chosen and len(varying_inputs(data[0])) == 2:
+    if has_boundary(data, chosen):
+        assert data is not None
         for fmt in formats:
             figures[f"boundary.{fmt}"] = decision_boundary(
                 data[0], data[1], chosen, f"{name}: decision boundary", fmt
