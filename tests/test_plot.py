@@ -257,3 +257,53 @@ def test_no_figures_leaves_report_html_with_the_tables_only():
     folder = run_folder(*SWEEP, "--no-figures")
     assert report_images(folder) == []
     assert "<code" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+# --- colour by any setting ---------------------------------------------------------------
+
+#: for each setting: the sweep options that give it two values, and the legend they draw
+#: (the tables' labels: "-" is off / the default; numbers first, then words)
+COLOR_BY = {
+    "alpha": (("--alphas", "0.1,1"), ["alpha 0.1", "alpha 1"]),
+    "hidden": (("--hidden", "2,4"), ["hidden 2", "hidden 4"]),
+    "seed": (("--seeds", "1,2"), ["seed 1", "seed 2"]),
+    "optimizer": (("--optimizers", "sgd,adam"), ["optimizer adam", "optimizer sgd"]),
+    "bias": (("--bias", "false,true"), ["bias -", "bias bias"]),
+    "activation": (("--activations", "sigmoid,tanh"), ["activation sigmoid", "activation tanh"]),
+    "loss": (("--losses", "squared,cross_entropy"), ["loss cross_entropy", "loss squared"]),
+    "init": (("--inits", "uniform,xavier"), ["init uniform", "init xavier"]),
+    "batch_size": (("--batch-size", "0,2"), ["batch_size 2", "batch_size full"]),
+    "batch_norm": (("--batch-norm", "false,true"), ["batch_norm -", "batch_norm on"]),
+    "dropout": (("--dropout", "0,0.5"), ["dropout 0.5", "dropout -"]),
+    "weight_decay": (("--weight-decay", "0,0.01"), ["weight_decay 0.01", "weight_decay -"]),
+    "momentum": (
+        ("--optimizers", "momentum", "--momentum", "0.5,0.9"),
+        ["momentum 0.5", "momentum 0.9"],
+    ),
+    "clip_value": (("--clip-value", "0,1"), ["clip_value 1", "clip_value -"]),
+    "clip_norm": (("--clip-norm", "0,1"), ["clip_norm 1", "clip_norm -"]),
+    "schedule": (("--schedules", "constant,cosine"), ["schedule constant", "schedule cosine"]),
+    "target_error": (("--target-error", "0,0.1"), ["target_error 0.1", "target_error -"]),
+}
+
+
+def test_color_by_covers_every_setting():
+    assert sorted(COLOR_BY) == sorted(plot.AXES)
+
+
+def svg_texts(path: Path) -> list[str]:
+    ns = "{http://www.w3.org/2000/svg}"
+    return [t.text or "" for t in ET.parse(path).getroot().iter(f"{ns}text")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("axis", list(COLOR_BY))
+def test_plot_colors_the_curves_by_any_setting(axis):
+    pytest.importorskip("matplotlib")
+    options, legend = COLOR_BY[axis]
+    folder = run_folder("sweep", *options, "--iterations", 20, "--log-every", 10, "--no-figures")
+    result = invoke("plot", folder, "--color-by", axis, "--out", "figures", "-q")
+    assert result.exit_code == 0, result.stderr
+    texts = svg_texts(Path("figures/curves.svg"))
+    start = texts.index(f"by {axis}")
+    assert texts[start + 1 :] == legend
