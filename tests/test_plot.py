@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 from clitools import invoke
 
@@ -307,3 +308,58 @@ def test_plot_colors_the_curves_by_any_setting(axis):
     texts = svg_texts(Path("figures/curves.svg"))
     start = texts.index(f"by {axis}")
     assert texts[start + 1 :] == legend
+
+
+# --- error curves: recorded points, no made-up lines ---------------------------------------
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "runs", "lone"),
+    [
+        # every 300 iterations (+ 1) on a log axis: 1 -> 301 -> 601 are far apart
+        ([1, 301, 601, 901, 1201], [0.5, 0.4, 0.3, 0.2, 0.1], [(2, 5)], [0, 1]),
+        # a NaN or an infinite error breaks the line and is not drawn
+        ([1, 1.2, 1.4, 1.6, 1.8], [0.5, NAN, 0.4, 0.3, float("inf")], [(2, 4)], [0]),
+        # an error of 0 cannot be shown on a log axis
+        ([10, 11, 12, 13], [0.2, 0.0, 0.1, 0.05], [(2, 4)], [0]),
+        ([1, 2], [NAN, NAN], [], []),
+        ([5, 6, 7], [0.3, 0.2, 0.1], [(0, 3)], []),
+    ],
+)
+def test_curve_parts_join_only_neighbouring_finite_points(x, y, runs, lone):
+    assert plot.curve_parts(np.array(x, float), np.array(y, float)) == (runs, lone)
+
+
+def drawn(x: list[float], y: list[float]) -> tuple[list[list[float | None]], bool, list]:
+    """What _draw_history puts on an axes: each artist's x data (NaN as None)."""
+    plt = plot._pyplot()
+    fig, ax = plt.subplots()
+    try:
+        marked = plot._draw_history(ax, np.array(x, float), np.array(y, float), "red")
+        lines = [[None if np.isnan(v) else float(v) for v in line.get_xdata()]
+                 for line in ax.lines]  # fmt: skip
+        styles = [(line.get_linestyle(), line.get_marker()) for line in ax.lines]
+        return lines, marked, styles
+    finally:
+        plt.close(fig)
+
+
+def test_a_sparse_history_is_points_with_markers_and_no_line_across_gaps():
+    pytest.importorskip("matplotlib")
+    x = [1, 301, 601, 901, 1201, 1501]
+    y = [0.5, 0.4, NAN, 0.2, 0.1, 0.05]
+    lines, marked, styles = drawn(x, y)
+    assert marked
+    assert lines == [[901, 1201, 1501, None], [1, 301, 901, 1201, 1501]]
+    assert styles == [("-", "None"), ("None", "o")]
+
+
+def test_a_dense_history_is_a_line_with_markers_on_lone_points_only():
+    pytest.importorskip("matplotlib")
+    x = [1.0, *np.arange(101, 100 * plot.SPARSE_POINTS + 101, 100)]  # one too many
+    lines, marked, styles = drawn(x, [0.5] * len(x))
+    assert not marked
+    assert lines == [[*x[2:], None], [1, 101]]
+    assert styles == [("-", "None"), ("None", "o")]

@@ -72,8 +72,9 @@ def plot_command(
 ) -> None:
     """Draw a saved run's figures as PNG and SVG (needs the plot extra).
 
-    curves.png/.svg: error against iteration on log axes, one line per network,
-    coloured by the swept axis. boundary.png/.svg (datasets with two varying
+    curves.png/.svg: error against iteration on log axes, one curve per network
+    (its recorded points: lines where they are dense, markers where sparse, no line
+    across a gap or a NaN), coloured by the swept axis. boundary.png/.svg (datasets with two varying
     inputs, such as xor and first-column): the output of the chosen networks
     over the input plane, the 0.5 contour and the samples. Existing figures are
     refused unless --force is given.

@@ -85,9 +85,61 @@ def surface_png(surface: Surface, title: str) -> bytes:
         plt.close(fig)
 
 
+#: On the log iteration axis, two recorded points whose iterations (+ 1) differ by more
+#: than this factor are not joined by a line: nothing was recorded between them, and a
+#: straight line there (from iteration 0 to the first recorded step, say) would be made up.
+GAP_RATIO = 1.5
+#: A history with at most this many points is drawn with a marker on every point.
+SPARSE_POINTS = 40
+MARKER_SIZE = 4
+
+
+def curve_parts(x: np.ndarray, y: np.ndarray) -> tuple[list[tuple[int, int]], list[int]]:
+    """How to draw the recorded points ``(x, y)`` (x increasing, > 0) on log axes
+    without inventing values: ``runs``, the ``(start, stop)`` index ranges of two or
+    more neighbouring points to join with a line, and ``lone``, the indices of the
+    points that join nothing and get a marker. A point whose error is not finite or
+    not > 0 (a log axis cannot show it) is left out and breaks the line; so does a gap
+    wider than :data:`GAP_RATIO`."""
+    drawable = np.isfinite(y) & (y > 0) & np.isfinite(x) & (x > 0)
+    runs: list[tuple[int, int]] = []
+    lone: list[int] = []
+    start = None
+    for k in range(len(x) + 1):
+        joined = start is not None and k < len(x) and drawable[k] and x[k] <= x[k - 1] * GAP_RATIO
+        if joined:
+            continue
+        if start is not None:  # the piece start..k-1 ends here
+            if k - start >= 2:
+                runs.append((start, k))
+            else:
+                lone.append(start)
+        start = k if k < len(x) and drawable[k] else None
+    return runs, lone
+
+
+def _draw_history(ax: Any, x: np.ndarray, y: np.ndarray, color: Any) -> bool:
+    """One network's recorded errors: lines where the record is dense, markers where it
+    is sparse (on every point when the whole history is). True if every point has a
+    marker."""
+    runs, lone = curve_parts(x, y)
+    if runs:  # one artist: the pieces separated by NaN, where matplotlib breaks a line
+        xs = np.concatenate([np.append(x[a:b], np.nan) for a, b in runs])
+        ys = np.concatenate([np.append(y[a:b], np.nan) for a, b in runs])
+        ax.plot(xs, ys, color=color, linewidth=1.2, alpha=0.8)
+    sparse = len(x) <= SPARSE_POINTS
+    marked = [k for a, b in runs for k in range(a, b)] + lone if sparse else lone
+    if marked:
+        marked.sort()
+        ax.plot(x[marked], y[marked], "o", color=color, markersize=MARKER_SIZE, alpha=0.8)
+    return sparse
+
+
 def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: str) -> bytes:
-    """Error against iteration, log axes, one line per network, coloured by the value of
-    the ``swept`` axis (``alpha``, ``hidden`` or ``seed``)."""
+    """Error against iteration, log axes, one curve per network, coloured by the value of
+    the ``swept`` setting. Each curve is the recorded history and the final error: a
+    line through dense points, markers on sparse ones, and nothing across a gap or a
+    non-finite error (see :func:`curve_parts`)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=FIG_SIZE)
     if len(results) > MAX_CURVES:
@@ -98,16 +150,17 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: 
         values = sorted({_axis_value(r, swept) for r in results})
         cmap = plt.get_cmap("viridis")
         shade = {v: cmap(i / max(1, len(values) - 1)) for i, v in enumerate(values)}
-        labelled: set[float] = set()
+        labelled: set[tuple[int, float | str]] = set()
         for r in sorted(results, key=lambda r: _axis_value(r, swept)):
             value = _axis_value(r, swept)
             its = np.append(r.history_iterations, r.iterations).astype(float) + 1
-            errors = np.append(r.history_errors, r.final_error)
-            label = None
-            if value not in labelled:
+            errors = np.append(r.history_errors, r.final_error).astype(float)
+            marked = _draw_history(ax, its, errors, shade[value])
+            if value not in labelled:  # the legend's entry: an empty line in the style
                 label = f"{swept} {axes.BY_NAME[swept].label(r.spec)}"  # type: ignore[misc]
+                ax.plot([], [], color=shade[value], linewidth=1.2, label=label,
+                        marker="o" if marked else None, markersize=MARKER_SIZE)  # fmt: skip
                 labelled.add(value)
-            ax.plot(its, errors, color=shade[value], linewidth=1.2, alpha=0.8, label=label)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("iteration + 1")
