@@ -79,9 +79,9 @@ def test_plot_two_layer_train_run():
 
 
 @pytest.mark.slow
-def test_plot_without_two_varying_inputs_draws_curves_only(tmp_path):
+def test_plot_without_a_varying_input_draws_curves_only():
     pytest.importorskip("matplotlib")
-    Path("data.csv").write_text("0,0,0,0\n0,1,1,1\n1,0,1,1\n1,1,0,0\n")
+    Path("data.csv").write_text("1,1,0\n1,1,1\n")
     folder = run_folder("sweep", "--dataset", "data.csv", "--alphas", "1,10", "--iterations", 300,
                         "--log-every", 100)  # fmt: skip
     assert invoke("plot", folder, "-q").exit_code == 0
@@ -89,9 +89,54 @@ def test_plot_without_two_varying_inputs_draws_curves_only(tmp_path):
     result = invoke("plot", folder, "--networks", "0", "--out", "x")
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: option --networks: the run's dataset has no two varying inputs; "
-        "expected a run on a dataset like xor or first-column\n"
+        "Error: option --networks: the run's dataset has no varying input; "
+        "expected a run whose dataset has an input that varies\n"
     )
+    assert not Path("x").exists()
+
+
+def svg_title(path: Path) -> list[str]:
+    """The figure's title lines (the first texts of the SVG are the panels', the title
+    comes after them)."""
+    texts = svg_texts(path)
+    start = next(k for k, t in enumerate(texts) if t.endswith(": decision boundary"))
+    return texts[start:]
+
+
+@pytest.mark.slow
+def test_plot_boundary_of_parity3_is_a_slice_per_value_of_the_third_input():
+    pytest.importorskip("matplotlib")
+    folder = run_folder("sweep", "--dataset", "parity3", "--alphas", "1,10", "--hidden", 8,
+                        "--iterations", 300, "--log-every", 100)  # fmt: skip
+    result = invoke("plot", folder, "--networks", "0,1")
+    assert result.exit_code == 0, result.stderr
+    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    assert png_size(folder / "boundary.png") == (2 * side, 2 * side)  # 2 networks x 2 slices
+    texts = svg_texts(folder / "boundary.svg")
+    assert [t for t in texts if t.startswith("input 2 = ")] == ["input 2 = 0", "input 2 = 1"] * 2
+    assert svg_title(folder / "boundary.svg") == [
+        "parity3: decision boundary",
+        "output over inputs 0 and 1, a slice at each value of input 2",
+    ]
+
+
+@pytest.mark.slow
+def test_plot_boundary_of_one_input_is_a_line_and_of_four_the_plane_at_the_means():
+    pytest.importorskip("matplotlib")
+    Path("one.csv").write_text("0,1,0\n0.25,1,0\n0.75,1,1\n1,1,1\n")
+    Path("four.csv").write_text("0,0,0.5,1,0\n0,1,1,2,1\n1,0,1.5,1,1\n1,1,1,0,0\n")
+    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    for name, how in [
+        ("one", ["output along input 0, the one varying input"]),
+        ("four", ["output over inputs 0 and 1, inputs 2, 3 at their", "means (1, 1)"]),
+    ]:
+        run = invoke("sweep", "--dataset", f"{name}.csv", "--iterations", 200, "--name", name,
+                     "--out", name, "-q")  # fmt: skip
+        assert run.exit_code == 0, run.stderr
+        (folder,) = Path(name).iterdir()
+        assert invoke("plot", folder, "-q").exit_code == 0
+        assert png_size(folder / "boundary.png") == (side, side)
+        assert svg_title(folder / "boundary.svg") == [f"{name}: decision boundary", *how]
 
 
 @pytest.mark.slow
@@ -224,11 +269,15 @@ def test_report_html_embeds_the_curves_and_the_best_networks_boundary(tmp_path):
     assert images[1][1] == (folder / "boundary.png").read_bytes()
 
 
-def test_report_html_has_curves_only_without_two_varying_inputs():
+def test_report_html_shows_parity3s_boundary_in_slices():
     pytest.importorskip("matplotlib")
     folder = run_folder("sweep", "--dataset", "parity3", "--alphas", "1,10", "--iterations",
                         300, "--log-every", 100)  # fmt: skip
-    assert [caption.split(" ")[0] for caption, _ in report_images(folder)] == ["Error"]
+    images = report_images(folder)
+    assert [caption.split(" ")[0] for caption, _ in images] == ["Error", "Decision"]
+    Path("boundary.png").write_bytes(images[1][1])
+    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    assert png_size(Path("boundary.png")) == (2 * side, side)  # the best network, 2 slices
 
 
 def test_report_html_without_matplotlib_has_the_tables_only(monkeypatch):
@@ -363,3 +412,54 @@ def test_a_dense_history_is_a_line_with_markers_on_lone_points_only():
     assert not marked
     assert lines == [[*x[2:], None], [1, 101]]
     assert styles == [("-", "None"), ("None", "o")]
+
+
+# --- which inputs a decision boundary shows ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "shown", "slices", "how"),
+    [
+        ([[0, 0, 1], [0, 1, 1], [1, 0, 1]], [0, 1], [{}], ""),  # xor: the third is constant
+        ([[0, 1], [0.5, 1], [2, 1]], [0], [{}], "output along input 0, the one varying input"),
+        (
+            [[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)],  # parity3
+            [0, 1],
+            [{2: 0.0}, {2: 1.0}],
+            "output over inputs 0 and 1, a slice at each value of input 2",
+        ),
+        (
+            [[0, 0, -1, 3, 9], [1, 1, 1, 5, 9]],  # two bits besides: four slices
+            [0, 1],
+            [{2: -1.0, 3: 3.0}, {2: -1.0, 3: 5.0}, {2: 1.0, 3: 3.0}, {2: 1.0, 3: 5.0}],
+            "output over inputs 0 and 1, a slice at each value of inputs 2, 3",
+        ),
+        (
+            [[0, 0, 0, 0, 0], [1, 1, 1, 1, 1]],  # three bits: eight slices, too many
+            [0, 1],
+            [{2: 0.5, 3: 0.5, 4: 0.5}],
+            "output over inputs 0 and 1, inputs 2, 3, 4 at their means (0.5, 0.5, 0.5)",
+        ),
+        (
+            [[0, 0, 0], [1, 1, 1], [1, 0, 2]],  # three values: not bits
+            [0, 1],
+            [{2: 1.0}],
+            "output over inputs 0 and 1, input 2 at its mean (1)",
+        ),
+        (
+            [[0] * 6, [1] * 6],
+            [0, 1],
+            [{2: 0.5, 3: 0.5, 4: 0.5, 5: 0.5}],
+            "output over inputs 0 and 1, the other 4 varying inputs at their means",
+        ),
+    ],
+)
+def test_boundary_layout(rows, shown, slices, how):
+    assert plot.boundary_layout(np.array(rows, float)) == (shown, slices, how)
+
+
+def test_boundary_layout_needs_a_varying_input():
+    with pytest.raises(
+        ValueError, match=r"^the dataset has no varying inputs; expected at least one$"
+    ):
+        plot.boundary_layout(np.array([[1.0, 2.0], [1.0, 2.0]]))

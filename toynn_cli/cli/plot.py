@@ -74,10 +74,15 @@ def plot_command(
 
     curves.png/.svg: error against iteration on log axes, one curve per network
     (its recorded points: lines where they are dense, markers where sparse, no line
-    across a gap or a NaN), coloured by the swept axis. boundary.png/.svg (datasets with two varying
-    inputs, such as xor and first-column): the output of the chosen networks
-    over the input plane, the 0.5 contour and the samples. Existing figures are
-    refused unless --force is given.
+    across a gap or a NaN), coloured by the swept axis.
+
+    boundary.png/.svg: the output of the chosen networks over the plane of the
+    first two varying inputs, the 0.5 contour and the samples. Other varying inputs
+    are sliced (a row of panels per value when each has two, as in parity3) or held
+    at their mean; one varying input is drawn as a line. The figure's title says
+    which.
+
+    Existing figures are refused unless --force is given.
 
     Example:
 
@@ -94,10 +99,11 @@ def plot_command(
     folder = out if out is not None else run.path
     name = str(run.experiment.get("name", run.path.name))
     data = workspace.run_dataset(run)
-    if networks is not None and (data is None or len(plot.varying_inputs(data[0])) != 2):
+    if networks is not None and (data is None or not plot.varying_inputs(data[0])):
+        why = "cannot be read again" if data is None else "has no varying input"
         fail(
-            "option --networks: the run's dataset has no two varying inputs; "
-            "expected a run on a dataset like xor or first-column"
+            f"option --networks: the run's dataset {why}; expected a run whose "
+            "dataset has an input that varies"
         )
     chosen = [finished[i] for i in picks]
     formats = ("png", "svg")

@@ -35,8 +35,9 @@ body {{
 #: Captions of the figures report.html can show, by file name.
 FIGURE_CAPTIONS = {
     "curves.png": "Error during training (log axes), one line per network",
-    "boundary.png": "Decision boundary of the best network: its output over the input "
-    "plane, the 0.5 contour and the samples",
+    "boundary.png": "Decision boundary of the best network: its output over two inputs "
+    "(or along the only one), the 0.5 contour and the samples; its title says how any "
+    "other inputs are held",
 }
 
 

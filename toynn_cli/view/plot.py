@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import itertools
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -196,6 +198,55 @@ def varying_inputs(x: np.ndarray) -> list[int]:
 
 
 BOUNDARY_RESOLUTION = 200
+#: Beyond the two inputs drawn, other varying inputs that each take two values (bits,
+#: as in parity3) are drawn as slices, one panel per combination, up to this many;
+#: otherwise they are held at their mean.
+MAX_SLICES = 4
+#: About how many characters of the title fit over one boundary panel.
+TITLE_CHARS = 48
+
+
+def _names(columns: Sequence[int]) -> str:
+    """``input 2`` or ``inputs 2, 3``."""
+    return ("input " if len(columns) == 1 else "inputs ") + ", ".join(map(str, columns))
+
+
+def _value(v: float) -> str:
+    return f"{v:.3g}"
+
+
+def boundary_layout(x: np.ndarray) -> tuple[list[int], list[dict[int, float]], str]:
+    """How :func:`decision_boundary` draws inputs ``x``: the (one or two) input columns
+    on its axes, the slices (each: the value every other varying input is held at; one
+    panel each) and the sentence that says so, for the figure's title.
+
+    - one varying input: the output along it;
+    - two: the output over their plane (constant inputs at their value, always);
+    - more: the plane of the first two, with the others at each combination of their
+      two values when they all have two (at most :data:`MAX_SLICES` panels), else at
+      their mean.
+    """
+    cols = varying_inputs(x)
+    if not cols:
+        raise ValueError("the dataset has no varying inputs; expected at least one")
+    if len(cols) == 1:
+        return cols, [{}], f"output along input {cols[0]}, the one varying input"
+    shown, rest = cols[:2], cols[2:]
+    over = f"output over inputs {shown[0]} and {shown[1]}"
+    if not rest:
+        return shown, [{}], ""
+    levels = [np.unique(x[:, c]) for c in rest]
+    if all(len(v) == 2 for v in levels) and 2 ** len(rest) <= MAX_SLICES:
+        combos = itertools.product(*[[float(a) for a in v] for v in levels])
+        slices = [dict(zip(rest, combo)) for combo in combos]
+        return shown, slices, f"{over}, a slice at each value of {_names(rest)}"
+    means = {c: float(x[:, c].mean()) for c in rest}
+    if len(rest) <= 3:
+        at = ", ".join(_value(v) for v in means.values())
+        held = f"{_names(rest)} at {'its mean' if len(rest) == 1 else 'their means'} ({at})"
+    else:
+        held = f"the other {len(rest)} varying inputs at their means"
+    return shown, [means], f"{over}, {held}"
 
 
 def decision_boundary(
@@ -205,42 +256,75 @@ def decision_boundary(
     title: str,
     fmt: str,
 ) -> bytes:
-    """Each network's output over the plane of the two varying inputs (the other inputs
-    held at their constant value), the 0.5 contour and the samples coloured by target.
-    ``networks``: one panel each, titled with its settings."""
+    """Each network's output over the inputs :func:`boundary_layout` picks (the plane
+    of two inputs, with its 0.5 contour, or the line of the only one, with the 0.5
+    level) and the samples coloured by target. One panel per network (titled with its
+    settings) side by side or, with slices, a row per network and a column per slice;
+    the figure's title says how other inputs are held.
+    In a slice, only the samples that lie in it are drawn; held at their mean, all."""
     from toynn_cli.core import engine
 
     plt = _pyplot()
-    cols = varying_inputs(x)
-    if len(cols) != 2:
-        raise ValueError(f"the dataset has {len(cols)} varying inputs; expected 2")
-    i, j = cols
-    pad = 0.5
-    u = np.linspace(x[:, i].min() - pad, x[:, i].max() + pad, BOUNDARY_RESOLUTION)
-    v = np.linspace(x[:, j].min() - pad, x[:, j].max() + pad, BOUNDARY_RESOLUTION)
-    gu, gv = np.meshgrid(u, v)
-    points = np.repeat(x[:1], gu.size, axis=0)
-    points[:, i], points[:, j] = gu.ravel(), gv.ravel()
-    n = len(networks)
+    shown, slices, how = boundary_layout(x)
+    # one panel per network, side by side; with slices, one row per network instead
+    # and a column per slice
+    rows, cols = (len(networks), len(slices)) if len(slices) > 1 else (1, len(networks))
     fig, panels = plt.subplots(
-        1, n, figsize=(FIG_SIZE[1] * n, FIG_SIZE[1]), squeeze=False, layout="constrained"
+        rows,
+        cols,
+        figsize=(FIG_SIZE[1] * cols, FIG_SIZE[1] * rows),
+        squeeze=False,
+        layout="constrained",
     )
     try:
-        for ax, network in zip(panels[0], networks):
-            spec = network.spec
-            batched = [w[:, :, None] for w in network.weights]
-            out = engine.batch_outputs(points, batched, spec.bias, spec.activation)
-            out = out[:, 0, 0].reshape(gu.shape)
-            label = axes.describe(spec)
-            image = ax.contourf(gu, gv, out, levels=np.linspace(0, 1, 11), cmap="RdBu_r")
-            ax.contour(gu, gv, out, levels=[0.5], colors="black", linewidths=1.5)
-            ax.scatter(x[:, i], x[:, j], c=y[:, 0], cmap="RdBu_r", vmin=0, vmax=1,
-                       edgecolors="black", s=80, zorder=3)  # fmt: skip
-            ax.set_xlabel(f"input {i}")
-            ax.set_ylabel(f"input {j}")
-            ax.set_title(label, fontsize="small")
-        fig.colorbar(image, ax=panels[0].tolist(), label="output")
-        fig.suptitle(title)
+        pad = 0.5
+        grids = [
+            np.linspace(x[:, c].min() - pad, x[:, c].max() + pad, BOUNDARY_RESOLUTION)
+            for c in shown
+        ]
+        mesh = np.meshgrid(*grids) if len(shown) == 2 else [grids[0]]
+        image = None
+        for s, held in enumerate(slices):
+            points = np.repeat(x[:1], mesh[0].size, axis=0)
+            for c, grid in zip(shown, mesh):
+                points[:, c] = grid.ravel()
+            inside = np.ones(len(x), dtype=bool)
+            for c, v in held.items():
+                points[:, c] = v
+                if len(slices) > 1:  # a slice: its samples only
+                    inside &= x[:, c] == v
+            where = ", ".join(f"input {c} = {_value(v)}" for c, v in held.items())
+            column = panels[:, s] if len(slices) > 1 else panels[0]
+            for ax, network in zip(column, networks):
+                spec = network.spec
+                batched = [w[:, :, None] for w in network.weights]
+                out = engine.batch_outputs(points, batched, spec.bias, spec.activation)
+                out = out[:, 0, 0].reshape(mesh[0].shape)
+                xs, ts = x[inside], y[inside, 0]
+                if len(shown) == 2:
+                    i, j = shown
+                    image = ax.contourf(*mesh, out, levels=np.linspace(0, 1, 11), cmap="RdBu_r")
+                    ax.contour(*mesh, out, levels=[0.5], colors="black", linewidths=1.5)
+                    ax.scatter(xs[:, i], xs[:, j], c=ts, cmap="RdBu_r", vmin=0, vmax=1,
+                               edgecolors="black", s=80, zorder=3)  # fmt: skip
+                    ax.set_ylabel(f"input {j}")
+                else:
+                    (i,) = shown
+                    ax.plot(grids[0], out, color="black", linewidth=1.5, label="output")
+                    ax.axhline(0.5, color="grey", linestyle="--", linewidth=1)
+                    ax.scatter(xs[:, i], ts, c=ts, cmap="RdBu_r", vmin=0, vmax=1,
+                               edgecolors="black", s=80, zorder=3)  # fmt: skip
+                    ax.set_ylim(-0.05, 1.05)
+                    ax.set_ylabel("output (samples: their target)")
+                ax.set_xlabel(f"input {i}")
+                label = axes.describe(spec)
+                ax.set_title(f"{label}\n{where}" if len(slices) > 1 else label,
+                             fontsize="small")  # fmt: skip
+        if image is not None:
+            fig.colorbar(image, ax=panels.ravel().tolist(), label="output")
+        # the how on lines of its own, as wide as the panels leave room for
+        lines = textwrap.wrap(how, width=TITLE_CHARS * cols)
+        fig.suptitle("\n".join([title, *lines]))
         return _save(fig, fmt)
     finally:
         plt.close(fig)
@@ -256,8 +340,9 @@ def swept_axis(results: Sequence[NetworkResult]) -> str:
 def has_boundary(
     data: tuple[np.ndarray, np.ndarray] | None, chosen: Sequence[NetworkResult]
 ) -> bool:
-    """True when :func:`run_figures` draws ``boundary.<fmt>`` for ``data``."""
-    return data is not None and bool(chosen) and len(varying_inputs(data[0])) == 2
+    """True when :func:`run_figures` draws ``boundary.<fmt>`` for ``data``: when it is
+    known and some input varies."""
+    return data is not None and bool(chosen) and bool(varying_inputs(data[0]))
 
 
 def figure_names(
@@ -282,7 +367,7 @@ def run_figures(
 ) -> dict[str, bytes]:
     """A run's figures by file name, in each of ``formats``: ``curves.<fmt>`` (coloured
     by ``color_by``, default :func:`swept_axis`) and, when ``data`` (inputs, targets) has
-    two varying inputs, ``boundary.<fmt>`` of the ``chosen`` networks."""
+    a varying input, ``boundary.<fmt>`` of the ``chosen`` networks."""
     axis = color_by or swept_axis(results)
     figures = {
         f"curves.{fmt}": error_curves(results, axis, f"{name}: error during training", fmt)
