@@ -330,6 +330,62 @@ def decision_boundary(
         plt.close(fig)
 
 
+def dataset_points(x: np.ndarray, y: np.ndarray, title: str, fmt: str) -> bytes:
+    """The samples of a dataset, coloured by their (first) target: over the plane of
+    the first two varying inputs, a panel per slice of the others as
+    :func:`boundary_layout` makes them, or all the samples when it holds the others at
+    their mean (a projection); with one varying input, each sample's target along it.
+    The figure's title says which."""
+    plt = _pyplot()
+    shown, slices, _ = boundary_layout(x)
+    cols = varying_inputs(x)
+    if len(shown) == 1:
+        how = f"target along input {shown[0]}, the one varying input"
+    elif len(slices) > 1:
+        rest = [c for c in cols if c not in shown]
+        how = f"inputs {shown[0]} and {shown[1]}, a slice at each value of {_names(rest)}"
+    elif len(cols) > 2:
+        how = (
+            f"inputs {shown[0]} and {shown[1]} of {len(cols)} varying inputs "
+            "(a projection: every sample, the others not shown)"
+        )
+    else:
+        how = ""
+    t = y[:, 0]
+    low, high = min(0.0, float(t.min())), max(1.0, float(t.max()))
+    fig, panels = plt.subplots(
+        1,
+        len(slices),
+        figsize=(FIG_SIZE[1] * len(slices), FIG_SIZE[1]),
+        squeeze=False,
+        layout="constrained",
+    )
+    try:
+        points = None
+        for ax, held in zip(panels[0], slices):
+            inside = np.ones(len(x), dtype=bool)
+            if len(slices) > 1:
+                for c, v in held.items():
+                    inside &= x[:, c] == v
+            xs, ts = x[inside], t[inside]
+            i = shown[0]
+            j_values = xs[:, shown[1]] if len(shown) == 2 else ts
+            points = ax.scatter(xs[:, i], j_values, c=ts, cmap="RdBu_r", vmin=low, vmax=high,
+                                edgecolors="black", s=40, zorder=3)  # fmt: skip
+            ax.set_xlabel(f"input {i}")
+            ax.set_ylabel(f"input {shown[1]}" if len(shown) == 2 else "target")
+            ax.grid(True, alpha=0.3)
+            if len(slices) > 1:
+                where = ", ".join(f"input {c} = {_value(v)}" for c, v in held.items())
+                ax.set_title(f"{where} ({len(xs)} samples)", fontsize="small")
+        fig.colorbar(points, ax=panels[0].tolist(), label="target")
+        lines = textwrap.wrap(how, width=TITLE_CHARS * len(slices))
+        fig.suptitle("\n".join([title, *lines]))
+        return _save(fig, fmt)
+    finally:
+        plt.close(fig)
+
+
 def swept_axis(results: Sequence[NetworkResult]) -> str:
     """The first setting (alpha, hidden, seed, optimizer, ...) that takes several
     values (alpha if none)."""
