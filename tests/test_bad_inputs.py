@@ -118,7 +118,7 @@ def test_config_that_is_empty() -> None:
 
 def test_config_that_is_a_list() -> None:
     assert bad(config("- alpha: 1\n")) == (
-        "bad.yaml: top level is a list; expected a mapping of config keys"
+        "bad.yaml: top level is a list ([{'alpha': 1}]); expected a mapping of config keys"
     )
 
 
@@ -279,13 +279,13 @@ DATASET = (
     [
         ("iterations: abc\n", f"bad.yaml: key 'iterations' is 'abc'; {WHOLE}"),
         ("iterations: 1.5\n", f"bad.yaml: key 'iterations' is 1.5; {WHOLE}"),
-        ("iterations: true\n", f"bad.yaml: key 'iterations' is True; {WHOLE}"),
+        ("iterations: true\n", f"bad.yaml: key 'iterations' is true; {WHOLE}"),
         ("iterations: [10]\n", f"bad.yaml: key 'iterations' is [10]; {WHOLE}"),
         ("log_every: {a: 1}\n", f"bad.yaml: key 'log_every' is {{'a': 1}}; {WHOLE}"),
-        ("alpha: yes\n", f"bad.yaml: key 'alpha' is True; {ALPHA}"),
+        ("alpha: yes\n", f"bad.yaml: key 'alpha' is true; {ALPHA}"),
         ("alpha: [0.1, [1]]\n", f"bad.yaml: key 'alpha' item 2 is [1]; {ALPHA}"),
         ("alphas: []\n", "bad.yaml: key 'alphas' is []; expected at least one value"),
-        ("alphas: null\n", f"bad.yaml: key 'alphas' is None; {ALPHA}"),
+        ("alphas: null\n", f"bad.yaml: key 'alphas' is null; {ALPHA}"),
         ("alpha: 2001-01-01\n", f"bad.yaml: key 'alpha' is datetime.date(2001, 1, 1); {ALPHA}"),
         ("hidden: [1.5]\n", f"bad.yaml: key 'hidden' item 1 is 1.5; {HIDDEN}"),
         ("hidden: four\n", "bad.yaml: key 'hidden' is 'four'; expected a whole number, a comma list or a range A..B"),
@@ -339,7 +339,7 @@ def inline(inputs: str, targets: str) -> list[str]:
         ("[[0], [1]]", "[]", "targets is []; expected a non-empty list of rows"),
         ("[[], []]", "[[1], [0]]", "inputs row 1 is []; expected a non-empty list of numbers"),
         ("[[0], 1]", "[[1], [0]]", "inputs row 2 is 1; expected a non-empty list of numbers"),
-        ("null", "[[1]]", "inputs is None; expected a non-empty list of rows"),
+        ("null", "[[1]]", "inputs is null; expected a non-empty list of rows"),
     ],
     ids=["ragged-inputs", "ragged-targets", "empty", "empty-targets", "empty-rows", "mixed", "null"],
 )  # fmt: skip
@@ -362,7 +362,7 @@ def test_inputs_targets_row_mismatch(inputs: str, targets: str, rows: tuple[int,
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("x,y\n0,1\n1\n", "data.csv: line 3 has 1 columns; expected 2, like the header on line 1"),
+        ("x,y\n0,1\n1\n", "data.csv: line 3 has 1 column; expected 2, like the header on line 1"),
         ("0,0,1\n0,1\n", "data.csv: line 2 has 2 columns; expected 3, like line 1"),
         ("", "data.csv: has no data rows; expected one sample per row"),
         ("\n \n", "data.csv: has no data rows; expected one sample per row"),
@@ -374,6 +374,49 @@ def test_inputs_targets_row_mismatch(inputs: str, targets: str, rows: tuple[int,
 def test_ragged_or_empty_csv(text: str, message: str) -> None:
     Path("data.csv").write_text(text)
     assert bad(["train", "--dataset", "data.csv", *FAST]) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [("a;b;y\n0;0;0\n1;1;0\n", "';'"), ("a\tb\ty\n0\t0\t0\n", "tabs")],
+    ids=["semicolons", "tabs"],
+)
+def test_a_csv_separated_otherwise_is_named_so(text: str, shown: str) -> None:
+    Path("data.csv").write_text(text)
+    assert bad(["train", "--dataset", "data.csv", *FAST]) == (
+        f"data.csv: line 1 is separated by {shown}; expected comma-separated columns "
+        "(save the file as CSV with commas)"
+    )
+
+
+def test_a_config_given_as_the_dataset_is_not_read_as_csv() -> None:
+    Path("configs").mkdir()
+    Path("configs/xor.yaml").write_text("alphas: 1\n")
+    assert bad(["train", "--dataset", "configs/xor.yaml", *FAST]) == (
+        "option --dataset is 'configs/xor.yaml'; expected a built-in dataset or a .csv file; "
+        "a .yaml file is a config, given with --config"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("5\n", "a number (5)"),
+        ("hello\n", "a string ('hello')"),
+        ("true\n", "true or false (true)"),
+    ],
+)
+def test_a_config_that_is_not_a_mapping_says_what_it_is(text: str, kind: str) -> None:
+    assert bad(config(text)) == f"bad.yaml: top level is {kind}; expected a mapping of config keys"
+
+
+@pytest.mark.parametrize("flag", ["--optimizer", "--optimizers", "--optimizer="])
+def test_a_bad_option_is_named_as_typed(flag: str) -> None:
+    args = [flag + "adamw"] if flag.endswith("=") else [flag, "adamw"]
+    assert bad(["train", *args, *FAST]) == (
+        f"option {flag.rstrip('=')} is 'adamw'; expected an optimizer: sgd, momentum, "
+        "nesterov, adagrad, adadelta, rmsprop, adam (did you mean 'adam'?)"
+    )
 
 
 def test_missing_csv_named_in_a_config_is_looked_for_beside_it() -> None:
@@ -412,8 +455,8 @@ def test_csv_that_is_not_utf8() -> None:
     ("inputs", "message"),
     [
         ("[[0, x], [1, 0]]", "inputs row 1 column 2 is 'x'; expected a number"),
-        ("[[0, 1], [true, 0]]", "inputs row 2 column 1 is True; expected a number"),
-        ("[[0, 1], [null, 0]]", "inputs row 2 column 1 is None; expected a number"),
+        ("[[0, 1], [true, 0]]", "inputs row 2 column 1 is true; expected a number"),
+        ("[[0, 1], [null, 0]]", "inputs row 2 column 1 is null; expected a number"),
         ("[[0, 1], [[1], 0]]", "inputs row 2 column 1 is [1]; expected a number"),
         ("[[0, .nan], [1, 0]]", "inputs row 1 column 2 is nan; expected a finite number"),
         ("[[0, .inf], [1, 0]]", "inputs row 1 column 2 is inf; expected a finite number"),
@@ -647,7 +690,7 @@ def test_out_below_a_regular_file() -> None:
 def test_out_is_a_regular_file() -> None:
     Path("afile.txt").write_text("not a folder\n")
     assert bad(["train", *FAST], out="afile.txt") == (
-        "Invalid value for '--out': Directory 'afile.txt' is a file. (see 'toynn train --help')"
+        "option --out is 'afile.txt', which is a file; expected a folder (see 'toynn train --help')"
     )
     assert Path("afile.txt").read_text() == "not a folder\n"
 
@@ -771,3 +814,40 @@ def test_huge_alpha_is_diverged_for_every_seed_and_hidden_size() -> None:
         for n in json.loads(result.stdout)["networks"]
     }
     assert {k: s for k, s in statuses.items() if s != "diverged"} == {}
+
+
+# --- what cannot be trained is refused up front -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "samples", "size", "fits"),
+    [
+        (["train", "--batch-size", "3"], 4, 3, "2, 4"),
+        (["sweep", "--dataset", "moons", "--batch-size", "2,3"], 100, 3, "2, 4, 5"),
+    ],
+)
+def test_batch_norm_refuses_a_last_batch_of_one(args, samples, size, fits) -> None:
+    assert bad([*args, "--batch-norm", "true", *FAST]) == (
+        f"option --batch-size is {size} with batch norm on and {samples} samples: the last "
+        "mini-batch of each epoch would hold 1 sample (its variance is 0); expected a batch "
+        f"size that leaves at least 2, e.g. {fits}"
+    )
+
+
+def test_a_last_batch_of_one_is_fine_without_batch_norm() -> None:
+    assert invoke(["train", "--batch-size", "3", *FAST, "--no-save"]).exit_code == 0
+
+
+def test_csv_targets_outside_the_sigmoids_range_are_refused() -> None:
+    Path("data.csv").write_text("x,y\n0,0\n1,2.5\n")
+    assert bad(["train", "--dataset", "data.csv", *FAST]) == (
+        "data.csv: line 3 column 2 is 2.5; expected a target from 0 to 1 (the output layer "
+        "is a sigmoid)"
+    )
+
+
+def test_inline_targets_outside_the_sigmoids_range_are_refused() -> None:
+    assert bad(inline("[[0], [1]]", "[[0], [-1]]")) == (
+        "bad.yaml: key 'dataset' targets row 2 column 1 is -1; expected a target from 0 to 1 "
+        "(the output layer is a sigmoid)"
+    )

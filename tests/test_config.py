@@ -381,7 +381,7 @@ def test_dataset_module_matrix_directly() -> None:
     assert datasets.matrix([[1, 2.5], ["3", 4]], "here") == ((1.0, 2.5), (3.0, 4.0))
     with pytest.raises(datasets.DataError) as info:
         datasets.matrix([[1, 2], [True, 4]], "here")
-    assert str(info.value) == "here row 2 column 1 is True; expected a number"
+    assert str(info.value) == "here row 2 column 1 is true; expected a number"
 
 
 # --- limits that would otherwise exhaust memory -------------------------------------------------
@@ -414,3 +414,46 @@ def test_iterations_limit() -> None:
     assert str(info.value) == (
         "option --iterations is '1e13'; expected a whole number from 1 to 1000000000000"
     )
+
+
+def test_dump_is_block_style_throughout(tmp_path: Path) -> None:
+    exp = resolve(
+        None,
+        {
+            "alphas": "0.1,1",
+            "hidden": "4,8x4",
+            "optimizers": "sgd,adam",
+            "optimizer_params": "{adam: {betas: [0.8, 0.9]}}",
+        },
+        TUTORIAL,
+    )
+    text = config.dump(exp)
+    assert "[" not in text and "{" not in text
+    assert "hidden:\n- 4\n- 8x4\n" in text
+    assert "optimizer_params:\n  adam:\n    betas:\n    - 0.8\n    - 0.9\n" in text
+    path = tmp_path / "again.yaml"
+    path.write_text(text)
+    assert resolve(path, {}, TUTORIAL) == exp
+
+
+def test_config_from_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from toynn_cli.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    text = "alphas: [0.1, 10]\niterations: 100\n"
+    result = runner.invoke(cli, ["sweep", "--config", "-", "--json", "--no-save"], input=text)
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [n["alpha"] for n in doc["networks"]] == [0.1, 10.0]
+    assert doc["experiment"]["iterations"] == 100
+    assert doc["experiment"]["name"] == "xor"  # no file name: the dataset's
+    bad = runner.invoke(cli, ["sweep", "-c", "-", "--no-save"], input="alphas: 0\n")
+    assert bad.exit_code == 2
+    assert bad.stderr == "Error: stdin: key 'alphas' is 0; expected a finite number > 0\n"
+    empty = runner.invoke(cli, ["sweep", "-c", "-", "--no-save"], input="")
+    assert empty.stderr == "Error: stdin: is empty; expected a mapping of config keys\n"

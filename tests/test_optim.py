@@ -421,7 +421,7 @@ def test_train_with_an_optimizer_and_several_is_refused():
 def test_bad_optimizer_option_exits_2_with_one_line():
     result = _cli("sweep", "--optimizer", "adamm", "--no-save")
     assert result.exit_code == 2
-    assert "option --optimizers is 'adamm'; expected an optimizer" in result.output
+    assert "option --optimizer is 'adamm'; expected an optimizer" in result.output
 
 
 def test_alphas_per_optimizer(tmp_path):

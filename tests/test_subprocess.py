@@ -409,3 +409,67 @@ def test_runs_and_show_on_killed_and_interrupted_runs(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert (proc.returncode, out) == (0, b"")
     assert "the run is interrupted; showing the 0 of 4 networks that finished" in err.decode()
+
+
+def test_config_on_stdin_through_the_console_script(tmp_path):
+    done = subprocess.run(
+        [str(TOYNN), "sweep", "--config", "-", "--json", "--no-save"],
+        input=b"alphas: [0.1, 10]\niterations: 100\n",
+        capture_output=True,
+        cwd=tmp_path,
+        env=environment(),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [n["alpha"] for n in json.loads(done.stdout)["networks"]] == [0.1, 10.0]
+
+
+# --- tables that fit (issue 14, point 1) ---------------------------------------------------
+
+FIT_SWEEP = ["sweep", "--alphas", "0.001..1000", "--iterations", 600, "--log-every", 100,
+             "--no-save", "--quiet"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fit_sweep_json(tmp_path_factory):
+    proc = toynn(*FIT_SWEEP, "--json", cwd=tmp_path_factory.mktemp("fit"))
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return json.loads(out)
+
+
+def assert_fits(text: str, width: int, doc: dict) -> None:
+    """Every line within ``width``, nothing cut, no trailing spaces, and each final
+    error the full value rounded by the function that prints it."""
+    from test_fit import assert_rounded, table
+
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert "…" not in text
+    assert not [line for line in lines if line.endswith(" ")]
+    header, rows = table(text, "Error at each checkpoint")
+    final = header.index("final")
+    assert_rounded([row[final] for row in rows], [n["final_error"] for n in doc["networks"]])
+    assert [row[-1] for row in rows] == [n["status"] for n in doc["networks"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [40, 80, 200])
+def test_a_piped_table_fits_columns_under_term_dumb(tmp_path, fit_sweep_json, width):
+    proc = toynn(*FIT_SWEEP, cwd=tmp_path, env=environment(COLUMNS=str(width), TERM="dumb"))
+    out, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (0, b"")
+    text = out.decode()
+    assert_fits(text, width, fit_sweep_json)
+    assert ("To fit" in text) == (width < 200)
+
+
+@pytest.mark.slow
+def test_a_dumb_terminal_gets_80_columns(tmp_path, fit_sweep_json):
+    code, terminal, _ = run_with_terminal(
+        FIT_SWEEP, tmp_path, environment(TERM="dumb"), stdout_tty=True
+    )  # the terminal says 200 columns; rich takes TERM=dumb as 80
+    assert code == 0
+    text = SGR.sub(b"", terminal).decode().replace("\r\n", "\n")
+    assert_fits(text, 80, fit_sweep_json)
+    assert "To fit 80 columns: left out curve" in text

@@ -93,6 +93,16 @@ def _read_schedule(record: Record) -> dict[str, Any]:
     }
 
 
+def _flags() -> tuple[str, ...]:
+    return ("false", "true")
+
+
+def _dataset_names() -> tuple[str, ...]:
+    from toynn_cli.core.datasets import BUILTIN  # generates the sets: only when completing
+
+    return tuple(BUILTIN)
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "dataset",
@@ -100,6 +110,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Built-in dataset (xor, first-column, and, or, xor2, parity3, circles, moons, "
         "spirals, blobs) or a .csv file.",
         tutorial="xor",
+        choices=_dataset_names,
     ),
     Setting(
         "alphas",
@@ -183,6 +194,7 @@ SETTINGS: tuple[Setting, ...] = (
         full_params=lambda spec: {
             k: v for k, v in hyperparameters(spec).items() if k not in OWN_SETTINGS
         },
+        choices=lambda: optim.NAMES,
     ),
     Setting(
         "bias",
@@ -196,6 +208,7 @@ SETTINGS: tuple[Setting, ...] = (
         cell=lambda spec: spec.bias,
         record=same("bias"),
         read=flag("bias"),
+        choices=_flags,
     ),
     Setting(
         "activations",
@@ -210,6 +223,7 @@ SETTINGS: tuple[Setting, ...] = (
         cell=lambda spec: spec.activation,
         record=same("activation"),
         read=choice("activation", ACTIVATIONS, "sigmoid"),
+        choices=lambda: tuple(ACTIVATIONS),
     ),
     Setting(
         "losses",
@@ -224,6 +238,7 @@ SETTINGS: tuple[Setting, ...] = (
         cell=lambda spec: spec.loss,
         record=same("loss"),
         read=choice("loss", LOSSES, "squared"),
+        choices=lambda: tuple(LOSSES),
     ),
     Setting(
         "inits",
@@ -238,6 +253,7 @@ SETTINGS: tuple[Setting, ...] = (
         cell=lambda spec: spec.init,
         record=same("init"),
         read=choice("init", INITS, "uniform"),
+        choices=lambda: tuple(INITS),
     ),
     Setting(
         "batch_size",
@@ -269,6 +285,7 @@ SETTINGS: tuple[Setting, ...] = (
             if not isinstance(record.get("batch_norm"), bool)
             else record["batch_norm"]
         },
+        choices=_flags,
     ),
     Setting(
         "dropout",
@@ -352,6 +369,7 @@ SETTINGS: tuple[Setting, ...] = (
         read=_read_schedule,
         params=lambda spec: spec.schedule_params,
         full_params=schedule_parameters,
+        choices=lambda: tuple(SCHEDULES),
     ),
     Setting(
         "schedule_params",

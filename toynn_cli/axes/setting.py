@@ -35,6 +35,8 @@ class Setting:
     #: and all of them with the defaults filled in (what identifies it across runs)
     params: Callable[[NetworkSpec], Iterable[tuple[str, Any]]] | None = None
     full_params: Callable[[NetworkSpec], dict[str, Any]] | None = None
+    #: the values a shell completes for the option (called only when completing)
+    choices: Callable[[], Sequence[str]] | None = None
 
     @property
     def per_network(self) -> bool:

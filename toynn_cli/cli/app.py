@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from toynn_cli import __version__
+from toynn_cli.cli import errors
 from toynn_cli.run.interrupts import Interrupted
 
 #: Every command: its module and function, and its first sentence for ``toynn --help``
@@ -134,7 +135,7 @@ class ToynnGroup(click.Group):
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
             sys.exit(0)
         except click.ClickException as exc:
-            message = exc.format_message()
+            message = errors.message(exc, argv)
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
                 message += f" (see '{exc.ctx.command_path} --help')"
             click.echo(f"Error: {message}", err=True)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import click
 
 from toynn_cli import axes, config
+from toynn_cli.cli import completion
 from toynn_cli.cli.output import data_format, fail
 from toynn_cli.config import Experiment
 from toynn_cli.core import engines
@@ -29,7 +30,8 @@ def experiment_options(command: Callable) -> Callable:
             "-c",
             "config_path",
             type=click.Path(path_type=Path, dir_okay=True),
-            help="YAML experiment config (without it: the tutorial's settings).",
+            help="YAML experiment config; - reads it from stdin (without it: the tutorial's "
+            "settings).",
         ),
         *(
             click.option(
@@ -38,6 +40,9 @@ def experiment_options(command: Callable) -> Callable:
                 help=setting.help,
                 metavar=setting.metavar,
                 type=click.Choice(engines.CHOICES) if setting.key == "engine" else None,
+                shell_complete=completion.values(setting.choices, files=setting.key == "dataset")
+                if setting.choices
+                else None,
             )
             for setting in axes.SETTINGS
         ),
@@ -74,6 +79,17 @@ class ByteSize(click.ParamType):
         return int(size)
 
 
+def wide_option(command: Callable) -> Callable:
+    """--wide: tables at their natural width (every column and digit) on any terminal."""
+    return click.option(
+        "--wide",
+        is_flag=True,
+        help="Print tables whole, every column and digit, however narrow the terminal "
+        "(long lines wrap). Without it, a table too wide for the terminal leaves out "
+        "optional columns and digits, and says so under it.",
+    )(command)
+
+
 def output_options(command: Callable) -> Callable:
     """Options about where results go and how the command exits."""
     options = [
@@ -100,6 +116,7 @@ def output_options(command: Callable) -> Callable:
             "setting, final_error, final_accuracy, status).",
         ),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar or messages."),
+        wide_option,
         click.option(
             "--workers",
             type=click.IntRange(min=1),
@@ -150,10 +167,6 @@ def output_options(command: Callable) -> Callable:
 OVERRIDE_KEYS = tuple(setting.key for setting in axes.SETTINGS)
 
 
-#: Options with two spellings: errors name the one the user typed.
-ALIASES = {"--alphas": "--alpha", "--seeds": "--seed"}
-
-
 def display_options(command: Callable) -> Callable:
     """How a sweep's results are shown (``sweep`` and ``show``)."""
     options = [
@@ -167,7 +180,8 @@ def display_options(command: Callable) -> Callable:
             type=click.IntRange(min=0),
             default=100,
             show_default=True,
-            help="Show at most this many networks in the table (0: all).",
+            help="Show at most this many networks in the table: of more, the first and "
+            "last half, as numpy prints a long array (0: all).",
         ),
         click.option(
             "--curves",
@@ -225,15 +239,23 @@ def load_experiment(
     params: dict[str, Any], defaults: dict[str, Any], argv: Sequence[str] = ()
 ) -> Experiment:
     overrides = {key: params[key] for key in OVERRIDE_KEYS if params.get(key) is not None}
+    typed = [arg.split("=", 1)[0] for arg in argv]
+    # each override's option as typed (--alpha or --alphas), for the messages: the last
+    # spelling given is the one click kept
+    flags = {
+        key: next((f for f in reversed(typed) if f in axes.BY_KEY[key].flags), None)
+        for key in overrides
+        if key in axes.BY_KEY
+    }
     try:
-        experiment = config.resolve(params.get("config_path"), overrides, defaults)
+        experiment = config.resolve(
+            params.get("config_path"),
+            overrides,
+            defaults,
+            {key: flag for key, flag in flags.items() if flag is not None},
+        )
     except config.ConfigError as exc:
-        message = str(exc)
-        typed = {arg.split("=", 1)[0] for arg in argv}
-        for canonical, alias in ALIASES.items():
-            if alias in typed and canonical not in typed:
-                message = message.replace(f"option {canonical} ", f"option {alias} ")
-        fail(message)
+        fail(str(exc))
     source = (
         "option --engine" if "engine" in overrides else f"{params.get('config_path')}: key 'engine'"
     )

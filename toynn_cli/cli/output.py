@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,8 +20,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from toynn_cli import axes
 from toynn_cli.core.network import NetworkResult
 from toynn_cli.store import workspace
+from toynn_cli.view.fit import Stripped
 
 NON_TTY_WIDTH = 200
+#: the page of --wide: tables at their natural width, whatever the terminal's
+WIDE_WIDTH = 10_000
 
 
 class UserError(click.ClickException):
@@ -32,15 +36,29 @@ class UserError(click.ClickException):
 class Terminal:
     """The one place output goes: ``out`` (stdout, data) and ``err`` (stderr, messages).
 
-    rich turns colour off when a stream is not a terminal or ``NO_COLOR`` is set; when
-    stdout is not a terminal, tables get a wide page instead of being squeezed to 80.
+    rich turns colour off when a stream is not a terminal or ``NO_COLOR`` is set.
+    Tables fit the page: the terminal's width (80 under TERM=dumb), or when stdout is
+    not a terminal NON_TTY_WIDTH columns, unless COLUMNS says otherwise; with ``wide``
+    (--wide) they get their natural width, whatever the terminal's, and with ``whole``
+    too when stdout is not a terminal and COLUMNS is not set (one line per row).
     """
 
-    def __init__(self, quiet: bool = False) -> None:
+    def __init__(self, quiet: bool = False, wide: bool = False, whole: bool = False) -> None:
         self.quiet = quiet
         probe = Console()
-        self.out = probe if probe.is_terminal else Console(width=NON_TTY_WIDTH)
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) > 0 else None
+        if wide or (whole and not probe.is_terminal and width is None):
+            self.out = Console(width=WIDE_WIDTH)
+        elif probe.is_terminal:
+            self.out = probe
+        else:
+            self.out = Console(width=width or NON_TTY_WIDTH)
         self.err = Console(stderr=True)
+
+    def show(self, renderable: RenderableType) -> None:
+        """Print a view on stdout, its lines without trailing spaces."""
+        self.out.print(Stripped(renderable))
 
     def message(self, text: str, style: str | None = None) -> None:
         if not self.quiet:
@@ -106,7 +124,7 @@ def emit(
     else:
         shown = table()
         for renderable in shown if isinstance(shown, list | tuple) else [shown]:
-            term.out.print(renderable)
+            term.show(renderable)
 
 
 def open_run(path: Path) -> workspace.RunFolder:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from toynn_cli.cli import completion
 from toynn_cli.cli.output import Terminal, fail, load_networks, open_run
 from toynn_cli.core.network import NetworkResult
 from toynn_cli.store import runs, workspace
@@ -39,7 +40,7 @@ def _pick_networks(text: str | None, finished: list[NetworkResult]) -> list[int]
 
 
 @click.command("plot")
-@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("run_dir", type=click.Path(path_type=Path), shell_complete=completion.run_folders)
 @click.option(
     "--color-by",
     type=click.Choice(plot.AXES),

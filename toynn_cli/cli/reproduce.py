@@ -8,6 +8,7 @@ import click
 from rich.text import Text
 
 from toynn_cli import config
+from toynn_cli.cli.options import wide_option
 from toynn_cli.cli.output import Terminal, data_format, emit
 from toynn_cli.cli.session import Plan, train_all
 from toynn_cli.core import tutorial
@@ -26,7 +27,8 @@ from toynn_cli.view import report
     help="Print only CSV on stdout: alpha, iteration, published, obtained, match.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def reproduce(as_json: bool, as_csv: bool, quiet: bool) -> None:
+@wide_option
+def reproduce(as_json: bool, as_csv: bool, quiet: bool, wide: bool) -> None:
     """Run the tutorial's alpha sweep and check it against the published digits.
 
     Prints each published value beside the obtained one and marks the match;
@@ -37,7 +39,7 @@ def reproduce(as_json: bool, as_csv: bool, quiet: bool) -> None:
         toynn reproduce
     """
     data_format(as_json, as_csv)
-    term = Terminal(quiet)
+    term = Terminal(quiet, wide)
     experiment = config.resolve(None, {}, config.TUTORIAL_SWEEP)
     guard = SignalGuard()
     plan = Plan.make(experiment, 1, executor.DEFAULT_MAX_MEMORY)

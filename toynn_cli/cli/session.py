@@ -169,8 +169,9 @@ def execute(
 ) -> list[NetworkResult]:
     """Train, save, print: the body shared by ``train``, ``sweep`` and ``--resume``.
 
-    ``shown(specs)``: how many leading networks of the grid ``render`` shows in full
-    (None: all; the default); a large sweep keeps only those (and its best) in memory.
+    ``shown(specs)``: how many networks of the grid ``render`` shows in full, the first
+    and last (results.shown_indices; None: all, the default); a large sweep keeps only
+    those (and its best) in memory.
     A run folder that cannot be written ends the command with one line (exit 2).
     """
     guard = SignalGuard()
@@ -217,7 +218,8 @@ def execute(
                     run.failed(exc, sum(len(r.chunk) for r in done.values()))
 
         large = len(plan.specs) > results.FULL_RECORDS_LIMIT
-        kept = results.LargeSweep(shown(plan.specs) if shown else None) if large else None
+        rows = shown(plan.specs) if shown else None
+        kept = results.LargeSweep(rows, len(plan.specs)) if large else None
         if kept is not None:
             for result in done.values():  # chunks a resumed run had saved
                 kept.add(result)

@@ -11,6 +11,7 @@ from rich.console import RenderableType
 
 from toynn_cli import axes, config
 from toynn_cli.analysis import ensemble
+from toynn_cli.cli import completion
 from toynn_cli.cli.options import (
     OVERRIDE_KEYS,
     argv_of,
@@ -43,7 +44,7 @@ def train(ctx: click.Context, **params: Any) -> None:
 
         toynn train --config configs/xor.yaml --iterations 10000
     """
-    term = Terminal(params["quiet"])
+    term = Terminal(params["quiet"], params["wide"])
     experiment = load_experiment(params, config.TUTORIAL, argv_of(ctx))
     require_one_network(experiment, params, "train")
 
@@ -60,6 +61,7 @@ def train(ctx: click.Context, **params: Any) -> None:
 @click.option(
     "--resume",
     type=click.Path(path_type=Path, file_okay=False),
+    shell_complete=completion.run_folders,
     help="Finish an interrupted run folder: train only its missing chunks.",
 )
 @display_options
@@ -97,7 +99,7 @@ def sweep(
 
         toynn sweep --seeds 1..9999 --executor dask --scheduler tcp://HOST:8786
     """
-    term = Terminal(params["quiet"])
+    term = Terminal(params["quiet"], params["wide"])
     reopened = None
     if resume is not None:
         given = [

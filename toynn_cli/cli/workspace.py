@@ -12,7 +12,8 @@ import click
 
 from toynn_cli import axes
 from toynn_cli.analysis import ensemble
-from toynn_cli.cli.options import display_options
+from toynn_cli.cli import completion
+from toynn_cli.cli.options import display_options, wide_option
 from toynn_cli.cli.output import (
     Terminal,
     csv_number,
@@ -63,12 +64,15 @@ RUNS_CSV_HEADER = ("run", "path", "started", "command", "networks", "networks_do
 )
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print only CSV on stdout.")
-def runs_command(out: Path, as_json: bool, as_csv: bool) -> None:
+@wide_option
+def runs_command(out: Path, as_json: bool, as_csv: bool, wide: bool) -> None:
     """List the run folders under --out, newest first.
 
     Shows each run's name, start time, command, networks, best final error and
     state: complete, interrupted, running, or killed (run.json still says
     running but its process is gone). Folders that are not runs are skipped.
+    Piped, each run is one line with its whole command (unless COLUMNS sets a
+    width); on a terminal a long command wraps between its words.
 
     Example:
 
@@ -77,7 +81,7 @@ def runs_command(out: Path, as_json: bool, as_csv: bool) -> None:
     data_format(as_json, as_csv)
     if out.exists() and not out.is_dir():
         fail(f"option --out: '{out}' is not a folder; expected the folder that holds run folders")
-    term = Terminal()
+    term = Terminal(wide=wide, whole=True)  # piped: one line per run, whole commands
     rows = [run_row(r) for r in workspace.list_runs(out)]
     if not rows and not (as_json or as_csv):
         term.message(f"No run folders in '{out}'.")
@@ -95,10 +99,11 @@ def runs_command(out: Path, as_json: bool, as_csv: bool) -> None:
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("run_dir", type=click.Path(path_type=Path), shell_complete=completion.run_folders)
 @display_options
 @click.option("--json", "as_json", is_flag=True, help="Print only the saved JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
+@wide_option
 def show(
     run_dir: Path,
     rows: int,
@@ -107,6 +112,7 @@ def show(
     group: bool | None,
     as_json: bool,
     as_csv: bool,
+    wide: bool,
 ) -> None:
     """Show a saved run's tables again, from its results.json (no training).
 
@@ -133,7 +139,7 @@ def show(
     if as_csv:
         click.echo(networks_csv(finished, statuses, indices), nl=False)
         return
-    term = Terminal()
+    term = Terminal(wide=wide)
     if run.state != "complete":
         term.warn(
             f"{run.path}: the run is {run.state}; showing the {len(finished)} of "
@@ -156,7 +162,7 @@ def show(
             curves,
             group if group is not None else ensemble.has_ensembles(finished),
         )
-    term.out.print(renderable)
+    term.show(renderable)
 
 
 #: compare --csv's columns after A's settings (axes.csv_columns)
@@ -164,8 +170,8 @@ COMPARE_CSV_COLUMNS = ("final_error_a", "final_error_b", "difference", "status_a
 
 
 @click.command()
-@click.argument("run_a", type=click.Path(path_type=Path))
-@click.argument("run_b", type=click.Path(path_type=Path))
+@click.argument("run_a", type=click.Path(path_type=Path), shell_complete=completion.run_folders)
+@click.argument("run_b", type=click.Path(path_type=Path), shell_complete=completion.run_folders)
 @click.option(
     "--fail-if-worse",
     "tolerance",
@@ -174,7 +180,10 @@ COMPARE_CSV_COLUMNS = ("final_error_a", "final_error_b", "difference", "status_a
 )
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per network on stdout.")
-def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as_csv: bool) -> None:
+@wide_option
+def compare(
+    run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as_csv: bool, wide: bool
+) -> None:
     """Compare two saved runs: config differences, then the final error of each
     network both trained (the same on every setting: alpha, hidden, seed,
     optimizer, bias, ...) and B - A. A setting with one different value in each
@@ -251,10 +260,8 @@ def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as
         header = (*(n for n, _ in columns), *COMPARE_CSV_COLUMNS, *(n for n, _ in other))
         click.echo(csv_text(header, lines), nl=False)
     else:
-        term = Terminal()
-        term.out.print(
-            workspace_view.compare_report(str(a.path), str(b.path), comparison, tolerance)
-        )
+        term = Terminal(wide=wide)
+        term.show(workspace_view.compare_report(str(a.path), str(b.path), comparison, tolerance))
     if worse:
         noun = "network is" if len(worse) == 1 else "networks are"
         click.echo(

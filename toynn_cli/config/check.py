@@ -8,7 +8,6 @@ import difflib
 import itertools
 import math
 import re
-import reprlib
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from toynn_cli import axes
 from toynn_cli.config import grid
 from toynn_cli.core import network, optim
 from toynn_cli.core.engines import CHOICES as ENGINES
+from toynn_cli.core.shown import show
 
 
 class ConfigError(ValueError):
@@ -42,17 +42,6 @@ class BadValue(Exception):
 
 def bad(label: str, value: Any, expected: str) -> ConfigError:
     return ConfigError(f"{label} is {show(value)}; expected {expected}")
-
-
-REPR = reprlib.Repr()
-REPR.maxlevel, REPR.maxlist, REPR.maxdict = 3, 8, 6
-REPR.maxstring, REPR.maxother, REPR.maxlong = 50, 50, 30
-
-
-def show(value: Any) -> str:
-    """A short repr: bounded in depth and length (a YAML alias bomb must not hang it)."""
-    text = REPR.repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def whole(value: Any) -> int:

@@ -53,6 +53,12 @@ def dataset_value(
             return datasets.from_lists(name, value["inputs"], value["targets"], label), None
         if isinstance(value, str) and value in datasets.BUILTIN:
             return datasets.BUILTIN[value], value
+        if isinstance(value, str) and value.lower().endswith((".yaml", ".yml")):
+            raise bad(
+                label,
+                value,
+                "a built-in dataset or a .csv file; a .yaml file is a config, given with --config",
+            )
         if isinstance(value, str) and (value.lower().endswith(".csv") or "/" in value):
             return datasets.load_csv(base / value, f"{label} is {show(value)}"), None
     except datasets.DataError as exc:

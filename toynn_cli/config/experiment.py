@@ -56,7 +56,7 @@ from toynn_cli.config import check, grid
 from toynn_cli.config import params as param_checks
 from toynn_cli.config.check import ConfigError
 from toynn_cli.config.dataset import dataset_value
-from toynn_cli.config.yamlfile import read_yaml
+from toynn_cli.config.yamlfile import STDIN, read_yaml, shown
 from toynn_cli.core import datasets, network
 from toynn_cli.core.datasets import Dataset
 from toynn_cli.core.network import NetworkSpec
@@ -187,7 +187,7 @@ class Experiment:
 # --- building an experiment ---------------------------------------------------------------
 
 
-def _merge_pairs(raw: dict[str, Any], path: Path, labels: dict[str, str]) -> dict[str, Any]:
+def _merge_pairs(raw: dict[str, Any], path: str, labels: dict[str, str]) -> dict[str, Any]:
     """Fold ``alpha``/``seed`` into ``alphas``/``seeds`` (giving both is an error)."""
     merged = dict(raw)
     for one, many in axes.SINGULAR.items():
@@ -261,6 +261,16 @@ def _build(
         raise ConfigError(
             f"{labels['batch_norm']} is true with batches of 1 sample; expected batches of at "
             f"least 2 samples (a batch's variance needs two)"
+        )
+    lone = [b for b in batch_size if b > 1 and samples % b == 1]
+    if True in batch_norm and lone:
+        fits = [b for b in range(2, samples + 1) if samples % b != 1]
+        near = sorted(fits, key=lambda b: (abs(b - lone[0]), b))[:3]
+        raise ConfigError(
+            f"{labels['batch_size']} is {lone[0]} with batch norm on and {samples} samples: "
+            f"the last mini-batch of each epoch would hold 1 sample (its variance is 0); "
+            f"expected a batch size that leaves at least 2, e.g. "
+            f"{', '.join(map(str, sorted(near)))}"
         )
     architectures = len(batch_size) * len(dropout) * len(batch_norm) * (
         len(bias) * len(activations) * len(losses) * len(inits) * len(clip_value)
@@ -358,12 +368,18 @@ def _build(
     )
 
 
-def resolve(path: Path | None, overrides: dict[str, Any], defaults: dict[str, Any]) -> Experiment:
+def resolve(
+    path: Path | None,
+    overrides: dict[str, Any],
+    defaults: dict[str, Any],
+    flags: dict[str, str] | None = None,
+) -> Experiment:
     """The experiment of a config file (or none) with command-line overrides applied.
 
     ``overrides`` maps config keys (``alphas``, ``hidden``, ``iterations``, ``seeds``,
     ``log_every``, ``dataset``, ``name``) to the option's raw text; each is checked by the
-    same validator as the file's key, and errors name the option.
+    same validator as the file's key, and errors name the option: as typed, from
+    ``flags`` (``--alpha``), or the setting's canonical option (``--alphas``).
     """
     values = dict(defaults)
     labels = {key: f"key '{key}'" for key in check.KEYS}
@@ -371,16 +387,19 @@ def resolve(path: Path | None, overrides: dict[str, Any], defaults: dict[str, An
     name = None
     if path is not None:
         raw = read_yaml(path)
+        where = shown(path)
         for key in raw:
             if key not in check.KEYS:
-                raise ConfigError(check.unknown_key(str(path), key, check.KEYS))
-        labels = {key: f"{path}: key '{key}'" for key in check.KEYS}
-        values.update(_merge_pairs(raw, path, labels))
-        base = path.parent  # a CSV path in a config is relative to the config file
-        name = datasets.safe_name(path.stem) or None
+                raise ConfigError(check.unknown_key(where, key, check.KEYS))
+        labels = {key: f"{where}: key '{key}'" for key in check.KEYS}
+        values.update(_merge_pairs(raw, where, labels))
+        if path != STDIN:  # a CSV path in a config is relative to the config file
+            base = path.parent
+            name = datasets.safe_name(path.stem) or None
     for key, text in overrides.items():
         values[key] = text
-        labels[key] = f"option --{key.replace('_', '-')}"
+        flag = (flags or {}).get(key) or axes.BY_KEY[key].option
+        labels[key] = f"option {flag}"
     if "dataset" in overrides:
         base = Path()  # ... and relative to the working directory on the command line
     return _build(values, labels, base, name)
@@ -448,7 +467,7 @@ def as_dict(experiment: Experiment) -> dict[str, Any]:
 
 def dump(experiment: Experiment) -> str:
     """The experiment as YAML that :func:`resolve` reads back to an equal experiment."""
-    return yaml.safe_dump(as_dict(experiment), sort_keys=False, default_flow_style=None, width=100)
+    return yaml.safe_dump(as_dict(experiment), sort_keys=False, default_flow_style=False, width=100)
 
 
 def _whole_numbers(values: tuple[int, ...]) -> Any:

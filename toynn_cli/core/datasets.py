@@ -19,13 +19,13 @@ import csv
 import io
 import math
 import re
-import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from toynn_cli.core import portable
+from toynn_cli.core.shown import show
 
 
 class DataError(ValueError):
@@ -188,16 +188,6 @@ def generate(name: str, samples: int, noise: float, seed: int) -> Dataset:
 BUILTIN.update({name: generate(name, **params) for name, params in GENERATED.items()})
 
 
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 2, 6, 4
-_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 40, 40, 30
-
-
-def _show(value: object) -> str:
-    """A short repr, bounded in depth and length (inline data can be large or nested)."""
-    return _REPR.repr(value)
-
-
 def safe_name(text: str) -> str:
     """``text`` made into a run/dataset name: letters, digits, ``. _ -``, at most 64."""
     return re.sub(r"[^A-Za-z0-9._-]", "-", text).lstrip("._-")[:64]
@@ -205,15 +195,15 @@ def safe_name(text: str) -> str:
 
 def _number(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise DataError(f"{where} is {_show(value)}; expected a number")
+        raise DataError(f"{where} is {show(value)}; expected a number")
     try:
         number = float(value)
     except ValueError:
-        raise DataError(f"{where} is {_show(value)}; expected a number") from None
+        raise DataError(f"{where} is {show(value)}; expected a number") from None
     except OverflowError:  # an int too large for a float
-        raise DataError(f"{where} is {_show(value)}; expected a finite number") from None
+        raise DataError(f"{where} is {show(value)}; expected a finite number") from None
     if not math.isfinite(number):
-        raise DataError(f"{where} is {_show(value)}; expected a finite number")
+        raise DataError(f"{where} is {show(value)}; expected a finite number")
     return number
 
 
@@ -221,16 +211,14 @@ def matrix(rows: object, where: str) -> tuple[tuple[float, ...], ...]:
     """Validate a list of equally long lists of finite numbers (a bare number list is
     read as one column). ``where`` names the source in error messages."""
     if not isinstance(rows, list) or not rows:
-        raise DataError(f"{where} is {_show(rows)}; expected a non-empty list of rows")
+        raise DataError(f"{where} is {show(rows)}; expected a non-empty list of rows")
     if all(not isinstance(row, list) for row in rows):
         rows = [[value] for value in rows]
     width = None
     out = []
     for i, row in enumerate(rows, start=1):
         if not isinstance(row, list) or not row:
-            raise DataError(
-                f"{where} row {i} is {_show(row)}; expected a non-empty list of numbers"
-            )
+            raise DataError(f"{where} row {i} is {show(row)}; expected a non-empty list of numbers")
         if width is None:
             width = len(row)
         elif len(row) != width:
@@ -249,7 +237,18 @@ def from_lists(name: str, inputs: object, targets: object, where: str) -> Datase
         raise DataError(
             f"{where} has {len(x)} input rows and {len(y)} target rows; expected the same number"
         )
+    for i, row in enumerate(y, start=1):
+        for c, value in enumerate(row, start=1):
+            _target(value, f"{where} targets row {i} column {c}")
     return Dataset(name, x, y)
+
+
+def _target(value: float, where: str) -> None:
+    """A target the output can reach: the output layer is a sigmoid, in [0, 1]."""
+    if not 0.0 <= value <= 1.0:
+        raise DataError(
+            f"{where} is {value:g}; expected a target from 0 to 1 (the output layer is a sigmoid)"
+        )
 
 
 MAX_CSV_CHARS = 256 * 2**20
@@ -301,6 +300,13 @@ def load_csv(
     first_line, first = header or rows[0]
     width = len(first)
     if width < 2:
+        separator = next((sep for sep in (";", "\t", "|") if sep in first[0]), None)
+        if separator is not None:
+            shown = {"\t": "tabs"}.get(separator, f"'{separator}'")
+            raise DataError(
+                f"{path}: line {first_line} is separated by {shown}; expected "
+                "comma-separated columns (save the file as CSV with commas)"
+            )
         raise DataError(
             f"{path}: line {first_line} has 1 column; expected input columns and a target column"
         )
@@ -308,7 +314,8 @@ def load_csv(
     parsed = []
     for line, row in rows:
         if len(row) != width:
-            raise DataError(f"{path}: line {line} has {len(row)} columns; expected {width}, {like}")
+            noun = "column" if len(row) == 1 else "columns"
+            raise DataError(f"{path}: line {line} has {len(row)} {noun}; expected {width}, {like}")
         parsed.append(
             [
                 _number(cell.strip(), f"{path}: line {line} column {c}")
@@ -328,12 +335,15 @@ def load_csv(
         for target in targets:
             if target not in names:
                 raise DataError(
-                    f"{path}: target column is {_show(target)}; expected a column named in "
+                    f"{path}: target column is {show(target)}; expected a column named in "
                     f"the header on line {first_line}: {', '.join(names)}"
                 )
             target_columns.append(names.index(target))
         if len(target_columns) == width:
             raise DataError(f"{path}: every column is a target; expected at least one input column")
+    for (line, _), row in zip(rows, parsed):
+        for c in target_columns:
+            _target(row[c], f"{path}: line {line} column {c + 1}")
     input_columns = [c for c in range(width) if c not in target_columns]
     return Dataset(
         safe_name(path.stem) or "csv",

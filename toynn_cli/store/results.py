@@ -434,15 +434,27 @@ def collect(
     return indices, Networks(ordered, kept.records if kept is not None else None), statuses
 
 
+def shown_indices(n: int, rows: int | None) -> list[int]:
+    """The networks a table of at most ``rows`` (None: all) shows of ``n``: all of
+    them, or, as numpy prints a long array, the first ceil(rows / 2) and the last
+    floor(rows / 2)."""
+    if rows is None or n <= rows:
+        return list(range(n))
+    head = (rows + 1) // 2
+    return [*range(head), *range(n - (rows - head), n)]
+
+
 class LargeSweep:
     """What a sweep too large to keep in full (over FULL_RECORDS_LIMIT networks)
-    keeps of each chunk as it arrives: in full, the first ``rows`` networks (the table;
-    None: all) and the BEST_LISTED best (the summary); of the others, only what
-    the summary, the cells and metrics.csv read (slim). The chunk files keep
-    everything."""
+    keeps of each chunk as it arrives: in full, the ``rows`` networks the table shows
+    of the grid's ``total`` (shown_indices: the first and last; None: all) and the
+    BEST_LISTED best (the summary); of the others, only what the summary, the cells
+    and metrics.csv read (slim). The chunk files keep everything."""
 
-    def __init__(self, rows: int | None) -> None:
+    def __init__(self, rows: int | None, total: int | None = None) -> None:
         self.rows = rows
+        self.head = rows if rows is None or total is None else (rows + 1) // 2
+        self.tail_from = total - (rows - self.head) if rows is not None and total else None
         self.records: dict[int, NetworkResult] = {}  # by grid index
         self.best: list[tuple[float, int]] = []  # (final error, NaN as inf; grid index)
 
@@ -454,12 +466,14 @@ class LargeSweep:
         self.best = sorted([*self.best, *((float(errors[b]), start + int(b)) for b in order)])
         self.best = self.best[:BEST_LISTED]
         wanted = {i for _, i in self.best}
-        shown = len(batch) if self.rows is None else max(0, min(len(batch), self.rows - start))
-        for b in {*range(shown), *(int(b) for b in order if start + int(b) in wanted)}:
+        shown = [b for b in range(len(batch)) if self._shown(start + b)]
+        for b in {*shown, *(int(b) for b in order if start + int(b) in wanted)}:
             self.records[start + b] = detached(batch.network(b))
         for i in [i for i in self.records if i not in wanted and not self._shown(i)]:
             del self.records[i]
         result.batch = slim(batch)
 
     def _shown(self, i: int) -> bool:
-        return self.rows is None or i < self.rows
+        if self.head is None:
+            return True
+        return i < self.head or (self.tail_from is not None and i >= self.tail_from)

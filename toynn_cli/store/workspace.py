@@ -265,9 +265,10 @@ def _malformed(run: RunFolder, exc: Exception) -> NotARunError:
 
 def load_sweep(run: RunFolder, rows: int | None) -> tuple[list[int], Networks, list[str]]:
     """Every network of a large sweep (results.json lists only its best), from its chunk
-    files one at a time, kept as the sweep kept them: the first ``rows`` networks (None:
-    all) and the best in full, the others' settings, errors and accuracies only."""
-    kept = LargeSweep(rows)
+    files one at a time, kept as the sweep kept them: the ``rows`` networks a table shows
+    (the first and last; None: all) and the best in full, the others' settings, errors
+    and accuracies only."""
+    kept = LargeSweep(rows, run.n_networks)
     done: dict[int, ChunkResult] = {}
     for path in chunk_files(run):
         result = _chunk(path)

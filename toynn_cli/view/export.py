@@ -9,6 +9,8 @@ import io
 
 from rich.console import Console, RenderableType
 
+from toynn_cli.view.fit import Stripped
+
 REPORT_MIN_WIDTH = 80
 REPORT_MAX_WIDTH = 400
 #: report.html: rich's page (``export_html``'s format) with a title.
@@ -63,7 +65,7 @@ def render_to_files(
 
     Rendered at its natural width (between REPORT_MIN_WIDTH and REPORT_MAX_WIDTH
     columns), whatever the terminal's width, so a saved table is never squeezed; the
-    environment (NO_COLOR, TERM) does not change the files.
+    environment (NO_COLOR, TERM) does not change the files. No line ends in spaces.
     """
     console = Console(
         record=True,
@@ -76,7 +78,7 @@ def render_to_files(
     )
     natural = console.measure(renderable).maximum
     console.width = max(REPORT_MIN_WIDTH, min(REPORT_MAX_WIDTH, natural))
-    console.print(renderable)
+    console.print(Stripped(renderable))
     text = console.export_text(clear=False)
     svg = console.export_svg(title=title, clear=False)
 

@@ -6,40 +6,51 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from toynn_cli.core.network import NetworkSpec
-from toynn_cli.view.report import extra_columns, fmt_alpha, fmt_hidden
+from toynn_cli.store.results import shown_indices
+from toynn_cli.view.fit import Column, FitTable, Step, constant_steps
+from toynn_cli.view.report import extra_columns, fmt_alpha, fmt_hidden, gap_row
 
 
 def dry_run_table(
     specs: Sequence[NetworkSpec], iterations: int, max_rows: int | None = None
 ) -> Group:
-    """The networks a sweep would train, one row each (the first ``max_rows``)."""
-    table = Table()
+    """The networks a sweep would train, one row each (of more than ``max_rows``, the
+    first and last, as numpy prints a long array)."""
+    indices = shown_indices(len(specs), max_rows)
+    shown = [specs[i] for i in indices]
+    columns = [Column("#", "#", [str(i) for i in indices], justify="right")]
     extra = extra_columns(specs)
-    table.add_column("#", justify="right")
-    for title, _ in extra:
-        table.add_column(title)
-    for title in ("alpha", "hidden", "seed"):
-        table.add_column(title, justify="right")
-    shown = specs[:max_rows] if max_rows else specs
-    for i, spec in enumerate(shown):
-        table.add_row(
-            str(i),
-            *[show(spec) for _, show in extra],
-            fmt_alpha(spec.alpha),
-            fmt_hidden(spec.hidden),
-            str(spec.seed),
-        )
+    for title, show in extra:
+        columns.append(Column(title, title, [show(spec) for spec in shown]))
+    columns += [
+        Column("alpha", "alpha", [fmt_alpha(s.alpha) for s in shown], justify="right"),
+        Column("hidden", "hidden", [fmt_hidden(s.hidden) for s in shown], justify="right"),
+        Column("seed", "seed", [str(s.seed) for s in shown], justify="right"),
+    ]
+    settings = [title for title, _ in extra] + ["alpha", "hidden", "seed"]
+    steps = [*constant_steps(columns, settings), Step(compact=True)]
+    styles: list[str | None] = [None] * len(shown)
+    if len(shown) < len(specs):
+        gap_row(columns, styles, (len(shown) + 1) // 2)
+    table = FitTable(
+        columns, steps, row_styles=styles, rows_are="network", hint="--wide or --json for all"
+    )
     noun = "network" if len(specs) == 1 else "networks"
     parts: list[RenderableType] = [
         Text(f"{len(specs)} {noun} to train, {iterations} iterations each"),
         table,
     ]
     if len(shown) < len(specs):
-        parts.append(Text(f"first {len(shown)} of {len(specs)} networks shown (--rows 0 for all)"))
+        head = (len(shown) + 1) // 2
+        parts.append(
+            Text(
+                f"the first {head} and last {len(shown) - head} of {len(specs)} networks "
+                "shown (--rows 0 for all)"
+            )
+        )
     return Group(*parts)
 
 

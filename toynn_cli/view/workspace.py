@@ -7,47 +7,49 @@ import math
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from toynn_cli import axes
-from toynn_cli.view.report import fmt_alpha, fmt_error, status_text, titled
+from toynn_cli.view.fit import Cell, Column, FitTable, Step, constant_steps
+from toynn_cli.view.report import fmt_alpha, fmt_error, status_text
 
-RUNS_COMMAND_WIDTH = 60
 STATE_STYLE = {"complete": "green", "interrupted": "yellow", "running": "cyan", "killed": "red"}
 
 
-def runs_table(rows: Sequence[dict]) -> Table:
-    """One row per run folder (``rows``: the mappings ``toynn runs --json`` prints)."""
-    table = Table(title="Run folders, newest first", title_justify="left")
-    for title, justify in (
-        ("run", "left"),
-        ("started", "left"),
-        ("command", "left"),
-        ("networks", "right"),
-        ("best final error", "right"),
-        ("state", "left"),
-    ):
-        long = title == "command"  # shortened with … (the whole command is in --json)
-        table.add_column(
-            title,
-            justify=justify,  # type: ignore[arg-type]
-            no_wrap=True,
-            overflow="ellipsis" if long else "fold",
-            max_width=RUNS_COMMAND_WIDTH if long else None,
-        )
-    for row in rows:
-        done, total = row["networks_done"], row["networks"]
-        best = row["best_final_error"]
-        table.add_row(
-            row["run"],
-            (row["started"] or "").replace("T", " "),
-            row["command"],
-            str(total) if done == total else f"{done} of {total}",
-            fmt_error(float(best)) if best is not None else "-",
-            Text(row["state"], style=STATE_STYLE.get(row["state"], "")),
-        )
-    return table
+def runs_table(rows: Sequence[dict]) -> FitTable:
+    """One row per run folder (``rows``: the mappings ``toynn runs --json`` prints).
+    The command is shown whole, on one line if leaving out the start time (also in
+    the run's name) makes room; else it wraps between its words."""
+    states: list[Cell] = [
+        Text(row["state"], style=STATE_STYLE.get(row["state"], "")) for row in rows
+    ]
+    best: list[Cell] = [
+        float(row["best_final_error"]) if row["best_final_error"] is not None else "-"
+        for row in rows
+    ]
+    networks: list[Cell] = [
+        str(row["networks"])
+        if row["networks_done"] == row["networks"]
+        else f"{row['networks_done']} of {row['networks']}"
+        for row in rows
+    ]
+    columns = [
+        Column("run", "run", [row["run"] for row in rows]),
+        Column("started", "started", [(row["started"] or "").replace("T", " ") for row in rows]),
+        Column("command", "command", [row["command"] for row in rows], wrap=True),
+        Column("networks", "networks", networks, justify="right"),
+        Column("best", "best final error", best, justify="right", number=fmt_error, short="best"),
+        Column("state", "state", states),
+    ]
+    steps = [
+        Step(drop=["started"], left_out="started (the run's name starts with it)"),
+        Step(digits={"best": 6}, rounded="errors", short=["best"]),
+        Step(compact=True),
+        Step(digits={"best": 4}, rounded="errors"),
+    ]
+    return FitTable(
+        columns, steps, title="Run folders, newest first", rows_are="run", one_line=True
+    )
 
 
 def _config_value(value: object) -> str:
@@ -77,12 +79,13 @@ def compare_report(name_a: str, name_b: str, comparison, tolerance: float | None
     errors and B - A (red when B is worse by more than ``tolerance``, if given)."""
     parts: list[RenderableType] = [Text(f"A: {name_a}\nB: {name_b}")]
     if comparison.differences:
-        config_table = Table()
-        for title in ("config key", "A", "B"):
-            config_table.add_column(title)
-        for key, a, b in comparison.differences:
-            config_table.add_row(key, _config_value(a), _config_value(b))
-        parts.append(titled("Config differences", config_table))
+        keys, va, vb = zip(*comparison.differences)
+        config_columns = [
+            Column("key", "config key", list(keys)),
+            Column("a", "A", [_config_value(v) for v in va], wrap=True),
+            Column("b", "B", [_config_value(v) for v in vb], wrap=True),
+        ]
+        parts.append(FitTable(config_columns, [Step(compact=True)], title="Config differences"))
     else:
         parts.append(Text("Configs are identical.", style="dim"))
     ia, ib = comparison.iterations
@@ -98,24 +101,47 @@ def compare_report(name_a: str, name_b: str, comparison, tolerance: float | None
         specs = [p.spec_a for p in comparison.pairs] + [p.spec_b for p in comparison.pairs]
         settings = [s for s in axes.COLUMNS if s.key in axes.IDENTITY] + axes.varying(specs)
         settings.sort(key=axes.COLUMNS.index)
-        table = Table()
-        for setting in settings:
-            table.add_column(setting.title, justify="right")
-        for title in ("final A", "final B", "B - A", "status A", "status B"):
-            table.add_column(title, justify="left" if title.startswith("status") else "right")
+        pairs = comparison.pairs
         limit = tolerance if tolerance is not None else 0.0
-        for p in comparison.pairs:
-            style = "red" if p.worse(limit) else ("green" if p.difference < 0 else "")
-            assert all(s.label is not None for s in settings)
-            table.add_row(
-                *(_both(s.label(p.spec_a), s.label(p.spec_b)) for s in settings),  # type: ignore[misc]
-                fmt_error(p.error_a),
-                fmt_error(p.error_b),
-                Text(_signed(p.difference), style=style),
-                status_text(p.status_a),
-                status_text(p.status_b),
+        assert all(s.label is not None for s in settings)
+        columns = [
+            Column(
+                setting.key,
+                setting.title,
+                [_both(setting.label(p.spec_a), setting.label(p.spec_b)) for p in pairs],  # type: ignore[misc]
+                justify="right",
             )
-        parts.append(titled("Final error of the networks both runs trained", table))
+            for setting in settings
+        ]
+        differences: list[Cell] = [
+            Text(
+                _signed(p.difference),
+                style="red" if p.worse(limit) else ("green" if p.difference < 0 else ""),
+            )
+            for p in pairs
+        ]
+        columns += [
+            Column("a", "final A", [p.error_a for p in pairs], justify="right", number=fmt_error),
+            Column("b", "final B", [p.error_b for p in pairs], justify="right", number=fmt_error),
+            Column("difference", "B - A", differences, justify="right"),
+            Column("status_a", "status A", [status_text(p.status_a) for p in pairs]),
+            Column("status_b", "status B", [status_text(p.status_b) for p in pairs]),
+        ]
+        steps = [
+            *constant_steps(columns, [s.key for s in settings]),
+            Step(digits={"a": 8, "b": 8}, rounded="final errors"),
+            Step(compact=True),
+            Step(digits={"a": 6, "b": 6}, rounded="final errors"),
+            Step(digits={"a": 4, "b": 4}, rounded="final errors"),
+        ]
+        parts.append(
+            FitTable(
+                columns,
+                steps,
+                title="Final error of the networks both runs trained",
+                rows_are="network",
+            )
+        )
         if comparison.unmatched:
             names = [axes.BY_KEY[k].title for k in comparison.unmatched]
             parts.append(
