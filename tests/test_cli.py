@@ -854,13 +854,13 @@ def test_max_error_and_a_nan_error(capsys):
         ),
         (
             ["nosuch"],
-            "command 'nosuch' does not exist; expected one of: compare, plot, reproduce, runs, "
-            "show, surface, sweep, train (see 'toynn --help')",
+            "command 'nosuch' does not exist; expected one of: compare, datasets, plot, reproduce, "
+            "runs, show, surface, sweep, train (see 'toynn --help')",
         ),
         (
             ["swep"],
-            "command 'swep' does not exist; expected one of: compare, plot, reproduce, runs, "
-            "show, surface, sweep, train (did you mean 'sweep'?) (see 'toynn --help')",
+            "command 'swep' does not exist; expected one of: compare, datasets, plot, reproduce, "
+            "runs, show, surface, sweep, train (did you mean 'sweep'?) (see 'toynn --help')",
         ),
         (
             ["sweep", "--engine=bogus"],
