@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from toynn_cli.cli.output import Terminal, fail
 from toynn_cli.config.check import SEED_EXPECTED, BadValue, seed_value
@@ -75,7 +76,11 @@ def generation_options(function: Callable[..., Any]) -> Callable[..., Any]:
             }[key]
             + f" (default: {defaults}).",
         )(function)
-    return click.argument("name")(function)
+    return click.argument("name", shell_complete=_complete_name)(function)
+
+
+def _complete_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    return [CompletionItem(n) for n in datasets.BUILTIN if n.startswith(incomplete)]
 
 
 def named_dataset(name: str, given: dict[str, str | None]) -> Dataset:
