@@ -194,7 +194,7 @@ def test_architecture_axes_from_yaml_and_round_trip(tmp_path):
                                    loss="cross_entropy", init="he")  # fmt: skip
     again = tmp_path / "again.yaml"
     again.write_text(config.dump(exp))
-    assert "hidden: [4, 8x4, 16x8]" in again.read_text()
+    assert "hidden:\n- 4\n- 8x4\n- 16x8\n" in again.read_text()
     assert resolve(again, {}, TUTORIAL) == exp
     # a top-level list stays a sweep of one-layer networks, as before
     path.write_text("hidden: [8, 4]\n")

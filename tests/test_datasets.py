@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from toynn_cli.cli import cli
 from toynn_cli.config import TUTORIAL, ConfigError, resolve
-from toynn_cli.core import datasets, engine, layers
+from toynn_cli.core import datasets, engine, evaluation, layers
 from toynn_cli.core.datasets import BUILTIN, GENERATED, generate
 from toynn_cli.core.network import NetworkSpec
 from toynn_cli.store import results
@@ -290,7 +290,7 @@ def test_accuracy_at_checkpoints_and_final_is_that_of_the_outputs() -> None:
     batch = engine.train_batch(data.x, data.y, specs, 400, 200)
     target = data.y[:, :, None]
     # checkpoint 0: the initial weights' outputs
-    first = engine.batch_outputs(data.x, [np.moveaxis(w, 0, -1) for w in batch.weights_initial])
+    first = evaluation.batch_outputs(data.x, [np.moveaxis(w, 0, -1) for w in batch.weights_initial])
     assert batch.checkpoint_accuracy[:, 0].tolist() == layers.accuracy(first, target).tolist()
     for result in batch.networks():
         right = (result.outputs > 0.5) == (data.y == 1.0)

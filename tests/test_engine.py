@@ -152,3 +152,18 @@ def test_engine_imports_no_ui_or_config_libraries():
         "toynn_cli",
     }
     assert not re.search(r"\bprint\(", source)
+
+
+def test_every_engines_train_has_the_train_fn_signature():
+    """The registry's engines all take what :class:`engines.TrainFn` says (the executor
+    calls them positionally): the same parameters, in order, with the same defaults."""
+    import inspect
+
+    from toynn_cli.core import engines
+
+    def parameters(fn):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+    want = parameters(engines.TrainFn.__call__)[1:]  # without self
+    for name, entry in engines.REGISTRY.items():
+        assert parameters(entry.train) == want, name

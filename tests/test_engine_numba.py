@@ -4,6 +4,8 @@ independence, the CLI, and the message when numba is not installed."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -405,3 +407,33 @@ def test_the_engine_option_takes_auto_the_default(tmp_path):
     default = CliRunner().invoke(cli, [*args, "--csv"])
     assert given.exit_code == 0, given.stderr
     assert given.stdout == default.stdout
+
+
+@pytest.mark.parametrize(
+    "env, want",
+    [
+        ({}, "default"),
+        ({"NUMBA_CPU_FEATURES": "+sse2"}, "+sse2"),
+        ({"NUMBA_CPU_NAME": "nehalem"}, None),
+    ],
+    ids=["default", "features-set", "cpu-name-set"],
+)
+def test_512_bit_vectors_are_a_default_that_the_environment_overrides(env, want):
+    """On an AVX-512 CPU the kernels are compiled with ``-prefer-256-bit`` (faster, the
+    same bits), unless NUMBA_CPU_NAME or NUMBA_CPU_FEATURES says otherwise."""
+    pytest.importorskip("numba")
+    from llvmlite import binding
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_CPU_")}
+    code = (
+        "from toynn_cli.core import engine_numba; engine_numba.available(); "
+        "from numba.core import config; print(config.CPU_FEATURES)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=clean | env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    if want == "default":
+        host = binding.get_host_cpu_features()
+        want = host.flatten() + ",-prefer-256-bit" if host.get("avx512f") else None
+    assert result.stdout.strip() == str(want)

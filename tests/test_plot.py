@@ -284,7 +284,7 @@ def test_report_html_without_matplotlib_has_the_tables_only(monkeypatch):
     monkeypatch.setattr(plot, "available", lambda: False)
     folder = run_folder(*SWEEP)
     assert report_images(folder) == []
-    assert "<code" in (folder / "report.html").read_text(encoding="utf-8")
+    assert '<table class="grid">' in (folder / "report.html").read_text(encoding="utf-8")
 
 
 def test_a_figure_that_fails_costs_the_run_nothing(monkeypatch):
@@ -306,7 +306,7 @@ def test_no_figures_leaves_report_html_with_the_tables_only():
     pytest.importorskip("matplotlib")
     folder = run_folder(*SWEEP, "--no-figures")
     assert report_images(folder) == []
-    assert "<code" in (folder / "report.html").read_text(encoding="utf-8")
+    assert '<table class="grid">' in (folder / "report.html").read_text(encoding="utf-8")
 
 
 # --- colour by any setting ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""toynn's portable elementary functions (toynn_cli/portable.py): their errors against a
+"""toynn's portable elementary functions (toynn_cli/core/portable/): their errors against a
 stored table of correctly rounded values (tests/data/portable_table.json, made with
 mpmath by tests/data/make_portable_table.py), special values, and the NumPy, numba and
 plain Python forms giving the same bits."""

@@ -12,7 +12,7 @@ import pytest
 from clitools import invoke
 
 from toynn_cli.analysis import surface
-from toynn_cli.core import engine, network
+from toynn_cli.core import engine, evaluation, network
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.view import heatmap, plot
 
@@ -74,14 +74,14 @@ def test_larger_network_holds_the_other_weights(held):
 def test_the_path_is_the_training_run_bit_for_bit():
     spec = network.NetworkSpec(10.0, 4, 1)
     (trained,) = engine.train(XOR.x, XOR.y, [spec], 3000, 1000)
-    its, path = engine.weight_path(XOR.x, XOR.y, spec, 3000, network.history_schedule(3000))
+    its, path = evaluation.weight_path(XOR.x, XOR.y, spec, 3000, network.history_schedule(3000))
     assert its[0] == 0 and its[-1] == 3000
     assert its[:-1].tolist() == trained.history_iterations.tolist()
     for k in range(2):
         assert path[k][0].tolist() == trained.weights_initial[k].tolist()
         assert path[k][-1].tolist() == trained.weights[k].tolist()
     stacked = [np.moveaxis(w, 0, -1) for w in path]
-    errors = engine.batch_errors(XOR.x, XOR.y, stacked)
+    errors = evaluation.batch_errors(XOR.x, XOR.y, stacked)
     assert errors[:-1].tolist() == trained.history_errors.tolist()
     assert errors[-1] == trained.final_error
 

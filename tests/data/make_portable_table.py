@@ -6,7 +6,7 @@ in a virtual environment with numpy and mpmath::
     pip install mpmath
     python tests/data/make_portable_table.py
 
-For each function of toynn_cli/portable.py it draws inputs (seeded, dense where the
+For each function of toynn_cli/core/portable/ it draws inputs (seeded, dense where the
 engine and the datasets use the function, plus the edges: exp near 0, near overflow and
 with subnormal results; tanh down to 1e-300; sin and cos near multiples of pi/2) and
 evaluates the function with mpmath at 60 significant digits. Each entry holds the input

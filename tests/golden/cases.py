@@ -104,7 +104,27 @@ CASES: dict[str, tuple[list[str], bool]] = {
 }
 
 #: run.json keys that change from run to run
-VOLATILE = {"started", "updated", "finished", "pid", "command", "host", "duration_s", "ended"}
+VOLATILE = {
+    "started",
+    "updated",
+    "finished",
+    "pid",
+    "command",
+    "host",
+    "duration_s",
+    "ended",
+    "utc_offset",
+    "duration_seconds",
+    "workers",
+    "cpu",
+    "simd",
+    "cores",
+    "python_version",
+    "numpy_version",
+    "numba_version",
+    "git_commit",
+    "git_dirty",
+}
 
 
 def _hex(value: Any) -> Any:

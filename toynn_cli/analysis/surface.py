@@ -2,7 +2,7 @@
 
 Pure NumPy. Every grid point is one network of a batch (the batch axis of the
 engine's weights), so the whole grid is evaluated by the training code's forward pass
-(:func:`toynn_cli.core.engine.batch_errors`) in a few large batches.
+(:func:`toynn_cli.core.evaluation.batch_errors`) in a few large batches.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toynn_cli.core import engine, network
+from toynn_cli.core import evaluation, network
 
 #: Grid points evaluated per batch: bounds the memory of a fine grid on a wide network.
 CHUNK = 65_536
@@ -110,9 +110,9 @@ def evaluate(
         batch[a.layer][a.row, a.col, :] = flat_a[start:stop]
         batch[b.layer][b.row, b.col, :] = flat_b[start:stop]
         errors[start:stop] = (
-            engine.batch_errors(x, y, batch)
+            evaluation.batch_errors(x, y, batch)
             if spec is None
-            else engine.batch_errors(x, y, batch, spec.bias, spec.activation)
+            else evaluation.batch_errors(x, y, batch, spec.bias, spec.activation)
         )
     return errors.reshape(len(values_b), len(values_a))
 
@@ -178,7 +178,7 @@ def compute(
     if a is None or b is None:
         a, b = default_weights(shapes(x.shape[1], spec, y.shape[1]))
     record = network.history_schedule(iterations, record_every)
-    its, path = engine.weight_path(x, y, spec, iterations, record)
+    its, path = evaluation.weight_path(x, y, spec, iterations, record)
     base = [w[-1] if held == "trained" else w[0] for w in path]
     values_a, values_b = axis(low, high, resolution), axis(low, high, resolution)
     errors = evaluate(x, y, base, a, b, values_a, values_b, spec=spec)
@@ -193,7 +193,7 @@ def compute(
         path_iterations=its,
         path_a=path[a.layer][:, a.row, a.col].copy(),
         path_b=path[b.layer][:, b.row, b.col].copy(),
-        path_errors=engine.batch_errors(x, y, stacked, spec.bias, spec.activation),
+        path_errors=evaluation.batch_errors(x, y, stacked, spec.bias, spec.activation),
     )
 
 

@@ -136,11 +136,7 @@ def reopen(run_dir: Path, workers: int) -> tuple[Experiment, Run, Plan, dict[int
         ):
             fail(f"option --resume: {path} does not belong to this run's config.yaml")
         done[index] = saved
-    keep = {
-        k: v for k, v in info.items() if k not in ("status", "updated", "networks_done", "signal")
-    }
-    keep.update(pid=os.getpid(), resumed=int(info.get("resumed", 0)) + 1)
-    return experiment, Run(run_dir, keep), plan, done
+    return experiment, Run.reopen(run_dir, info), plan, done
 
 
 def _store_errors_end_the_command(command: Callable[..., R]) -> Callable[..., R]:
@@ -201,7 +197,9 @@ def execute(
             run = (
                 None
                 if params["no_save"]
-                else Run.create(params["out"], experiment, argv, plan, where)
+                else Run.create(
+                    params["out"], experiment, argv, plan, where, params.get("config_path")
+                )
             )
             done = {}
         plan.cluster = cluster
@@ -216,6 +214,10 @@ def execute(
                     runs.clear_temporary(run.dir)
                 except OSError as exc:
                     run.failed(exc, sum(len(r.chunk) for r in done.values()))
+            # from here an exception (a bug) marks the folder failed, with its message
+            held.enter_context(
+                run.failure_recorded(lambda: sum(len(r.chunk) for r in done.values()))
+            )
 
         large = len(plan.specs) > results.FULL_RECORDS_LIMIT
         rows = shown(plan.specs) if shown else None
@@ -256,12 +258,19 @@ def execute(
         renderable = render(finished, statuses) if finished and not interrupted else None
         if run is not None:
             files = None
+            final = run.final_record(len(finished), interrupted)
             if renderable is not None:
                 # a large sweep keeps no error histories to draw curves from
                 draw = not large and not params.get("no_figures")
                 figures = report_figures(term, experiment, finished) if draw else {}
-                files = export.render_to_files(renderable, f"toynn {experiment.name}", figures)
-            run.finish(doc, finished, indices, files, interrupted)
+                files = export.render_to_files(
+                    renderable,
+                    f"toynn {experiment.name}",
+                    figures,
+                    story=final,
+                    config_text=run.config_text,
+                )
+            run.finish(doc, finished, indices, files, final)
         if interrupted:
             term.warn(_interrupted_message(len(finished), len(specs), run))
             sys.exit(interrupted.exit_code)

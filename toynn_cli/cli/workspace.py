@@ -26,7 +26,7 @@ from toynn_cli.cli.output import (
     open_run,
 )
 from toynn_cli.store import results, workspace
-from toynn_cli.view import report
+from toynn_cli.view import report, story
 from toynn_cli.view import workspace as workspace_view
 
 
@@ -42,7 +42,14 @@ def run_row(run: workspace.RunFolder) -> dict[str, Any]:
         "networks_done": _count(run.info.get("networks_done", len(run.networks_raw))),
         "best_final_error": best,
         "state": run.state,
+        # the run's story (run.json; null where an older toynn did not record it)
+        **{key: run.info.get(key) for key in STORY_KEYS},
     }
+
+
+#: run.json's facts ``toynn runs --json`` repeats after each row's own keys
+STORY_KEYS = ("finished", "duration_seconds", "error", "config", "config_sha256",
+              "toynn_version", "engine", "host", "git_commit", "git_dirty")  # fmt: skip
 
 
 def _count(value: Any) -> int:
@@ -69,10 +76,12 @@ def runs_command(out: Path, as_json: bool, as_csv: bool, wide: bool) -> None:
     """List the run folders under --out, newest first.
 
     Shows each run's name, start time, command, networks, best final error and
-    state: complete, interrupted, running, or killed (run.json still says
-    running but its process is gone). Folders that are not runs are skipped.
-    Piped, each run is one line with its whole command (unless COLUMNS sets a
-    width); on a terminal a long command wraps between its words.
+    state: complete, interrupted, failed (training raised), running, or killed
+    (run.json still says running but its process is gone). Folders that are
+    not runs are skipped. Piped, each run is one line with its whole command
+    (unless COLUMNS sets a width); on a terminal a long command wraps between
+    its words. --json adds each run's end time, duration, error, config and its
+    sha256, toynn version, engine, host and git commit.
 
     Example:
 
@@ -115,6 +124,9 @@ def show(
     wide: bool,
 ) -> None:
     """Show a saved run's tables again, from its results.json (no training).
+
+    Then the run's story, from its run.json: state, command, config and its
+    sha256, times, duration, engine, versions, host, git commit.
 
     Example:
 
@@ -163,6 +175,7 @@ def show(
             group if group is not None else ensemble.has_ensembles(finished),
         )
     term.show(renderable)
+    term.show(story.story_table(run.info, run.state))
 
 
 #: compare --csv's columns after A's settings (axes.csv_columns)

@@ -44,7 +44,7 @@ Keys (every one optional; missing keys take the tutorial's defaults)::
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ from toynn_cli.config import check, grid
 from toynn_cli.config import params as param_checks
 from toynn_cli.config.check import ConfigError
 from toynn_cli.config.dataset import dataset_value
-from toynn_cli.config.yamlfile import STDIN, read_yaml, shown
+from toynn_cli.config.yamlfile import STDIN, read_yaml_and_hash, shown
 from toynn_cli.core import datasets, network
 from toynn_cli.core.datasets import Dataset
 from toynn_cli.core.network import NetworkSpec
@@ -136,6 +136,9 @@ class Experiment:
     batch_size: tuple[int, ...] = (0,)
     dropout: tuple[float, ...] = (0.0,)
     batch_norm: tuple[bool, ...] = (False,)
+    #: the sha256 (hex) of the config file's bytes as read; None without a file. Not
+    #: part of the experiment: two files that resolve alike are the same experiment.
+    config_sha256: str | None = field(default=None, compare=False)
 
     def architectures(self) -> list[dict[str, Any]]:
         """Every combination of the settings in :data:`ARCHITECTURE`, as NetworkSpec
@@ -385,8 +388,9 @@ def resolve(
     labels = {key: f"key '{key}'" for key in check.KEYS}
     base = Path()
     name = None
+    digest = None
     if path is not None:
-        raw = read_yaml(path)
+        raw, digest = read_yaml_and_hash(path)
         where = shown(path)
         for key in raw:
             if key not in check.KEYS:
@@ -402,7 +406,8 @@ def resolve(
         labels[key] = f"option {flag}"
     if "dataset" in overrides:
         base = Path()  # ... and relative to the working directory on the command line
-    return _build(values, labels, base, name)
+    experiment = _build(values, labels, base, name)
+    return experiment if digest is None else replace(experiment, config_sha256=digest)
 
 
 def as_dict(experiment: Experiment) -> dict[str, Any]:

@@ -3,6 +3,7 @@ one line."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from pathlib import Path
@@ -44,9 +45,10 @@ def shown(path: Path) -> str:
     return "stdin" if path == STDIN else str(path)
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml_and_hash(path: Path) -> tuple[dict[str, Any], str]:
     """Read a config file (``-``: standard input) into a mapping, or raise ConfigError
-    with one line."""
+    with one line; and the sha256 (hex) of the bytes read: the file's hash as it was
+    parsed, not as it may be a moment later."""
     where = shown(path)
     try:
         if path == STDIN:
@@ -117,7 +119,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{where}: top level is {kind} ({show(raw, 30)}); expected a mapping of config keys"
         )
-    return raw
+    return raw, hashlib.sha256(raw_bytes).hexdigest()
 
 
 #: what a YAML document's top level is, in YAML's words

@@ -17,9 +17,14 @@ import numpy as np
 from numba.extending import register_jitable
 
 from toynn_cli.core import portable
+from toynn_cli.core.portable import trigonometric
 
 # the portable functions call these helpers: make them callable from compiled code
-for _helper in (portable.expm1_scalar, portable._reduce_scalar, portable._sincos_scalar):
+for _helper in (
+    portable.expm1_scalar,
+    trigonometric._reduce_scalar,
+    trigonometric._sincos_scalar,
+):
     register_jitable(_helper)
 
 #: toynn's exp, tanh, sin and cos (:mod:`toynn_cli.core.portable`), compiled
@@ -29,11 +34,18 @@ tanh = numba.njit(fastmath=False)(portable.tanh_scalar)
 sin = numba.njit(fastmath=False)(portable.sin_scalar)
 cos = numba.njit(fastmath=False)(portable.cos_scalar)
 
-#: A digest of portable.py. Numba's disk cache checks only the file of the function it
-#: caches: a kernel compiled with an older portable.py would be loaded as it is.
-#: :func:`refresh_cache` compares this with the digest the cached kernels were built with.
+#: A digest of the portable package's modules. Numba's disk cache checks only the file
+#: of the function it caches: a kernel compiled with an older portable function would be
+#: loaded as it is. :func:`refresh_cache` compares this with the digest the cached
+#: kernels were built with.
 PORTABLE_STAMP = int.from_bytes(
-    hashlib.sha256(Path(portable.__file__).read_bytes()).digest()[:7], "little"
+    hashlib.sha256(
+        b"".join(
+            path.name.encode() + b"\0" + path.read_bytes()
+            for path in sorted(Path(portable.__file__).parent.glob("*.py"))
+        )
+    ).digest()[:7],
+    "little",
 )
 
 
@@ -290,7 +302,7 @@ def segment_parallel(
 
 
 def refresh_cache() -> None:
-    """If the cached kernels were compiled with another portable.py (see
+    """If the cached kernels were compiled with other portable functions (see
     :data:`PORTABLE_STAMP`), empty their cache entries so that they compile again."""
     if portable_stamp() == PORTABLE_STAMP:
         return

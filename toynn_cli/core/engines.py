@@ -9,15 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from toynn_cli.core import engine
 from toynn_cli.core.network import BatchResult, NetworkSpec
 
-#: ``train(x, y, specs, iterations, log_every, progress, threads, record_every)``
-TrainFn = Callable[..., BatchResult]
+
+class TrainFn(Protocol):
+    """How an engine trains a batch of networks of one layout: every engine's ``train``
+    has this signature (the executor calls it positionally). ``progress(j)`` is called
+    now and then with the iterations done; ``threads`` is for the engines that use
+    threads (None: their default; the others ignore it); results in ``specs`` order."""
+
+    def __call__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        specs: Sequence[NetworkSpec],
+        iterations: int,
+        log_every: int,
+        progress: Callable[[int], None] | None = None,
+        threads: int | None = None,
+        record_every: int = 0,
+    ) -> BatchResult: ...
 
 
 @dataclass(frozen=True)
@@ -55,10 +71,21 @@ def _numpy_train(
 
 
 def _numba(fast: bool) -> TrainFn:
-    def train(*args: Any, **kwargs: Any) -> BatchResult:
+    def train(
+        x: np.ndarray,
+        y: np.ndarray,
+        specs: Sequence[NetworkSpec],
+        iterations: int,
+        log_every: int,
+        progress: Callable[[int], None] | None = None,
+        threads: int | None = None,
+        record_every: int = 0,
+    ) -> BatchResult:
         from toynn_cli.core import engine_numba  # imports numba only now
 
-        return engine_numba.train_batch(*args, **kwargs, fast_exp=fast)
+        return engine_numba.train_batch(
+            x, y, specs, iterations, log_every, progress, threads, record_every, fast_exp=fast
+        )
 
     return train
 

@@ -136,7 +136,7 @@ class Workspace:
                 continue
             # sigmoid(z) = 1 / (1 + exp(-z)); exp overflows to inf for z < -709 and the
             # sigmoid is then exactly 0, as in the tutorial. The exp is toynn's own
-            # (portable.py): NumPy's differs from CPU to CPU in the last bit.
+            # (core/portable/): NumPy's differs from CPU to CPU in the last bit.
             np.negative(z, out=z)
             portable.exp(z, out=z, scratch=self.scratch)
             z += 1.0

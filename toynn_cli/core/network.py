@@ -5,6 +5,7 @@ recorded. Pure NumPy."""
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -240,7 +241,23 @@ def initial_weights(
     others). ``xavier`` and ``he`` scale the same draws to +-sqrt(6 / (fan_in +
     fan_out)) (Glorot & Bengio) and +-sqrt(6 / fan_in) (He et al., uniform form).
     """
-    return _draw(np.random.RandomState(seed), sizes, bias, init)
+    return _draw(_reseeded(seed), sizes, bias, init)
+
+
+#: One generator per thread, re-seeded for each network's initial weights:
+#: ``rng.seed(seed)`` gives exactly ``RandomState(seed)``'s stream, about 100 times
+#: faster (a new RandomState first seeds itself from the operating system's entropy).
+_generators = threading.local()
+
+
+def _reseeded(seed: int) -> np.random.RandomState:
+    """This thread's generator, seeded as ``RandomState(seed)`` would be (not to be kept:
+    the next call re-seeds it)."""
+    rng = getattr(_generators, "rng", None)
+    if rng is None:
+        rng = _generators.rng = np.random.RandomState(0)
+    rng.seed(seed)
+    return rng
 
 
 def shuffle_generator(

@@ -48,8 +48,9 @@ class RunFolder:
 
     @property
     def state(self) -> str:
-        """``complete``, ``interrupted``, ``running``, or ``killed`` (run.json still says
-        running but its process is gone)."""
+        """``complete``, ``interrupted``, ``failed`` (training raised; run.json's
+        ``error`` says what), ``running``, or ``killed`` (run.json still says running
+        but its process is gone)."""
         status = str(self.info.get("status"))
         if status == "running" and not runs.pid_alive(self.info.get("pid")):
             return "killed"
@@ -170,7 +171,7 @@ def require_results(run: RunFolder) -> list[dict[str, Any]]:
     """The run's network records; a run with no results.json is refused."""
     if run.doc is None:
         hint = ""
-        if run.state in ("killed", "interrupted") and run.kind == "sweep":
+        if run.state in ("killed", "interrupted", "failed") and run.kind == "sweep":
             hint = f" ('toynn sweep --resume {run.path}' finishes it)"
         raise NotARunError(
             f"'{run.path}' has no {RESULTS_FILE} (status: {run.state}); "

@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -16,7 +18,7 @@ from toynn_cli.config import Experiment
 from toynn_cli.core.network import NetworkResult
 from toynn_cli.run import executor
 from toynn_cli.run.interrupts import Interrupted
-from toynn_cli.store import results, runs
+from toynn_cli.store import provenance, results, runs
 
 if TYPE_CHECKING:
     from toynn_cli.run.plan import Plan
@@ -32,13 +34,23 @@ def write_error(where: Path, exc: OSError) -> str:
 
 class Run:
     """A run folder being written: config first, each chunk as it finishes, results
-    when training ends."""
+    when training ends. ``info`` is what every run.json of the run repeats (the
+    command, the config, the machine, ...); the state, progress and times are added
+    each time it is written."""
 
     CHUNKS = "chunks"
+    #: run.json's keys that describe one moment of the run, not the run: a resumed run
+    #: writes them afresh (``duration_seconds`` is carried over and added to)
+    MOMENT = ("status", "updated", "networks_done", "signal", "error", "finished")
 
     def __init__(self, directory: Path, info: dict[str, Any]) -> None:
         self.dir = directory
         self.info = info
+        self._began = time.monotonic()
+        earlier = info.pop("duration_seconds", 0.0)
+        #: seconds the run spent in earlier processes (before a --resume)
+        self._earlier = float(earlier) if isinstance(earlier, int | float) else 0.0
+        self._final_written = False
 
     @classmethod
     def create(
@@ -48,38 +60,81 @@ class Run:
         argv: list[str],
         plan: Plan,
         where: dict[str, Any] | None = None,
+        config_path: Path | None = None,
     ) -> Run:
         """Make the run folder (never an existing one), its chunks/ folder, config.yaml
-        and run.json ("running"); raise StoreError with one line if it cannot be."""
+        and run.json ("running"); raise StoreError with one line if it cannot be.
+        ``config_path``: the config file given (``--config``), whose hash
+        ``experiment`` holds."""
+        now = datetime.now().astimezone()
         info = {
             "format": runs.FORMAT,
             "command": shlex.join(["toynn", *argv]),
-            "started": datetime.now().isoformat(timespec="seconds"),
+            "config": None if config_path is None else str(config_path),
+            "config_sha256": experiment.config_sha256 if config_path is not None else None,
+            "started": now.replace(tzinfo=None).isoformat(timespec="seconds"),
+            "utc_offset": now.strftime("%z"),
             "toynn_version": __version__,
             "networks": len(plan.specs),
             "chunk_size": plan.chunk_size,
             "chunks": len(plan.chunks),
             "engine": plan.engine,
+            "workers": plan.workers,
             **(where or {}),
+            **provenance.facts(),
             "pid": os.getpid(),
         }
+        text = config.dump(experiment)
         try:
             run = cls(runs.create_run_dir(parent, experiment.name), info)
             os.mkdir(run.dir / cls.CHUNKS)
-            runs.atomic_write(run.dir / "config.yaml", config.dump(experiment))
-            runs.write_status(run.dir, "running", **info, networks_done=0)
+            runs.atomic_write(run.dir / "config.yaml", text)
+            run._write("running", 0)
         except OSError as exc:
             raise StoreError(
                 str(exc) if isinstance(exc, runs.RunDirError) else write_error(parent, exc)
             ) from None
         return run
 
+    @classmethod
+    def reopen(cls, directory: Path, info: dict[str, Any]) -> Run:
+        """An interrupted, failed or killed run folder taken up again by this process
+        (``info``: its run.json): what described the run is kept, the rest is written
+        afresh; ``resumed`` counts the resumes."""
+        keep = {k: v for k, v in info.items() if k not in cls.MOMENT}
+        keep.update(pid=os.getpid(), resumed=int(info.get("resumed", 0)) + 1)
+        return cls(directory, keep)
+
+    @property
+    def config_text(self) -> str | None:
+        """The run's config.yaml as written, or None if it cannot be read."""
+        try:
+            return (self.dir / "config.yaml").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    @property
+    def duration(self) -> float:
+        """Seconds the run has spent running so far, in this process and earlier ones."""
+        return round(self._earlier + time.monotonic() - self._began, 3)
+
+    def record(self, status: str, networks_done: int, **extra: Any) -> dict[str, Any]:
+        """run.json's content for this moment (``finished`` added for a final state)."""
+        moment: dict[str, Any] = {"networks_done": networks_done, "duration_seconds": self.duration}
+        if status != "running":
+            moment["finished"] = datetime.now().isoformat(timespec="seconds")
+        return {"status": status, **self.info, **moment, **extra}
+
+    def _write(self, status: str, networks_done: int, **extra: Any) -> None:
+        record = self.record(status, networks_done, **extra)
+        runs.write_status(self.dir, record.pop("status"), **record)
+
     def save_chunk(self, result: executor.ChunkResult, done: int) -> None:
         """Write one trained chunk, then record progress (both atomic)."""
         try:
             path = self.dir / self.CHUNKS / f"{result.chunk.index:05d}.npz"
             runs.atomic_write(path, lambda handle: results.write_chunk(result, handle))
-            runs.write_status(self.dir, "running", **self.info, networks_done=done)
+            self._write("running", done)
         except OSError as exc:
             self.failed(exc, done - len(result.chunk))
 
@@ -93,10 +148,38 @@ class Run:
         """Training cannot go on: mark the folder interrupted (if that can still be
         written) with the reason, then raise StoreError with the message."""
         with contextlib.suppress(OSError):
-            runs.write_status(
-                self.dir, "interrupted", **self.info, networks_done=networks_done, error=message
-            )
+            self._write("interrupted", networks_done, error=message)
         raise StoreError(message)
+
+    def raised(self, exc: BaseException, networks_done: int) -> None:
+        """Training or saving raised ``exc`` (a bug, not a signal or a full disk): mark
+        the folder failed with its message, if that can still be written. The caller
+        re-raises: the traceback is the bug report."""
+        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        with contextlib.suppress(OSError):
+            self._write("failed", networks_done, error=message)
+
+    @contextlib.contextmanager
+    def failure_recorded(self, networks_done: Callable[[], int]) -> Iterator[None]:
+        """A block whose exception (other than StoreError, already recorded) marks the
+        folder failed (:meth:`raised`) unless its final state was written; the
+        exception goes on."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:
+            if not self._final_written:
+                self.raised(exc, networks_done())
+            raise
+
+    def final_record(self, networks_done: int, interrupted: Interrupted | None) -> dict[str, Any]:
+        """The run.json :meth:`finish` writes: ``complete``, or ``interrupted`` by a
+        signal; made before the reports, which show it."""
+        if interrupted is None:
+            return self.record("complete", networks_done)
+        signal = "SIGINT" if interrupted.exit_code == 130 else "SIGTERM"
+        return self.record("interrupted", networks_done, signal=signal)
 
     def finish(
         self,
@@ -104,8 +187,10 @@ class Run:
         finished: list[NetworkResult],
         indices: list[int],
         report_files: tuple[str, str, str] | None,
-        interrupted: Interrupted | None,
+        final: dict[str, Any],
     ) -> None:
+        """Write results.json, metrics.csv, weights.npz and the reports, then ``final``
+        (:meth:`final_record`) as run.json."""
         try:
             runs.atomic_write(self.dir / "results.json", results.to_json(doc))
             runs.atomic_write(
@@ -118,10 +203,8 @@ class Run:
                 runs.atomic_write(self.dir / "report.txt", report_files[0])
                 runs.atomic_write(self.dir / "report.svg", report_files[1])
                 runs.atomic_write(self.dir / "report.html", report_files[2])
-            state = "interrupted" if interrupted else "complete"
-            extra: dict[str, Any] = {"networks_done": len(finished)}
-            if interrupted:
-                extra["signal"] = "SIGINT" if interrupted.exit_code == 130 else "SIGTERM"
-            runs.write_status(self.dir, state, **self.info, **extra)
+            record = dict(final)
+            runs.write_status(self.dir, record.pop("status"), **record)
+            self._final_written = True
         except OSError as exc:
             self.failed(exc, len(finished))

@@ -262,7 +262,7 @@ def decision_boundary(
     settings) side by side or, with slices, a row per network and a column per slice;
     the figure's title says how other inputs are held.
     In a slice, only the samples that lie in it are drawn; held at their mean, all."""
-    from toynn_cli.core import engine
+    from toynn_cli.core import evaluation
 
     plt = _pyplot()
     shown, slices, how = boundary_layout(x)
@@ -298,7 +298,7 @@ def decision_boundary(
             for ax, network in zip(column, networks):
                 spec = network.spec
                 batched = [w[:, :, None] for w in network.weights]
-                out = engine.batch_outputs(points, batched, spec.bias, spec.activation)
+                out = evaluation.batch_outputs(points, batched, spec.bias, spec.activation)
                 out = out[:, 0, 0].reshape(mesh[0].shape)
                 xs, ts = x[inside], y[inside, 0]
                 if len(shown) == 2:
