@@ -133,6 +133,7 @@ def network_json_matches(record: dict, result: NetworkResult, status_label: str)
 def test_the_commands():
     assert cli.list_commands(click.Context(cli)) == [
         "compare",
+        "datasets",
         "plot",
         "reproduce",
         "runs",
@@ -166,6 +167,17 @@ def test_no_arguments_prints_the_help():
     assert result.stdout.startswith("Usage: toynn [OPTIONS] COMMAND [ARGS]...")
     for name in cli_app.COMMANDS:
         assert f"  {name} " in result.stdout
+
+
+def test_every_subcommand_has_help_with_an_example():
+    for sub in ("list", "export", "plot"):
+        result = invoke_ok("datasets", sub, "--help")
+        assert result.stdout.startswith(f"Usage: toynn datasets {sub} [OPTIONS]")
+        assert "\n      toynn datasets " in result.stdout
+        found = cli.get_command(click.Context(cli), "datasets").get_command(None, sub)
+        for param in found.params:
+            if isinstance(param, click.Option) and param.name != "help":
+                assert param.help, f"toynn datasets {sub} {param.opts[0]} has no help"
 
 
 def test_short_help_flag():
@@ -842,13 +854,13 @@ def test_max_error_and_a_nan_error(capsys):
         ),
         (
             ["nosuch"],
-            "command 'nosuch' does not exist; expected one of: compare, plot, reproduce, runs, "
-            "show, surface, sweep, train (see 'toynn --help')",
+            "command 'nosuch' does not exist; expected one of: compare, datasets, plot, reproduce, "
+            "runs, show, surface, sweep, train (see 'toynn --help')",
         ),
         (
             ["swep"],
-            "command 'swep' does not exist; expected one of: compare, plot, reproduce, runs, "
-            "show, surface, sweep, train (did you mean 'sweep'?) (see 'toynn --help')",
+            "command 'swep' does not exist; expected one of: compare, datasets, plot, reproduce, "
+            "runs, show, surface, sweep, train (did you mean 'sweep'?) (see 'toynn --help')",
         ),
         (
             ["sweep", "--engine=bogus"],

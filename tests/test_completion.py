@@ -47,6 +47,9 @@ def test_a_comma_list_completes_its_last_item() -> None:
         ("toynn sweep --bias false,", ["plain,false,false", "plain,false,true"]),
         ("toynn sweep --engine numba", ["plain,numba", "plain,numba-fast"]),
         ("toynn sweep --dataset sp", ["plain,spirals", "file,sp"]),
+        ("toynn datasets ex", ["plain,export"]),
+        ("toynn datasets export c", ["plain,circles"]),
+        ("toynn datasets plot x", ["plain,xor", "plain,xor2"]),
     ],
 )
 def test_setting_values_complete(words: str, offered: list[str]) -> None:

@@ -376,3 +376,210 @@ def test_a_runs_generated_dataset_is_read_back_for_figures(tmp_path: Path) -> No
     x, y = workspace.run_dataset(workspace.open_run(run))
     expected = generate("circles", 24, 0.1, 2)
     assert np.array_equal(x, expected.x) and np.array_equal(y, expected.y)
+
+
+# --- toynn datasets list / export / plot ---------------------------------------------------------
+
+LIST = """\
+name          samples  inputs  outputs  description
+xor                 4       3        1  the tutorial's problem: input 0 XOR input 1; input 2 is always 1 (a bias)
+first-column        4       2        1  the tutorial's two-layer example: the target is input 0
+and                 4       2        1  input 0 AND input 1
+or                  4       2        1  input 0 OR input 1
+xor2                4       2        1  xor without its constant third input
+parity3             8       3        1  1 when an odd number of the three inputs is 1
+circles           100       2        1  a circle of radius 0.5 inside the unit circle (generated: samples 100, noise 0.1, seed 0)
+moons             100       2        1  two interleaving half circles (generated: samples 100, noise 0.1, seed 0)
+spirals           100       2        1  two spirals of 1.5 turns (generated: samples 100, noise 0.1, seed 0)
+blobs             100       2        1  two gaussian blobs centred at (-1, -1) and (1, 1) (generated: samples 100, noise 0.5, seed 0)
+"""
+
+
+def run(*args: object):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def test_datasets_list() -> None:
+    result = run("datasets", "list")
+    assert result.exit_code == 0
+    assert result.stdout == LIST
+    assert result.stderr == ""
+
+
+def test_export_to_stdout() -> None:
+    result = run("datasets", "export", "xor", "--out", "-")
+    assert result.exit_code == 0
+    assert result.stdout == "input0,input1,input2,target\n0,0,1,0\n0,1,1,1\n1,0,1,1\n1,1,1,0\n"
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("name", list(BUILTIN))
+def test_export_reads_back_bit_for_bit(tmp_path: Path, name: str) -> None:
+    out = tmp_path / f"{name}.csv"
+    result = run("datasets", "export", name, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    data = BUILTIN[name]
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Wrote {out} ({len(data.inputs)} samples, {data.n_inputs} inputs, 1 target)\n"
+    )
+    back = datasets.load_csv(out)
+    assert back.inputs == data.inputs and back.targets == data.targets
+
+
+def test_export_a_generated_set_trains_as_the_named_one(tmp_path: Path) -> None:
+    out = tmp_path / "points.csv"
+    result = run("datasets", "export", "moons", "--samples", 30, "--noise", 0.2, "--seed", 4,
+                 "--out", out, "-q")  # fmt: skip
+    assert result.exit_code == 0 and result.stderr == ""
+    lines = out.read_text().splitlines()
+    assert lines[0] == "input0,input1,target" and len(lines) == 31
+    assert datasets.load_csv(out).inputs == generate("moons", 30, 0.2, 4).inputs
+    common = "alphas: [1, 10]\nhidden: 4\niterations: 300\nlog_every: 100\n"
+    named = tmp_path / "named.yaml"
+    named.write_text("dataset: {name: moons, samples: 30, noise: 0.2, seed: 4}\n" + common)
+    from_csv = tmp_path / "csv.yaml"
+    from_csv.write_text("dataset: points.csv\n" + common)
+    docs = []
+    for config in (named, from_csv):
+        result = run("sweep", "-c", config, "--no-save", "--json")
+        assert result.exit_code == 0, result.stderr
+        docs.append(json.loads(result.stdout)["networks"])
+    for a, b in zip(*docs, strict=True):
+        assert a["final_error"] == b["final_error"]
+        assert a["outputs"] == b["outputs"]
+        assert a["weights"] == b["weights"]
+
+
+def test_export_refuses_an_existing_file_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "points.csv"
+    out.write_text("mine\n")
+    result = run("datasets", "export", "and", "--out", out)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: option --out: '{out}' exists; expected a new file (pass --force to overwrite it)\n"
+    )
+    assert out.read_text() == "mine\n"
+    result = run("datasets", "export", "and", "--out", out, "--force", "-q")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert out.read_text() == "input0,input1,target\n0,0,0\n0,1,0\n1,0,0\n1,1,1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points.csv"]  # no temporary file
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["mons"],
+            "argument NAME is 'mons'; expected a built-in dataset (xor, first-column, and, or, "
+            "xor2, parity3, circles, moons, spirals, blobs) (did you mean 'moons'?)",
+        ),
+        (
+            ["xor", "--seed", "3"],
+            "option --seed: 'xor' is a fixed table; expected it only with a generated dataset "
+            "(circles, moons, spirals, blobs)",
+        ),
+        (
+            ["moons", "--samples", "1"],
+            "option --samples is '1'; expected a whole number from 2 to 100000",
+        ),
+        (
+            ["moons", "--samples", "2.5"],
+            "option --samples is '2.5'; expected a whole number from 2 to 100000",
+        ),
+        (
+            ["moons", "--noise", "nan"],
+            "option --noise is 'nan'; expected a finite number >= 0 (the standard deviation "
+            "of the noise)",
+        ),
+        (
+            ["moons", "--noise", "-1"],
+            "option --noise is '-1'; expected a finite number >= 0 (the standard deviation "
+            "of the noise)",
+        ),
+        (
+            ["moons", "--seed", "x"],
+            "option --seed is 'x'; expected a whole number from 0 to 4294967295",
+        ),
+        (["moons", "--out", "."], "option --out: '.' is a folder; expected a file name"),
+    ],
+)
+def test_export_bad_input_is_one_line(tmp_path: Path, monkeypatch, args, message) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("datasets", "export", *args, *([] if "--out" in args else ["--out", "p.csv"]))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {message}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_datasets_plot_draws_parity3_in_slices(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    import xml.etree.ElementTree as ET
+
+    from toynn_cli.view import plot
+
+    out = tmp_path / "points.svg"
+    result = run("datasets", "plot", "parity3", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"Wrote {out} (8 samples, 3 inputs, 1 target)\n"
+    root = ET.parse(out).getroot()
+    assert root.get("width") == f"{2 * plot.FIG_SIZE[1] * 72:g}pt"  # two slices
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "input 2 = 0 (4 samples)" in texts and "input 2 = 1 (4 samples)" in texts
+    assert texts[-2:] == [
+        "parity3: 8 samples, 3 inputs, 1 target",
+        "inputs 0 and 1, a slice at each value of input 2",
+    ]
+    png = tmp_path / "moons.png"
+    result = run("datasets", "plot", "moons", "--samples", 50, "--out", png, "-q")
+    assert result.exit_code == 0 and result.stderr == ""
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (side, side)
+    again = run("datasets", "plot", "moons", "--out", png)
+    assert again.exit_code == 2
+    assert again.stderr == (
+        f"Error: option --out: '{png}' exists; expected a new file (pass --force to overwrite it)\n"
+    )
+    assert png.read_bytes() == data
+
+
+@pytest.mark.parametrize("out", ["points.jpg", "-"])
+def test_datasets_plot_needs_a_png_or_svg_name(tmp_path: Path, monkeypatch, out: str) -> None:
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    result = run("datasets", "plot", "moons", "--out", out)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: option --out is '{out}'; expected a file name ending in .png or .svg\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_installed_console_script_exports(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    toynn = Path(sys.executable).parent / "toynn"
+    if not toynn.exists():
+        pytest.skip(f"no console script at {toynn}")
+    done = subprocess.run([toynn, "datasets", "export", "or", "--out", "-"],
+                          capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == "input0,input1,target\n0,0,0\n0,1,1\n1,0,1\n1,1,1\n"
+    done = subprocess.run([toynn, "datasets", "export", "blobs", "--seed", "2", "--out", "b.csv"],
+                          capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "")
+    assert done.stderr == "Wrote b.csv (100 samples, 2 inputs, 1 target)\n"
+    assert datasets.load_csv(tmp_path / "b.csv").inputs == generate("blobs", 100, 0.5, 2).inputs
+    done = subprocess.run([toynn, "datasets", "export", "blobs", "--out", "b.csv"],
+                          capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "Error: option --out: 'b.csv' exists; expected a new file (pass --force to overwrite it)\n"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 from clitools import invoke
 
@@ -78,9 +79,9 @@ def test_plot_two_layer_train_run():
 
 
 @pytest.mark.slow
-def test_plot_without_two_varying_inputs_draws_curves_only(tmp_path):
+def test_plot_without_a_varying_input_draws_curves_only():
     pytest.importorskip("matplotlib")
-    Path("data.csv").write_text("0,0,0,0\n0,1,1,1\n1,0,1,1\n1,1,0,0\n")
+    Path("data.csv").write_text("1,1,0\n1,1,1\n")
     folder = run_folder("sweep", "--dataset", "data.csv", "--alphas", "1,10", "--iterations", 300,
                         "--log-every", 100)  # fmt: skip
     assert invoke("plot", folder, "-q").exit_code == 0
@@ -88,24 +89,103 @@ def test_plot_without_two_varying_inputs_draws_curves_only(tmp_path):
     result = invoke("plot", folder, "--networks", "0", "--out", "x")
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: option --networks: the run's dataset has no two varying inputs; "
-        "expected a run on a dataset like xor or first-column\n"
+        "Error: option --networks: the run's dataset has no varying input; "
+        "expected a run whose dataset has an input that varies\n"
     )
+    assert not Path("x").exists()
+
+
+def svg_title(path: Path) -> list[str]:
+    """The figure's title lines (the first texts of the SVG are the panels', the title
+    comes after them)."""
+    texts = svg_texts(path)
+    start = next(k for k, t in enumerate(texts) if t.endswith(": decision boundary"))
+    return texts[start:]
 
 
 @pytest.mark.slow
-def test_plot_never_overwrites_figures():
+def test_plot_boundary_of_parity3_is_a_slice_per_value_of_the_third_input():
+    pytest.importorskip("matplotlib")
+    folder = run_folder("sweep", "--dataset", "parity3", "--alphas", "1,10", "--hidden", 8,
+                        "--iterations", 300, "--log-every", 100)  # fmt: skip
+    result = invoke("plot", folder, "--networks", "0,1")
+    assert result.exit_code == 0, result.stderr
+    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    assert png_size(folder / "boundary.png") == (2 * side, 2 * side)  # 2 networks x 2 slices
+    texts = svg_texts(folder / "boundary.svg")
+    assert [t for t in texts if t.startswith("input 2 = ")] == ["input 2 = 0", "input 2 = 1"] * 2
+    assert svg_title(folder / "boundary.svg") == [
+        "parity3: decision boundary",
+        "output over inputs 0 and 1, a slice at each value of input 2",
+    ]
+
+
+@pytest.mark.slow
+def test_plot_boundary_of_one_input_is_a_line_and_of_four_the_plane_at_the_means():
+    pytest.importorskip("matplotlib")
+    Path("one.csv").write_text("0,1,0\n0.25,1,0\n0.75,1,1\n1,1,1\n")
+    Path("four.csv").write_text("0,0,0.5,1,0\n0,1,1,2,1\n1,0,1.5,1,1\n1,1,1,0,0\n")
+    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    for name, how in [
+        ("one", ["output along input 0, the one varying input"]),
+        ("four", ["output over inputs 0 and 1, inputs 2, 3 at their", "means (1, 1)"]),
+    ]:
+        run = invoke("sweep", "--dataset", f"{name}.csv", "--iterations", 200, "--name", name,
+                     "--out", name, "-q")  # fmt: skip
+        assert run.exit_code == 0, run.stderr
+        (folder,) = Path(name).iterdir()
+        assert invoke("plot", folder, "-q").exit_code == 0
+        assert png_size(folder / "boundary.png") == (side, side)
+        assert svg_title(folder / "boundary.svg") == [f"{name}: decision boundary", *how]
+
+
+@pytest.mark.slow
+def test_plot_refuses_existing_figures_without_force(monkeypatch):
     pytest.importorskip("matplotlib")
     folder = run_folder(*SWEEP)
     assert invoke("plot", folder, "-q").exit_code == 0
-    before = (folder / "curves.png").read_bytes()
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    drawn = []
+    monkeypatch.setattr(plot, "run_figures", lambda *a, **k: drawn.append(a) or {})
     result = invoke("plot", folder)
     assert result.exit_code == 2
+    assert result.stdout == ""
     assert result.stderr == (
         f"Error: '{folder / 'curves.png'}' exists; expected a folder without figures "
-        "(use --out for another folder)\n"
+        "(pass --force to overwrite them, or --out for another folder)\n"
     )
-    assert (folder / "curves.png").read_bytes() == before
+    assert drawn == []  # refused before drawing anything
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.slow
+def test_plot_force_overwrites_the_figures():
+    pytest.importorskip("matplotlib")
+    folder = run_folder(*SWEEP)
+    assert invoke("plot", folder, "-q").exit_code == 0
+    curves = (folder / "curves.svg").read_text()
+    boundary = (folder / "boundary.png").read_bytes()
+    assert "by alpha" in curves
+    result = invoke("plot", folder, "--force", "--color-by", "seed")
+    assert result.exit_code == 0, result.stderr
+    names = ["curves.png", "curves.svg", "boundary.png", "boundary.svg"]
+    assert result.stderr.splitlines() == [f"Wrote {folder / n}" for n in names]
+    assert "by seed" in (folder / "curves.svg").read_text()
+    assert (folder / "boundary.png").read_bytes() == boundary  # the same figure again
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.slow
+def test_plot_force_does_not_replace_a_folder():
+    pytest.importorskip("matplotlib")
+    folder = run_folder(*SWEEP)
+    (folder / "curves.svg").mkdir()
+    result = invoke("plot", folder, "--force")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: '{folder / 'curves.svg'}' is a folder; expected a figure file or none there\n"
+    )
+    assert not (folder / "curves.png").exists()
 
 
 @pytest.mark.slow
@@ -189,11 +269,15 @@ def test_report_html_embeds_the_curves_and_the_best_networks_boundary(tmp_path):
     assert images[1][1] == (folder / "boundary.png").read_bytes()
 
 
-def test_report_html_has_curves_only_without_two_varying_inputs():
+def test_report_html_shows_parity3s_boundary_in_slices():
     pytest.importorskip("matplotlib")
     folder = run_folder("sweep", "--dataset", "parity3", "--alphas", "1,10", "--iterations",
                         300, "--log-every", 100)  # fmt: skip
-    assert [caption.split(" ")[0] for caption, _ in report_images(folder)] == ["Error"]
+    images = report_images(folder)
+    assert [caption.split(" ")[0] for caption, _ in images] == ["Error", "Decision"]
+    Path("boundary.png").write_bytes(images[1][1])
+    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    assert png_size(Path("boundary.png")) == (2 * side, side)  # the best network, 2 slices
 
 
 def test_report_html_without_matplotlib_has_the_tables_only(monkeypatch):
@@ -223,3 +307,159 @@ def test_no_figures_leaves_report_html_with_the_tables_only():
     folder = run_folder(*SWEEP, "--no-figures")
     assert report_images(folder) == []
     assert '<table class="grid">' in (folder / "report.html").read_text(encoding="utf-8")
+
+
+# --- colour by any setting ---------------------------------------------------------------
+
+#: for each setting: the sweep options that give it two values, and the legend they draw
+#: (the tables' labels: "-" is off / the default; numbers first, then words)
+COLOR_BY = {
+    "alpha": (("--alphas", "0.1,1"), ["alpha 0.1", "alpha 1"]),
+    "hidden": (("--hidden", "2,4"), ["hidden 2", "hidden 4"]),
+    "seed": (("--seeds", "1,2"), ["seed 1", "seed 2"]),
+    "optimizer": (("--optimizers", "sgd,adam"), ["optimizer adam", "optimizer sgd"]),
+    "bias": (("--bias", "false,true"), ["bias -", "bias bias"]),
+    "activation": (("--activations", "sigmoid,tanh"), ["activation sigmoid", "activation tanh"]),
+    "loss": (("--losses", "squared,cross_entropy"), ["loss cross_entropy", "loss squared"]),
+    "init": (("--inits", "uniform,xavier"), ["init uniform", "init xavier"]),
+    "batch_size": (("--batch-size", "0,2"), ["batch_size 2", "batch_size full"]),
+    "batch_norm": (("--batch-norm", "false,true"), ["batch_norm -", "batch_norm on"]),
+    "dropout": (("--dropout", "0,0.5"), ["dropout 0.5", "dropout -"]),
+    "weight_decay": (("--weight-decay", "0,0.01"), ["weight_decay 0.01", "weight_decay -"]),
+    "momentum": (
+        ("--optimizers", "momentum", "--momentum", "0.5,0.9"),
+        ["momentum 0.5", "momentum 0.9"],
+    ),
+    "clip_value": (("--clip-value", "0,1"), ["clip_value 1", "clip_value -"]),
+    "clip_norm": (("--clip-norm", "0,1"), ["clip_norm 1", "clip_norm -"]),
+    "schedule": (("--schedules", "constant,cosine"), ["schedule constant", "schedule cosine"]),
+    "target_error": (("--target-error", "0,0.1"), ["target_error 0.1", "target_error -"]),
+}
+
+
+def test_color_by_covers_every_setting():
+    assert sorted(COLOR_BY) == sorted(plot.AXES)
+
+
+def svg_texts(path: Path) -> list[str]:
+    ns = "{http://www.w3.org/2000/svg}"
+    return [t.text or "" for t in ET.parse(path).getroot().iter(f"{ns}text")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("axis", list(COLOR_BY))
+def test_plot_colors_the_curves_by_any_setting(axis):
+    pytest.importorskip("matplotlib")
+    options, legend = COLOR_BY[axis]
+    folder = run_folder("sweep", *options, "--iterations", 20, "--log-every", 10, "--no-figures")
+    result = invoke("plot", folder, "--color-by", axis, "--out", "figures", "-q")
+    assert result.exit_code == 0, result.stderr
+    texts = svg_texts(Path("figures/curves.svg"))
+    start = texts.index(f"by {axis}")
+    assert texts[start + 1 :] == legend
+
+
+# --- error curves: recorded points, no made-up lines ---------------------------------------
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "runs", "lone"),
+    [
+        # every 300 iterations (+ 1) on a log axis: 1 -> 301 -> 601 are far apart
+        ([1, 301, 601, 901, 1201], [0.5, 0.4, 0.3, 0.2, 0.1], [(2, 5)], [0, 1]),
+        # a NaN or an infinite error breaks the line and is not drawn
+        ([1, 1.2, 1.4, 1.6, 1.8], [0.5, NAN, 0.4, 0.3, float("inf")], [(2, 4)], [0]),
+        # an error of 0 cannot be shown on a log axis
+        ([10, 11, 12, 13], [0.2, 0.0, 0.1, 0.05], [(2, 4)], [0]),
+        ([1, 2], [NAN, NAN], [], []),
+        ([5, 6, 7], [0.3, 0.2, 0.1], [(0, 3)], []),
+    ],
+)
+def test_curve_parts_join_only_neighbouring_finite_points(x, y, runs, lone):
+    assert plot.curve_parts(np.array(x, float), np.array(y, float)) == (runs, lone)
+
+
+def drawn(x: list[float], y: list[float]) -> tuple[list[list[float | None]], bool, list]:
+    """What _draw_history puts on an axes: each artist's x data (NaN as None)."""
+    plt = plot._pyplot()
+    fig, ax = plt.subplots()
+    try:
+        marked = plot._draw_history(ax, np.array(x, float), np.array(y, float), "red")
+        lines = [[None if np.isnan(v) else float(v) for v in line.get_xdata()]
+                 for line in ax.lines]  # fmt: skip
+        styles = [(line.get_linestyle(), line.get_marker()) for line in ax.lines]
+        return lines, marked, styles
+    finally:
+        plt.close(fig)
+
+
+def test_a_sparse_history_is_points_with_markers_and_no_line_across_gaps():
+    pytest.importorskip("matplotlib")
+    x = [1, 301, 601, 901, 1201, 1501]
+    y = [0.5, 0.4, NAN, 0.2, 0.1, 0.05]
+    lines, marked, styles = drawn(x, y)
+    assert marked
+    assert lines == [[901, 1201, 1501, None], [1, 301, 901, 1201, 1501]]
+    assert styles == [("-", "None"), ("None", "o")]
+
+
+def test_a_dense_history_is_a_line_with_markers_on_lone_points_only():
+    pytest.importorskip("matplotlib")
+    x = [1.0, *np.arange(101, 100 * plot.SPARSE_POINTS + 101, 100)]  # one too many
+    lines, marked, styles = drawn(x, [0.5] * len(x))
+    assert not marked
+    assert lines == [[*x[2:], None], [1, 101]]
+    assert styles == [("-", "None"), ("None", "o")]
+
+
+# --- which inputs a decision boundary shows ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "shown", "slices", "how"),
+    [
+        ([[0, 0, 1], [0, 1, 1], [1, 0, 1]], [0, 1], [{}], ""),  # xor: the third is constant
+        ([[0, 1], [0.5, 1], [2, 1]], [0], [{}], "output along input 0, the one varying input"),
+        (
+            [[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)],  # parity3
+            [0, 1],
+            [{2: 0.0}, {2: 1.0}],
+            "output over inputs 0 and 1, a slice at each value of input 2",
+        ),
+        (
+            [[0, 0, -1, 3, 9], [1, 1, 1, 5, 9]],  # two bits besides: four slices
+            [0, 1],
+            [{2: -1.0, 3: 3.0}, {2: -1.0, 3: 5.0}, {2: 1.0, 3: 3.0}, {2: 1.0, 3: 5.0}],
+            "output over inputs 0 and 1, a slice at each value of inputs 2, 3",
+        ),
+        (
+            [[0, 0, 0, 0, 0], [1, 1, 1, 1, 1]],  # three bits: eight slices, too many
+            [0, 1],
+            [{2: 0.5, 3: 0.5, 4: 0.5}],
+            "output over inputs 0 and 1, inputs 2, 3, 4 at their means (0.5, 0.5, 0.5)",
+        ),
+        (
+            [[0, 0, 0], [1, 1, 1], [1, 0, 2]],  # three values: not bits
+            [0, 1],
+            [{2: 1.0}],
+            "output over inputs 0 and 1, input 2 at its mean (1)",
+        ),
+        (
+            [[0] * 6, [1] * 6],
+            [0, 1],
+            [{2: 0.5, 3: 0.5, 4: 0.5, 5: 0.5}],
+            "output over inputs 0 and 1, the other 4 varying inputs at their means",
+        ),
+    ],
+)
+def test_boundary_layout(rows, shown, slices, how):
+    assert plot.boundary_layout(np.array(rows, float)) == (shown, slices, how)
+
+
+def test_boundary_layout_needs_a_varying_input():
+    with pytest.raises(
+        ValueError, match=r"^the dataset has no varying inputs; expected at least one$"
+    ):
+        plot.boundary_layout(np.array([[1.0, 2.0], [1.0, 2.0]]))

@@ -28,6 +28,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "both trained (the same on every setting: alpha, hidden, seed, optimizer, bias, ...) "
         "and B - A.",
     ),
+    "datasets": (
+        "datasets",
+        "datasets_group",
+        "List the named datasets, export one as CSV or draw its points.",
+    ),
     "plot": (
         "plot",
         "plot_command",

@@ -57,17 +57,33 @@ def _pick_networks(text: str | None, finished: list[NetworkResult]) -> list[int]
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for the figures (default: the run folder).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite figures already in the folder (each replaced atomically).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No messages.")
 def plot_command(
-    run_dir: Path, color_by: str | None, networks: str | None, out: Path | None, quiet: bool
+    run_dir: Path,
+    color_by: str | None,
+    networks: str | None,
+    out: Path | None,
+    force: bool,
+    quiet: bool,
 ) -> None:
     """Draw a saved run's figures as PNG and SVG (needs the plot extra).
 
-    curves.png/.svg: error against iteration on log axes, one line per network,
-    coloured by the swept axis. boundary.png/.svg (datasets with two varying
-    inputs, such as xor and first-column): the output of the chosen networks
-    over the input plane, the 0.5 contour and the samples. Existing figures are
-    never overwritten.
+    curves.png/.svg: error against iteration on log axes, one curve per network
+    (its recorded points: lines where they are dense, markers where sparse, no line
+    across a gap or a NaN), coloured by the swept axis.
+
+    boundary.png/.svg: the output of the chosen networks over the plane of the
+    first two varying inputs, the 0.5 contour and the samples. Other varying inputs
+    are sliced (a row of panels per value when each has two, as in parity3) or held
+    at their mean; one varying input is drawn as a line. The figure's title says
+    which.
+
+    Existing figures are refused unless --force is given.
 
     Example:
 
@@ -84,21 +100,26 @@ def plot_command(
     folder = out if out is not None else run.path
     name = str(run.experiment.get("name", run.path.name))
     data = workspace.run_dataset(run)
-    if networks is not None and (data is None or len(plot.varying_inputs(data[0])) != 2):
+    if networks is not None and (data is None or not plot.varying_inputs(data[0])):
+        why = "cannot be read again" if data is None else "has no varying input"
         fail(
-            "option --networks: the run's dataset has no two varying inputs; "
-            "expected a run on a dataset like xor or first-column"
+            f"option --networks: the run's dataset {why}; expected a run whose "
+            "dataset has an input that varies"
         )
     chosen = [finished[i] for i in picks]
-    figures = plot.run_figures(finished, data, chosen, name, ("png", "svg"), color_by)
+    formats = ("png", "svg")
+    for filename in plot.figure_names(data, chosen, formats):
+        target = folder / filename
+        if target.is_dir():  # not even --force replaces a folder
+            fail(f"'{target}' is a folder; expected a figure file or none there")
+        if not force and (target.exists() or target.is_symlink()):
+            fail(
+                f"'{target}' exists; expected a folder without figures (pass --force to "
+                "overwrite them, or --out for another folder)"
+            )
+    figures = plot.run_figures(finished, data, chosen, name, formats, color_by)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for filename in figures:
-            if (folder / filename).exists():
-                fail(
-                    f"'{folder / filename}' exists; expected a folder without figures "
-                    f"(use --out for another folder)"
-                )
         for filename, content in figures.items():
             runs.atomic_write(folder / filename, content)
     except OSError as exc:

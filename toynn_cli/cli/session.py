@@ -81,7 +81,7 @@ def report_figures(
     term: Terminal, experiment: Experiment, finished: Sequence[NetworkResult]
 ) -> dict[str, bytes]:
     """report.html's figures when the plot extra is installed: the error curves and, for
-    datasets with two varying inputs, the best network's decision boundary (PNG)."""
+    datasets with a varying input, the best network's decision boundary (PNG)."""
     if not plot.available():
         return {}
     best = formats.best_index(finished)

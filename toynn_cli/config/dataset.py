@@ -26,6 +26,8 @@ from toynn_cli.core.datasets import Dataset
 DATASET_KEYS = ("name", "inputs", "targets")
 GENERATED_KEYS = ("name", "samples", "noise", "seed")
 CSV_KEYS = ("path", "targets")
+SAMPLES_EXPECTED = f"a whole number from 2 to {datasets.MAX_SAMPLES}"
+NOISE_EXPECTED = "a finite number >= 0 (the standard deviation of the noise)"
 
 
 def dataset_value(
@@ -85,8 +87,8 @@ def generated_dataset(value: dict[str, Any], label: str) -> tuple[Dataset, dict[
     name = value["name"]
     params = dict(datasets.GENERATED[name])
     checks: dict[str, tuple[Callable[[Any], Any], str]] = {
-        "samples": (samples_value, f"a whole number from 2 to {datasets.MAX_SAMPLES}"),
-        "noise": (noise_value, "a finite number >= 0 (the standard deviation of the noise)"),
+        "samples": (samples_value, SAMPLES_EXPECTED),
+        "noise": (noise_value, NOISE_EXPECTED),
         "seed": (seed_value, SEED_EXPECTED),
     }
     for key, (check, expected) in checks.items():

@@ -96,6 +96,20 @@ BUILTIN: dict[str, Dataset] = {
     ),
 }
 
+#: One line about each named dataset, for ``toynn datasets list``.
+DESCRIPTIONS: dict[str, str] = {
+    "xor": "the tutorial's problem: input 0 XOR input 1; input 2 is always 1 (a bias)",
+    "first-column": "the tutorial's two-layer example: the target is input 0",
+    "and": "input 0 AND input 1",
+    "or": "input 0 OR input 1",
+    "xor2": "xor without its constant third input",
+    "parity3": "1 when an odd number of the three inputs is 1",
+    "circles": "a circle of radius 0.5 inside the unit circle",
+    "moons": "two interleaving half circles",
+    "spirals": "two spirals of 1.5 turns",
+    "blobs": "two gaussian blobs centred at (-1, -1) and (1, 1)",
+}
+
 #: The generated 2-D sets and their default parameters (``dataset: moons`` uses these).
 GENERATED: dict[str, dict[str, float | int]] = {
     "circles": {"samples": 100, "noise": 0.1, "seed": 0},
@@ -343,3 +357,23 @@ def _finite(cell: str) -> bool:
         return math.isfinite(float(cell))
     except ValueError:
         return False
+
+
+def _csv_number(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` (``float(text) ==
+    value``), without a trailing ``.0``."""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def to_csv(data: Dataset) -> str:
+    """``data`` as a CSV file :func:`load_csv` reads back to the same numbers, bit for
+    bit: a header (``input0, input1, ..., target``; ``target0, target1, ...`` when
+    there are several outputs, which a config then names with ``targets:``), then one
+    row per sample, in order."""
+    outputs = ["target"] if data.n_outputs == 1 else [f"target{k}" for k in range(data.n_outputs)]
+    header = [f"input{k}" for k in range(data.n_inputs)] + outputs
+    lines = [",".join(header)]
+    for inputs, targets in zip(data.inputs, data.targets):
+        lines.append(",".join(_csv_number(v) for v in (*inputs, *targets)))
+    return "\n".join(lines) + "\n"

@@ -109,9 +109,11 @@ PAGE = """<!DOCTYPE html>
 
 #: Captions of the figures report.html can show, by file name.
 FIGURE_CAPTIONS = {
-    "curves.png": "Error during training (log axes), one line per network",
-    "boundary.png": "Decision boundary of the best network: its output over the input "
-    "plane, the 0.5 contour and the samples",
+    "curves.png": "Error during training (log axes), one curve per network: its recorded "
+    "points, joined where they are dense",
+    "boundary.png": "Decision boundary of the best network: its output over two inputs "
+    "(or along the only one), the 0.5 contour and the samples; its title says how any "
+    "other inputs are held",
 }
 
 
