@@ -361,9 +361,9 @@ def test_sweep_and_show_curve_options():
     assert "│ curve" not in shown and "┃ curve " in shown
     result = invoke("show", run_dir, "--curves", "cubic")
     assert result.exit_code == 2
-    assert (
-        "Invalid value for '--curves': 'cubic' is not one of 'linear', 'log', 'none'."
-        in result.stderr
+    assert result.stderr == (
+        "Error: option --curves is 'cubic'; expected one of: linear, log, none "
+        "(see 'toynn show --help')\n"
     )
 
 

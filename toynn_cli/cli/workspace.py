@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -17,7 +16,6 @@ from toynn_cli.cli.options import display_options, wide_option
 from toynn_cli.cli.output import (
     Terminal,
     csv_number,
-    csv_text,
     data_format,
     emit,
     fail,
@@ -135,48 +133,55 @@ def show(
     """
     data_format(as_json, as_csv)
     run = open_run(run_dir)
-    if as_json:
-        load_networks(run)  # refuse malformed results
-        click.echo(json.dumps(run.doc, allow_nan=False))
-        return
-    if run.summarised:  # every network, from the chunk files
-        try:
-            indices, finished, statuses = workspace.load_sweep(
-                run, None if as_csv else rows or None
-            )
-        except workspace.NotARunError as exc:
-            fail(str(exc))
-    else:
-        finished, statuses = load_networks(run)
-        indices = list(range(len(finished)))
-    if as_csv:
-        click.echo(networks_csv(finished, statuses, indices), nl=False)
-        return
     term = Terminal(wide=wide)
-    if run.state != "complete":
-        term.warn(
-            f"{run.path}: the run is {run.state}; showing the {len(finished)} of "
-            f"{run.n_networks} networks that finished"
-        )
-    if not finished:
-        return
-    name = str(run.experiment.get("name", run.path.name))
-    dataset = str(run.networks_raw[0].get("dataset", "?"))
-    if run.kind == "train" and len(finished) == 1:
-        renderable = train_view.train_report(name, dataset, finished[0], statuses[0])
-    else:
-        renderable = report.sweep_report(
-            name,
-            dataset,
-            finished,
-            statuses,
-            rows or None,
-            show_weights,
-            curves,
-            group if group is not None else ensemble.has_ensembles(finished),
-        )
-    term.show(renderable)
-    term.show(story.story_table(run.info, run.state))
+
+    def doc() -> dict:
+        load_networks(run)  # refuse malformed results
+        return run.doc
+
+    def csv() -> str:
+        indices, finished, statuses = _networks(run, None)
+        return networks_csv(finished, statuses, indices)
+
+    def table() -> list:
+        _, finished, statuses = _networks(run, rows or None)
+        if run.state != "complete":
+            term.warn(
+                f"{run.path}: the run is {run.state}; showing the {len(finished)} of "
+                f"{run.n_networks} networks that finished"
+            )
+        if not finished:
+            return []
+        name = str(run.experiment.get("name", run.path.name))
+        dataset = str(run.networks_raw[0].get("dataset", "?"))
+        if run.kind == "train" and len(finished) == 1:
+            shown = train_view.train_report(name, dataset, finished[0], statuses[0])
+        else:
+            shown = report.sweep_report(
+                name,
+                dataset,
+                finished,
+                statuses,
+                rows or None,
+                show_weights,
+                curves,
+                group if group is not None else ensemble.has_ensembles(finished),
+            )
+        return [shown, story.story_table(run.info, run.state)]
+
+    emit(term, as_json, as_csv, doc=doc, csv=csv, table=table)
+
+
+def _networks(run: workspace.RunFolder, rows: int | None) -> tuple[list[int], list, list[str]]:
+    """A run's networks (grid indices, results, statuses): a large run's from its chunk
+    files, with ``rows`` the first and last of them; a small run's from results.json."""
+    if not run.summarised:
+        finished, statuses = load_networks(run)
+        return list(range(len(finished))), finished, statuses
+    try:
+        return workspace.load_sweep(run, rows)
+    except workspace.NotARunError as exc:
+        fail(str(exc))
 
 
 #: compare --csv's columns after A's settings (axes.csv_columns)
@@ -220,65 +225,78 @@ def compare(
     except workspace.NotARunError as exc:
         fail(str(exc))
     worse = [p for p in comparison.pairs if tolerance is not None and p.worse(tolerance)]
-    if as_json:
-        doc = {
-            "a": str(a.path),
-            "b": str(b.path),
-            "config_differences": [
-                {"key": k, "a": va, "b": vb} for k, va, vb in comparison.differences
-            ],
-            "networks": [
-                {
-                    **axes.record(p.spec_a),
-                    "final_error_a": results.number(p.error_a),
-                    "final_error_b": results.number(p.error_b),
-                    "difference": results.number(p.difference),
-                    "status_a": p.status_a,
-                    "status_b": p.status_b,
-                    # B's values of the settings not matched on
-                    **{
-                        f"{field}_b": value
-                        for field, value in axes.record(p.spec_b).items()
-                        if value != axes.record(p.spec_a)[field]
-                    },
-                }
-                for p in comparison.pairs
-            ],
-            "matched_on": comparison.matched_on,
-            "not_matched_on": comparison.unmatched,
-            "iterations": {"a": comparison.iterations[0], "b": comparison.iterations[1]},
-            "only_in_a": comparison.only_a,
-            "only_in_b": comparison.only_b,
-            "worse": len(worse),
-        }
-        click.echo(json.dumps(doc, allow_nan=False))
-    elif as_csv:
-        columns = axes.csv_columns()
-        other = [
-            (f"{name}_b", cell)
-            for key in comparison.unmatched
-            for name, cell in axes.setting_csv_columns(axes.BY_KEY[key])
-        ]
-        lines = [
-            (
-                *(cell(p.spec_a) for _, cell in columns),
-                repr(p.error_a),
-                repr(p.error_b),
-                repr(p.difference),
-                p.status_a,
-                p.status_b,
-                *(cell(p.spec_b) for _, cell in other),
-            )
-            for p in comparison.pairs
-        ]
-        header = (*(n for n, _ in columns), *COMPARE_CSV_COLUMNS, *(n for n, _ in other))
-        click.echo(csv_text(header, lines), nl=False)
-    else:
-        term = Terminal(wide=wide)
-        term.show(workspace_view.compare_report(str(a.path), str(b.path), comparison, tolerance))
+    term = Terminal(wide=wide)
+    emit(
+        term, as_json, as_csv,
+        doc=lambda: {**_comparison_doc(a, b, comparison), "worse": len(worse)},
+        csv=lambda: _comparison_csv(comparison),
+        table=lambda: workspace_view.compare_report(
+            str(a.path), str(b.path), comparison, tolerance
+        ),
+    )  # fmt: skip
     if worse:
         noun = "network is" if len(worse) == 1 else "networks are"
         click.echo(
             f"{len(worse)} {noun} worse in B by more than --fail-if-worse {tolerance:g}", err=True
         )
         sys.exit(1)
+
+
+def _comparison_doc(
+    a: workspace.RunFolder, b: workspace.RunFolder, comparison: workspace.Comparison
+) -> dict:
+    """compare --json: the config differences, each pair (A's settings, B's where not
+    matched on), what was matched on and what was in one run only."""
+    return {
+        "a": str(a.path),
+        "b": str(b.path),
+        "config_differences": [
+            {"key": k, "a": va, "b": vb} for k, va, vb in comparison.differences
+        ],
+        "networks": [
+            {
+                **axes.record(p.spec_a),
+                "final_error_a": results.number(p.error_a),
+                "final_error_b": results.number(p.error_b),
+                "difference": results.number(p.difference),
+                "status_a": p.status_a,
+                "status_b": p.status_b,
+                # B's values of the settings not matched on
+                **{
+                    f"{field}_b": value
+                    for field, value in axes.record(p.spec_b).items()
+                    if value != axes.record(p.spec_a)[field]
+                },
+            }
+            for p in comparison.pairs
+        ],
+        "matched_on": comparison.matched_on,
+        "not_matched_on": comparison.unmatched,
+        "iterations": {"a": comparison.iterations[0], "b": comparison.iterations[1]},
+        "only_in_a": comparison.only_a,
+        "only_in_b": comparison.only_b,
+    }
+
+
+def _comparison_csv(comparison: workspace.Comparison) -> tuple[tuple, list]:
+    """compare --csv: A's settings, the errors and statuses, B's settings not matched on."""
+    columns = axes.csv_columns()
+    other = [
+        (f"{name}_b", cell)
+        for key in comparison.unmatched
+        for name, cell in axes.setting_csv_columns(axes.BY_KEY[key])
+    ]
+    lines = [
+        (
+            *(cell(p.spec_a) for _, cell in columns),
+            repr(p.error_a),
+            repr(p.error_b),
+            repr(p.difference),
+            p.status_a,
+            p.status_b,
+            *(cell(p.spec_b) for _, cell in other),
+        )
+        for p in comparison.pairs
+    ]
+    header = (*(n for n, _ in columns), *COMPARE_CSV_COLUMNS, *(n for n, _ in other))
+    return header, lines
