@@ -143,6 +143,46 @@ def test_surface_command_writes_csv_path_and_config():
     assert result.stderr.startswith(f"Saved {folder}")
 
 
+def test_a_surface_folder_is_a_run_that_runs_and_show_read():
+    args = ("surface", "--config", ROOT / "configs" / "two-layer.yaml", "--resolution", 5,
+            "--iterations", 100, "-q")  # fmt: skip
+    assert invoke(*args).exit_code == 0
+    (folder,) = Path("runs").iterdir()
+    info = json.loads((folder / "run.json").read_text())
+    assert (info["status"], info["kind"], info["networks"]) == ("complete", "surface", 1)
+    assert info["weights"] == ["W0[0,0]", "W0[1,0]"] and info["resolution"] == 5
+    assert info["range"] == [-10.0, 10.0] and info["held"] == "trained"
+    assert "path.csv" in info["files"] and "surface.csv" in info["files"]
+    (row,) = json.loads(invoke("runs", "--json").stdout)
+    assert (row["run"], row["kind"], row["state"]) == (folder.name, "surface", "complete")
+    shown = invoke("show", folder)
+    assert shown.exit_code == 0, shown.stderr
+    assert "error surface over W0[0,0] x W0[1,0] · grid 5 x 5 over [-10.0, 10.0]" in (
+        " ".join(shown.stdout.split())
+    )
+    assert invoke("show", folder, "--csv").stdout == (folder / "surface.csv").read_text()
+    assert json.loads(invoke("show", folder, "--json").stdout) == info
+
+
+def test_a_surface_that_cannot_be_saved_leaves_no_folder(monkeypatch):
+    import errno
+
+    from toynn_cli.store import runs
+
+    real = runs.atomic_write
+
+    def full(path, data):
+        if Path(path).name == "path.csv":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, data)
+
+    monkeypatch.setattr(runs, "atomic_write", full)
+    result = invoke("surface", "--resolution", 5, "--iterations", 100, "-q")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: cannot write to 'runs': No space left on device\n"
+    assert list(Path("runs").iterdir()) == []
+
+
 @pytest.mark.slow
 def test_surface_json_and_csv_on_stdout():
     doc = json.loads(invoke("surface", "--resolution", 5, "--no-save", "--json").stdout)

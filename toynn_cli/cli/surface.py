@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 from rich.markup import escape
 from rich.text import Text
 
@@ -15,8 +16,7 @@ from toynn_cli import config
 from toynn_cli.analysis import surface
 from toynn_cli.cli.options import argv_of, experiment_options, load_experiment, require_one_network
 from toynn_cli.cli.output import Terminal, csv_text, data_format, fail
-from toynn_cli.store import results, runs
-from toynn_cli.store.writer import write_error
+from toynn_cli.store import results, writer
 from toynn_cli.view import formats, heatmap, plot
 
 # --- error surface ----------------------------------------------------------------------
@@ -163,23 +163,34 @@ def surface_command(
         term.out.print(heatmap.surface_summary(result))
     if no_save:
         return
+    path_rows = [
+        (int(j), repr(float(a)), repr(float(b)), repr(float(e)))
+        for j, a, b, e in zip(
+            result.path_iterations, result.path_a, result.path_b, result.path_errors
+        )
+    ]
+    header = ("iteration", result.a.name, result.b.name, "error")
+    files: dict[str, bytes | str] = {
+        "surface.csv": grid_csv,
+        "path.csv": csv_text(header, path_rows),
+    }
+    if plot.available():
+        files["surface.png"] = plot.surface_png(result, f"{experiment.name}: error surface")
+    facts = {
+        "weights": [result.a.name, result.b.name],
+        "held": hold,
+        "resolution": resolution,
+        "range": [low, high],
+        "min_error": results.number(float(np.nanmin(result.errors)))
+        if np.isfinite(result.errors).any()
+        else None,
+    }
     try:
-        folder = runs.create_run_dir(out, f"{experiment.name}-surface")
-        runs.atomic_write(folder / "config.yaml", config.dump(experiment))
-        runs.atomic_write(folder / "surface.csv", grid_csv)
-        path_rows = [
-            (int(j), repr(float(a)), repr(float(b)), repr(float(e)))
-            for j, a, b, e in zip(
-                result.path_iterations, result.path_a, result.path_b, result.path_errors
-            )
-        ]
-        header = ("iteration", result.a.name, result.b.name, "error")
-        runs.atomic_write(folder / "path.csv", csv_text(header, path_rows))
-        if plot.available():
-            png = plot.surface_png(result, f"{experiment.name}: error surface")
-            runs.atomic_write(folder / "surface.png", png)
-    except OSError as exc:
-        fail(str(exc) if isinstance(exc, runs.RunDirError) else write_error(out, exc))
+        folder = writer.write_surface(
+            out, experiment, argv_of(click.get_current_context()), files, facts
+        )
+    except writer.StoreError as exc:
+        fail(str(exc))
     term.message(f"Saved {folder}", style="dim")
     if not plot.available():
         term.message(escape(f"No surface.png: {plot.INSTALL_HINT}"), style="dim")

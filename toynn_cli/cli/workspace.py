@@ -24,7 +24,7 @@ from toynn_cli.cli.output import (
     open_run,
 )
 from toynn_cli.store import results, workspace
-from toynn_cli.view import report, story
+from toynn_cli.view import heatmap, report, story
 from toynn_cli.view import train as train_view
 from toynn_cli.view import workspace as workspace_view
 
@@ -37,6 +37,7 @@ def run_row(run: workspace.RunFolder) -> dict[str, Any]:
         "path": str(run.path),
         "started": run.info.get("started"),
         "command": run.command,
+        "kind": run.kind,
         "networks": run.n_networks,
         "networks_done": _count(run.info.get("networks_done", len(run.networks_raw))),
         "best_final_error": best,
@@ -74,8 +75,8 @@ RUNS_CSV_HEADER = ("run", "path", "started", "command", "networks", "networks_do
 def runs_command(out: Path, as_json: bool, as_csv: bool, wide: bool) -> None:
     """List the run folders under --out, newest first.
 
-    Shows each run's name, start time, command, networks, best final error and
-    state: complete, interrupted, failed (training raised), running, or killed
+    Shows each run's name, start time, command (train, sweep or surface: --json's
+    kind), networks, best final error and state: complete, interrupted, failed (training raised), running, or killed
     (run.json still says running but its process is gone). Folders that are
     not runs are skipped. Piped, each run is one line with its whole command
     (unless COLUMNS sets a width); on a terminal a long command wraps between
@@ -134,6 +135,20 @@ def show(
     data_format(as_json, as_csv)
     run = open_run(run_dir)
     term = Terminal(wide=wide)
+    if run.kind == "surface":  # its map: surface.csv; its facts: run.json
+        try:
+            grid = workspace.surface_grid(run)
+        except workspace.NotARunError as exc:
+            fail(str(exc))
+        name = run.path.name
+        emit(
+            term, as_json, as_csv,
+            doc=lambda: run.info,
+            csv=lambda: grid,
+            table=lambda: [heatmap.surface_facts(name, run.info),
+                           story.story_table(run.info, run.state)],
+        )  # fmt: skip
+        return
 
     def doc() -> dict:
         load_networks(run)  # refuse malformed results

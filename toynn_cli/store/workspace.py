@@ -38,6 +38,10 @@ class NotARunError(ValueError):
         self.short = short
 
 
+#: the commands that write run folders
+KINDS = ("train", "sweep", "surface")
+
+
 @dataclass
 class RunFolder:
     """A run folder as read from disk: run.json's record and, if written, results.json."""
@@ -68,7 +72,10 @@ class RunFolder:
 
     @property
     def kind(self) -> str:
-        """``train`` or ``sweep``: the command that wrote the run."""
+        """``train``, ``sweep`` or ``surface``: the command that wrote the run (run.json's
+        ``kind``; before it was recorded, from the command)."""
+        if self.info.get("kind") in KINDS:
+            return str(self.info["kind"])
         words = self.command.split()
         return "train" if len(words) > 1 and words[1] == "train" else "sweep"
 
@@ -202,6 +209,15 @@ def list_runs(parent: Path) -> list[RunFolder]:
                 found.append(RunFolder(child, {"status": f"damaged: {exc.short}"}, None))
     found.sort(key=lambda r: (str(r.info.get("started", "")), r.path.name), reverse=True)
     return found
+
+
+def surface_grid(run: RunFolder) -> str:
+    """A surface run's grid, surface.csv's text; NotARunError if it cannot be read."""
+    path = run.path / "surface.csv"
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotARunError(f"cannot read '{path}': {exc}; expected a surface run's grid") from None
 
 
 # --- results.json back into NetworkResult records ------------------------------------

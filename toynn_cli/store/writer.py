@@ -214,11 +214,52 @@ class Run:
             self.failed(exc, len(finished))
 
 
-def _discard(folder: Path) -> None:
+def write_surface(
+    parent: Path,
+    experiment: Experiment,
+    argv: list[str],
+    files: dict[str, bytes | str],
+    facts: dict[str, Any],
+) -> Path:
+    """A surface run's folder, written whole: config.yaml, ``files`` (surface.csv,
+    path.csv, surface.png) and run.json (``kind`` surface, complete; ``facts``: what the
+    map was made of). Raise StoreError with one line if it cannot be; nothing stays of
+    a folder that could not be written."""
+    now = datetime.now().astimezone()
+    info = {
+        "format": runs.FORMAT,
+        "kind": "surface",
+        "command": shlex.join(["toynn", *argv]),
+        "started": now.replace(tzinfo=None).isoformat(timespec="seconds"),
+        "utc_offset": now.strftime("%z"),
+        "toynn_version": __version__,
+        "networks": 1,
+        "networks_done": 1,
+        **facts,
+        **provenance.facts(),
+        "files": sorted(files),
+    }
+    made = None
+    try:
+        made = runs.create_run_dir(parent, f"{experiment.name}-surface")
+        runs.atomic_write(made / "config.yaml", config.dump(experiment))
+        for name, data in files.items():
+            runs.atomic_write(made / name, data)
+        runs.write_status(made, "complete", **info)
+    except OSError as exc:
+        if made is not None:
+            _discard(made, tuple(files))
+        raise StoreError(
+            str(exc) if isinstance(exc, runs.RunDirError) else write_error(parent, exc)
+        ) from None
+    return made
+
+
+def _discard(folder: Path, written: tuple[str, ...] = ()) -> None:
     """Remove a run folder this process has just made and could not finish making: only
     the entries it writes (no other file is touched; a folder that holds anything else
     stays)."""
-    for name in ("run.json", "config.yaml"):
+    for name in ("run.json", "config.yaml", *written):
         with contextlib.suppress(OSError):
             (folder / name).unlink()
     for inner in (folder / Run.CHUNKS, folder):

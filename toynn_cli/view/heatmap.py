@@ -202,3 +202,20 @@ def surface_summary(surface: Surface) -> Text:
         f"{_fmt(float(surface.path_errors[-1]))}"
     )
     return text
+
+
+def surface_facts(name: str, info: dict) -> Text:
+    """A saved surface run in one line, from its run.json: the two weights, the grid,
+    the lowest error and the files that hold the map."""
+    weights = info.get("weights") or ["?", "?"]
+    low, high = (info.get("range") or ["?", "?"])[:2]
+    n = info.get("resolution", "?")
+    lowest = info.get("min_error")
+    text = Text()
+    text.append(name, style="bold")
+    text.append(
+        f"  error surface over {weights[0]} x {weights[1]} · grid {n} x {n} over "
+        f"[{low}, {high}] · lowest error {lowest if lowest is not None else '-'}; "
+        f"the map is in {', '.join(info.get('files') or ['surface.csv'])}"
+    )
+    return text
