@@ -463,3 +463,26 @@ def test_boundary_layout_needs_a_varying_input():
         ValueError, match=r"^the dataset has no varying inputs; expected at least one$"
     ):
         plot.boundary_layout(np.array([[1.0, 2.0], [1.0, 2.0]]))
+
+
+def test_a_network_too_wide_for_its_boundary_is_said_not_drawn():
+    pytest.importorskip("matplotlib")
+    folder = run_folder("train", "--hidden", 70, "--iterations", 10, "--no-figures")
+    result = invoke("plot", folder)
+    assert result.exit_code == 0, result.stderr
+    assert not (folder / "boundary.png").exists() and (folder / "curves.png").is_file()
+    assert result.stderr.endswith(
+        "no decision boundary: a network has 280 weights, and its output over a 200 x 200 "
+        "grid would take minutes (at most 250 weights are drawn)\n"
+    )
+
+
+def test_batch_outputs_in_blocks_give_the_same_bits(monkeypatch):
+    from toynn_cli.core import evaluation
+
+    rng = np.random.RandomState(0)
+    x = rng.uniform(-2, 2, size=(50, 3))
+    weights = [rng.normal(size=(3, 8, 4)), rng.normal(size=(8, 1, 4))]
+    whole = evaluation.batch_outputs(x, weights)
+    monkeypatch.setattr(evaluation, "OUTPUTS_BUDGET", 1)  # one sample a block
+    assert evaluation.batch_outputs(x, weights).tobytes() == whole.tobytes()

@@ -126,3 +126,6 @@ def plot_command(
         fail(write_error(folder, exc))
     for filename in figures:
         term.message(f"Wrote {folder / filename}", style="dim")
+    too_big = plot.boundary_too_big(chosen) if data is not None else None
+    if too_big is not None and plot.varying_inputs(data[0]):
+        term.message(too_big, style="dim")

@@ -14,6 +14,9 @@ from toynn_cli.core.engine import train_batch
 from toynn_cli.core.layers import Workspace, mean_abs
 from toynn_cli.core.network import NetworkSpec
 
+#: Bytes of forward-pass buffers batch_outputs uses at most (about).
+OUTPUTS_BUDGET = 256 * 2**20
+
 
 def batch_outputs(
     x: np.ndarray, weights: Sequence[np.ndarray], bias: bool = False, activation: str = "sigmoid"
@@ -24,9 +27,18 @@ def batch_outputs(
     x = np.ascontiguousarray(x, dtype=np.float64)
     weights = [np.ascontiguousarray(w, dtype=np.float64) for w in weights]
     sizes = [x.shape[1], *(w.shape[1] for w in weights)]
-    work = Workspace(x, sizes, weights[0].shape[-1], bias, activation)
+    batch = weights[0].shape[-1]
+    # samples a block at a time, so that a wide network over a figure's grid of points
+    # stays within OUTPUTS_BUDGET (each sample's outputs are its own: the same bits)
+    per_sample = 8 * batch * 2 * sum(n + 1 for n in sizes)
+    block = max(1, OUTPUTS_BUDGET // per_sample)
+    out = []
     with np.errstate(all="ignore"):
-        return work.forward(list(weights))[-1].copy()
+        for start in range(0, len(x), block):
+            part = np.ascontiguousarray(x[start : start + block])
+            work = Workspace(part, sizes, batch, bias, activation)
+            out.append(work.forward(list(weights))[-1].copy())
+    return out[0] if len(out) == 1 else np.concatenate(out, axis=0)
 
 
 def batch_errors(

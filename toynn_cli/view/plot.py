@@ -397,8 +397,32 @@ def has_boundary(
     data: tuple[np.ndarray, np.ndarray] | None, chosen: Sequence[NetworkResult]
 ) -> bool:
     """True when :func:`run_figures` draws ``boundary.<fmt>`` for ``data``: when it is
-    known and some input varies."""
-    return data is not None and bool(chosen) and bool(varying_inputs(data[0]))
+    known, some input varies and the networks are small enough to draw
+    (:func:`boundary_too_big`)."""
+    return (
+        data is not None
+        and bool(chosen)
+        and bool(varying_inputs(data[0]))
+        and boundary_too_big(chosen) is None
+    )
+
+
+#: The most weights x grid points a decision boundary evaluates per network (about
+#: seconds: a wider network's boundary is not drawn; its weights are in the run folder).
+MAX_BOUNDARY_WORK = 10**7
+
+
+def boundary_too_big(chosen: Sequence[NetworkResult]) -> str | None:
+    """Why the boundary of these networks is not drawn, or None when it is."""
+    weights = max((sum(w.size for w in r.weights) for r in chosen), default=0)
+    points = BOUNDARY_RESOLUTION**2
+    if weights * points <= MAX_BOUNDARY_WORK:
+        return None
+    return (
+        f"no decision boundary: a network has {weights} weights, and its output over a "
+        f"{BOUNDARY_RESOLUTION} x {BOUNDARY_RESOLUTION} grid would take minutes (at most "
+        f"{MAX_BOUNDARY_WORK // points} weights are drawn)"
+    )
 
 
 def figure_names(
