@@ -110,6 +110,11 @@ def show(
 ) -> None:
     """Show a saved run's tables again, from its results.json (no training).
 
+    Statuses as saved with the run (rules in docs/seeing-results.md, section
+    Statuses): converged (final error <= 0.05), learning (still falling),
+    stuck (a plateau), diverged (not finite, or blown up without the error
+    coming down).
+
     Example:
 
         toynn show runs/20260101-120000-alpha-sweep
@@ -183,6 +188,11 @@ def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as
 
     With --fail-if-worse TOL the exit code is 1 when any network's final error in
     B is above A's by more than TOL (a regression check for CI).
+
+    Statuses as saved with each run (rules in docs/seeing-results.md, section
+    Statuses): converged (final error <= 0.05), learning (still falling),
+    stuck (a plateau), diverged (not finite, or blown up without the error
+    coming down).
 
     Example:
 
