@@ -9,8 +9,10 @@ Each network gets one label, by the first rule that applies (docs/seeing-results
     (within ``SATURATED`` (0.05) of 0 or 1), or the largest weight grew to at least
     ``GREW`` (10) times the largest initial weight. Not brought down: the final error
     is at least ``1 - CAME_DOWN`` (95 %) of the error at iteration 0 or of
-    ``LEARNT_NOTHING`` (0.5), whichever is smaller. The tutorial's alpha 1000, and
-    alpha 100 with 32 hidden units: every output 0, the error 0.5.
+    ``LEARNT_NOTHING`` (0.5), whichever is smaller. Or the steps ran away: the
+    largest weight grew to at least ``RAN_AWAY`` (1000) times the largest initial
+    weight, whatever the error. The tutorial's alpha 1000, and alpha 100 with 32
+    hidden units: every output 0, the error 0.5; alpha 1e6 and above.
 ``converged``
     the final error is at most ``CONVERGED`` (0.05).
 ``learning``
@@ -38,7 +40,10 @@ between 1e-8 and 0.01).
 CAME_DOWN sits in the gap seen over 3600 xor networks (alphas 0.001..1000, hidden
 0..32, seeds 0..19, 2000 to 60000 iterations): of the blown-up networks, those that
 ended near 0.5 kept at least 99.99 % of the smaller of their start and 0.5, those that
-came down (one hidden unit levels off near 0.46) at most 92 %.
+came down (one hidden unit levels off near 0.46) at most 92 %. RAN_AWAY catches what
+came down only by luck: at alpha 1e6 and above a few networks freeze with every output
+exactly 0 or 0.5 (error 0.375) and weights 3e4 to 3e10 times their start; on the same
+grid no network grew more than 93 times, none that converged more than 44 times.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ CONVERGED = 0.05
 STILL_LEARNING = 1e-3
 #: blown up: the largest weight at least this many times the largest initial weight
 GREW = 10.0
+#: ran away: the largest weight at least this many times the largest initial weight
+RAN_AWAY = 1000.0
 #: blown up: every output within this of 0 or 1 (the sigmoid's slope below 0.05)
 SATURATED = 0.05
 #: came down: the final error below (1 - CAME_DOWN) times the error at iteration 0
@@ -79,6 +86,7 @@ def classify(result: NetworkResult) -> str:
             result.iterations,
             np.array([finite]),
             np.array([largest >= GREW * largest_initial]),
+            np.array([largest >= RAN_AWAY * largest_initial]),
             np.array([saturated(result.outputs)]),
         )[0]
     )
@@ -99,6 +107,7 @@ def classify_batch(batch: BatchResult) -> np.ndarray:
         batch.iterations,
         finite,
         largest >= GREW * largest_initial,
+        largest >= RAN_AWAY * largest_initial,
         saturated(batch.outputs),
     )
 
@@ -116,6 +125,7 @@ def _labels(
     iterations: int,
     finite: np.ndarray,
     grew: np.ndarray,
+    ran_away: np.ndarray,
     saturated: np.ndarray,
 ) -> np.ndarray:
     """The rule, for B networks at once: final (B,), history (B, R) at ``recorded``."""
@@ -126,7 +136,8 @@ def _labels(
     with np.errstate(all="ignore"):
         improvement = np.where(before > 0, (before - final) / before, 0.0)
         came_down = final < (1.0 - CAME_DOWN) * np.minimum(history[:, 0], LEARNT_NOTHING)
-        diverged = ~finite | ~np.isfinite(final) | ((grew | saturated) & ~came_down)
+        blown_up = (grew | saturated) & ~came_down
+        diverged = ~finite | ~np.isfinite(final) | blown_up | ran_away
         return np.select(
             [diverged, final <= CONVERGED, improvement > STILL_LEARNING],
             ["diverged", "converged", "learning"],
