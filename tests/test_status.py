@@ -70,10 +70,13 @@ HALF = np.full((4, 1), 0.5)  # outputs that are neither saturated nor anything e
 PINNED = np.array([[0.0], [1.0], [1.0], [0.0]])
 
 
-def _network(e0, e90, final, outputs=HALF, grow=1.0, nan_weight=False):
-    """One network's record: errors e0, e90, final; weights ``grow`` times the initial."""
+def _network(e0, e90, final, outputs=HALF, grow=1.0, nan_weight=False, still=False):
+    """One network's record: errors e0, e90, final; weights ``grow`` times the initial
+    (and moved a little unless ``still``: grow 1 is then the largest weight unchanged)."""
     initial = [np.array([[0.5, -1.0]]), np.array([[0.25], [0.75]])]
     weights = [w * grow for w in initial]
+    if not still:
+        weights[1] = weights[1] * 0.5
     if nan_weight:
         weights[1] = weights[1].copy()
         weights[1][0, 0] = np.nan
@@ -157,6 +160,12 @@ def test_saturated_at_and_around_the_threshold():
     assert _label(0.49, 0.5, 0.5, outputs=above) == "stuck"
 
 
+def test_saturated_outputs_of_weights_that_never_moved_are_stuck():
+    """Inputs that pin every sigmoid from the start: the gradient is 0, nothing blew up."""
+    assert _label(1.0, 1.0, 1.0, outputs=PINNED, grow=1.0, still=True) == "stuck"
+    assert _label(1.0, 1.0, 1.0, outputs=PINNED, grow=1.0) == "diverged"
+
+
 def test_grew_at_and_around_the_threshold():
     assert _label(0.49, 0.5, 0.5, grow=10.0) == "diverged"
     assert _label(0.49, 0.5, 0.5, grow=9.99) == "stuck"
@@ -186,7 +195,9 @@ def test_ran_away_at_and_around_the_threshold():
     # the error came down to a plateau, but the weights grew a thousandfold
     assert _label(0.5, 0.375, 0.375, grow=1000.0) == "diverged"
     assert _label(0.5, 0.375, 0.375, grow=999.0) == "stuck"
-    assert _label(0.5, 0.01, 0.01, grow=1000.0) == "diverged"
+    # ...unless it converged: a huge step can still fit the data
+    assert _label(0.5, 0.05, 0.05, grow=1000.0) == "converged"
+    assert _label(0.5, 0.05, np.nextafter(0.05, 1.0), grow=1000.0) == "diverged"
 
 
 def test_anything_not_finite_is_diverged():

@@ -5,13 +5,15 @@ Each network gets one label, by the first rule that applies (docs/seeing-results
 
 ``diverged``
     a weight, output or error is not finite; or the steps blew the network up and
-    training did not bring the error down. Blown up: every output is saturated
-    (within ``SATURATED`` (0.05) of 0 or 1), or the largest weight grew to at least
+    training did not bring the error down. Blown up: training moved the weights and
+    left every output saturated (within ``SATURATED`` (0.05) of 0 or 1; inputs that
+    saturate every sigmoid from the start leave the weights where they were: that
+    network is stuck), or the largest weight grew to at least
     ``GREW`` (10) times the largest initial weight. Not brought down: the final error
     is at least ``1 - CAME_DOWN`` (95 %) of the error at iteration 0 or of
     ``LEARNT_NOTHING`` (0.5), whichever is smaller. Or the steps ran away: the
     largest weight grew to at least ``RAN_AWAY`` (1000) times the largest initial
-    weight, whatever the error. The tutorial's alpha 1000, and alpha 100 with 32
+    weight and the network did not converge. The tutorial's alpha 1000, and alpha 100 with 32
     hidden units: every output 0, the error 0.5; alpha 1e6 and above.
 ``converged``
     the final error is at most ``CONVERGED`` (0.05).
@@ -78,6 +80,7 @@ def classify(result: NetworkResult) -> str:
     )
     largest = max(float(np.abs(w).max()) for w in result.weights) if finite else np.inf
     largest_initial = max(float(np.abs(w).max()) for w in result.weights_initial)
+    moved = any(not np.array_equal(w, w0) for w, w0 in zip(result.weights, result.weights_initial))
     return str(
         _labels(
             np.array([result.final_error]),
@@ -87,7 +90,7 @@ def classify(result: NetworkResult) -> str:
             np.array([finite]),
             np.array([largest >= GREW * largest_initial]),
             np.array([largest >= RAN_AWAY * largest_initial]),
-            np.array([saturated(result.outputs)]),
+            np.array([saturated(result.outputs) and moved]),
         )[0]
     )
 
@@ -100,6 +103,9 @@ def classify_batch(batch: BatchResult) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         largest = np.max([np.abs(w).max(axis=(1, 2)) for w in batch.weights], axis=0)
     largest_initial = np.max([np.abs(w).max(axis=(1, 2)) for w in batch.weights_initial], axis=0)
+    moved = np.zeros(len(batch), dtype=bool)
+    for w, w0 in zip(batch.weights, batch.weights_initial):
+        moved |= (w != w0).any(axis=(1, 2))
     return _labels(
         batch.final_error,
         batch.history_iterations,
@@ -108,7 +114,7 @@ def classify_batch(batch: BatchResult) -> np.ndarray:
         finite,
         largest >= GREW * largest_initial,
         largest >= RAN_AWAY * largest_initial,
-        saturated(batch.outputs),
+        saturated(batch.outputs) & moved,
     )
 
 
@@ -137,7 +143,7 @@ def _labels(
         improvement = np.where(before > 0, (before - final) / before, 0.0)
         came_down = final < (1.0 - CAME_DOWN) * np.minimum(history[:, 0], LEARNT_NOTHING)
         blown_up = (grew | saturated) & ~came_down
-        diverged = ~finite | ~np.isfinite(final) | blown_up | ran_away
+        diverged = ~finite | ~np.isfinite(final) | blown_up | (ran_away & (final > CONVERGED))
         return np.select(
             [diverged, final <= CONVERGED, improvement > STILL_LEARNING],
             ["diverged", "converged", "learning"],

@@ -41,7 +41,8 @@ def train(ctx: click.Context, **params: Any) -> None:
 
     Statuses (rules in docs/seeing-results.md, section Statuses): converged (final
     error <= 0.05), learning (still falling), stuck (a plateau), diverged (not
-    finite, blown up without the error coming down, or weights grown 1000-fold).
+    finite; or blown up and the error did not come down; or weights grown
+    1000-fold and not converged).
 
     Example:
 
@@ -92,7 +93,8 @@ def sweep(
 
     Statuses (rules in docs/seeing-results.md, section Statuses): converged (final
     error <= 0.05), learning (still falling), stuck (a plateau), diverged (not
-    finite, blown up without the error coming down, or weights grown 1000-fold).
+    finite; or blown up and the error did not come down; or weights grown
+    1000-fold and not converged).
 
     Sweep grammar for --alphas, --hidden, --seeds: lists 0.1,1,10; decades
     0.001..1000; N log-spaced points 0.01..10:7; whole-number ranges 0..99.

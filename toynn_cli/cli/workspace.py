@@ -112,8 +112,8 @@ def show(
 
     Statuses as saved with the run (rules in docs/seeing-results.md, section
     Statuses): converged (final error <= 0.05), learning (still falling),
-    stuck (a plateau), diverged (not finite, blown up without the error coming
-    down, or weights grown 1000-fold).
+    stuck (a plateau), diverged (not finite; or blown up and the error did not
+    come down; or weights grown 1000-fold and not converged).
 
     Example:
 
@@ -191,8 +191,8 @@ def compare(run_a: Path, run_b: Path, tolerance: float | None, as_json: bool, as
 
     Statuses as saved with each run (rules in docs/seeing-results.md, section
     Statuses): converged (final error <= 0.05), learning (still falling),
-    stuck (a plateau), diverged (not finite, blown up without the error coming
-    down, or weights grown 1000-fold).
+    stuck (a plateau), diverged (not finite; or blown up and the error did not
+    come down; or weights grown 1000-fold and not converged).
 
     Example:
 
