@@ -41,6 +41,11 @@ def train(ctx: click.Context, **params: Any) -> None:
     results.json, metrics.csv, weights.npz and report.txt/.svg/.html (the HTML
     with figures when the plot extra is installed).
 
+    Statuses (rules in docs/seeing-results.md, section Statuses): converged (final
+    error <= 0.05), learning (still falling), stuck (a plateau), diverged (not
+    finite; or blown up and the error did not come down; or weights grown
+    1000-fold and not converged).
+
     Example:
 
         toynn train --config configs/xor.yaml --iterations 10000
@@ -88,6 +93,11 @@ def sweep(
     run folder (under --out) holds config.yaml, results.json, metrics.csv, the
     trained chunks and report.txt/.svg/.html (the HTML with figures when the
     plot extra is installed).
+
+    Statuses (rules in docs/seeing-results.md, section Statuses): converged (final
+    error <= 0.05), learning (still falling), stuck (a plateau), diverged (not
+    finite; or blown up and the error did not come down; or weights grown
+    1000-fold and not converged).
 
     Sweep grammar for --alphas, --hidden, --seeds: lists 0.1,1,10; decades
     0.001..1000; N log-spaced points 0.01..10:7; whole-number ranges 0..99.

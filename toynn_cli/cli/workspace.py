@@ -128,6 +128,11 @@ def show(
     Then the run's story, from its run.json: state, command, config and its
     sha256, times, duration, engine, versions, host, git commit.
 
+    Statuses as saved with the run (rules in docs/seeing-results.md, section
+    Statuses): converged (final error <= 0.05), learning (still falling),
+    stuck (a plateau), diverged (not finite; or blown up and the error did not
+    come down; or weights grown 1000-fold and not converged).
+
     Example:
 
         toynn show runs/20260101-120000-alpha-sweep
@@ -226,6 +231,11 @@ def compare(
 
     With --fail-if-worse TOL the exit code is 1 when any network's final error in
     B is above A's by more than TOL (a regression check for CI).
+
+    Statuses as saved with each run (rules in docs/seeing-results.md, section
+    Statuses): converged (final error <= 0.05), learning (still falling),
+    stuck (a plateau), diverged (not finite; or blown up and the error did not
+    come down; or weights grown 1000-fold and not converged).
 
     Example:
 
