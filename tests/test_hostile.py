@@ -39,16 +39,19 @@ def test_runs_lists_every_folder_and_says_what_is_damaged(cli_env):
     info = json.loads((many / "run.json").read_text())
     info["networks"] = "many"
     (many / "run.json").write_text(json.dumps(info))
+    gone = _run(cli_env, "gone")
+    (gone / "results.json").unlink()  # run.json still says complete
     stray = cli_env / "runs" / "20261201-000000-xor"  # what a disk full at the start leaves
     stray.mkdir()
     (stray / "chunks").mkdir()
     (cli_env / "runs" / "notes").mkdir()  # not named like a run folder: not listed
     rows = {r["run"]: r for r in json.loads(invoke_ok("runs", "--json").stdout)}
-    assert set(rows) == {good.name, deep.name, many.name, stray.name}
+    assert set(rows) == {good.name, deep.name, many.name, stray.name, gone.name}
     assert rows[good.name]["state"] == "complete" and rows[good.name]["networks"] == 1
     assert rows[many.name]["state"] == "complete" and rows[many.name]["networks"] == -1
     assert rows[deep.name]["state"] == "damaged: results.json nested too deeply"
     assert rows[stray.name]["state"] == "damaged: no run.json"
+    assert rows[gone.name]["state"] == "damaged: no results.json"
     table = invoke_ok("runs").stdout
     assert "damaged: no run.json" in " ".join(table.split())
 

@@ -53,11 +53,14 @@ class RunFolder:
     @property
     def state(self) -> str:
         """``complete``, ``interrupted``, ``failed`` (training raised; run.json's
-        ``error`` says what), ``running``, or ``killed`` (run.json still says running
-        but its process is gone)."""
+        ``error`` says what), ``running``, ``killed`` (run.json still says running but
+        its process is gone), or ``damaged: no results.json`` (run.json says complete,
+        but the results are gone)."""
         status = str(self.info.get("status"))
         if status == "running" and not runs.pid_alive(self.info.get("pid")):
             return "killed"
+        if status == "complete" and self.doc is None and self.kind != "surface":
+            return f"damaged: no {RESULTS_FILE}"  # run.json says complete; results are gone
         return status
 
     @property
