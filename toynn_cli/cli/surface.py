@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from rich.text import Text
 from toynn_cli import config
 from toynn_cli.analysis import surface
 from toynn_cli.cli.options import argv_of, experiment_options, load_experiment, require_one_network
-from toynn_cli.cli.output import Terminal, csv_text, data_format, fail
+from toynn_cli.cli.output import Terminal, csv_text, data_format, emit, fail
 from toynn_cli.store import results, writer
 from toynn_cli.view import formats, heatmap, plot
 
@@ -125,8 +124,9 @@ def surface_command(
     except surface.SurfaceError as exc:
         fail(f"option --weights: {exc}")
     grid_csv = csv_text((result.a.name, result.b.name, "error"), surface.grid_csv_rows(result))
-    if as_json:
-        doc = {
+
+    def doc() -> dict[str, Any]:
+        return {
             "experiment": config.as_dict(experiment),
             "weights": [result.a.name, result.b.name],
             "held": hold,
@@ -140,10 +140,8 @@ def surface_command(
                 "errors": [results.number(e) for e in result.path_errors.tolist()],
             },
         }
-        click.echo(json.dumps(doc, allow_nan=False))
-    elif as_csv:
-        click.echo(grid_csv, nl=False)
-    else:
+
+    def table() -> list:
         n_weights = sum(r * c for r, c in shapes)
         others = (
             f"the other {n_weights - 2} weights held at their {hold} values"
@@ -158,9 +156,9 @@ def surface_command(
         )
         columns = max(20, min(resolution, term.out.width - heatmap.MARGIN - 2))
         color = term.out.color_system is not None and not term.out.no_color
-        term.out.print(head, soft_wrap=True)
-        term.out.print(heatmap.heatmap(result, columns, color))
-        term.out.print(heatmap.surface_summary(result))
+        return [head, heatmap.heatmap(result, columns, color), heatmap.surface_summary(result)]
+
+    emit(term, as_json, as_csv, doc=doc, csv=lambda: grid_csv, table=table)
     if no_save:
         return
     path_rows = [
