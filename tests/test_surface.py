@@ -239,7 +239,12 @@ def test_surface_without_matplotlib_writes_csv_and_says_how_to_get_the_png(monke
     result = invoke("surface", "--resolution", 5)
     assert result.exit_code == 0
     (folder,) = Path("runs").iterdir()
-    assert sorted(p.name for p in folder.iterdir()) == ["config.yaml", "path.csv", "run.json", "surface.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.yaml",
+        "path.csv",
+        "run.json",
+        "surface.csv",
+    ]
     assert result.stderr.splitlines()[-1] == (
         "No surface.png: matplotlib is not installed; install the plot extra: "
         "pip install 'toynn[plot]'"
