@@ -214,7 +214,7 @@ def test_chunk_files_keep_every_setting_and_the_stop(tmp_path):
     """Run folders store trained chunks as .npz (no pickles): layer lists, optimizer and
     schedule parameters and stopped_at come back as they were."""
     from toynn_cli.run import executor
-    from toynn_cli.store import results
+    from toynn_cli.store import chunks
 
     specs = [
         NetworkSpec(0.5, (3, 2), s, "adam", (("betas", (0.9, 0.99)),), True, "tanh",
@@ -224,8 +224,8 @@ def test_chunk_files_keep_every_setting_and_the_stop(tmp_path):
     batch = engine.train_batch(XOR.x, XOR.y, specs, 200, 50)
     chunk = executor.ChunkResult(executor.Chunk(0, 0, 2), batch, np.array(["x", "y"]))
     path = tmp_path / "00000.npz"
-    path.write_bytes(results.chunk_npz(chunk))
-    back = results.load_chunk(path)
+    path.write_bytes(chunks.chunk_npz(chunk))
+    back = chunks.load_chunk(path)
     assert back.batch.specs == specs
     assert back.batch.stopped_at.tolist() == batch.stopped_at.tolist()
     assert [n.stopped_at for n in back.batch.networks()] == [n.stopped_at for n in batch.networks()]
@@ -487,7 +487,7 @@ def test_batch_norm_trains_as_by_hand_and_evaluates_with_running_statistics():
 @pytest.mark.slow
 def test_batch_norm_is_batch_independent_and_survives_chunk_files(tmp_path):
     from toynn_cli.run import executor
-    from toynn_cli.store import results
+    from toynn_cli.store import chunks
 
     sweep = [
         NetworkSpec(a, h, s, opt, (), True, "relu", batch_size=bs, dropout=dp, batch_norm=True,
@@ -510,8 +510,8 @@ def test_batch_norm_is_batch_independent_and_survives_chunk_files(tmp_path):
     batch = engine.train_batch(XOR.x, XOR.y, sweep[:2], 50, 25)
     path = tmp_path / "00000.npz"
     chunk = executor.ChunkResult(executor.Chunk(0, 0, 2), batch, np.array(["a", "b"]))
-    path.write_bytes(results.chunk_npz(chunk))
-    back = results.load_chunk(path).batch
+    path.write_bytes(chunks.chunk_npz(chunk))
+    back = chunks.load_chunk(path).batch
     for a, b in zip(back.batch_norm, batch.batch_norm, strict=True):
         assert a.tobytes() == b.tobytes()
     record = results.network_record(back.network(1), "learning", "xor")

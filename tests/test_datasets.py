@@ -15,7 +15,7 @@ from toynn_cli.config import TUTORIAL, ConfigError, resolve
 from toynn_cli.core import datasets, engine, evaluation, layers
 from toynn_cli.core.datasets import BUILTIN, GENERATED, generate
 from toynn_cli.core.network import NetworkSpec
-from toynn_cli.store import results
+from toynn_cli.store import chunks
 
 
 def load(tmp_path: Path, text: str, overrides: dict | None = None):
@@ -331,7 +331,7 @@ def test_accuracy_in_json_metrics_tables_and_chunk_files(tmp_path: Path) -> None
             network["final_accuracy"],
         ]
     (chunk,) = (run / "chunks").iterdir()
-    loaded = results.load_chunk(chunk).batch
+    loaded = chunks.load_chunk(chunk).batch
     assert loaded.final_accuracy.tolist() == [n["final_accuracy"] for n in doc["networks"]]
     assert loaded.checkpoint_accuracy.tolist() == [
         [c["accuracy"] for c in n["checkpoints"]] for n in doc["networks"]

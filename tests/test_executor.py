@@ -11,7 +11,7 @@ import pytest
 from toynn_cli.config import grid
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.run import executor
-from toynn_cli.store import results
+from toynn_cli.store import chunks
 
 XOR = BUILTIN["xor"]
 SPECS = grid.expand([2, 4, 3], [0.1, 1.0, 10.0, 1000.0], range(1, 31))  # 360 networks
@@ -98,8 +98,8 @@ def test_stopping_early_terminates_the_workers(monkeypatch):
 def test_chunk_files_round_trip(tmp_path):
     (chunk,) = train([executor.Chunk(0, 30, 60)], workers=1)
     path = tmp_path / "00000.npz"
-    path.write_bytes(results.chunk_npz(chunk))
-    loaded = results.load_chunk(path)
+    path.write_bytes(chunks.chunk_npz(chunk))
+    loaded = chunks.load_chunk(path)
     assert loaded.chunk == chunk.chunk
     assert loaded.batch.specs == SPECS[30:60]
     assert loaded.statuses.tolist() == chunk.statuses.tolist()

@@ -15,7 +15,7 @@ import pytest
 from clitools import chunk_arrays, invoke
 
 from toynn_cli.run import executor
-from toynn_cli.store import results, runs
+from toynn_cli.store import chunks, results, runs
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
@@ -187,9 +187,9 @@ def test_resume_refuses_a_run_another_process_is_training(tmp_path, monkeypatch)
 
 def test_resume_refuses_a_chunk_from_another_experiment(tmp_path, monkeypatch):
     run_dir = make_interrupted(tmp_path, monkeypatch)
-    chunk = results.load_chunk(run_dir / "chunks" / "00000.npz")
+    chunk = chunks.load_chunk(run_dir / "chunks" / "00000.npz")
     chunk.batch.specs[0] = chunk.batch.specs[1]
-    (run_dir / "chunks" / "00000.npz").write_bytes(results.chunk_npz(chunk))
+    (run_dir / "chunks" / "00000.npz").write_bytes(chunks.chunk_npz(chunk))
     result = invoke("sweep", "--resume", run_dir)
     assert result.exit_code == 2
     assert result.stderr == (
@@ -316,7 +316,6 @@ def test_a_large_sweep_resumed_equals_one_run_straight(tmp_path, monkeypatch):
     """Above FULL_RECORDS_LIMIT a sweep slims the chunks it keeps (results.LargeSweep); the
     chunks a resumed run loads from disk go through it too, so the summary, the best
     networks, metrics.csv and the report equal an uninterrupted run's."""
-    from toynn_cli.store import results
 
     monkeypatch.setattr(results, "FULL_RECORDS_LIMIT", 50)
     common = [*GRID, "--iterations", 300, "--workers", 1, "--json", "--no-group", "--rows", 3]

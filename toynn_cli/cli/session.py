@@ -22,7 +22,7 @@ from toynn_cli.core.network import NetworkResult
 from toynn_cli.run import distributed, executor
 from toynn_cli.run.interrupts import Interrupted, SignalGuard
 from toynn_cli.run.plan import Plan
-from toynn_cli.store import results, runs
+from toynn_cli.store import chunks, results, runs
 from toynn_cli.store.writer import Run, StoreError
 from toynn_cli.view import export, formats, plot
 from toynn_cli.view import plan as plan_view
@@ -128,7 +128,7 @@ def reopen(run_dir: Path, workers: int) -> tuple[Experiment, Run, Plan, dict[int
     done: dict[int, executor.ChunkResult] = {}
     for path in sorted((run_dir / Run.CHUNKS).glob("*.npz")):
         try:
-            saved = results.load_chunk(path)
+            saved = chunks.load_chunk(path)
         except (OSError, ValueError, KeyError) as exc:
             fail(f"option --resume: {path}: cannot read: {exc}")
         index = saved.chunk.index

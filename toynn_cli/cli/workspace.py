@@ -23,6 +23,7 @@ from toynn_cli.cli.output import (
     networks_csv,
     open_run,
 )
+from toynn_cli.store import compare as compare_runs
 from toynn_cli.store import results, workspace
 from toynn_cli.view import heatmap, report, story
 from toynn_cli.view import train as train_view
@@ -246,7 +247,7 @@ def compare(
         fail(f"option --fail-if-worse is {tolerance!r}; expected a finite number >= 0")
     a, b = open_run(run_a), open_run(run_b)
     try:
-        comparison = workspace.compare(a, b)
+        comparison = compare_runs.compare(a, b)
     except workspace.NotARunError as exc:
         fail(str(exc))
     worse = [p for p in comparison.pairs if tolerance is not None and p.worse(tolerance)]
@@ -268,7 +269,7 @@ def compare(
 
 
 def _comparison_doc(
-    a: workspace.RunFolder, b: workspace.RunFolder, comparison: workspace.Comparison
+    a: workspace.RunFolder, b: workspace.RunFolder, comparison: compare_runs.Comparison
 ) -> dict:
     """compare --json: the config differences, each pair (A's settings, B's where not
     matched on), what was matched on and what was in one run only."""
@@ -303,7 +304,7 @@ def _comparison_doc(
     }
 
 
-def _comparison_csv(comparison: workspace.Comparison) -> tuple[tuple, list]:
+def _comparison_csv(comparison: compare_runs.Comparison) -> tuple[tuple, list]:
     """compare --csv: A's settings, the errors and statuses, B's settings not matched on."""
     columns = axes.csv_columns()
     other = [

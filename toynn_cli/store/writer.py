@@ -18,7 +18,7 @@ from toynn_cli.config import Experiment
 from toynn_cli.core.network import NetworkResult
 from toynn_cli.run import executor
 from toynn_cli.run.interrupts import Interrupted
-from toynn_cli.store import provenance, results, runs
+from toynn_cli.store import chunks, provenance, results, runs
 
 if TYPE_CHECKING:
     from toynn_cli.run.plan import Plan
@@ -137,7 +137,7 @@ class Run:
         """Write one trained chunk, then record progress (both atomic)."""
         try:
             path = self.dir / self.CHUNKS / f"{result.chunk.index:05d}.npz"
-            runs.atomic_write(path, lambda handle: results.write_chunk(result, handle))
+            runs.atomic_write(path, lambda handle: chunks.write_chunk(result, handle))
             self._write("running", done)
         except OSError as exc:
             self.failed(exc, done - len(result.chunk))

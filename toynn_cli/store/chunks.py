@@ -1,0 +1,98 @@
+"""Chunk files (``chunks/00000.npz``): one trained batch each, column-wise, written as
+soon as it finishes so that an interrupted run resumes from them. No pickles."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from toynn_cli.core.network import BatchResult, NetworkSpec
+from toynn_cli.run.executor import Chunk, ChunkResult
+from toynn_cli.store.results import put_layers
+
+
+def chunk_npz(result: ChunkResult) -> bytes:
+    """A trained chunk as .npz bytes (see :func:`write_chunk`)."""
+    buffer = io.BytesIO()
+    write_chunk(result, buffer)
+    return buffer.getvalue()
+
+
+def write_chunk(result: ChunkResult, handle: BinaryIO) -> None:
+    """A trained chunk as an .npz archive written to ``handle`` (batch axis first in
+    every per-network array)."""
+    batch = result.batch
+    arrays: dict[str, np.ndarray] = {
+        "chunk": np.array([result.chunk.index, result.chunk.start, result.chunk.stop]),
+        "iterations": np.array(batch.iterations),
+        "checkpoint_iterations": batch.checkpoint_iterations,
+        "checkpoint_errors": batch.checkpoint_errors,
+        "final_error": batch.final_error,
+        "history_iterations": batch.history_iterations,
+        "history_errors": batch.history_errors,
+        "outputs": batch.outputs,
+        "status": result.statuses.astype(str),
+    }
+    if batch.stopped_at is not None:
+        arrays["stopped_at"] = batch.stopped_at
+    if batch.final_accuracy is not None:
+        arrays["checkpoint_accuracy"] = batch.checkpoint_accuracy
+        arrays["final_accuracy"] = batch.final_accuracy
+    for k, a in enumerate(batch.batch_norm or []):
+        arrays[f"bn{k}"] = a
+    for field in dataclasses.fields(NetworkSpec):
+        values = [getattr(s, field.name) for s in batch.specs]
+        if any(isinstance(v, tuple) for v in values):
+            # layer lists and hyperparameter pairs: one JSON text per network (no pickles)
+            arrays[f"spec_{field.name}_json"] = np.array([json.dumps(v) for v in values])
+        else:
+            arrays[f"spec_{field.name}"] = np.array(values)
+    put_layers(arrays, "", batch.weights_initial, batch.weights, batch.direction_changes)
+    np.savez(handle, **arrays)
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists back to the tuples a NetworkSpec holds (8x4, ((key, value), ...))."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def load_chunk(path: Path) -> ChunkResult:
+    """Read a chunk file written by :func:`chunk_npz` (no pickles: ``allow_pickle=False``)."""
+    with np.load(path, allow_pickle=False) as data:
+        index, start, stop = (int(v) for v in data["chunk"])
+        names = [f.name for f in dataclasses.fields(NetworkSpec)]
+        columns = [
+            [_tuples(json.loads(v)) for v in data[f"spec_{name}_json"].tolist()]
+            if f"spec_{name}_json" in data.files
+            else data[f"spec_{name}"].tolist()
+            for name in names
+        ]
+        specs = [NetworkSpec(**dict(zip(names, row))) for row in zip(*columns)]
+        n_layers = sum(1 for key in data.files if key.startswith("changes"))
+        n_bn = sum(1 for key in data.files if key.startswith("bn"))
+        batch = BatchResult(
+            specs=specs,
+            iterations=int(data["iterations"]),
+            checkpoint_iterations=data["checkpoint_iterations"],
+            checkpoint_errors=data["checkpoint_errors"],
+            final_error=data["final_error"],
+            history_iterations=data["history_iterations"],
+            history_errors=data["history_errors"],
+            weights_initial=[data[f"W{k}_initial"] for k in range(n_layers)],
+            weights=[data[f"W{k}"] for k in range(n_layers)],
+            direction_changes=[data[f"changes{k}"] for k in range(n_layers)],
+            outputs=data["outputs"],
+            stopped_at=data["stopped_at"] if "stopped_at" in data.files else None,
+            batch_norm=[data[f"bn{k}"] for k in range(n_bn)] if n_bn else None,
+            # absent from chunk files written before accuracy was recorded
+            checkpoint_accuracy=data["checkpoint_accuracy"]
+            if "final_accuracy" in data.files
+            else None,
+            final_accuracy=data["final_accuracy"] if "final_accuracy" in data.files else None,
+        )
+        return ChunkResult(Chunk(index, start, stop), batch, data["status"])
