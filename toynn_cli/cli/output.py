@@ -11,16 +11,17 @@ import os
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console, RenderableType
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from toynn_cli import axes
 from toynn_cli.core.network import NetworkResult
-from toynn_cli.store import workspace
 from toynn_cli.view.fit import Stripped
+
+if TYPE_CHECKING:
+    from toynn_cli.store import workspace
 
 NON_TTY_WIDTH = 200
 #: the page of --wide: tables at their natural width, whatever the terminal's
@@ -74,6 +75,8 @@ class Terminal:
         if self.quiet or not self.err.is_terminal:
             yield None
             return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
         bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -128,6 +131,8 @@ def emit(
 
 
 def open_run(path: Path) -> workspace.RunFolder:
+    from toynn_cli.store import workspace
+
     try:
         return workspace.open_run(path)
     except workspace.NotARunError as exc:
@@ -135,6 +140,8 @@ def open_run(path: Path) -> workspace.RunFolder:
 
 
 def load_networks(run: workspace.RunFolder) -> tuple[list[NetworkResult], list[str]]:
+    from toynn_cli.store import workspace
+
     try:
         return workspace.load_networks(run)
     except workspace.NotARunError as exc:

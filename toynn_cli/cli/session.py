@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from rich.console import RenderableType
 
 from toynn_cli import config
+from toynn_cli.cli import app
 from toynn_cli.cli.options import check_engine
 from toynn_cli.cli.output import Terminal, emit, fail, networks_csv
 from toynn_cli.config import Experiment
@@ -52,6 +53,7 @@ def train_all(
         term.warn(slow)
     if n and note is not None:
         term.warn(note)
+    app.release_gc()  # the start-up is over: collect what training and the report leave
     if n and term.err.is_terminal and engines.get(plan.engine).needs_compiling():
         # progress for a person (as the bar is): a log or a test sees none of it
         term.message("compiling kernels (first run only)", style="dim")

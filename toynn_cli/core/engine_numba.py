@@ -241,8 +241,10 @@ def train_batch(
 
     parallel = threads != 1 and n > BLOCK and numba.config.NUMBA_NUM_THREADS > 1
     segment = load("parallel" if parallel else "serial")
-    saved_threads = numba.get_num_threads()
-    if parallel and threads is not None:
+    # get_num_threads() starts numba's thread pool: ask only when the threads are used
+    set_threads = parallel and threads is not None
+    saved_threads = numba.get_num_threads() if set_threads else 0
+    if set_threads:
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     report_every = max(1, iterations // 100) if progress is not None else iterations
     bounds = [*range(0, iterations, report_every), iterations] if iterations > 0 else [0, 0]
@@ -273,7 +275,7 @@ def train_batch(
                 if progress is not None:
                     progress(j1)
     finally:
-        if parallel and threads is not None:
+        if set_threads:
             numba.set_num_threads(saved_threads)
 
     def unflatten(flat: np.ndarray) -> list[np.ndarray]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import logging
 import os
 import signal
 import threading
@@ -51,6 +50,8 @@ def _import() -> Any:
             f"option --executor dask needs Dask distributed, which is not installed; "
             f"install it with: {INSTALL_HINT}"
         ) from None
+    import logging  # here: importing this module must stay cheap (Dask never unless asked)
+
     if os.environ[name] == level:  # also when Dask was imported before
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
     return distributed
@@ -198,6 +199,8 @@ def _start_local(distributed: Any, workers: int) -> Cluster:
     # (it closes the cluster when it stops). The worker processes start while SIGINT is
     # ignored, which they inherit across exec and keep (Python leaves an ignored SIGINT
     # ignored). A Ctrl-C during the second or two the cluster takes to start is lost.
+    import logging
+
     saved = signal.getsignal(signal.SIGINT)
     ignore = saved is not None and threading.current_thread() is threading.main_thread()
     if ignore:

@@ -14,7 +14,6 @@ import contextlib
 import ctypes
 import itertools
 import math
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
@@ -355,6 +354,8 @@ class LocalExecutor:
                 yield result
             return
         engines.get(job.engine).prepare()  # compiled once, inherited by the workers
+        import multiprocessing  # here: one worker (toynn train) never needs it
+
         # fork: workers start at once and inherit x, y and the code (spawn would re-import
         # numpy in each, and a worker killed while bootstrapping prints a traceback)
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"

@@ -12,13 +12,15 @@ import io
 import itertools
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from toynn_cli import axes
-from toynn_cli.analysis.surface import Surface
 from toynn_cli.core.network import NetworkResult
+
+if TYPE_CHECKING:  # the surface module is needed only to draw a surface
+    from toynn_cli.analysis.surface import Surface
 
 INSTALL_HINT = "matplotlib is not installed; install the plot extra: pip install 'toynn[plot]'"
 #: Figure size in inches and resolution: PNGs are FIG_SIZE * DPI pixels.
