@@ -487,7 +487,7 @@ def test_batch_norm_trains_as_by_hand_and_evaluates_with_running_statistics():
 @pytest.mark.slow
 def test_batch_norm_is_batch_independent_and_survives_chunk_files(tmp_path):
     from toynn_cli.run import executor
-    from toynn_cli.store import chunks
+    from toynn_cli.store import chunks, results
 
     sweep = [
         NetworkSpec(a, h, s, opt, (), True, "relu", batch_size=bs, dropout=dp, batch_norm=True,
