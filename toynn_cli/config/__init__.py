@@ -1,7 +1,8 @@
 """Experiments from YAML configs and options: read (yamlfile), checked (check), built
 into an :class:`Experiment` whose grid of networks the rest of toynn trains
-(experiment, grid: the sweep grammar)."""
+(experiment; build: from a config and options; grid: the sweep grammar)."""
 
+from toynn_cli.config.build import resolve
 from toynn_cli.config.check import ConfigError
 from toynn_cli.config.experiment import (
     TUTORIAL,
@@ -10,7 +11,6 @@ from toynn_cli.config.experiment import (
     Experiment,
     as_dict,
     dump,
-    resolve,
 )
 
 __all__ = [
