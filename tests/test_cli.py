@@ -879,6 +879,10 @@ def test_max_error_and_a_nan_error(capsys):
             "(see 'toynn sweep --help')",
         ),
         (["compare", "a"], "argument RUN_B is missing (see 'toynn compare --help')"),
+        (
+            ["show", "a", "b", "c"],
+            "unexpected arguments (b c); 'toynn show' takes RUN_DIR (see 'toynn show --help')",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path, args, message):

@@ -64,7 +64,7 @@ def message(exc: click.ClickException, argv: Sequence[str]) -> str:
                 + ", ".join(names)
                 + (f" (did you mean '{hint[0]}'?)" if hint else "")
             )
-        extra = re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", exc.message)
+        extra = re.fullmatch(r"Got unexpected extra (arguments?) \((.*)\)", exc.message)
         if extra and exc.ctx is not None:
             takes = [
                 p.human_readable_name
@@ -72,7 +72,8 @@ def message(exc: click.ClickException, argv: Sequence[str]) -> str:
                 if isinstance(p, click.Argument)
             ]
             wanted = " ".join(takes) if takes else "no arguments, only options"
-            return f"unexpected argument {extra[1]!r}; '{exc.ctx.command_path}' takes {wanted}"
+            got = repr(extra[2]) if extra[1] == "argument" else f"({extra[2]})"
+            return f"unexpected {extra[1]} {got}; '{exc.ctx.command_path}' takes {wanted}"
     if isinstance(exc, click.BadOptionUsage) and exc.message.endswith("requires an argument."):
         return f"option {exc.option_name} needs a value"
     if isinstance(exc, click.BadParameter) and isinstance(exc.param, click.Option):
