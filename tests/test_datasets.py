@@ -520,14 +520,14 @@ def test_datasets_plot_draws_parity3_in_slices(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     import xml.etree.ElementTree as ET
 
-    from toynn_cli.view import plot
+    from toynn_cli.view import figure
 
     out = tmp_path / "points.svg"
     result = run("datasets", "plot", "parity3", "--out", out)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == f"Wrote {out} (8 samples, 3 inputs, 1 target)\n"
     root = ET.parse(out).getroot()
-    assert root.get("width") == f"{2 * plot.FIG_SIZE[1] * 72:g}pt"  # two slices
+    assert root.get("width") == f"{2 * figure.FIG_SIZE[1] * 72:g}pt"  # two slices
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "input 2 = 0 (4 samples)" in texts and "input 2 = 1 (4 samples)" in texts
     assert texts[-2:] == [
@@ -539,7 +539,7 @@ def test_datasets_plot_draws_parity3_in_slices(tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.stderr == ""
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    side = int(figure.FIG_SIZE[1] * figure.DPI)
     assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (side, side)
     again = run("datasets", "plot", "moons", "--out", png)
     assert again.exit_code == 2

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from clitools import invoke
 
-from toynn_cli.view import plot
+from toynn_cli.view import boundary, figure, plot
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
@@ -39,8 +39,8 @@ def svg_size(path: Path) -> tuple[str, str]:
 
 SWEEP = ("sweep", "--alphas", "0.1,1,10", "--seeds", "1,2", "--iterations", 1000,
          "--log-every", 100)  # fmt: skip
-CURVES_PX = (int(plot.FIG_SIZE[0] * plot.DPI), int(plot.FIG_SIZE[1] * plot.DPI))
-CURVES_PT = (f"{plot.FIG_SIZE[0] * 72:g}pt", f"{plot.FIG_SIZE[1] * 72:g}pt")
+CURVES_PX = (int(figure.FIG_SIZE[0] * figure.DPI), int(figure.FIG_SIZE[1] * figure.DPI))
+CURVES_PT = (f"{figure.FIG_SIZE[0] * 72:g}pt", f"{figure.FIG_SIZE[1] * 72:g}pt")
 
 
 @pytest.mark.slow
@@ -53,9 +53,9 @@ def test_plot_writes_curves_and_boundary_as_png_and_svg():
     assert result.stderr.splitlines() == [f"Wrote {folder / n}" for n in names]
     assert png_size(folder / "curves.png") == CURVES_PX
     assert svg_size(folder / "curves.svg") == CURVES_PT
-    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    side = int(figure.FIG_SIZE[1] * figure.DPI)
     assert png_size(folder / "boundary.png") == (side, side)  # one panel: the best network
-    assert svg_size(folder / "boundary.svg")[1] == f"{plot.FIG_SIZE[1] * 72:g}pt"
+    assert svg_size(folder / "boundary.svg")[1] == f"{figure.FIG_SIZE[1] * 72:g}pt"
 
 
 @pytest.mark.slow
@@ -64,7 +64,7 @@ def test_plot_boundary_panels_and_out_folder():
     folder = run_folder(*SWEEP)
     result = invoke("plot", folder, "--networks", "0,2,4", "--out", "figures", "-q")
     assert result.exit_code == 0, result.stderr
-    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    side = int(figure.FIG_SIZE[1] * figure.DPI)
     assert png_size(Path("figures/boundary.png")) == (3 * side, side)
     assert not (folder / "curves.png").exists()
 
@@ -110,7 +110,7 @@ def test_plot_boundary_of_parity3_is_a_slice_per_value_of_the_third_input():
                         "--iterations", 300, "--log-every", 100)  # fmt: skip
     result = invoke("plot", folder, "--networks", "0,1")
     assert result.exit_code == 0, result.stderr
-    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    side = int(figure.FIG_SIZE[1] * figure.DPI)
     assert png_size(folder / "boundary.png") == (2 * side, 2 * side)  # 2 networks x 2 slices
     texts = svg_texts(folder / "boundary.svg")
     assert [t for t in texts if t.startswith("input 2 = ")] == ["input 2 = 0", "input 2 = 1"] * 2
@@ -125,7 +125,7 @@ def test_plot_boundary_of_one_input_is_a_line_and_of_four_the_plane_at_the_means
     pytest.importorskip("matplotlib")
     Path("one.csv").write_text("0,1,0\n0.25,1,0\n0.75,1,1\n1,1,1\n")
     Path("four.csv").write_text("0,0,0.5,1,0\n0,1,1,2,1\n1,0,1.5,1,1\n1,1,1,0,0\n")
-    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    side = int(figure.FIG_SIZE[1] * figure.DPI)
     for name, how in [
         ("one", ["output along input 0, the one varying input"]),
         ("four", ["output over inputs 0 and 1, inputs 2, 3 at their", "means (1, 1)"]),
@@ -210,7 +210,7 @@ def test_plot_refuses_a_folder_that_is_not_a_run():
 
 
 def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch):
-    monkeypatch.setattr(plot, "available", lambda: False)
+    monkeypatch.setattr(figure, "available", lambda: False)
     result = invoke("plot", "anything")
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -261,7 +261,7 @@ def test_report_html_embeds_the_curves_and_the_best_networks_boundary(tmp_path):
     for i, (_, png) in enumerate(images):
         (tmp_path / f"{i}.png").write_bytes(png)
     assert png_size(tmp_path / "0.png") == CURVES_PX
-    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    side = int(figure.FIG_SIZE[1] * figure.DPI)
     assert png_size(tmp_path / "1.png") == (side, side)
     # the same figures `toynn plot` writes
     assert invoke("plot", folder, "-q").exit_code == 0
@@ -276,12 +276,12 @@ def test_report_html_shows_parity3s_boundary_in_slices():
     images = report_images(folder)
     assert [caption.split(" ")[0] for caption, _ in images] == ["Error", "Decision"]
     Path("boundary.png").write_bytes(images[1][1])
-    side = int(plot.FIG_SIZE[1] * plot.DPI)
+    side = int(figure.FIG_SIZE[1] * figure.DPI)
     assert png_size(Path("boundary.png")) == (2 * side, side)  # the best network, 2 slices
 
 
 def test_report_html_without_matplotlib_has_the_tables_only(monkeypatch):
-    monkeypatch.setattr(plot, "available", lambda: False)
+    monkeypatch.setattr(figure, "available", lambda: False)
     folder = run_folder(*SWEEP)
     assert report_images(folder) == []
     assert '<table class="grid">' in (folder / "report.html").read_text(encoding="utf-8")
@@ -383,7 +383,7 @@ def test_curve_parts_join_only_neighbouring_finite_points(x, y, runs, lone):
 
 def drawn(x: list[float], y: list[float]) -> tuple[list[list[float | None]], bool, list]:
     """What _draw_history puts on an axes: each artist's x data (NaN as None)."""
-    plt = plot._pyplot()
+    plt = figure.pyplot()
     fig, ax = plt.subplots()
     try:
         marked = plot._draw_history(ax, np.array(x, float), np.array(y, float), "red")
@@ -455,14 +455,14 @@ def test_a_dense_history_is_a_line_with_markers_on_lone_points_only():
     ],
 )
 def test_boundary_layout(rows, shown, slices, how):
-    assert plot.boundary_layout(np.array(rows, float)) == (shown, slices, how)
+    assert boundary.boundary_layout(np.array(rows, float)) == (shown, slices, how)
 
 
 def test_boundary_layout_needs_a_varying_input():
     with pytest.raises(
         ValueError, match=r"^the dataset has no varying inputs; expected at least one$"
     ):
-        plot.boundary_layout(np.array([[1.0, 2.0], [1.0, 2.0]]))
+        boundary.boundary_layout(np.array([[1.0, 2.0], [1.0, 2.0]]))
 
 
 def test_a_network_too_wide_for_its_boundary_is_said_not_drawn():

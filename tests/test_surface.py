@@ -14,7 +14,7 @@ from clitools import invoke
 from toynn_cli.analysis import surface
 from toynn_cli.core import engine, evaluation, network
 from toynn_cli.core.datasets import BUILTIN
-from toynn_cli.view import heatmap, plot
+from toynn_cli.view import figure, heatmap
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
@@ -230,12 +230,12 @@ def test_surface_png_with_the_plot_extra():
     png = (folder / "surface.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-    assert (width, height) == (plot.FIG_SIZE[0] * plot.DPI, plot.FIG_SIZE[1] * plot.DPI)
+    assert (width, height) == (figure.FIG_SIZE[0] * figure.DPI, figure.FIG_SIZE[1] * figure.DPI)
 
 
 @pytest.mark.slow
 def test_surface_without_matplotlib_writes_csv_and_says_how_to_get_the_png(monkeypatch):
-    monkeypatch.setattr(plot, "available", lambda: False)
+    monkeypatch.setattr(figure, "available", lambda: False)
     result = invoke("surface", "--resolution", 5)
     assert result.exit_code == 0
     (folder,) = Path("runs").iterdir()

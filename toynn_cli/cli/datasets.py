@@ -222,16 +222,16 @@ def plot_command(
 
         toynn datasets plot spirals --noise 0.05 --out spirals.png
     """
-    from toynn_cli.view import plot
+    from toynn_cli.view import boundary, figure
 
-    if not plot.available():
-        fail(plot.INSTALL_HINT)
+    if not figure.available():
+        fail(figure.INSTALL_HINT)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in PICTURE_FORMATS:
         fail(f"option --out is '{out}'; expected a file name ending in .png or .svg")
     data = named_dataset(name, {"samples": samples, "noise": noise, "seed": seed})
-    if not plot.varying_inputs(data.x):
+    if not boundary.varying_inputs(data.x):
         fail(f"argument NAME: '{name}' has no varying input; expected a dataset to draw")
     _refuse_existing(out, force)
-    picture = plot.dataset_points(data.x, data.y, f"{name}: {_summary(data)}", fmt)
+    picture = boundary.dataset_points(data.x, data.y, f"{name}: {_summary(data)}", fmt)
     _write(Terminal(quiet), out, picture, _summary(data))

@@ -11,7 +11,7 @@ from toynn_cli.cli.output import Terminal, fail, load_networks, open_run
 from toynn_cli.core.network import NetworkResult
 from toynn_cli.store import runs, workspace
 from toynn_cli.store.writer import write_error
-from toynn_cli.view import formats, plot
+from toynn_cli.view import boundary, figure, formats, plot
 
 # --- figures ----------------------------------------------------------------------------
 
@@ -89,8 +89,8 @@ def plot_command(
 
         toynn plot runs/20260101-120000-alpha-sweep
     """
-    if not plot.available():
-        fail(plot.INSTALL_HINT)
+    if not figure.available():
+        fail(figure.INSTALL_HINT)
     term = Terminal(quiet)
     run = open_run(run_dir)
     finished, _statuses = load_networks(run)
@@ -100,7 +100,7 @@ def plot_command(
     folder = out if out is not None else run.path
     name = str(run.experiment.get("name", run.path.name))
     data = workspace.run_dataset(run)
-    if networks is not None and (data is None or not plot.varying_inputs(data[0])):
+    if networks is not None and (data is None or not boundary.varying_inputs(data[0])):
         why = "cannot be read again" if data is None else "has no varying input"
         fail(
             f"option --networks: the run's dataset {why}; expected a run whose "
@@ -126,6 +126,6 @@ def plot_command(
         fail(write_error(folder, exc))
     for filename in figures:
         term.message(f"Wrote {folder / filename}", style="dim")
-    too_big = plot.boundary_too_big(chosen) if data is not None else None
-    if too_big is not None and plot.varying_inputs(data[0]):
+    too_big = boundary.boundary_too_big(chosen) if data is not None else None
+    if too_big is not None and boundary.varying_inputs(data[0]):
         term.message(too_big, style="dim")

@@ -25,7 +25,7 @@ from toynn_cli.run.interrupts import Interrupted, SignalGuard
 from toynn_cli.run.plan import Plan
 from toynn_cli.store import chunks, results, runs
 from toynn_cli.store.writer import Run, StoreError
-from toynn_cli.view import export, formats, plot
+from toynn_cli.view import export, figure, formats, plot
 from toynn_cli.view import plan as plan_view
 
 R = TypeVar("R")
@@ -84,7 +84,7 @@ def report_figures(
 ) -> dict[str, bytes]:
     """report.html's figures when the plot extra is installed: the error curves and, for
     datasets with a varying input, the best network's decision boundary (PNG)."""
-    if not plot.available():
+    if not figure.available():
         return {}
     best = formats.best_index(finished)
     chosen = [] if best is None else [finished[best]]

@@ -16,7 +16,7 @@ from toynn_cli.analysis import surface
 from toynn_cli.cli.options import argv_of, experiment_options, load_experiment, require_one_network
 from toynn_cli.cli.output import Terminal, csv_text, data_format, emit, fail
 from toynn_cli.store import results, writer
-from toynn_cli.view import formats, heatmap, plot
+from toynn_cli.view import figure, formats, heatmap, plot
 
 # --- error surface ----------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ def surface_command(
         "surface.csv": grid_csv,
         "path.csv": csv_text(header, path_rows),
     }
-    if plot.available():
+    if figure.available():
         files["surface.png"] = plot.surface_png(result, f"{experiment.name}: error surface")
     facts = {
         "weights": [result.a.name, result.b.name],
@@ -190,5 +190,5 @@ def surface_command(
     except writer.StoreError as exc:
         fail(str(exc))
     term.message(f"Saved {folder}", style="dim")
-    if not plot.available():
-        term.message(escape(f"No surface.png: {plot.INSTALL_HINT}"), style="dim")
+    if not figure.available():
+        term.message(escape(f"No surface.png: {figure.INSTALL_HINT}"), style="dim")
