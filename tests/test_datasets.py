@@ -380,20 +380,6 @@ def test_a_runs_generated_dataset_is_read_back_for_figures(tmp_path: Path) -> No
 
 # --- toynn datasets list / export / plot ---------------------------------------------------------
 
-LIST = """\
-name          samples  inputs  outputs  description
-xor                 4       3        1  the tutorial's problem: input 0 XOR input 1; input 2 is always 1 (a bias)
-first-column        4       2        1  the tutorial's two-layer example: the target is input 0
-and                 4       2        1  input 0 AND input 1
-or                  4       2        1  input 0 OR input 1
-xor2                4       2        1  xor without its constant third input
-parity3             8       3        1  1 when an odd number of the three inputs is 1
-circles           100       2        1  a circle of radius 0.5 inside the unit circle (generated: samples 100, noise 0.1, seed 0)
-moons             100       2        1  two interleaving half circles (generated: samples 100, noise 0.1, seed 0)
-spirals           100       2        1  two spirals of 1.5 turns (generated: samples 100, noise 0.1, seed 0)
-blobs             100       2        1  two gaussian blobs centred at (-1, -1) and (1, 1) (generated: samples 100, noise 0.5, seed 0)
-"""
-
 
 def run(*args: object):
     result = CliRunner().invoke(cli, [str(a) for a in args])
@@ -403,10 +389,30 @@ def run(*args: object):
 
 
 def test_datasets_list() -> None:
-    result = run("datasets", "list")
+    result = run("datasets", "list", "--json")
     assert result.exit_code == 0
-    assert result.stdout == LIST
     assert result.stderr == ""
+    rows = json.loads(result.stdout)
+    assert [r["name"] for r in rows] == list(BUILTIN)
+    assert rows[0] == {
+        "name": "xor",
+        "samples": 4,
+        "inputs": 3,
+        "outputs": 1,
+        "description": "the tutorial's problem: input 0 XOR input 1; input 2 is always 1 (a bias)",
+    }
+    assert rows[-1]["description"] == (
+        "two gaussian blobs centred at (-1, -1) and (1, 1) (generated: samples 100, "
+        "noise 0.5, seed 0)"
+    )
+    csv_rows = run("datasets", "list", "--csv").stdout.splitlines()
+    assert csv_rows[0] == "name,samples,inputs,outputs,description"
+    assert csv_rows[5] == "xor2,4,2,1,xor without its constant third input"
+    table = run("datasets", "list").stdout
+    assert table.startswith("Named datasets\n")
+    for row in rows:
+        assert f"│ {row['name']} " in table
+    assert all(not line.endswith(" ") for line in table.splitlines())
 
 
 def test_export_to_stdout() -> None:

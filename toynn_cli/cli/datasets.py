@@ -10,7 +10,7 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
-from toynn_cli.cli.output import Terminal, fail
+from toynn_cli.cli.output import Terminal, data_format, emit, fail
 from toynn_cli.config.check import SEED_EXPECTED, BadValue, seed_value
 from toynn_cli.config.dataset import (
     NOISE_EXPECTED,
@@ -22,6 +22,7 @@ from toynn_cli.core import datasets
 from toynn_cli.core.datasets import Dataset
 from toynn_cli.store import runs
 from toynn_cli.store.writer import write_error
+from toynn_cli.view import workspace as workspace_view
 
 #: The picture formats ``datasets plot`` writes, by the --out file's suffix.
 PICTURE_FORMATS = ("png", "svg")
@@ -133,24 +134,39 @@ def _summary(data: Dataset) -> str:
 
 
 @datasets_group.command("list", short_help="List the named datasets.")
-def list_command() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print only CSV on stdout.")
+def list_command(as_json: bool, as_csv: bool) -> None:
     """List the named datasets: samples, inputs, outputs and what they are.
 
     Example:
 
         toynn datasets list
     """
-    rows = [("name", "samples", "inputs", "outputs", "description")]
+    data_format(as_json, as_csv)
+    rows = []
     for name, data in datasets.BUILTIN.items():
         about = datasets.DESCRIPTIONS.get(name, "")
         if name in datasets.GENERATED:
             params = ", ".join(f"{k} {v}" for k, v in datasets.GENERATED[name].items())
             about = f"{about} (generated: {params})"
-        rows.append((name, str(len(data.inputs)), str(data.n_inputs), str(data.n_outputs), about))
-    widths = [max(len(row[k]) for row in rows) for k in range(4)]
-    for row in rows:
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:4], widths[1:])]
-        click.echo("  ".join([*cells, row[4]]).rstrip())
+        rows.append(
+            {
+                "name": name,
+                "samples": len(data.inputs),
+                "inputs": data.n_inputs,
+                "outputs": data.n_outputs,
+                "description": about,
+            }
+        )
+    emit(
+        Terminal(),
+        as_json,
+        as_csv,
+        doc=lambda: rows,
+        csv=lambda: (list(rows[0]), [list(row.values()) for row in rows]),
+        table=lambda: workspace_view.datasets_table(rows),
+    )
 
 
 @datasets_group.command("export", short_help="Write a dataset as a CSV file (or to stdout).")

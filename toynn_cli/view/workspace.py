@@ -162,3 +162,16 @@ def compare_report(name_a: str, name_b: str, comparison, tolerance: float | None
     if unmatched:
         parts.append(Text("Networks " + ", ".join(unmatched) + ".", style="dim"))
     return Group(*parts)
+
+
+def datasets_table(rows: Sequence[dict]) -> FitTable:
+    """The named datasets, one row each (``rows``: what ``datasets list --json`` prints);
+    the description wraps between words when the page is narrow."""
+    columns = [
+        Column("name", "name", [row["name"] for row in rows]),
+        Column("samples", "samples", [str(row["samples"]) for row in rows], justify="right"),
+        Column("inputs", "inputs", [str(row["inputs"]) for row in rows], justify="right"),
+        Column("outputs", "outputs", [str(row["outputs"]) for row in rows], justify="right"),
+        Column("about", "description", [row["description"] for row in rows], wrap=True),
+    ]
+    return FitTable(columns, [Step(compact=True)], title="Named datasets", rows_are="dataset")
