@@ -312,28 +312,28 @@ def test_no_figures_leaves_report_html_with_the_tables_only():
 # --- colour by any setting ---------------------------------------------------------------
 
 #: for each setting: the sweep options that give it two values, and the legend they draw
-#: (the tables' labels: "-" is off / the default; numbers first, then words)
+#: (the tables' labels, "-" read as off and a flag's name as on; numbers first, then words)
 COLOR_BY = {
     "alpha": (("--alphas", "0.1,1"), ["alpha 0.1", "alpha 1"]),
     "hidden": (("--hidden", "2,4"), ["hidden 2", "hidden 4"]),
     "seed": (("--seeds", "1,2"), ["seed 1", "seed 2"]),
     "optimizer": (("--optimizers", "sgd,adam"), ["optimizer adam", "optimizer sgd"]),
-    "bias": (("--bias", "false,true"), ["bias -", "bias bias"]),
+    "bias": (("--bias", "false,true"), ["bias off", "bias on"]),
     "activation": (("--activations", "sigmoid,tanh"), ["activation sigmoid", "activation tanh"]),
     "loss": (("--losses", "squared,cross_entropy"), ["loss cross_entropy", "loss squared"]),
     "init": (("--inits", "uniform,xavier"), ["init uniform", "init xavier"]),
     "batch_size": (("--batch-size", "0,2"), ["batch_size 2", "batch_size full"]),
-    "batch_norm": (("--batch-norm", "false,true"), ["batch_norm -", "batch_norm on"]),
-    "dropout": (("--dropout", "0,0.5"), ["dropout 0.5", "dropout -"]),
-    "weight_decay": (("--weight-decay", "0,0.01"), ["weight_decay 0.01", "weight_decay -"]),
+    "batch_norm": (("--batch-norm", "false,true"), ["batch_norm off", "batch_norm on"]),
+    "dropout": (("--dropout", "0,0.5"), ["dropout 0.5", "dropout off"]),
+    "weight_decay": (("--weight-decay", "0,0.01"), ["weight_decay 0.01", "weight_decay off"]),
     "momentum": (
         ("--optimizers", "momentum", "--momentum", "0.5,0.9"),
         ["momentum 0.5", "momentum 0.9"],
     ),
-    "clip_value": (("--clip-value", "0,1"), ["clip_value 1", "clip_value -"]),
-    "clip_norm": (("--clip-norm", "0,1"), ["clip_norm 1", "clip_norm -"]),
+    "clip_value": (("--clip-value", "0,1"), ["clip_value 1", "clip_value off"]),
+    "clip_norm": (("--clip-norm", "0,1"), ["clip_norm 1", "clip_norm off"]),
     "schedule": (("--schedules", "constant,cosine"), ["schedule constant", "schedule cosine"]),
-    "target_error": (("--target-error", "0,0.1"), ["target_error 0.1", "target_error -"]),
+    "target_error": (("--target-error", "0,0.1"), ["target_error 0.1", "target_error off"]),
 }
 
 

@@ -132,7 +132,7 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: 
             errors = np.append(r.history_errors, r.final_error).astype(float)
             marked = _draw_history(ax, its, errors, shade[value])
             if value not in labelled:  # the legend's entry: an empty line in the style
-                label = f"{swept} {axes.BY_NAME[swept].label(r.spec)}"  # type: ignore[misc]
+                label = legend_label(swept, r)
                 ax.plot([], [], color=shade[value], linewidth=1.2, label=label,
                         marker="o" if marked else None, markersize=MARKER_SIZE)  # fmt: skip
                 labelled.add(value)
@@ -151,6 +151,16 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: 
         return save(fig, fmt)
     finally:
         plt.close(fig)
+
+
+def legend_label(swept: str, result: NetworkResult) -> str:
+    """A curve's legend entry: the setting and the network's value, a table's ``-``
+    (off, the default) read as ``off`` and a flag's own name (``bias``) as ``on``."""
+    setting = axes.BY_NAME[swept]
+    assert setting.label is not None
+    shown = setting.label(result.spec)
+    word = {"-": "off", setting.title: "on"}.get(shown, shown)
+    return f"{swept} {word}"
 
 
 def _axis_value(result: NetworkResult, swept: str) -> tuple[int, float | str]:
