@@ -110,3 +110,20 @@ def test_show_groups_a_saved_ensemble():
     assert shown[len(saved) :].startswith("Run\n state     complete (24 of 24 networks)\n")
     assert len(group_rows(shown)) == 2
     assert "Error at each checkpoint" in invoke_ok("show", run_dir, "--no-group").stdout
+
+
+def test_a_long_group_table_shows_its_first_and_last_cells():
+    result = invoke_ok(
+        "sweep", "--alphas", "0.001..1000", "--hidden", "2,4,8", "--seeds", "0..1",
+        "--iterations", "50", "--no-save", "--rows", "6", "--group", "--wide",
+    )  # fmt: skip
+    rows = group_rows(result.stdout)
+    assert [r[:2] for r in rows] == [
+        ["0.001", "2"], ["0.01", "2"], ["0.1", "2"], ["...", "..."],
+        ["10", "8"], ["100", "8"], ["1000", "8"],
+    ]  # fmt: skip
+    assert "first 3 and last 3 of 21 cells shown (--rows 0 for all)" in result.stdout
+    every = group_rows(invoke_ok("sweep", "--alphas", "0.001..1000", "--hidden", "2,4,8",
+                                 "--seeds", "0..1", "--iterations", "50", "--no-save",
+                                 "--rows", "0", "--group", "--wide").stdout)  # fmt: skip
+    assert len(every) == 21

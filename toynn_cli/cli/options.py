@@ -180,8 +180,8 @@ def display_options(command: Callable) -> Callable:
             type=click.IntRange(min=0),
             default=100,
             show_default=True,
-            help="Show at most this many networks in the table: of more, the first and "
-            "last half, as numpy prints a long array (0: all).",
+            help="Show at most this many networks (or cells, with --group) in the table: "
+            "of more, the first and last half, as numpy prints a long array (0: all).",
         ),
         click.option(
             "--curves",

@@ -223,10 +223,14 @@ def summary(results: Sequence[NetworkResult], statuses: Sequence[str]) -> Text:
     return text
 
 
-def group_table(cells: Sequence[ensemble.Cell]) -> FitTable:
+def group_table(cells: Sequence[ensemble.Cell], max_rows: int | None = None) -> FitTable:
     """One row per cell (every setting but the seed): its seeds' median, min and max
     final error, the fraction that converged and the count of each status (which
-    wraps between counts on a narrow page)."""
+    wraps between counts on a narrow page). With ``max_rows``, more cells are
+    summarised as numpy prints an array: the first and the last, ``...`` between."""
+    n_cells = len(cells)
+    picked = shown_indices(n_cells, max_rows)
+    cells = [cells[i] for i in picked]
     extra = extra_columns([cell.key for cell in cells])
     columns = [Column(title, title, [show(cell.key) for cell in cells]) for title, show in extra]
 
@@ -265,7 +269,23 @@ def group_table(cells: Sequence[ensemble.Cell]) -> FitTable:
         Step(drop=["min", "max"], left_out="min, max"),
         Step(digits={"median": 4}, rounded="medians"),
     ]
-    return FitTable(columns, steps, title="Final error per cell, over its seeds", rows_are="cell")
+    notes: list[RenderableType] = []
+    if len(picked) < n_cells:
+        gap_row(columns, [], (len(picked) + 1) // 2)
+        notes.append(
+            Text(
+                f"first {(len(picked) + 1) // 2} and last {len(picked) // 2} of {n_cells} "
+                "cells shown (--rows 0 for all)",
+                style="dim",
+            )
+        )
+    return FitTable(
+        columns,
+        steps,
+        title="Final error per cell, over its seeds",
+        rows_are="cell",
+        notes=notes,
+    )
 
 
 def sweep_report(
@@ -282,7 +302,7 @@ def sweep_report(
     and the summary line."""
     parts: list[RenderableType] = [header(name, dataset, results[0].iterations, len(results))]
     if group:
-        parts.append(group_table(ensemble.cells(results, statuses)))
+        parts.append(group_table(ensemble.cells(results, statuses), max_rows))
         parts.append(Text("one row per cell; --no-group for one row per network", style="dim"))
     else:
         parts.append(sweep_table(results, statuses, max_rows, curves))
