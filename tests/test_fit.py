@@ -196,12 +196,26 @@ def test_runs_prints_whole_commands_when_piped(cli_env, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     out = invoke_ok("runs").stdout
     assert_page(out, 80)
+    # at 80 columns: a table without the start time, the network count and the error, the
+    # command wrapped between its words (none cut)
+    words = out.split()
+    assert all(word in words for word in command.split())
+    assert (
+        "To fit 80 columns: left out started (the run's name starts with it), networks, "
+        "best final error (--wide for the whole table" in " ".join(words)
+    )
+    monkeypatch.setenv("COLUMNS", "50")
+    out = invoke_ok("runs").stdout
+    assert_page(out, 50)
     # too narrow for the table: a block per run, the command wrapped between words
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("command "))
     end = next(i for i, line in enumerate(lines) if line.startswith("networks "))
     assert " ".join(line[17:] for line in lines[start:end]) == command
-    assert lines[-1] == "(one block per run: 80 columns are too few for the table; --wide for it)"
+    assert lines[-2:] == [
+        "(one block per run: 50 columns are too few for the",
+        "table; --wide for it)",
+    ]
 
 
 def digits(value: float, n: int) -> str:

@@ -46,6 +46,8 @@ def runs_table(rows: Sequence[dict]) -> FitTable:
         Step(digits={"best": 6}, rounded="errors", short=["best"]),
         Step(compact=True),
         Step(digits={"best": 4}, rounded="errors"),
+        Step(drop=["networks"], left_out="networks"),
+        Step(drop=["best"], left_out="best final error"),
     ]
     return FitTable(
         columns, steps, title="Run folders, newest first", rows_are="run", one_line=True
