@@ -705,6 +705,7 @@ def test_report_files_do_not_depend_on_the_terminal(tmp_path, monkeypatch):
     assert saved != narrow.stdout  # stdout was squeezed, the file was not
 
 
+@pytest.mark.slow
 def test_config_yaml_holds_every_override_and_reruns_the_experiment(tmp_path):
     first = json.loads(
         invoke_ok("sweep", *GRID, "--seeds", "3,4", "--name", "grid", "--json").stdout

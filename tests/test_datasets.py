@@ -567,6 +567,7 @@ def test_datasets_plot_needs_a_png_or_svg_name(tmp_path: Path, monkeypatch, out:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_the_installed_console_script_exports(tmp_path: Path) -> None:
     import subprocess
     import sys

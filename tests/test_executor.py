@@ -85,6 +85,7 @@ def test_any_chunking_and_any_number_of_workers_give_identical_networks(monkeypa
         )
 
 
+@pytest.mark.slow
 def test_stopping_early_terminates_the_workers(monkeypatch):
     monkeypatch.setattr(executor, "PARALLEL_MIN_WORK", 0)
     job = executor.Job(XOR.x, XOR.y, SPECS, 3000, 1000)

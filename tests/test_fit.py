@@ -136,6 +136,7 @@ def test_show_fits_a_saved_sweep_the_same_way(cli_env, monkeypatch):
     assert not [line for line in saved.splitlines() if line.endswith(" ")]
 
 
+@pytest.mark.slow
 def test_a_huge_layer_is_summarised_like_numpy(cli_env, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     out = invoke_ok("train", "--hidden", 100000, "--iterations", 10, "--no-figures", "-q").stdout

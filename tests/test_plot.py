@@ -465,6 +465,7 @@ def test_boundary_layout_needs_a_varying_input():
         boundary.boundary_layout(np.array([[1.0, 2.0], [1.0, 2.0]]))
 
 
+@pytest.mark.slow
 def test_a_network_too_wide_for_its_boundary_is_said_not_drawn():
     pytest.importorskip("matplotlib")
     folder = run_folder("train", "--hidden", 70, "--iterations", 10, "--no-figures")

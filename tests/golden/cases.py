@@ -81,7 +81,7 @@ CASES: dict[str, tuple[list[str], bool]] = {
             "--name",
             "mixed",
         ],
-        False,
+        True,
     ),
     "chunked": (
         [
