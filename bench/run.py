@@ -618,6 +618,7 @@ def _pss_kib(pid: int) -> int:
 def dry_runs(bench: Bench, measured: dict[str, dict]) -> None:
     """``toynn sweep ... --dry-run --json``'s estimate against the measured run."""
     print("\ndry-run estimates (toynn sweep ... --dry-run --json) against the measured runs")
+    print("(estimates are for saved runs; these ran --no-save; see bench/estimate_check.py)")
     print(f"{'':3} {'engine':>7} {'chunks':>6} {'workers':>7} {'estimated s':>11} {'measured s':>10} {'measured / estimated':>20}")  # fmt: skip
     for key, got in measured.items():
         args = got["args"]

@@ -24,12 +24,13 @@ import pytest
 import yaml
 from clitools import invoke, invoke_ok
 
+from toynn_cli import config
 from toynn_cli.analysis import status
 from toynn_cli.cli import app as cli_app
 from toynn_cli.cli import cli
 from toynn_cli.cli import output as cli_output
 from toynn_cli.cli import session as cli_session
-from toynn_cli.core import engine, network, tutorial
+from toynn_cli.core import engine, engines, network, tutorial
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.core.network import NetworkResult, NetworkSpec
 from toynn_cli.run import executor
@@ -549,6 +550,58 @@ def test_dry_run_lists_the_networks_and_trains_nothing(tmp_path, monkeypatch):
         {"alpha": 0.01, "hidden": 4, "seed": 1},
     ]
     assert not (tmp_path / "runs").exists()
+
+
+def test_dry_run_plan_line_names_the_engine_and_the_plans_chunks_and_workers():
+    grid_args = ("sweep", "--alphas", "0.1,1", "--seeds", "1..1000", "--iterations", "1000")
+    out = invoke_ok(*grid_args, "--workers", "2", "--engine", "numpy", "--dry-run").stdout
+    line = out.strip().splitlines()[-1]
+    assert line.startswith("2 chunks of up to 1000 networks on 2 workers (numpy engine); ")
+    experiment = config.resolve(
+        None, {"alphas": "0.1,1", "seeds": "1..1000", "iterations": "1000", "engine": "numpy"},
+        config.TUTORIAL_SWEEP,
+    )  # fmt: skip
+    plan = cli_session.Plan.make(experiment, 2, executor.DEFAULT_MAX_MEMORY)
+    assert (len(plan.chunks), plan.chunk_size, plan.engine) == (2, 1000, "numpy")
+    assert executor.processes(plan.chunks, plan.workers, experiment.iterations) == 2
+
+    def doc(*extra: str) -> dict:
+        return json.loads(invoke_ok(*grid_args, "--dry-run", "--json", *extra).stdout)
+
+    numpy_doc, auto_doc = doc("--engine", "numpy", "--workers", "2"), doc("--workers", "2")
+    assert (numpy_doc["chunks"], numpy_doc["workers"], numpy_doc["engine"]) == (2, 2, "numpy")
+    assert auto_doc["engine"] == engines.choose("auto", plan.specs)
+    if auto_doc["engine"] != "numpy":
+        assert auto_doc["estimated_seconds"] != numpy_doc["estimated_seconds"]
+    # one worker, or too little work for processes: the line says where it trains instead
+    line = invoke_ok(*grid_args, "--workers", "1", "--engine", "numpy", "--dry-run").stdout
+    assert "1 chunk of up to 2000 networks in this process (numpy engine); " in line
+    small = invoke_ok("sweep", "--alphas", "0.1,1", "--seeds", "1..200", "--iterations", "100",
+                      "--workers", "2", "--engine", "numpy", "--chunk-size", "100", "--dry-run")  # fmt: skip
+    assert (
+        "4 chunks of up to 100 networks in this process (numpy engine; no worker processes: "
+        f"under {executor.PARALLEL_MIN_WORK} network-iterations); "
+    ) in small.stdout
+
+
+def test_a_run_trains_the_chunks_and_workers_its_dry_run_printed(tmp_path, monkeypatch):
+    args = ("sweep", "--alphas", "0.1,1", "--seeds", "1..3", "--iterations", "50",
+            "--engine", "numpy", "--workers", "2", "--chunk-size", "2")  # fmt: skip
+    planned = json.loads(invoke_ok(*args, "--dry-run", "--json").stdout)
+    trained_by: list[int] = []
+    real = executor.train_chunk
+
+    def recording(task, *rest, **kwargs):
+        trained_by.append(os.getpid())
+        return real(task, *rest, **kwargs)
+
+    monkeypatch.setattr(executor, "train_chunk", recording)
+    invoke_ok(*args, "--out", tmp_path / "out")
+    (run_json,) = (tmp_path / "out").glob("*/run.json")
+    info = json.loads(run_json.read_text())
+    assert (planned["chunks"], planned["workers"], planned["engine"]) == (3, 1, "numpy")
+    assert (info["chunks"], info["chunk_size"], info["engine"]) == (3, 2, "numpy")
+    assert trained_by == [os.getpid()] * 3  # in this process, as the dry run said
 
 
 # --- reproduce (replayed; tests/test_subprocess.py runs it for real) ------------------------

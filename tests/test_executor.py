@@ -10,7 +10,7 @@ import pytest
 
 from toynn_cli.config import grid
 from toynn_cli.core.datasets import BUILTIN
-from toynn_cli.run import executor
+from toynn_cli.run import cost, executor
 from toynn_cli.store import chunks
 
 XOR = BUILTIN["xor"]
@@ -117,10 +117,58 @@ def test_chunk_files_round_trip(tmp_path):
             assert a.tobytes() == b.tobytes() and a.dtype == b.dtype
 
 
-def test_estimate_scales_with_workers():
-    chunks = executor.plan(SPECS, 180)
+def test_the_estimate_starts_the_workers_the_executor_starts():
+    chunks = executor.plan(SPECS, 180)  # 3 layouts of 120: 3 chunks
     one = executor.estimate(SPECS, chunks, 1, 3, 1, 4, 10000, 1000)
     two = executor.estimate(SPECS, chunks, 2, 3, 1, 4, 10000, 1000)
-    assert two["workers"] == 2 and one["workers"] == 1
-    assert two["seconds"] == pytest.approx(one["seconds"] / 2)
+    assert (one["workers"], two["workers"]) == (1, 2)
+    assert executor.processes(chunks, 2, 10000) == 2
+    assert two["seconds"] < one["seconds"]
     assert two["memory_bytes"] > one["memory_bytes"] > 0
+    # under PARALLEL_MIN_WORK network-iterations the executor stays in this process
+    small = executor.estimate(SPECS, chunks, 2, 3, 1, 4, 100, 10)
+    assert small["workers"] == 1 == executor.processes(chunks, 2, 100)
+
+
+H4 = grid.expand([4], [0.1, 1.0], range(1, 301))  # 600 networks of one layout
+
+
+def test_the_estimate_is_the_engines_cost_model():
+    chunks = executor.plan(H4, 300)  # 2 chunks of 300
+    sizes, it = [3, 4, 1], 10000
+    for name in ("numpy", "numba"):
+        model = cost.model_for(name)
+        chunk = cost.batch_seconds(model, sizes, 4, 300, it)
+        one = executor.estimate(H4, chunks, 1, 3, 1, 4, it, 1000, engine=name)
+        two = executor.estimate(H4, chunks, 2, 3, 1, 4, it, 1000, engine=name)
+        rest = model.startup + 600 * model.per_network
+        assert one["seconds"] == pytest.approx(rest + 2 * chunk, rel=1e-12)
+        # two workers, a chunk each, sharing 1 + PARALLEL_EFFICIENCY cores
+        shared = chunk * 2 / (1 + cost.PARALLEL_EFFICIENCY)
+        assert two["seconds"] == pytest.approx(rest + model.pool_startup + shared, rel=1e-12)
+    numba = executor.estimate(H4, chunks, 2, 3, 1, 4, it, 1000, engine="numba")
+    numpy = executor.estimate(H4, chunks, 2, 3, 1, 4, it, 1000, engine="numpy")
+    assert numba["seconds"] != numpy["seconds"]
+    assert numba["memory_bytes"] == numpy["memory_bytes"]
+    assert cost.model_for("numba-fast") is cost.NUMBA
+
+
+def test_numba_costs_a_block_of_lanes_and_its_threads_share_the_blocks():
+    model = cost.NUMBA
+    sizes = [3, 4, 1]
+    block = cost.block_seconds(model, sizes, 4, model.block)
+    # a network alone costs its own block: more than its share of a full one
+    assert cost.batch_seconds(model, sizes, 4, 1, 10) > 10 * block / model.block
+    assert cost.batch_seconds(model, sizes, 4, 2 * model.block, 10) == pytest.approx(20 * block)
+    assert cost.batch_seconds(model, sizes, 4, 2 * model.block, 10, threads=2) == (
+        pytest.approx(20 * block / (1 + cost.PARALLEL_EFFICIENCY))
+    )
+    # the NumPy engine runs the batch as one, on one thread
+    assert cost.NUMPY.block == 0
+    assert cost.batch_seconds(cost.NUMPY, sizes, 4, 256, 10, threads=2) == pytest.approx(
+        10 * cost.block_seconds(cost.NUMPY, sizes, 4, 256)
+    )
+    # in this process with workers > 1, the numba engine's threads share a chunk's blocks
+    chunks = executor.plan(H4, 600)
+    guess = executor.estimate(H4, chunks, 2, 3, 1, 4, 1000, 100, engine="numba")
+    assert (guess["workers"], guess["threads"]) == (1, 2)

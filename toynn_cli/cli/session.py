@@ -344,6 +344,7 @@ def estimate(experiment: Experiment, plan: Plan) -> dict[str, float]:
         experiment.log_every,
         experiment.record_every,
         slim=len(plan.specs) > results.FULL_RECORDS_LIMIT,
+        engine=plan.engine,
     )
 
 

@@ -24,6 +24,7 @@ from toynn_cli.cli.output import Terminal, emit, fail
 from toynn_cli.cli.session import Plan, estimate, execute, reopen
 from toynn_cli.core import network
 from toynn_cli.core.network import NetworkResult
+from toynn_cli.run import executor
 from toynn_cli.view import formats, report
 from toynn_cli.view import plan as plan_view
 from toynn_cli.view import train as train_view
@@ -148,6 +149,7 @@ def sweep(
                 "chunks": len(plan.chunks),
                 "chunk_size": plan.chunk_size,
                 "workers": guess["workers"],
+                "threads": guess["threads"],
                 "engine": plan.engine,
                 "estimated_memory_bytes": int(guess["memory_bytes"]),
                 "estimated_seconds": guess["seconds"],
@@ -163,7 +165,10 @@ def sweep(
             ),
             table=lambda: [
                 plan_view.dry_run_table(specs, experiment.iterations, rows or None),
-                plan_view.plan_line(len(specs), len(plan.chunks), plan.chunk_size, guess),
+                plan_view.plan_line(
+                    len(specs), len(plan.chunks), plan.chunk_size, guess, plan.engine,
+                    plan.workers, executor.PARALLEL_MIN_WORK,
+                ),
             ],
         )  # fmt: skip
         return

@@ -25,14 +25,12 @@ import numpy as np
 from toynn_cli.analysis import status
 from toynn_cli.core import engines, network
 from toynn_cli.core.network import BatchResult, NetworkSpec
+from toynn_cli.run import cost
 
 #: Default budget for the training buffers of all workers together.
 DEFAULT_MAX_MEMORY = 1 << 30
 #: Below this many networks per chunk, splitting for more workers costs more than it gains.
 MIN_CHUNK = 256
-#: Rough cost of one elementwise operation on one network's number (seconds), measured
-#: on the development machine; used only for ``--dry-run``'s time estimate.
-SECONDS_PER_OP = 0.65e-9
 #: Grids smaller than this (networks x iterations) train in this process: starting
 #: workers would cost more than it saves.
 PARALLEL_MIN_WORK = 2_000_000
@@ -101,12 +99,6 @@ def _footprints(
     ]  # fmt: skip
 
 
-def operations_per_step(sizes: Sequence[int], samples: int) -> int:
-    """Elementwise operations per network and iteration (for the time estimate)."""
-    params = sum(a * b for a, b in itertools.pairwise(sizes))
-    return 12 * samples * sum(sizes[1:]) + 12 * params
-
-
 def groups(specs: Sequence[NetworkSpec]) -> list[tuple[int, int]]:
     """The grid's runs of networks sharing a layout, as [start, stop) ranges in grid order."""
     runs: list[tuple[int, int]] = []
@@ -150,12 +142,55 @@ def plan(specs: Sequence[NetworkSpec], size: int) -> list[Chunk]:
     return chunks
 
 
+def processes(chunks: Sequence[Chunk], workers: int, iterations: int) -> int:
+    """How many worker processes :class:`LocalExecutor` starts for ``chunks``: none (1:
+    everything in this process) with one worker, one chunk, or under
+    PARALLEL_MIN_WORK network-iterations; else one per chunk up to ``workers``."""
+    work = sum(len(c) for c in chunks) * iterations
+    if workers <= 1 or len(chunks) <= 1 or work < PARALLEL_MIN_WORK:
+        return 1
+    return min(workers, len(chunks))
+
+
 def estimate_seconds(
-    specs: Sequence[NetworkSpec], n_inputs: int, n_outputs: int, samples: int, iterations: int
+    engine: str,
+    specs: Sequence[NetworkSpec],
+    chunks: Sequence[Chunk],
+    workers: int,
+    n_inputs: int,
+    n_outputs: int,
+    samples: int,
+    iterations: int,
+    large: bool = False,
 ) -> float:
-    """A rough single-process training time, from a per-operation cost."""
-    ops = sum(operations_per_step(_sizes(s, n_inputs, n_outputs), samples) for s in specs)
-    return ops * iterations * SECONDS_PER_OP
+    """A rough wall time of the whole run (a saved one, from the process's start), from
+    ``engine``'s cost model (run/cost.py): start-up, the chunks as the executor trains
+    them (in this process, the numba engine on up to ``workers`` threads; or each chunk
+    to the first free worker process, the workers sharing cost.speed_up cores), and the
+    per-network reporting (``large``: of a
+    sweep whose results are summarised)."""
+    model = cost.model_for(engine)
+    used = processes(chunks, workers, iterations)
+    threads = max(1, workers) if used == 1 and model.block else 1
+
+    slower = used / cost.speed_up(used)  # each worker's share of the cores they get
+
+    def seconds(chunk: Chunk) -> float:
+        sizes = _sizes(specs[chunk.start], n_inputs, n_outputs)
+        alone = cost.batch_seconds(model, sizes, samples, len(chunk), iterations, threads)
+        return alone * slower
+
+    free = [0.0] * used  # when each worker is next free: chunks go out in grid order
+    for chunk in chunks:
+        i = free.index(min(free))
+        free[i] += seconds(chunk)
+    per_network = model.per_network_large if large else model.per_network
+    return (
+        model.startup
+        + (model.pool_startup if used > 1 else 0.0)
+        + max(free, default=0.0)
+        + per_network * len(specs)
+    )
 
 
 def estimate(
@@ -169,13 +204,16 @@ def estimate(
     log_every: int,
     record_every: int = 0,
     slim: bool = False,
+    engine: str = "numpy",
 ) -> dict[str, float]:
     """What ``--dry-run`` reports: peak memory (the chunks training at once, the chunk
     being received, and what is kept of every result for the report: all of it, or
-    with ``slim`` the errors only, as for a large sweep) and a rough wall time, both
-    estimates."""
-    parallel = workers > 1 and len(chunks) > 1 and len(specs) * iterations >= PARALLEL_MIN_WORK
-    busy = max(1, min(workers, len(chunks))) if parallel else 1
+    with ``slim`` the errors only, as for a large sweep), a rough wall time with
+    ``engine``'s cost model, both estimates, and the worker processes the run starts
+    (``workers``; 1: none, the run trains in this process) and the numba engine's
+    threads in this process (``threads``)."""
+    used = processes(chunks, workers, iterations)
+    parallel = used > 1
     largest = max((len(c) for c in chunks), default=0)
     found = _footprints(specs, n_inputs, n_outputs, samples, iterations, log_every, record_every)
     training, result = max(t for _, t, _ in found), max(r for _, _, r in found)
@@ -183,13 +221,20 @@ def estimate(
     # every result, or of a large sweep's only the errors and accuracies
     checks = len(network.checkpoints(iterations, log_every))
     kept = sum(n * (250 + (8 * (2 * checks + 4) if slim else r)) for n, _, r in found)
-    training_now = busy * largest * (training + (2 * result if parallel else result))
+    training_now = used * largest * (training + (2 * result if parallel else result))
     receiving = 2 * result * largest if parallel else 0
-    seconds = estimate_seconds(specs, n_inputs, n_outputs, samples, iterations)
+    seconds = estimate_seconds(
+        engine, specs, chunks, workers, n_inputs, n_outputs, samples, iterations, slim
+    )
+    block = cost.model_for(engine).block
+    threads = 1
+    if not parallel and block and workers > 1:
+        threads = min(workers, max((math.ceil(len(c) / block) for c in chunks), default=1))
     return {
         "memory_bytes": training_now + receiving + kept,
-        "seconds": seconds / busy,
-        "workers": busy,
+        "seconds": seconds,
+        "workers": used,
+        "threads": threads,
     }
 
 
@@ -342,7 +387,7 @@ class LocalExecutor:
         total = sum(len(c) for c in chunks) * iterations
         tasks = [job.task(c) for c in chunks]
         done = 0
-        if workers <= 1 or len(chunks) <= 1 or total < PARALLEL_MIN_WORK:
+        if processes(chunks, workers, iterations) == 1:
             for task in tasks:
 
                 def within(j: int, done: int = done, n: int = len(task.chunk)) -> None:

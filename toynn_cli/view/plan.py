@@ -64,13 +64,31 @@ def size_text(n: float) -> str:
     return f"{n:.1f} GB"
 
 
-def plan_line(networks: int, chunks: int, chunk_size: int, guess: dict[str, float]) -> Text:
-    """How a sweep would run: chunks, workers, and rough memory and time estimates."""
-    workers = int(guess["workers"])
+def plan_line(
+    networks: int,
+    chunks: int,
+    chunk_size: int,
+    guess: dict[str, float],
+    engine: str,
+    requested: int,
+    min_work: int,
+) -> Text:
+    """How a sweep would run: chunks, the worker processes the run starts (none: it
+    trains in this process, on ``guess["threads"]`` threads; and why, when ``requested``
+    asked for more), the engine, and rough memory and time estimates."""
+    workers, threads = int(guess["workers"]), int(guess.get("threads", 1))
     noun = "chunk" if chunks == 1 else "chunks"
+    if workers > 1:
+        where = f"on {workers} workers"
+    else:
+        where = "in this process" + (f" on {threads} threads" if threads > 1 else "")
+    unused = ""
+    if workers == 1 and requested > 1:
+        reason = "one chunk" if chunks == 1 else f"under {min_work} network-iterations"
+        unused = f"; no worker processes: {reason}"
     return Text(
-        f"{chunks} {noun} of up to {min(chunk_size, networks)} networks on "
-        f"{workers} worker{'s' if workers != 1 else ''}; "
+        f"{chunks} {noun} of up to {min(chunk_size, networks)} networks {where} "
+        f"({engine} engine{unused}); "
         f"estimated peak memory {size_text(guess['memory_bytes'])}, "
         f"time about {guess['seconds']:.3g} s (rough)"
     )
