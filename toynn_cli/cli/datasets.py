@@ -80,6 +80,22 @@ def generation_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("name", shell_complete=_complete_name)(function)
 
 
+def file_options(out_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--out (``out_help`` says what it holds), --force and --quiet: the options of a
+    command that writes one file."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        function = click.option("--quiet", "-q", is_flag=True, help="No messages.")(function)
+        function = click.option(
+            "--force", is_flag=True, help="Overwrite --out if it exists (atomically)."
+        )(function)
+        return click.option("--out", required=True, type=click.Path(path_type=Path), help=out_help)(
+            function
+        )
+
+    return decorate
+
+
 def _complete_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
     return [CompletionItem(n) for n in datasets.BUILTIN if n.startswith(incomplete)]
 
@@ -171,14 +187,7 @@ def list_command(as_json: bool, as_csv: bool) -> None:
 
 @datasets_group.command("export", short_help="Write a dataset as a CSV file (or to stdout).")
 @generation_options
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The CSV file to write, or - for stdout.",
-)
-@click.option("--force", is_flag=True, help="Overwrite --out if it exists (atomically).")
-@click.option("--quiet", "-q", is_flag=True, help="No messages.")
+@file_options("The CSV file to write, or - for stdout.")
 def export_command(
     name: str,
     samples: str | None,
@@ -210,14 +219,7 @@ def export_command(
 
 @datasets_group.command("plot", short_help="Draw a dataset's points as PNG or SVG.")
 @generation_options
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The picture to write: a .png or .svg file.",
-)
-@click.option("--force", is_flag=True, help="Overwrite --out if it exists (atomically).")
-@click.option("--quiet", "-q", is_flag=True, help="No messages.")
+@file_options("The picture to write: a .png or .svg file.")
 def plot_command(
     name: str,
     samples: str | None,
