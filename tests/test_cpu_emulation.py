@@ -21,8 +21,10 @@ like an x86-64-v2 machine (SSE4.2, no AVX, no FMA) on this one:
 
 The child computes (a) the tutorial's alpha sweep (60000 iterations), (b) a sweep of
 mixed settings (tanh and relu, adam and momentum, bias units, cosine and exponential
-schedules), (c) the generated moons and spirals datasets and networks trained on them,
-with the NumPy engine and, where it trains the settings, the numba engine; every
+schedules), (c) adam, amsgrad and rmsprop sweeps with clipping, schedules and early
+stopping (the numba engine's update step), (d) the generated moons and spirals datasets
+and networks trained on them, with the NumPy engine and, where it trains the settings,
+the numba engine; every
 recorded array must have the same bytes as in this process. The slow parts are marked
 ``slow``; :func:`test_a_short_run_and_the_portable_functions_match_on_an_emulated_cpu`
 is the quick one.
@@ -77,7 +79,7 @@ def _flatten(prefix: str, batch) -> dict[str, np.ndarray]:
 
 
 def compute(kind: str) -> dict[str, np.ndarray]:
-    """What both processes compute: "quick", "tutorial", "mixed" or "datasets"."""
+    """What both processes compute: "quick", "tutorial", "mixed", "update" or "datasets"."""
     from toynn_cli.core import engine, portable, tutorial
     from toynn_cli.core.datasets import BUILTIN, generate
     from toynn_cli.core.network import NetworkSpec
@@ -126,6 +128,25 @@ def compute(kind: str) -> dict[str, np.ndarray]:
                     ]
                     batch = engine.train_batch(xor.x, xor.y, specs, 3000, 500)
                     out |= _flatten(f"{activation}.{optimizer}.{schedule}", batch)
+    elif kind == "update":
+        # the numba engine's update step: optimizers, clipping, schedules, early stopping
+        for name, optimizer, settings in (
+            ("adam", "adam", {"clip_norm": 0.5, "schedule": "cosine"}),
+            ("amsgrad", "adam", {"clip_value": 0.1, "schedule": "exponential"}),
+            ("rmsprop", "rmsprop", {"clip_norm": 1.0, "schedule": "step", "target_error": 0.1}),
+        ):
+            params = (("amsgrad", True), ("weight_decay", 0.001)) if name == "amsgrad" else ()
+            specs = [
+                NetworkSpec(alpha, 4, seed, optimizer, params, **settings)
+                for alpha in (0.01, 0.1, 1.0)
+                for seed in range(50)
+            ]  # 150 networks: two blocks
+            args = (xor.x, xor.y, specs, 3000, 500)
+            out |= _flatten(f"{name}.numpy", engine.train_batch(*args))
+            if numba:
+                from toynn_cli.core import engine_numba
+
+                out |= _flatten(f"{name}.numba", engine_numba.train_batch(*args))
     elif kind == "datasets":
         for name in ("moons", "spirals"):
             data = generate(name, samples=150, noise=0.1, seed=3)
@@ -248,6 +269,19 @@ def test_the_tutorials_alpha_sweep_matches_on_an_emulated_cpu(tmp_path):
 def test_a_sweep_of_mixed_settings_matches_on_an_emulated_cpu(tmp_path):
     mine = _compare_with_emulated("mixed", tmp_path)
     assert len([k for k in mine if k.endswith("final_error")]) == 8
+
+
+@pytest.mark.slow
+def test_the_numba_update_step_matches_on_an_emulated_cpu(tmp_path):
+    """Adam (and amsgrad, rmsprop) with clipping and schedules: the same bits in both
+    engines, here and on the emulated CPU."""
+    mine = _compare_with_emulated("update", tmp_path)
+    if _numba_available():
+        numpy_keys = [k for k in mine if k.split(".")[1] == "numpy"]
+        assert len(numpy_keys) > 20
+        for key in numpy_keys:
+            other = key.replace(".numpy.", ".numba.", 1)
+            assert _canonical(mine[key]) == _canonical(mine[other]), key
 
 
 @pytest.mark.slow

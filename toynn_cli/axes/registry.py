@@ -170,8 +170,10 @@ SETTINGS: tuple[Setting, ...] = (
         ("--engine",),
         "Training engine: auto (default: numba when installed and it trains every "
         "network, else numpy), numpy (the reference: every setting), numba (compiled, "
-        "the same bits: plain sgd, sigmoid units, squared loss; other settings fall back "
-        "to numpy under auto) or numba-fast (the same as numba).",
+        "the same bits: every optimizer, init, clipping, schedule and early stopping, "
+        "with sigmoid units, squared loss, no bias, full batches; bias, other activations "
+        "or losses, mini-batches, dropout and batch norm fall back to numpy under auto) "
+        "or numba-fast (the same as numba).",
     ),
     Setting(
         "optimizers",

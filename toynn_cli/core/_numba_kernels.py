@@ -18,7 +18,8 @@ import numba
 import numpy as np
 from numba.extending import register_jitable
 
-from toynn_cli.core import portable
+from toynn_cli.core import _numba_update, portable
+from toynn_cli.core._numba_update import C_STOPPING, H_TARGET_ERROR
 from toynn_cli.core.portable import trigonometric
 
 #: How every kernel is compiled: cached on disk; fastmath off (no fused multiply-adds,
@@ -50,15 +51,19 @@ tanh = numba.njit(fastmath=False)(portable.tanh_scalar)
 sin = numba.njit(fastmath=False)(portable.sin_scalar)
 cos = numba.njit(fastmath=False)(portable.cos_scalar)
 
-#: A digest of the portable package's modules. Numba's disk cache checks only the file
-#: of the function it caches: a kernel compiled with an older portable function would be
-#: loaded as it is. :func:`refresh_cache` compares this with the digest the cached
-#: kernels were built with.
+#: A digest of the portable package's modules and of the update step's module
+#: (:mod:`toynn_cli.core._numba_update`). Numba's disk cache checks only the file of the
+#: function it caches: a kernel compiled with an older portable function or update step
+#: would be loaded as it is. :func:`refresh_cache` compares this with the digest the
+#: cached kernels were built with.
 PORTABLE_STAMP = int.from_bytes(
     hashlib.sha256(
         b"".join(
             path.name.encode() + b"\0" + path.read_bytes()
-            for path in sorted(Path(portable.__file__).parent.glob("*.py"))
+            for path in [
+                *sorted(Path(portable.__file__).parent.glob("*.py")),
+                Path(_numba_update.__file__),
+            ]
         )
     ).digest()[:7],
     "little",
@@ -108,6 +113,26 @@ def forward(act, w, x_rows, sizes, a_off, w_off, samples, term):
 
 
 @kernel()
+def accuracy(act, y, out_row, total, col):
+    # outputs on the right side of 0.5 (the caller keeps it only for targets that are all
+    # 0 or 1), counted, then divided like NumPy's mean
+    samples, n_outputs = y.shape
+    nb = total.shape[0]
+    for b in range(nb):
+        total[b] = 0.0
+    for s in range(samples):
+        for o in range(n_outputs):
+            r = s * n_outputs + o
+            t = y[s, o]
+            for b in range(nb):
+                v = act[out_row + r, b]
+                if (t == 1.0 and v > 0.5) or (t == 0.0 and v < 0.5):
+                    total[b] += 1.0
+    for b in range(nb):
+        col[b] = total[b] / (samples * n_outputs)
+
+
+@kernel()
 def block_train(
     x,
     y,
@@ -115,7 +140,12 @@ def block_train(
     w,
     prev,
     changes,
+    state,
+    active,
+    stopped_at,
     alphas,
+    codes,
+    hyper,
     j0,
     j1,
     check_its,
@@ -144,7 +174,6 @@ def block_train(
 
     # the block's state, contiguous along its networks
     wl = np.empty((params, nb))
-    sign = np.empty((params, nb), dtype=np.bool_)
     prevl = np.empty((params, nb), dtype=np.bool_)
     chl = np.empty((params, nb), dtype=np.int64)
     for p in range(params):
@@ -152,9 +181,24 @@ def block_train(
             wl[p, b] = w[p, b0 + b]
             prevl[p, b] = prev[p, b0 + b]
             chl[p, b] = changes[p, b0 + b]
+    slots = state.shape[0]
+    stl = np.empty((slots, params, nb))  # the optimizer's state
+    for q in range(slots):
+        for p in range(params):
+            for b in range(nb):
+                stl[q, p, b] = state[q, p, b0 + b]
     al = np.empty(nb)
+    actl = np.empty(nb, dtype=np.bool_)
+    running = False  # whether a network of the block still trains (early stopping)
     for b in range(nb):
         al[b] = alphas[b0 + b]
+        actl[b] = active[b0 + b]
+        running = running or actl[b]
+    stopping = codes[C_STOPPING] != 0
+    upd = np.empty((params, nb))
+    lr = np.empty(nb)
+    scratch = np.empty(nb)
+    current = np.empty(nb)
     act = np.empty((a_off[layers + 1], nb))
     for s in range(samples):
         for i in range(sizes[0]):
@@ -175,37 +219,42 @@ def block_train(
     while h < hist_its.shape[0] and hist_its[h] < j0:
         h += 1
 
-    for j in range(j0, j1):
+    # a block whose networks have all stopped (in an earlier segment) trains no more
+    for j in range(j0, j1 if running else j0):
         forward(act, wl, x, sizes, a_off, w_off, samples, term)
         for s in range(samples):
             for o in range(n_outputs):
                 r = s * n_outputs + o
                 for b in range(nb):
                     err[r, b] = act[out_row + r, b] - y[s, o]
+        if stopping:  # a network whose error is at most the target stops before update j
+            mean_abs(err, rows_err, total, current)
+            running = _numba_update.stop_check(
+                current, actl, stopped_at, b0, j, hyper[H_TARGET_ERROR]
+            )
         if c < check_its.shape[0] and check_its[c] == j:
             mean_abs(err, rows_err, total, col)
             for b in range(nb):
                 check_err[c, b0 + b] = col[b]
-            # accuracy: outputs on the right side of 0.5 (the caller keeps it only for
-            # targets that are all 0 or 1), counted, then divided like NumPy's mean
+            accuracy(act, y, out_row, total, col)
             for b in range(nb):
-                total[b] = 0.0
-            for s in range(samples):
-                for o in range(n_outputs):
-                    r = s * n_outputs + o
-                    t = y[s, o]
-                    for b in range(nb):
-                        v = act[out_row + r, b]
-                        if (t == 1.0 and v > 0.5) or (t == 0.0 and v < 0.5):
-                            total[b] += 1.0
-            for b in range(nb):
-                check_acc[c, b0 + b] = total[b] / rows_err
+                check_acc[c, b0 + b] = col[b]
             c += 1
         if h < hist_its.shape[0] and hist_its[h] == j:
             mean_abs(err, rows_err, total, col)
             for b in range(nb):
                 hist_err[h, b0 + b] = col[b]
             h += 1
+        if not running:
+            # every network of the block has stopped: no weight moves again, so each
+            # later recorded error is the one it has now (the NumPy engine waits for
+            # the whole batch, whose stopped networks take steps of 0 meanwhile: the
+            # same numbers while the steps are finite)
+            _numba_update.fill(check_err, c, b0, current)
+            _numba_update.fill(hist_err, h, b0, current)
+            accuracy(act, y, out_row, total, col)
+            _numba_update.fill(check_acc, c, b0, col)
+            break
 
         # backward, from the weights before the update
         for k in range(layers - 1, -1, -1):
@@ -246,17 +295,8 @@ def block_train(
                         for b in range(nb):
                             g[gr, b] += term[b]
 
-        # direction changes (the step moves a weight up when g < 0), then the step
-        for p in range(params):
-            for b in range(nb):
-                sign[p, b] = g[p, b] < 0.0
-            if j > 0:
-                for b in range(nb):
-                    chl[p, b] += sign[p, b] != prevl[p, b]
-            for b in range(nb):
-                prevl[p, b] = sign[p, b]
-            for b in range(nb):
-                wl[p, b] -= al[b] * g[p, b]
+        # the step (clipping, learning rate, optimizer), then direction changes
+        _numba_update.update(j, wl, g, upd, stl, lr, scratch, al, actl, prevl, chl, codes, hyper)
 
     if final_err.shape[0] > 0:  # the last segment: error and outputs after training
         forward(act, wl, x, sizes, a_off, w_off, samples, term)
@@ -275,6 +315,12 @@ def block_train(
             w[p, b0 + b] = wl[p, b]
             prev[p, b0 + b] = prevl[p, b]
             changes[p, b0 + b] = chl[p, b]
+    for q in range(slots):
+        for p in range(params):
+            for b in range(nb):
+                state[q, p, b0 + b] = stl[q, p, b]
+    for b in range(nb):
+        active[b0 + b] = actl[b]
 
 
 # Two functions, not one compiled twice: numba's disk cache keys a function's versions
@@ -284,23 +330,24 @@ def block_train(
 
 @kernel()
 def segment_serial(
-    x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-    check_acc, hist_err, final_err, outputs, block,
+    x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes, hyper, j0, j1,
+    check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs, block,
 ):  # fmt: skip
     """Iterations ``j0`` to ``j1 - 1`` for every block of networks (columns of ``w``),
     one block after another (used inside worker processes)."""
     n = w.shape[1]
     for b0 in range(0, n, block):
         block_train(
-            x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-            check_acc, hist_err, final_err, outputs, b0, min(n, b0 + block),
+            x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes, hyper,
+            j0, j1, check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs,
+            b0, min(n, b0 + block),
         )  # fmt: skip
 
 
 @kernel(parallel=True)
 def segment_parallel(
-    x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-    check_acc, hist_err, final_err, outputs, block,
+    x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes, hyper, j0, j1,
+    check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs, block,
 ):  # fmt: skip
     """The same, the blocks shared among numba's threads."""
     n = w.shape[1]
@@ -308,8 +355,9 @@ def segment_parallel(
     for i in numba.prange(blocks):
         b0 = i * block
         block_train(
-            x, y, sizes, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-            check_acc, hist_err, final_err, outputs, b0, min(n, b0 + block),
+            x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes, hyper,
+            j0, j1, check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs,
+            b0, min(n, b0 + block),
         )  # fmt: skip
 
 
@@ -318,7 +366,9 @@ def refresh_cache() -> None:
     :data:`PORTABLE_STAMP`), empty their cache entries so that they compile again."""
     if portable_stamp() == PORTABLE_STAMP:
         return
-    for function in (mean_abs, forward, block_train, segment_serial, segment_parallel):
+    for function in (
+        mean_abs, accuracy, forward, block_train, segment_serial, segment_parallel
+    ):  # fmt: skip
         function._cache.flush()
     portable_stamp._cache.flush()
     portable_stamp.recompile()

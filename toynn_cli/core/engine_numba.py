@@ -7,7 +7,17 @@ same order (see that module's docstring): products are explicit sums over the
 contracted index k = 0, 1, 2, ...; the sigmoid is ``1 / (1 + exp(-z))`` with toynn's
 own exp (:mod:`toynn_cli.core.portable`, the NumPy engine's too); ``fastmath`` is off, so
 the compiler neither reorders sums nor fuses a multiply and an add into an FMA. The
-two engines give the same bits, on any CPU.
+update step (clipping, learning-rate schedules, early stopping, every optimizer of
+:mod:`toynn_cli.core.optim`) is :mod:`toynn_cli.core._numba_update`'s, the same
+operations too. The two engines give the same bits, on any CPU (but for the sign of a
+NaN, which follows the order of an operation's operands, a compiler's choice).
+
+Early stopping: a block whose networks have all stopped stops training and fills its
+later records with its current errors, as the NumPy engine does when every network of
+its batch has stopped; until then the NumPy engine's stopped networks take steps of
+lr * 0, which leave their weights as they are unless an update is not finite (0 * inf
+is NaN: an optimizer whose state grows without bound, such as momentum > 1). Only then
+do the engines differ.
 
 Layout and batch independence. Networks are processed in blocks of ``BLOCK``; a
 block's weights and activations are ``(rows, networks)`` arrays, every innermost loop
@@ -110,18 +120,13 @@ def _import_kernels() -> ModuleType:
     return _numba_kernels
 
 
+#: The settings this engine trains only at these values (the tutorial's); every
+#: optimizer and its hyperparameters, the initialisation, clipping, schedules and early
+#: stopping it trains at any value.
 _PLAIN: dict[str, Any] = {
-    "optimizer": "sgd",
-    "optimizer_params": (),
     "bias": False,
     "activation": "sigmoid",
     "loss": "squared",
-    "init": "uniform",
-    "clip_value": 0.0,
-    "clip_norm": 0.0,
-    "schedule": "constant",
-    "schedule_params": (),
-    "target_error": 0.0,
     "batch_size": 0,
     "dropout": 0.0,
     "batch_norm": False,
@@ -129,8 +134,9 @@ _PLAIN: dict[str, Any] = {
 
 
 def supports(spec: NetworkSpec) -> bool:
-    """Whether this engine trains ``spec``: the tutorial's networks (plain gradient
-    descent, sigmoid units, squared loss, no bias), any number of layers."""
+    """Whether this engine trains ``spec``: sigmoid units, squared loss, no bias, full
+    batches, no dropout or batch norm; any number of layers, any optimizer (with its
+    hyperparameters), initialisation, clipping, schedule and early stopping."""
     return unsupported(spec) is None
 
 
@@ -179,11 +185,15 @@ def _run_tiny(segment: Any) -> None:
     argument types every real call uses."""
     x, y = np.zeros((1, 1)), np.zeros((1, 1))
     w = np.zeros((1, 1))
+    from toynn_cli.core import _numba_update  # after _import_kernels: numba is configured
+
+    codes, hyper = _numba_update.settings(NetworkSpec(1.0, 0, 0), 1)
     segment(
         x, y, np.array([1, 1], dtype=np.int64), w, np.zeros(w.shape, dtype=np.bool_),
-        np.zeros(w.shape, dtype=np.int64), np.ones(1), 0, 1, np.zeros(1, dtype=np.int64),
-        np.zeros(1, dtype=np.int64), np.empty((1, 1)), np.empty((1, 1)), np.empty((1, 1)),
-        np.empty(1), np.empty((1, 1)), BLOCK,
+        np.zeros(w.shape, dtype=np.int64), np.zeros((0, 1, 1)), np.ones(1, dtype=np.bool_),
+        np.full(1, -1, dtype=np.int64), np.ones(1), codes, hyper, 0, 1,
+        np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.empty((1, 1)),
+        np.empty((1, 1)), np.empty((1, 1)), np.empty(1), np.empty((1, 1)), BLOCK,
     )  # fmt: skip
 
 
@@ -207,29 +217,43 @@ def train_batch(
     train blocks of networks at once (None: numba's default, the cores available;
     results do not depend on it). ``fast_exp`` (``--engine numba-fast``) changes
     nothing any more: both use toynn's portable exp."""
-    hidden = specs[0].hidden
+    first = specs[0]
+    hidden = first.hidden
     if any(spec.hidden != hidden for spec in specs):
         raise ValueError("train_batch needs networks of one hidden size")
+    if any(network.layout_key(spec) != network.layout_key(first) for spec in specs):
+        raise ValueError("train_batch needs networks of one layout (see layout_key)")
     unsupported = [spec for spec in specs if not supports(spec)]
     if unsupported:
         raise ValueError(f"the numba engine cannot train {unsupported[0]}")
     numba = numba_module()
+    from toynn_cli.core import _numba_update as update  # numba is configured now
+
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     sizes = network.layer_sizes(x.shape[1], hidden, y.shape[1])
     pairs = list(itertools.pairwise(sizes))
     n = len(specs)
 
-    by_seed: dict[int, list[np.ndarray]] = {}
+    by_seed: dict[tuple[int, str], list[np.ndarray]] = {}
     for spec in specs:
-        if spec.seed not in by_seed:
-            by_seed[spec.seed] = network.initial_weights(spec.seed, sizes)
-    initial = [np.stack([by_seed[spec.seed][k] for spec in specs]) for k in range(len(pairs))]
+        if (spec.seed, spec.init) not in by_seed:
+            by_seed[spec.seed, spec.init] = network.initial_weights(
+                spec.seed, sizes, first.bias, spec.init
+            )
+    initial = [
+        np.stack([by_seed[spec.seed, spec.init][k] for spec in specs]) for k in range(len(pairs))
+    ]
     # all weights as one (parameters, networks) array, layer by layer, row-major
     w = np.ascontiguousarray(np.concatenate([v.reshape(n, -1).T for v in initial]))
     prev = np.zeros(w.shape, dtype=np.bool_)
     changes = np.zeros(w.shape, dtype=np.int64)
     alphas = np.array([spec.alpha for spec in specs], dtype=np.float64)
+    # the update step's settings, the optimizer's state, early stopping's record
+    codes, hyper = update.settings(first, iterations)
+    state = update.initial_state(codes, hyper, w.shape[0], n)
+    active = np.ones(n, dtype=np.bool_)
+    stopped_at = np.full(n, -1, dtype=np.int64)
     check_its = network.checkpoints(iterations, log_every)
     hist_its = network.history_schedule(iterations, record_every)
     check_err = np.empty((len(check_its), n))
@@ -260,7 +284,12 @@ def train_batch(
                     w,
                     prev,
                     changes,
+                    state,
+                    active,
+                    stopped_at,
                     alphas,
+                    codes,
+                    hyper,
                     j0,
                     j1,
                     check_its,
@@ -304,9 +333,7 @@ def train_batch(
         weights=unflatten(w),
         direction_changes=unflatten(changes),
         outputs=final_out,
-        # no early stopping here: every network ran to the end (-1), as the NumPy
-        # engine records it, so a run folder is the same whichever engine trained it
-        stopped_at=np.full(len(specs), -1, dtype=np.int64),
+        stopped_at=stopped_at,  # -1: did not stop early
         checkpoint_accuracy=np.ascontiguousarray(check_acc.T),
         final_accuracy=final_acc,
     )

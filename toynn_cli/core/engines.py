@@ -122,7 +122,8 @@ REGISTRY: dict[str, Engine] = {
         ),
         Engine(
             "numba",
-            "compiled; plain sgd, sigmoid units, squared loss",
+            "compiled; every optimizer, init, clipping, schedule and early stopping, with "
+            "sigmoid units, squared loss, no bias, full batches",
             _numba(fast=False),
             _numba_unsupported,
             _numba_available,
@@ -192,8 +193,9 @@ def refusal(name: str, specs: Sequence[NetworkSpec]) -> str | None:
         if found is not None:
             return (
                 f"which cannot train {found[0]} {found[1]!r}; expected engine numpy for "
-                "anything but plain sgd with sigmoid units and squared loss (no bias, init, "
-                "clipping, schedule, early stopping, mini-batches, dropout or batch norm)"
+                "bias, activations other than sigmoid, losses other than squared, "
+                "mini-batches, dropout or batch norm (numba trains every optimizer, init, "
+                "clipping, schedule and early stopping)"
             )
     if not chosen.available():
         return f"but numba is not installed; install it with: {chosen.install_hint}"
