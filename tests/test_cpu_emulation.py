@@ -106,7 +106,11 @@ def compute(kind: str) -> dict[str, np.ndarray]:
 
             out |= _flatten("numba", engine_numba.train_batch(*args))
     elif kind == "mixed":
-        for activation in ("tanh", "relu"):
+        for activation, loss in (
+            ("tanh", "squared"),
+            ("relu", "squared"),
+            ("leaky_relu", "cross_entropy"),
+        ):
             for optimizer in ("adam", "momentum"):
                 for schedule, params in (
                     ("cosine", (("t_max", 0), ("eta_min", 0.001))),
@@ -120,14 +124,20 @@ def compute(kind: str) -> dict[str, np.ndarray]:
                             optimizer,
                             bias=True,
                             activation=activation,
+                            loss=loss,
                             schedule=schedule,
                             schedule_params=params,
                         )
                         for alpha in (0.05, 0.5)
                         for seed in (0, 1, 2)
                     ]
-                    batch = engine.train_batch(xor.x, xor.y, specs, 3000, 500)
-                    out |= _flatten(f"{activation}.{optimizer}.{schedule}", batch)
+                    args = (xor.x, xor.y, specs, 3000, 500)
+                    key = f"{activation}.{optimizer}.{schedule}"
+                    out |= _flatten(f"{key}.numpy", engine.train_batch(*args))
+                    if numba:
+                        from toynn_cli.core import engine_numba
+
+                        out |= _flatten(f"{key}.numba", engine_numba.train_batch(*args))
     elif kind == "update":
         # the numba engine's update step: optimizers, clipping, schedules, early stopping
         for name, optimizer, settings in (
@@ -267,8 +277,15 @@ def test_the_tutorials_alpha_sweep_matches_on_an_emulated_cpu(tmp_path):
 
 @pytest.mark.slow
 def test_a_sweep_of_mixed_settings_matches_on_an_emulated_cpu(tmp_path):
+    """Bias, every activation, cross-entropy, adam and momentum with schedules, two
+    hidden layers: the same bits here and on the emulated CPU, and in both engines."""
     mine = _compare_with_emulated("mixed", tmp_path)
-    assert len([k for k in mine if k.endswith("final_error")]) == 8
+    numpy_keys = [k for k in mine if k.split(".")[3] == "numpy"]
+    assert len([k for k in numpy_keys if k.endswith("final_error")]) == 12
+    if _numba_available():
+        for key in numpy_keys:
+            other = key.replace(".numpy.", ".numba.", 1)
+            assert _canonical(mine[key]) == _canonical(mine[other]), key
 
 
 @pytest.mark.slow

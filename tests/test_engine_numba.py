@@ -333,10 +333,9 @@ def test_resume_of_a_numba_run_without_numba_is_one_line(numba_engine, tmp_path,
 @pytest.mark.parametrize(
     ("args", "what"),
     [
-        (["--activation", "tanh"], "activation 'tanh'"),
         (["--dropout", "0.1"], "dropout 0.1"),
-        (["--bias", "true"], "bias True"),
         (["--batch-size", "2"], "batch_size 2"),
+        (["--batch-norm", "true", "--hidden", "4x4"], "batch_norm True"),
     ],
 )
 def test_numba_refuses_what_it_cannot_train_with_one_line(tmp_path, monkeypatch, args, what):
@@ -346,9 +345,8 @@ def test_numba_refuses_what_it_cannot_train_with_one_line(tmp_path, monkeypatch,
     assert result.exit_code == 2
     assert result.stderr == (
         f"Error: option --engine is 'numba', which cannot train {what}; expected engine numpy "
-        "for bias, activations other than sigmoid, losses other than squared, mini-batches, "
-        "dropout or batch norm (numba trains every optimizer, init, clipping, schedule and "
-        "early stopping)\n"
+        "for mini-batches (batch_size), dropout and batch norm (numba trains every other "
+        "setting)\n"
     )
     assert not (tmp_path / "runs").exists()
 
@@ -608,3 +606,63 @@ def test_512_bit_vectors_are_a_default_that_the_environment_overrides(env, want)
         host = binding.get_host_cpu_features()
         want = host.flatten() + ",-prefer-256-bit" if host.get("avx512f") else None
     assert result.stdout.strip() == str(want)
+
+
+@pytest.mark.parametrize("activation", network.ACTIVATIONS)
+@pytest.mark.parametrize("loss", network.LOSSES)
+@pytest.mark.parametrize("bias", [False, True])
+def test_every_activation_loss_and_bias_has_the_numpy_engines_bits(
+    numba_engine, xor, activation, loss, bias
+):
+    """Two hidden layers (so a hidden layer feeds another), two blocks of networks,
+    alphas up to 1e300 (overflow, NaN): every number the NumPy engine's."""
+    specs = [
+        NetworkSpec(a, (5, 3), s, bias=bias, activation=activation, loss=loss)
+        for a in UPDATE_ALPHAS
+        for s in range(25)
+    ]
+    _, compiled = _both(xor.x, xor.y, specs, 600, 100, numba_engine, record_every=7)
+    assert len(np.unique(compiled.final_error)) > 25  # they trained, differently
+    assert compiled.weights[0].shape == (len(specs), 3 + bias, 5)
+
+
+def test_bias_and_tanh_with_adam_and_early_stopping_have_the_numpy_engines_bits(numba_engine, xor):
+    specs = [
+        NetworkSpec(
+            a, 4, s, "adam", bias=True, activation="tanh", loss="cross_entropy", target_error=0.05
+        )
+        for a in UPDATE_ALPHAS
+        for s in range(25)
+    ]
+    _, compiled = _both(xor.x, xor.y, specs, 800, 100, numba_engine)
+    assert 0 < (compiled.stopped_at >= 0).sum() < len(specs)
+
+
+def test_auto_trains_bias_and_tanh_with_numba(numba_engine, tmp_path):
+    args = ["--alphas", "0.1,1", "--hidden", "4", "--bias", "true", "--activation", "tanh"]
+    args += ["--iterations", "200", "--out", str(tmp_path), "-q"]
+    result = CliRunner().invoke(cli, ["sweep", *args])
+    assert result.exit_code == 0, result.output
+    (run_dir,) = tmp_path.iterdir()
+    assert json.loads((run_dir / "run.json").read_text())["engine"] == "numba"
+
+
+def test_a_stopped_network_does_not_depend_on_its_batch_mates(numba_engine, xor):
+    """Momentum 10 makes a stopped network's update overflow (lr * 0 * inf would be
+    NaN): its weights stay as they were when it stopped, alone, in a batch that trains
+    on, and in either engine."""
+    params = (("momentum", 10.0),)
+    stopping = [NetworkSpec(0.5, 4, s, "momentum", params, target_error=0.5) for s in range(128)]
+    probe = engine.train_batch(xor.x, xor.y, stopping, 1, 1)
+    late = [s for s in range(128) if probe.stopped_at[s] != 0]  # start above the target
+    assert len(late) > 5
+    wild = [NetworkSpec(1e300, 4, s, "momentum", params, target_error=0.5) for s in late]
+    alone = engine.train_batch(xor.x, xor.y, stopping[:1], 400, 100)
+    together, compiled = _both(xor.x, xor.y, stopping + wild, 400, 100, numba_engine)
+    assert alone.stopped_at[0] == together.stopped_at[0] == 0
+    assert (together.stopped_at[:128] >= 0).sum() > 100
+    assert (together.stopped_at[128:] == -1).any()  # the batch trained on to the end
+    _identical(alone, 0, together, 0)
+    _identical(alone, 0, compiled, 0)
+    held = together.stopped_at[:128] >= 0
+    assert np.isfinite(together.weights[0][:128][held]).all()

@@ -19,7 +19,7 @@ from toynn_cli.axes.setting import (
     show_hidden,
     show_number,
 )
-from toynn_cli.core import optim
+from toynn_cli.core import engines, optim
 from toynn_cli.core.network import (
     ACTIVATIONS,
     INITS,
@@ -170,10 +170,8 @@ SETTINGS: tuple[Setting, ...] = (
         ("--engine",),
         "Training engine: auto (default: numba when installed and it trains every "
         "network, else numpy), numpy (the reference: every setting), numba (compiled, "
-        "the same bits: every optimizer, init, clipping, schedule and early stopping, "
-        "with sigmoid units, squared loss, no bias, full batches; bias, other activations "
-        "or losses, mini-batches, dropout and batch norm fall back to numpy under auto) "
-        "or numba-fast (the same as numba).",
+        f"the same bits: every setting but {engines.NUMBA_FALLS_BACK}, which fall back "
+        "to numpy under auto) or numba-fast (the same as numba).",
     ),
     Setting(
         "optimizers",

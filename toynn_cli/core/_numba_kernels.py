@@ -19,7 +19,18 @@ import numpy as np
 from numba.extending import register_jitable
 
 from toynn_cli.core import _numba_update, portable
-from toynn_cli.core._numba_update import C_STOPPING, H_TARGET_ERROR
+from toynn_cli.core._numba_update import (
+    C_ACTIVATION,
+    C_BIAS,
+    C_LOSS,
+    C_STOPPING,
+    CROSS_ENTROPY,
+    H_TARGET_ERROR,
+    RELU,
+    SIGMOID,
+    TANH,
+)
+from toynn_cli.core.network import LEAKY_SLOPE
 from toynn_cli.core.portable import trigonometric
 
 #: How every kernel is compiled: cached on disk; fastmath off (no fused multiply-adds,
@@ -47,7 +58,7 @@ for _helper in (
 #: toynn's exp, tanh, sin and cos (:mod:`toynn_cli.core.portable`), compiled
 exp = numba.njit(inline="always", error_model="numpy", fastmath=False)(portable.exp_scalar)
 expm1 = numba.njit(fastmath=False)(portable.expm1_scalar)
-tanh = numba.njit(fastmath=False)(portable.tanh_scalar)
+tanh = numba.njit(inline="always", error_model="numpy", fastmath=False)(portable.tanh_scalar)
 sin = numba.njit(fastmath=False)(portable.sin_scalar)
 cos = numba.njit(fastmath=False)(portable.cos_scalar)
 
@@ -89,11 +100,14 @@ def mean_abs(err, rows, out, col):
 
 
 @kernel()
-def forward(act, w, x_rows, sizes, a_off, w_off, samples, term):
+def forward(act, w, sizes, a_off, w_off, samples, bias, activation):
+    # a[k+1] = f(a[k] @ W[k] (+ the bias row)), layer by layer; f is the activation on
+    # hidden layers and the sigmoid on the output, as the NumPy engine computes them
     nb = act.shape[1]
     layers = sizes.shape[0] - 1
     for k in range(layers):
         n_in, n_out = sizes[k], sizes[k + 1]
+        f = activation if k < layers - 1 else SIGMOID
         for s in range(samples):
             for n in range(n_out):
                 z = a_off[k + 1] + s * n_out + n
@@ -106,10 +120,27 @@ def forward(act, w, x_rows, sizes, a_off, w_off, samples, term):
                     wr = w_off[k] + i * n_out + n
                     for b in range(nb):
                         act[z, b] += act[below + i, b] * w[wr, b]
-                # sigmoid(z) = 1 / (1 + exp(-z)), as the NumPy engine: negate, exp
-                # (toynn's portable exp), add 1, reciprocal
-                for b in range(nb):
-                    act[z, b] = 1.0 / (exp(-act[z, b]) + 1.0)
+                if bias:  # a constant input 1 times the bias row, added last
+                    wr = w_off[k] + n_in * n_out + n
+                    for b in range(nb):
+                        act[z, b] += w[wr, b]
+                if f == SIGMOID:
+                    # 1 / (1 + exp(-z)), as the NumPy engine: negate, exp (toynn's
+                    # portable exp), add 1, reciprocal
+                    for b in range(nb):
+                        act[z, b] = 1.0 / (exp(-act[z, b]) + 1.0)
+                elif f == TANH:
+                    for b in range(nb):
+                        act[z, b] = tanh(act[z, b])
+                elif f == RELU:  # np.maximum(z, 0.0): NaN stays, -0.0 gives 0.0
+                    for b in range(nb):
+                        v = act[z, b]
+                        act[z, b] = v if (v > 0.0 or v != v) else 0.0
+                else:  # leaky_relu, np.maximum(z, 0.01 z): the second on a tie
+                    for b in range(nb):
+                        v = act[z, b]
+                        t = v * LEAKY_SLOPE
+                        act[z, b] = v if (v > t or v != v) else t
 
 
 @kernel()
@@ -166,8 +197,11 @@ def block_train(
     w_off = np.zeros(layers + 1, dtype=np.int64)
     for k in range(layers + 1):
         a_off[k + 1] = a_off[k] + samples * sizes[k]
-    for k in range(layers):
-        w_off[k + 1] = w_off[k] + sizes[k] * sizes[k + 1]
+    bias = codes[C_BIAS] != 0
+    activation = codes[C_ACTIVATION]
+    cross_entropy = codes[C_LOSS] == CROSS_ENTROPY
+    for k in range(layers):  # W[k] has sizes[k] rows, and the bias row last
+        w_off[k + 1] = w_off[k] + (sizes[k] + bias) * sizes[k + 1]
     params = w_off[layers]
     out_row = a_off[layers]
     rows_err = samples * n_outputs
@@ -207,7 +241,6 @@ def block_train(
     delta = np.empty((a_off[layers + 1], nb))
     err = np.empty((rows_err, nb))
     g = np.empty((params, nb))
-    term = np.empty(nb)
     total = np.empty(nb)
     col = np.empty(nb)
 
@@ -221,7 +254,7 @@ def block_train(
 
     # a block whose networks have all stopped (in an earlier segment) trains no more
     for j in range(j0, j1 if running else j0):
-        forward(act, wl, x, sizes, a_off, w_off, samples, term)
+        forward(act, wl, sizes, a_off, w_off, samples, bias, activation)
         for s in range(samples):
             for o in range(n_outputs):
                 r = s * n_outputs + o
@@ -247,9 +280,8 @@ def block_train(
             h += 1
         if not running:
             # every network of the block has stopped: no weight moves again, so each
-            # later recorded error is the one it has now (the NumPy engine waits for
-            # the whole batch, whose stopped networks take steps of 0 meanwhile: the
-            # same numbers while the steps are finite)
+            # later recorded error is the one it has now (the NumPy engine trains on
+            # until its whole batch has stopped, the stopped networks' weights held)
             _numba_update.fill(check_err, c, b0, current)
             _numba_update.fill(hist_err, h, b0, current)
             accuracy(act, y, out_row, total, col)
@@ -263,25 +295,46 @@ def block_train(
                 for n in range(n_out):
                     a = a_off[k + 1] + s * n_out + n
                     if k == layers - 1:
-                        # d[L] = err * (a * (1 - a))
                         e = s * n_out + n
-                        for b in range(nb):
-                            delta[a, b] = err[e, b] * (act[a, b] * (1.0 - act[a, b]))
-                    else:
-                        # d = (d_above @ W[k+1].T) * (a * (1 - a)), summed in order
-                        n_up = sizes[k + 2]
-                        above = a_off[k + 2] + s * n_up
-                        wr = w_off[k + 1] + n * n_up
-                        for b in range(nb):
-                            delta[a, b] = delta[above, b] * wl[wr, b]
-                        for m in range(1, n_up):
+                        if cross_entropy:  # through the output sigmoid: d[L] = err
                             for b in range(nb):
-                                term[b] = delta[above + m, b] * wl[wr + m, b]
+                                delta[a, b] = err[e, b]
+                        else:  # d[L] = err * (a * (1 - a))
                             for b in range(nb):
-                                delta[a, b] += term[b]
+                                delta[a, b] = err[e, b] * (act[a, b] * (1.0 - act[a, b]))
+                        continue
+                    # d = (d_above @ W[k+1][:n].T) * f'(z), summed in order (the bias
+                    # row feeds no unit below); f'(z) from a = f(z), as the NumPy engine
+                    n_up = sizes[k + 2]
+                    above = a_off[k + 2] + s * n_up
+                    wr = w_off[k + 1] + n * n_up
+                    for b in range(nb):
+                        delta[a, b] = delta[above, b] * wl[wr, b]
+                    for m in range(1, n_up):
+                        for b in range(nb):
+                            delta[a, b] += delta[above + m, b] * wl[wr + m, b]
+                    if activation == SIGMOID:  # a (1 - a)
                         for b in range(nb):
                             delta[a, b] *= act[a, b] * (1.0 - act[a, b])
-            # g[i, n] = sum_s a[s, i] * d[s, n], s = 0, 1, 2, ... in order
+                    elif activation == TANH:  # 1 - a**2
+                        for b in range(nb):
+                            delta[a, b] *= 1.0 - act[a, b] * act[a, b]
+                    elif activation == RELU:  # 1 where a > 0, else 0 (multiplied: NaN)
+                        for b in range(nb):
+                            delta[a, b] *= 1.0 if act[a, b] > 0.0 else 0.0
+                    else:  # leaky_relu: 1 or 0.01
+                        for b in range(nb):
+                            delta[a, b] *= 1.0 if act[a, b] > 0.0 else LEAKY_SLOPE
+            # g[i, n] = sum_s a[s, i] * d[s, n], s = 0, 1, 2, ... in order; the bias
+            # row's g[n_in, n] = sum_s d[s, n]
+            for n in range(n_out if bias else 0):
+                gr = w_off[k] + n_in * n_out + n
+                d = a_off[k + 1] + n
+                for b in range(nb):
+                    g[gr, b] = delta[d, b]
+                for s in range(1, samples):
+                    for b in range(nb):
+                        g[gr, b] += delta[d + s * n_out, b]
             for i in range(n_in):
                 for n in range(n_out):
                     gr = w_off[k] + i * n_out + n
@@ -291,15 +344,13 @@ def block_train(
                         g[gr, b] = act[below, b] * delta[d, b]
                     for s in range(1, samples):
                         for b in range(nb):
-                            term[b] = act[below + s * n_in, b] * delta[d + s * n_out, b]
-                        for b in range(nb):
-                            g[gr, b] += term[b]
+                            g[gr, b] += act[below + s * n_in, b] * delta[d + s * n_out, b]
 
         # the step (clipping, learning rate, optimizer), then direction changes
         _numba_update.update(j, wl, g, upd, stl, lr, scratch, al, actl, prevl, chl, codes, hyper)
 
     if final_err.shape[0] > 0:  # the last segment: error and outputs after training
-        forward(act, wl, x, sizes, a_off, w_off, samples, term)
+        forward(act, wl, sizes, a_off, w_off, samples, bias, activation)
         for s in range(samples):
             for o in range(n_outputs):
                 r = s * n_outputs + o

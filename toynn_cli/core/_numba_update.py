@@ -51,11 +51,16 @@ OPTIMIZERS = {"sgd": SGD, "momentum": SGD, "nesterov": SGD, "adagrad": ADAGRAD}
 OPTIMIZERS |= {"adadelta": ADADELTA, "rmsprop": RMSPROP, "adam": ADAM}
 CONSTANT, STEP, EXPONENTIAL, COSINE = range(4)
 SCHEDULES = {"constant": CONSTANT, "step": STEP, "exponential": EXPONENTIAL, "cosine": COSINE}
+# the network's own settings, which the forward and backward passes read
+SIGMOID, TANH, RELU, LEAKY_RELU = range(4)
+ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "leaky_relu": LEAKY_RELU}
+SQUARED, CROSS_ENTROPY = range(2)
+LOSSES = {"squared": SQUARED, "cross_entropy": CROSS_ENTROPY}
 
 # codes[...]
 C_OPTIMIZER, C_NESTEROV, C_CENTERED, C_AMSGRAD, C_SCHEDULE, C_STEP_SIZE, C_T_MAX = range(7)
-C_STOPPING = 7
-N_CODES = 8
+C_STOPPING, C_BIAS, C_ACTIVATION, C_LOSS = range(7, 11)
+N_CODES = 11
 # hyper[...]: H_SMOOTHING is adadelta's rho or rmsprop's alpha
 H_WEIGHT_DECAY, H_MOMENTUM, H_DAMPENING, H_LR_DECAY, H_EPS, H_SMOOTHING = range(6)
 H_BETA1, H_BETA2, H_CLIP_VALUE, H_CLIP_NORM, H_GAMMA, H_ETA_MIN = range(6, 12)
@@ -96,6 +101,9 @@ def settings(spec: network.NetworkSpec, iterations: int) -> tuple[np.ndarray, np
         codes[C_T_MAX] = int(schedule["t_max"]) or iterations
         hyper[H_ETA_MIN] = schedule["eta_min"]
     codes[C_STOPPING] = spec.target_error > 0
+    codes[C_BIAS] = spec.bias
+    codes[C_ACTIVATION] = ACTIVATIONS[spec.activation]
+    codes[C_LOSS] = LOSSES[spec.loss]
     hyper[H_TARGET_ERROR] = spec.target_error
     return codes, hyper
 
@@ -147,8 +155,9 @@ def update(j, wl, g, upd, state, lr, scratch, al, active, prevl, chl, codes, hyp
     learning_rates(lr, al, active, j, codes, hyper)
     clip(g, scratch, hyper)
     optimizer = codes[C_OPTIMIZER]
+    stopping = codes[C_STOPPING] != 0
     if optimizer == PLAIN:
-        step_plain(wl, g, upd, lr)
+        step_plain(wl, g, upd, lr, active, stopping)
         count_changes(g, prevl, chl, active, j)
         return
     decay(wl, g, hyper[H_WEIGHT_DECAY])
@@ -163,11 +172,24 @@ def update(j, wl, g, upd, state, lr, scratch, al, active, prevl, chl, codes, hyp
         step_rmsprop(g, upd, state, lr, codes, hyper)
     else:
         step_adam(g, upd, state, lr, scratch, t, codes, hyper)
-    params, nb = wl.shape
+    params = wl.shape[0]
     for p in range(params):
+        subtract(wl, upd, p, active, stopping)
+    count_changes(upd, prevl, chl, active, j)
+
+
+@numba.njit(fastmath=False, error_model="numpy", inline="always")
+def subtract(wl, upd, p, active, stopping):
+    """Row p of W -= update; with early stopping, a stopped network's weights stay as
+    they are (as engine.py keeps them: its update, lr * 0 * ..., is 0 unless it is not
+    finite)."""
+    nb = wl.shape[1]
+    if stopping:
+        for b in range(nb):
+            wl[p, b] = wl[p, b] - upd[p, b] if active[b] else wl[p, b]
+    else:
         for b in range(nb):
             wl[p, b] -= upd[p, b]
-    count_changes(upd, prevl, chl, active, j)
 
 
 @numba.njit(fastmath=False, error_model="numpy")
@@ -236,14 +258,13 @@ def decay(wl, g, weight_decay):
 
 
 @numba.njit(fastmath=False, error_model="numpy")
-def step_plain(wl, g, upd, lr):
+def step_plain(wl, g, upd, lr, active, stopping):
     """The tutorial's step: W -= lr * g."""
     params, nb = g.shape
     for p in range(params):
         for b in range(nb):
             upd[p, b] = lr[b] * g[p, b]
-        for b in range(nb):
-            wl[p, b] -= upd[p, b]
+        subtract(wl, upd, p, active, stopping)
 
 
 @numba.njit(fastmath=False, error_model="numpy")

@@ -33,7 +33,9 @@ Beyond the tutorial (each off by default, so the defaults are the tutorial's mat
   gradients by min(1, c / (||g|| + 1e-6)), ||g|| the norm over all its weights.
 * learning-rate schedules: alpha_j = alpha * factor(j), see :func:`learning_rates`.
 * early stopping: a network whose error (before update j) is at most ``target_error``
-  takes no more steps; its record says at which iteration it stopped.
+  takes no more steps (its weights stay as they are while the rest of its batch trains,
+  even if its optimizer's update is not finite: 0 * inf would be NaN); its record says
+  at which iteration it stopped.
 * mini-batches: with ``batch_size`` > 0 each update uses the gradient of the loss summed
   over ``batch_size`` samples; at the start of every epoch each network shuffles the
   samples with its own generator (``RandomState(seed)``, continuing after the initial
@@ -269,6 +271,10 @@ def train_batch(
             # W = W - update, with update = alpha * g (the tutorial's step) or the
             # optimizer's; a weight moves up when its update is < 0, and its direction
             # changed when that differs from the previous iteration's
+            # a stopped network's weights stay as they are (its step, lr * 0 * update, is
+            # 0 unless the update is not finite)
+            learned = weights + bn_params
+            frozen = [w.copy() for w in learned] if stopping and not active.all() else None
             if plain:
                 updates = []
                 for k, g in enumerate(grads[:n_layers]):
@@ -279,6 +285,9 @@ def train_batch(
                     p -= lr * g
             else:
                 updates = optimizer.step(weights + bn_params, grads, lr)
+            if frozen is not None:
+                for w, before in zip(learned, frozen):
+                    np.copyto(w, before, where=~active)
             for k, update in enumerate(updates[:n_layers]):
                 np.less(update, 0.0, out=sign[k])
                 if j > 0:

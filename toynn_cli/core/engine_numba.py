@@ -4,20 +4,19 @@ Numba. Optional: install with ``pip install 'toynn[fast]'``.
 Same contract and outputs as :func:`toynn_cli.core.engine.train_batch` (the reference and
 the default). The arithmetic is the NumPy engine's, operation for operation, in the
 same order (see that module's docstring): products are explicit sums over the
-contracted index k = 0, 1, 2, ...; the sigmoid is ``1 / (1 + exp(-z))`` with toynn's
-own exp (:mod:`toynn_cli.core.portable`, the NumPy engine's too); ``fastmath`` is off, so
+contracted index k = 0, 1, 2, ..., the bias row added last; the sigmoid is
+``1 / (1 + exp(-z))`` with toynn's own exp and tanh (:mod:`toynn_cli.core.portable`, the
+NumPy engine's too), relu and leaky_relu NumPy's maximum (NaN kept, the second operand on
+a tie); each derivative from the layer's output; ``fastmath`` is off, so
 the compiler neither reorders sums nor fuses a multiply and an add into an FMA. The
 update step (clipping, learning-rate schedules, early stopping, every optimizer of
 :mod:`toynn_cli.core.optim`) is :mod:`toynn_cli.core._numba_update`'s, the same
 operations too. The two engines give the same bits, on any CPU (but for the sign of a
 NaN, which follows the order of an operation's operands, a compiler's choice).
 
-Early stopping: a block whose networks have all stopped stops training and fills its
-later records with its current errors, as the NumPy engine does when every network of
-its batch has stopped; until then the NumPy engine's stopped networks take steps of
-lr * 0, which leave their weights as they are unless an update is not finite (0 * inf
-is NaN: an optimizer whose state grows without bound, such as momentum > 1). Only then
-do the engines differ.
+Early stopping: a stopped network's weights stay as they are in both engines; a block
+whose networks have all stopped stops training and fills its later records with its
+current errors, as the NumPy engine does when every network of its batch has stopped.
 
 Layout and batch independence. Networks are processed in blocks of ``BLOCK``; a
 block's weights and activations are ``(rows, networks)`` arrays, every innermost loop
@@ -120,13 +119,10 @@ def _import_kernels() -> ModuleType:
     return _numba_kernels
 
 
-#: The settings this engine trains only at these values (the tutorial's); every
-#: optimizer and its hyperparameters, the initialisation, clipping, schedules and early
-#: stopping it trains at any value.
+#: The settings this engine trains only at these values (the tutorial's); every other
+#: setting (layers, bias, activation, loss, optimizer and hyperparameters, init,
+#: clipping, schedule, early stopping) it trains at any value.
 _PLAIN: dict[str, Any] = {
-    "bias": False,
-    "activation": "sigmoid",
-    "loss": "squared",
     "batch_size": 0,
     "dropout": 0.0,
     "batch_norm": False,
@@ -134,9 +130,9 @@ _PLAIN: dict[str, Any] = {
 
 
 def supports(spec: NetworkSpec) -> bool:
-    """Whether this engine trains ``spec``: sigmoid units, squared loss, no bias, full
-    batches, no dropout or batch norm; any number of layers, any optimizer (with its
-    hyperparameters), initialisation, clipping, schedule and early stopping."""
+    """Whether this engine trains ``spec``: full batches, no dropout or batch norm; any
+    layers, bias, activation, loss, optimizer (with its hyperparameters),
+    initialisation, clipping, schedule and early stopping."""
     return unsupported(spec) is None
 
 
@@ -232,7 +228,8 @@ def train_batch(
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     sizes = network.layer_sizes(x.shape[1], hidden, y.shape[1])
-    pairs = list(itertools.pairwise(sizes))
+    # each layer's weight matrix: its inputs (and the bias row) by its units
+    pairs = [(a + first.bias, b) for a, b in itertools.pairwise(sizes)]
     n = len(specs)
 
     by_seed: dict[tuple[int, str], list[np.ndarray]] = {}

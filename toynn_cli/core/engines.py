@@ -114,6 +114,10 @@ def _numba_available() -> bool:
     return engine_numba.available()
 
 
+#: What the numba engine does not train (``auto`` trains it with numpy), for messages
+#: and --help; engine_numba.unsupported is the rule.
+NUMBA_FALLS_BACK = "mini-batches (batch_size), dropout and batch norm"
+
 REGISTRY: dict[str, Engine] = {
     e.name: e
     for e in (
@@ -122,8 +126,7 @@ REGISTRY: dict[str, Engine] = {
         ),
         Engine(
             "numba",
-            "compiled; every optimizer, init, clipping, schedule and early stopping, with "
-            "sigmoid units, squared loss, no bias, full batches",
+            "compiled, the same bits; every setting but " + NUMBA_FALLS_BACK,
             _numba(fast=False),
             _numba_unsupported,
             _numba_available,
@@ -193,9 +196,7 @@ def refusal(name: str, specs: Sequence[NetworkSpec]) -> str | None:
         if found is not None:
             return (
                 f"which cannot train {found[0]} {found[1]!r}; expected engine numpy for "
-                "bias, activations other than sigmoid, losses other than squared, "
-                "mini-batches, dropout or batch norm (numba trains every optimizer, init, "
-                "clipping, schedule and early stopping)"
+                f"{NUMBA_FALLS_BACK} (numba trains every other setting)"
             )
     if not chosen.available():
         return f"but numba is not installed; install it with: {chosen.install_hint}"
