@@ -157,8 +157,7 @@ def update(j, wl, g, upd, state, lr, scratch, al, active, prevl, chl, codes, hyp
     optimizer = codes[C_OPTIMIZER]
     stopping = codes[C_STOPPING] != 0
     if optimizer == PLAIN:
-        step_plain(wl, g, upd, lr, active, stopping)
-        count_changes(g, prevl, chl, active, j)
+        step_plain(wl, g, lr, prevl, chl, active, j)
         return
     decay(wl, g, hyper[H_WEIGHT_DECAY])
     t = j + 1
@@ -258,13 +257,21 @@ def decay(wl, g, weight_decay):
 
 
 @numba.njit(fastmath=False, error_model="numpy")
-def step_plain(wl, g, upd, lr, active, stopping):
-    """The tutorial's step: W -= lr * g."""
+def step_plain(wl, g, lr, prevl, chl, active, j):
+    """The tutorial's step, W -= lr * g (a stopped network's weights held), and the
+    direction counts from g's sign (:func:`count_changes`), in one pass."""
     params, nb = g.shape
     for p in range(params):
-        for b in range(nb):
-            upd[p, b] = lr[b] * g[p, b]
-        subtract(wl, upd, p, active, stopping)
+        if j > 0:
+            for b in range(nb):
+                up = g[p, b] < 0.0
+                chl[p, b] += (up != prevl[p, b]) & active[b]
+                prevl[p, b] = up
+                wl[p, b] = wl[p, b] - lr[b] * g[p, b] if active[b] else wl[p, b]
+        else:
+            for b in range(nb):
+                prevl[p, b] = g[p, b] < 0.0
+                wl[p, b] = wl[p, b] - lr[b] * g[p, b] if active[b] else wl[p, b]
 
 
 @numba.njit(fastmath=False, error_model="numpy")
