@@ -14,6 +14,9 @@ Workloads (xor, float64):
     W3  7 alphas x hidden {2,4,8,16,32} x 20 seeds, 10000 iterations (700 networks)
     W4  10 alphas x 100000 seeds (10^6 networks), hidden 4, 1000 iterations, saved
 
+T and W1 also run as a user runs them: the run folder saved (with report.html and its
+figures) and the table printed; the other toynn rows run ``--no-save -q``.
+
 Every time is a whole process, wall clock, best of ``--repeat`` (3) for runs under 30 s
 (one run above; up to two more when the runs spread by over 30 %). The machine is
 shared: every row has the 1-minute load average when it started (``load``; it also
@@ -497,6 +500,12 @@ def cli_workload(
     cli = bench.run([bench.toynn, *args])
     bench.row(w.key, f"toynn {args[0]}", n, it, cli, tut_s, jax_best, note=spread_note(cli))
     if w in (T, W1):
+        # as a user runs it: the run folder saved (report.html and its figures too), the
+        # table printed (to a pipe here)
+        saved_out = bench.tmp / f"saved-{w.key}"
+        saved_out.mkdir(exist_ok=True)
+        saved = bench.run([bench.toynn, *w.sweep_args(), "--out", str(saved_out)])
+        bench.row(w.key, f"toynn {args[0]}, saved, table printed", n, it, saved, tut_s, jax_best, note=spread_note(saved))  # fmt: skip
         bench.notes.append(
             f"{w.key}: first run after an empty numba cache {first:.2f} s, later runs "
             f"{cli.seconds:.2f} s: compiling costs {first - cli.seconds:.2f} s once"
