@@ -146,7 +146,7 @@ def main() -> None:
         if name == "numba":
             from toynn_cli.core import engine_numba
 
-            engine_numba.load("serial")
+            engine_numba.load()
         coef = calibrate_engine(name)
         print(f"  coefficients: {', '.join(f'{c:.4g}' for c in coef)}")
         if not args.skip_cli:

@@ -400,8 +400,7 @@ def time_engine(w: Workload, workers: int, networks: int | None = None) -> tuple
     chunks = executor.plan(specs, size)
     name = engines.choose(exp.engine, specs)
     if name.startswith("numba"):
-        engine_numba.load("serial")
-        engine_numba.load("parallel")
+        engine_numba.load()
     job = executor.Job(data.x, data.y, specs, exp.iterations, exp.log_every, name, exp.record_every)
     start = time.perf_counter()
     for _ in executor.LocalExecutor(workers).run(job, chunks):

@@ -176,9 +176,11 @@ def test_the_executor_runs_either_engine_with_the_same_results(numba_engine, xor
 
 
 def test_the_engine_is_compiled_once_and_its_time_is_kept(numba_engine):
-    first = numba_engine.load("serial")
-    assert numba_engine.load("serial") is first
-    assert numba_engine.ready_seconds["serial"] >= 0
+    first = numba_engine.load()
+    assert numba_engine.load() is first
+    assert numba_engine.load(general=True) is not first  # the version for every setting
+    assert set(numba_engine.ready_seconds) >= {"tutorial", "general"}
+    assert min(numba_engine.ready_seconds.values()) >= 0
 
 
 def test_specs_it_cannot_train_are_refused(numba_engine, xor):

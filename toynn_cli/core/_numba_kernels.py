@@ -12,8 +12,8 @@ same bits, on every CPU.
 import functools
 import hashlib
 from pathlib import Path
+from typing import Any
 
-import llvmlite.binding
 import numba
 import numpy as np
 from numba.extending import register_jitable
@@ -38,14 +38,6 @@ from toynn_cli.core.portable import trigonometric
 #: gives inf or NaN as in NumPy; Python's model checks every divisor, and that branch
 #: keeps the loop from vectorising).
 kernel = functools.partial(numba.njit, cache=True, error_model="numpy", fastmath=False)
-
-#: LLVM's loop vectoriser interleaves this many vectors per loop iteration (its own
-#: choice here is 1): the exp is a long chain of dependent operations, and two to four
-#: independent chains at once keep the FPU busy (1.2-1.3x faster on W2, bench/README.md).
-#: It unrolls, it does not reorder any network's operations: the same bits. An LLVM
-#: option is process-wide and may be given once: this module is imported once.
-INTERLEAVE = 4
-llvmlite.binding.set_option("toynn", f"-force-vector-interleave={INTERLEAVE}")
 
 # the portable functions call these helpers: make them callable from compiled code
 for _helper in (
@@ -99,94 +91,92 @@ def mean_abs(err, rows, out, col):
         col[b] = out[b] / rows
 
 
-#: compiled helpers inlined into the kernels (not cached on their own)
+#: Compiled helpers of the kernels (not cached on their own): ``compiled`` ones are
+#: called (each compiled once; a call per pass over a block's networks costs little),
+#: ``inline`` ones are inlined by numba into the segment function, so that a constant of
+#: the segment (``general``, see :func:`build`) prunes their branches. Numba's inliner
+#: is slow: inlining every helper made the kernels take 30 s more to compile.
 inline = functools.partial(numba.njit, inline="always", error_model="numpy", fastmath=False)
+compiled = functools.partial(numba.njit, error_model="numpy", fastmath=False)
 
 
-@inline
+@compiled
 def dot_rows(out, o, a, a0, a_step, w, w0, w_step, terms):
     """out[o] = sum_t a[a0 + t a_step] * w[w0 + t w_step], t = 0, 1, ... in order, for
     every network (column): the terms added one after another, as the NumPy engine
-    adds them, but up to four in one pass over the networks (fewer loads and stores
-    than a pass per term; the same operations in the same order)."""
+    adds them, but two in one pass over the networks (fewer loads and stores than a
+    pass per term; the same operations in the same order)."""
     nb = out.shape[1]
-    n = min(terms, 4)
     p, q = a0, w0
-    if n == 1:
-        for b in range(nb):
-            out[o, b] = a[p, b] * w[q, b]
-    elif n == 2:
+    if terms >= 2:
         for b in range(nb):
             out[o, b] = a[p, b] * w[q, b] + a[p + a_step, b] * w[q + w_step, b]
-    elif n == 3:
-        p2, q2 = p + 2 * a_step, q + 2 * w_step
-        for b in range(nb):
-            t01 = a[p, b] * w[q, b] + a[p + a_step, b] * w[q + w_step, b]
-            out[o, b] = t01 + a[p2, b] * w[q2, b]
+        done = 2
     else:
-        p2, q2, p3, q3 = p + 2 * a_step, q + 2 * w_step, p + 3 * a_step, q + 3 * w_step
         for b in range(nb):
-            t01 = a[p, b] * w[q, b] + a[p + a_step, b] * w[q + w_step, b]
-            out[o, b] = (t01 + a[p2, b] * w[q2, b]) + a[p3, b] * w[q3, b]
-    done = n
-    while done < terms:
-        n = min(terms - done, 4)
+            out[o, b] = a[p, b] * w[q, b]
+        done = 1
+    while done + 2 <= terms:
         p, q = a0 + done * a_step, w0 + done * w_step
-        if n == 1:
-            for b in range(nb):
-                out[o, b] += a[p, b] * w[q, b]
-        elif n == 2:
-            for b in range(nb):
-                out[o, b] = (out[o, b] + a[p, b] * w[q, b]) + a[p + a_step, b] * w[q + w_step, b]
-        elif n == 3:
-            p2, q2 = p + 2 * a_step, q + 2 * w_step
-            for b in range(nb):
-                t = (out[o, b] + a[p, b] * w[q, b]) + a[p + a_step, b] * w[q + w_step, b]
-                out[o, b] = t + a[p2, b] * w[q2, b]
-        else:
-            p2, q2, p3, q3 = p + 2 * a_step, q + 2 * w_step, p + 3 * a_step, q + 3 * w_step
-            for b in range(nb):
-                t = (out[o, b] + a[p, b] * w[q, b]) + a[p + a_step, b] * w[q + w_step, b]
-                out[o, b] = (t + a[p2, b] * w[q2, b]) + a[p3, b] * w[q3, b]
-        done += n
+        for b in range(nb):
+            out[o, b] = (out[o, b] + a[p, b] * w[q, b]) + a[p + a_step, b] * w[q + w_step, b]
+        done += 2
+    if done < terms:
+        p, q = a0 + done * a_step, w0 + done * w_step
+        for b in range(nb):
+            out[o, b] += a[p, b] * w[q, b]
 
 
-@kernel()
-def forward(act, w, sizes, a_off, w_off, samples, bias, activation):
-    # a[k+1] = f(a[k] @ W[k] (+ the bias row)), layer by layer; f is the activation on
-    # hidden layers and the sigmoid on the output, as the NumPy engine computes them
+@compiled
+def sigmoid(act, z):
+    # 1 / (1 + exp(-z)), as the NumPy engine: negate, exp (toynn's portable exp), add 1,
+    # reciprocal
+    for b in range(act.shape[1]):
+        act[z, b] = 1.0 / (exp(-act[z, b]) + 1.0)
+
+
+@compiled
+def activate(act, z, f):
+    # row z = f(row z) for activation f
     nb = act.shape[1]
-    layers = sizes.shape[0] - 1
-    for k in range(layers):
-        n_in, n_out = sizes[k], sizes[k + 1]
-        f = activation if k < layers - 1 else SIGMOID
-        for s in range(samples):
-            for n in range(n_out):
-                z = a_off[k + 1] + s * n_out + n
-                below = a_off[k] + s * n_in
-                # z = sum_i a[s, i] * w[i, n], i = 0, 1, 2, ... in order
-                dot_rows(act, z, act, below, 1, w, w_off[k] + n, n_out, n_in)
-                if bias:  # a constant input 1 times the bias row, added last
-                    wr = w_off[k] + n_in * n_out + n
-                    for b in range(nb):
-                        act[z, b] += w[wr, b]
-                if f == SIGMOID:
-                    # 1 / (1 + exp(-z)), as the NumPy engine: negate, exp (toynn's
-                    # portable exp), add 1, reciprocal
-                    for b in range(nb):
-                        act[z, b] = 1.0 / (exp(-act[z, b]) + 1.0)
-                elif f == TANH:
-                    for b in range(nb):
-                        act[z, b] = tanh(act[z, b])
-                elif f == RELU:  # np.maximum(z, 0.0): NaN stays, -0.0 gives 0.0
-                    for b in range(nb):
-                        v = act[z, b]
-                        act[z, b] = v if (v > 0.0 or v != v) else 0.0
-                else:  # leaky_relu, np.maximum(z, 0.01 z): the second on a tie
-                    for b in range(nb):
-                        v = act[z, b]
-                        t = v * LEAKY_SLOPE
-                        act[z, b] = v if (v > t or v != v) else t
+    if f == SIGMOID:
+        sigmoid(act, z)
+    elif f == TANH:
+        for b in range(nb):
+            act[z, b] = tanh(act[z, b])
+    elif f == RELU:  # np.maximum(z, 0.0): NaN stays, -0.0 gives 0.0
+        for b in range(nb):
+            v = act[z, b]
+            act[z, b] = v if (v > 0.0 or v != v) else 0.0
+    else:  # leaky_relu, np.maximum(z, 0.01 z): the second on a tie
+        for b in range(nb):
+            v = act[z, b]
+            t = v * LEAKY_SLOPE
+            act[z, b] = v if (v > t or v != v) else t
+
+
+@compiled
+def sigmoid_slope(delta, a, act):
+    # delta *= a (1 - a)
+    for b in range(act.shape[1]):
+        delta[a, b] *= act[a, b] * (1.0 - act[a, b])
+
+
+@compiled
+def times_slope(delta, a, act, activation):
+    # delta *= f'(z), from a = f(z) as the NumPy engine writes each derivative
+    nb = act.shape[1]
+    if activation == SIGMOID:  # a (1 - a)
+        sigmoid_slope(delta, a, act)
+    elif activation == TANH:  # 1 - a**2
+        for b in range(nb):
+            delta[a, b] *= 1.0 - act[a, b] * act[a, b]
+    elif activation == RELU:  # 1 where a > 0, else 0 (multiplied: NaN stays NaN)
+        for b in range(nb):
+            delta[a, b] *= 1.0 if act[a, b] > 0.0 else 0.0
+    else:  # leaky_relu: 1 or 0.01
+        for b in range(nb):
+            delta[a, b] *= 1.0 if act[a, b] > 0.0 else LEAKY_SLOPE
 
 
 @kernel()
@@ -209,7 +199,32 @@ def accuracy(act, y, out_row, total, col):
         col[b] = total[b] / (samples * n_outputs)
 
 
-@kernel()
+@inline
+def forward(act, w, sizes, a_off, w_off, samples, bias, activation, general):
+    # a[k+1] = f(a[k] @ W[k] (+ the bias row)), layer by layer; f is the activation on
+    # hidden layers and the sigmoid on the output, as the NumPy engine computes them
+    nb = act.shape[1]
+    layers = sizes.shape[0] - 1
+    for k in range(layers):
+        n_in, n_out = sizes[k], sizes[k + 1]
+        f = activation if k < layers - 1 else SIGMOID
+        for s in range(samples):
+            for n in range(n_out):
+                z = a_off[k + 1] + s * n_out + n
+                below = a_off[k] + s * n_in
+                # z = sum_i a[s, i] * w[i, n], i = 0, 1, 2, ... in order
+                dot_rows(act, z, act, below, 1, w, w_off[k] + n, n_out, n_in)
+                if bias:  # a constant input 1 times the bias row, added last
+                    wr = w_off[k] + n_in * n_out + n
+                    for b in range(nb):
+                        act[z, b] += w[wr, b]
+                if general:
+                    activate(act, z, f)
+                else:
+                    sigmoid(act, z)
+
+
+@inline
 def block_train(
     x,
     y,
@@ -234,6 +249,7 @@ def block_train(
     outputs,
     b0,
     b1,
+    general,
 ):
     nb = b1 - b0
     samples = x.shape[0]
@@ -300,7 +316,7 @@ def block_train(
 
     # a block whose networks have all stopped (in an earlier segment) trains no more
     for j in range(j0, j1 if running else j0):
-        forward(act, wl, sizes, a_off, w_off, samples, bias, activation)
+        forward(act, wl, sizes, a_off, w_off, samples, bias, activation, general)
         for s in range(samples):
             for o in range(n_outputs):
                 r = s * n_outputs + o
@@ -354,18 +370,10 @@ def block_train(
                     n_up = sizes[k + 2]
                     above = a_off[k + 2] + s * n_up
                     dot_rows(delta, a, delta, above, 1, wl, w_off[k + 1] + n * n_up, 1, n_up)
-                    if activation == SIGMOID:  # a (1 - a)
-                        for b in range(nb):
-                            delta[a, b] *= act[a, b] * (1.0 - act[a, b])
-                    elif activation == TANH:  # 1 - a**2
-                        for b in range(nb):
-                            delta[a, b] *= 1.0 - act[a, b] * act[a, b]
-                    elif activation == RELU:  # 1 where a > 0, else 0 (multiplied: NaN)
-                        for b in range(nb):
-                            delta[a, b] *= 1.0 if act[a, b] > 0.0 else 0.0
-                    else:  # leaky_relu: 1 or 0.01
-                        for b in range(nb):
-                            delta[a, b] *= 1.0 if act[a, b] > 0.0 else LEAKY_SLOPE
+                    if general:
+                        times_slope(delta, a, act, activation)
+                    else:
+                        sigmoid_slope(delta, a, act)
             # g[i, n] = sum_s a[s, i] * d[s, n], s = 0, 1, 2, ... in order; the bias
             # row's g[n_in, n] = sum_s d[s, n]
             for n in range(n_out if bias else 0):
@@ -383,10 +391,15 @@ def block_train(
                     dot_rows(g, gr, act, below, n_in, delta, d, n_out, samples)
 
         # the step (clipping, learning rate, optimizer), then direction changes
-        _numba_update.update(j, wl, g, upd, stl, lr, scratch, al, actl, prevl, chl, codes, hyper)
+        if general:
+            _numba_update.update(
+                j, wl, g, upd, stl, lr, scratch, al, actl, prevl, chl, codes, hyper
+            )  # fmt: skip
+        else:  # the tutorial's step
+            _numba_update.step_plain(wl, g, al, prevl, chl, actl, j)
 
     if final_err.shape[0] > 0:  # the last segment: error and outputs after training
-        forward(act, wl, sizes, a_off, w_off, samples, bias, activation)
+        forward(act, wl, sizes, a_off, w_off, samples, bias, activation, general)
         for s in range(samples):
             for o in range(n_outputs):
                 r = s * n_outputs + o
@@ -410,42 +423,46 @@ def block_train(
         active[b0 + b] = actl[b]
 
 
-# Two functions, not one compiled twice: numba's disk cache keys a function's versions
-# by argument types only, so a serial and a parallel build of one function would share
-# (and overwrite) one cache entry.
+def build(general: bool) -> Any:
+    """The segment function: iterations ``j0`` to ``j1 - 1`` for the blocks of networks
+    ``first`` to ``last - 1`` (each ``block`` columns of ``w``), one after another, for
+    the tutorial's networks (``general`` False: sigmoid units, squared loss, plain
+    gradient descent, no clipping, schedule or early stopping; any layers, with or
+    without bias) or for every setting the engine trains (True). It releases the GIL:
+    threads train disjoint ranges of blocks at once.
+
+    ``general`` is a constant of the compiled code (the function is a closure over it,
+    and block_train and forward are inlined into it), so numba compiles only the
+    branches it leaves alive: the tutorial's kernel compiles in half the time. Each is
+    compiled on first use and cached on disk (numba keys a closure's cache entries by
+    the values it closes over)."""
+
+    @kernel(nogil=True)
+    def segment(
+        x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes, hyper, j0,
+        j1, check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs, block,
+        first, last,
+    ):  # fmt: skip
+        n = w.shape[1]
+        for i in range(first, last):
+            b0 = i * block
+            block_train(
+                x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes,
+                hyper, j0, j1, check_its, hist_its, check_err, check_acc, hist_err,
+                final_err, outputs, b0, min(n, b0 + block), general,
+            )  # fmt: skip
+
+    return segment
 
 
-@kernel()
-def segment_serial(
-    x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes, hyper, j0, j1,
-    check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs, block,
-):  # fmt: skip
-    """Iterations ``j0`` to ``j1 - 1`` for every block of networks (columns of ``w``),
-    one block after another (used inside worker processes)."""
-    n = w.shape[1]
-    for b0 in range(0, n, block):
-        block_train(
-            x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes, hyper,
-            j0, j1, check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs,
-            b0, min(n, b0 + block),
-        )  # fmt: skip
+_built: dict[bool, Any] = {}
 
 
-@kernel(parallel=True)
-def segment_parallel(
-    x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes, hyper, j0, j1,
-    check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs, block,
-):  # fmt: skip
-    """The same, the blocks shared among numba's threads."""
-    n = w.shape[1]
-    blocks = (n + block - 1) // block
-    for i in numba.prange(blocks):
-        b0 = i * block
-        block_train(
-            x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes, hyper,
-            j0, j1, check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs,
-            b0, min(n, b0 + block),
-        )  # fmt: skip
+def kernel_for(general: bool) -> Any:
+    """:func:`build`'s function, built once per process."""
+    if general not in _built:
+        _built[general] = build(general)
+    return _built[general]
 
 
 def refresh_cache() -> None:
@@ -453,9 +470,10 @@ def refresh_cache() -> None:
     :data:`PORTABLE_STAMP`), empty their cache entries so that they compile again."""
     if portable_stamp() == PORTABLE_STAMP:
         return
-    for function in (
-        mean_abs, accuracy, forward, block_train, segment_serial, segment_parallel
-    ):  # fmt: skip
+    built = [
+        kernel_for(general, parallel) for general in (False, True) for parallel in (False, True)
+    ]
+    for function in (mean_abs, accuracy, *built):
         function._cache.flush()
     portable_stamp._cache.flush()
     portable_stamp.recompile()

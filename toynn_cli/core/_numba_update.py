@@ -108,6 +108,22 @@ def settings(spec: network.NetworkSpec, iterations: int) -> tuple[np.ndarray, np
     return codes, hyper
 
 
+def general(codes: np.ndarray, hyper: np.ndarray) -> bool:
+    """Whether a batch needs the kernels for every setting rather than the tutorial's
+    (``_numba_kernels.build``): anything but sigmoid units, squared loss and plain
+    gradient descent at a constant step without clipping or early stopping (bias and
+    the layers are the tutorial kernels' too)."""
+    return bool(
+        codes[C_ACTIVATION] != SIGMOID
+        or codes[C_LOSS] != SQUARED
+        or codes[C_OPTIMIZER] != PLAIN
+        or codes[C_SCHEDULE] != CONSTANT
+        or codes[C_STOPPING]
+        or hyper[H_CLIP_VALUE] != 0.0
+        or hyper[H_CLIP_NORM] != 0.0
+    )
+
+
 def state_slots(codes: np.ndarray, hyper: np.ndarray) -> int:
     """How many ``(params, n)`` arrays the optimizer keeps."""
     optimizer = codes[C_OPTIMIZER]

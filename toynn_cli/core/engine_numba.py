@@ -22,9 +22,13 @@ Layout and batch independence. Networks are processed in blocks of ``BLOCK``; a
 block's weights and activations are ``(rows, networks)`` arrays, every innermost loop
 runs over the networks of the block (contiguous, so the compiler vectorises it with
 SIMD), and each network's numbers go through the same scalar IEEE operations whatever
-its block holds. Blocks are independent and run in parallel (``prange``) on
-``threads`` threads; a network's results are bit-identical alone or in any batch, on
-any number of threads.
+its block holds. Blocks are independent: ``threads`` Python threads train contiguous
+ranges of them at once (the compiled function releases the GIL); a network's results
+are bit-identical alone or in any batch, on any number of threads.
+
+Two compiled versions (``_numba_kernels.build``): the tutorial's networks (sigmoid,
+squared loss, plain gradient descent, any layers and bias) and every other setting;
+each compiles on its first use and is cached.
 
 ``--engine numba-fast`` is the same engine: it had its own vectorised exp before the
 portable one (which vectorises as well) replaced the C library's; the name stays for
@@ -42,6 +46,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
 
@@ -55,10 +60,12 @@ BLOCK = 128
 #: How to get the engine, for messages.
 INSTALL_HINT = "pip install 'toynn[fast]'"
 
-_kernels: dict[str, Any] | None = None
-#: Seconds each compiled function took to get ready in this process ("serial",
-#: "parallel"): compiling it, or loading it from numba's disk cache after the first run.
+_kernels: ModuleType | None = None
+#: Seconds each compiled version took to get ready in this process ("tutorial",
+#: "general"): compiling it, or loading it from numba's disk cache after the first run.
 ready_seconds: dict[str, float] = {}
+#: the names of the compiled versions in :data:`ready_seconds`
+_VERSIONS = {False: "tutorial", True: "general"}
 
 
 def available() -> bool:
@@ -144,36 +151,51 @@ def unsupported(spec: NetworkSpec) -> tuple[str, Any] | None:
     return None
 
 
-def load(kind: str = "serial") -> Any:
-    """The compiled ``kind`` ("serial" or "parallel") segment function, ready to run:
-    numba imported, and the function compiled (first run) or loaded from numba's disk
-    cache; the time that took is kept in :data:`ready_seconds`."""
+def load(general: bool = False) -> Any:
+    """The compiled segment function, ready to run: numba imported, and the function
+    compiled (its first run) or loaded from numba's disk cache, the tutorial's version
+    or, with ``general``, the one for every setting (:func:`is_general`); the time that
+    took is kept in :data:`ready_seconds`."""
     global _kernels
     if _kernels is None:
-        kernels = _import_kernels()
-        _kernels = {
-            "numba": kernels.numba,
-            "serial": kernels.segment_serial,
-            "parallel": kernels.segment_parallel,
-        }
-    function = _kernels[kind]
-    if kind not in ready_seconds:
+        _kernels = _import_kernels()
+    function = _kernels.kernel_for(general)
+    name = _VERSIONS[general]
+    if name not in ready_seconds:
         start = time.perf_counter()
         _run_tiny(function)
-        ready_seconds[kind] = time.perf_counter() - start
+        ready_seconds[name] = time.perf_counter() - start
     return function
 
 
-def needs_compiling(kind: str = "serial") -> bool:
-    """Whether :func:`load` will compile ``kind`` rather than load it from numba's disk
-    cache (no cache index yet: the first run after an install or an upgrade)."""
-    if kind in ready_seconds:
-        return False
+def is_general(spec: NetworkSpec) -> bool:
+    """Whether ``spec`` needs the kernels for every setting, not the tutorial's."""
+    from toynn_cli.core import _numba_update
+
+    return _numba_update.general(*_numba_update.settings(spec, 1))
+
+
+def needs_compiling(specs: Sequence[NetworkSpec] = ()) -> bool:
+    """Whether :func:`load` will compile the version ``specs`` need (the tutorial's if
+    none) rather than load it from numba's disk cache: the first run of these settings
+    after an install or an upgrade."""
+    versions = {is_general(spec) for spec in specs} or {False}
+    todo = [general for general in versions if _VERSIONS[general] not in ready_seconds]
     try:
-        function = getattr(_import_kernels(), f"segment_{kind}")
-        return not os.path.exists(function._cache._cache_file._index_path)
+        for general in todo:
+            function = _import_kernels().kernel_for(general)
+            cache = function._cache
+            if not os.path.exists(cache._cache_file._index_path):
+                return True
+            # the index keys each version by its machine, its code and the values it
+            # closes over (both versions are closures of one function): is this one's key
+            # there?
+            mine = cache._index_key(None, function.targetctx.codegen())
+            if not any(key[1:] == mine[1:] for key in cache._cache_file._load_index()):
+                return True
     except (AttributeError, ImportError, OSError):  # numba's internals moved: no message
         return False
+    return False
 
 
 def _run_tiny(segment: Any) -> None:
@@ -189,7 +211,7 @@ def _run_tiny(segment: Any) -> None:
         np.zeros(w.shape, dtype=np.int64), np.zeros((0, 1, 1)), np.ones(1, dtype=np.bool_),
         np.full(1, -1, dtype=np.int64), np.ones(1), codes, hyper, 0, 1,
         np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.empty((1, 1)),
-        np.empty((1, 1)), np.empty((1, 1)), np.empty(1), np.empty((1, 1)), BLOCK,
+        np.empty((1, 1)), np.empty((1, 1)), np.empty(1), np.empty((1, 1)), BLOCK, 0, 1,
     )  # fmt: skip
 
 
@@ -222,7 +244,7 @@ def train_batch(
     unsupported = [spec for spec in specs if not supports(spec)]
     if unsupported:
         raise ValueError(f"the numba engine cannot train {unsupported[0]}")
-    numba = numba_module()
+    numba_module()  # numba imported and configured before the update step's module
     from toynn_cli.core import _numba_update as update  # numba is configured now
 
     x = np.ascontiguousarray(x, dtype=np.float64)
@@ -260,49 +282,35 @@ def train_batch(
     outputs = np.empty((x.shape[0] * sizes[-1], n))
     no_final = np.empty(0)
 
-    parallel = threads != 1 and n > BLOCK and numba.config.NUMBA_NUM_THREADS > 1
-    segment = load("parallel" if parallel else "serial")
-    # get_num_threads() starts numba's thread pool: ask only when the threads are used
-    set_threads = parallel and threads is not None
-    saved_threads = numba.get_num_threads() if set_threads else 0
-    if set_threads:
-        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    segment = load(update.general(codes, hyper))
+    # the blocks shared out in contiguous ranges to threads (the kernel releases the GIL;
+    # each block's columns are its own): as many threads as asked, cores, or blocks
+    blocks = -(-n // BLOCK)
+    wanted = threads if threads is not None else len(os.sched_getaffinity(0))
+    ranges = np.array_split(np.arange(blocks), max(1, min(wanted, blocks)))
+    spans = [(int(r[0]), int(r[-1]) + 1) for r in ranges if len(r)]
     report_every = max(1, iterations // 100) if progress is not None else iterations
     bounds = [*range(0, iterations, report_every), iterations] if iterations > 0 else [0, 0]
     sizes_array = np.array(sizes, dtype=np.int64)
+    pool = ThreadPoolExecutor(len(spans)) if len(spans) > 1 else None
     try:
         with np.errstate(all="ignore"):
             for j0, j1 in itertools.pairwise(bounds):
-                last = j1 == iterations
-                segment(
-                    x,
-                    y,
-                    sizes_array,
-                    w,
-                    prev,
-                    changes,
-                    state,
-                    active,
-                    stopped_at,
-                    alphas,
-                    codes,
-                    hyper,
-                    j0,
-                    j1,
-                    check_its,
-                    hist_its,
-                    check_err,
-                    check_acc,
-                    hist_err,
-                    final_err if last else no_final,
-                    outputs,
-                    BLOCK,
-                )
+                args = (
+                    x, y, sizes_array, w, prev, changes, state, active, stopped_at, alphas,
+                    codes, hyper, j0, j1, check_its, hist_its, check_err, check_acc, hist_err,
+                    final_err if j1 == iterations else no_final, outputs, BLOCK,
+                )  # fmt: skip
+                if pool is None:
+                    segment(*args, *spans[0])
+                else:
+                    for done in [pool.submit(segment, *args, *span) for span in spans]:
+                        done.result()
                 if progress is not None:
                     progress(j1)
     finally:
-        if set_threads:
-            numba.set_num_threads(saved_threads)
+        if pool is not None:
+            pool.shutdown()
 
     def unflatten(flat: np.ndarray) -> list[np.ndarray]:
         out, start = [], 0

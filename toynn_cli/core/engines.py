@@ -50,10 +50,12 @@ class Engine:
     available: Callable[[], bool]
     #: how to get it when it is not available
     install_hint: str = ""
-    #: made ready before worker processes fork, so they inherit it (numba: compiled)
-    prepare: Callable[[], None] = lambda: None
-    #: whether getting ready will compile (not load from a cache): worth a message
-    needs_compiling: Callable[[], bool] = lambda: False
+    #: made ready for these networks before worker processes fork, so that they
+    #: inherit it (numba: the kernels they need compiled)
+    prepare: Callable[[Sequence[NetworkSpec]], None] = lambda specs: None
+    #: whether getting ready for these networks will compile (not load from a cache):
+    #: worth a message
+    needs_compiling: Callable[[Sequence[NetworkSpec]], bool] = lambda specs: False
 
 
 def _numpy_train(
@@ -96,16 +98,17 @@ def _numba_unsupported(spec: NetworkSpec) -> tuple[str, Any] | None:
     return engine_numba.unsupported(spec)
 
 
-def _numba_prepare() -> None:
+def _numba_prepare(specs: Sequence[NetworkSpec]) -> None:
     from toynn_cli.core import engine_numba
 
-    engine_numba.load("serial")
+    for general in {engine_numba.is_general(spec) for spec in specs} or {False}:
+        engine_numba.load(general)
 
 
-def _numba_needs_compiling() -> bool:
+def _numba_needs_compiling(specs: Sequence[NetworkSpec]) -> bool:
     from toynn_cli.core import engine_numba
 
-    return engine_numba.needs_compiling()
+    return engine_numba.needs_compiling(specs)
 
 
 def _numba_available() -> bool:

@@ -398,7 +398,7 @@ class LocalExecutor:
                 done += len(task.chunk) * iterations
                 yield result
             return
-        engines.get(job.engine).prepare()  # compiled once, inherited by the workers
+        engines.get(job.engine).prepare(job.specs)  # compiled once, inherited by the workers
         import multiprocessing  # here: one worker (toynn train) never needs it
 
         # fork: workers start at once and inherit x, y and the code (spawn would re-import
