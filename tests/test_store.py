@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,9 @@ def test_weights_npz_reads_back_every_array(xor):
     specs = [NetworkSpec(0.5, 4, s) for s in (1, 2, 3)]
     batch = _batch(xor, specs)
     nets = batch.networks()
-    with np.load(io.BytesIO(results.weights_npz(nets, [4, 5, 6])), allow_pickle=False) as data:
+    archive = results.weights_npz(nets, [4, 5, 6])
+    assert zipfile.ZipFile(io.BytesIO(archive)).testzip() is None
+    with np.load(io.BytesIO(archive), allow_pickle=False) as data:
         assert data["network"].tolist() == [4, 5, 6]
         assert data["seed"].tolist() == [1, 2, 3]
         for i, net in zip((4, 5, 6), nets):
@@ -179,3 +182,14 @@ def test_resume_keeps_the_folders_history_precision(cli_env):
     result = invoke("sweep", "--resume", "somewhere", "--full-history")
     assert result.exit_code == 2
     assert "--full-history" in result.stderr
+
+
+def test_a_stored_npz_is_a_valid_zip_and_past_65535_entries_a_zip64_one():
+    small = {f"n{i}_W0": np.full((2, 3), float(i)) for i in range(5)}
+    data = results._npz_bytes(small, compressed=False)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in archive.infolist())
+    many = {f"a{i}": np.array([i]) for i in range(70_000)}  # zip64: zipfile writes it
+    with np.load(io.BytesIO(results._npz_bytes(many, compressed=False))) as back:
+        assert len(back.files) == 70_000 and back["a69999"].tolist() == [69999]

@@ -15,7 +15,9 @@ import io
 import json
 import math
 import secrets
+import struct
 import zipfile
+import zlib
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
@@ -386,24 +388,67 @@ def put_layers(
 
 def _npz_bytes(arrays: dict[str, np.ndarray], compressed: bool) -> bytes:
     """An .npz archive (what ``np.savez`` writes, ``np.load`` reads) of many small
-    arrays: each ``.npy`` entry stored, not deflated (deflating an entry of a few
-    hundred bytes saves little and costs a zlib stream each: 42000 entries took 4 s),
-    its header made once per dtype and shape. ``compressed``: deflate the entries."""
-    buffer = io.BytesIO()
+    arrays, each ``.npy`` header made once per dtype and shape. Without ``compressed``
+    the entries are stored, not deflated (deflating an entry of a few hundred bytes
+    saves little and costs a zlib stream each: 42000 entries took 4 s) and the archive
+    is laid out here (zipfile's bookkeeping cost 25-35 us an entry)."""
     headers: dict[tuple[str, tuple[int, ...]], bytes] = {}
+    entries: list[tuple[str, bytes]] = []
+    for name, value in arrays.items():
+        array = np.ascontiguousarray(value)
+        key = (array.dtype.str, array.shape)
+        if key not in headers:
+            head = io.BytesIO()
+            np.lib.format.write_array_header_1_0(
+                head, np.lib.format.header_data_from_array_1_0(array)
+            )
+            headers[key] = head.getvalue()
+        entries.append((f"{name}.npy", headers[key] + array.tobytes()))
+    if not compressed:
+        stored = _stored_zip(entries)
+        if stored is not None:
+            return stored
+    buffer = io.BytesIO()
     method = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
     with zipfile.ZipFile(buffer, "w", method, allowZip64=True) as archive:
-        for name, value in arrays.items():
-            array = np.ascontiguousarray(value)
-            key = (array.dtype.str, array.shape)
-            if key not in headers:
-                head = io.BytesIO()
-                np.lib.format.write_array_header_1_0(
-                    head, np.lib.format.header_data_from_array_1_0(array)
-                )
-                headers[key] = head.getvalue()
-            archive.writestr(f"{name}.npy", headers[key] + array.tobytes())
+        for name, data in entries:
+            archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), data)
     return buffer.getvalue()
+
+
+#: entries' modification time: 1980-01-01 00:00 (zip's first date; the same bytes for
+#: the same arrays)
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_ZIP_LIMIT = 0xFFFF  # entries, and 0xFFFFFFFF bytes: beyond, zip64 (zipfile writes it)
+
+
+def _stored_zip(entries: list[tuple[str, bytes]]) -> bytes | None:
+    """A zip archive of ``entries`` (name, data), stored, as zipfile would write it
+    (local headers, central directory, end record); None when it would need zip64."""
+    total = sum(30 + len(name) + len(data) + 46 + len(name) for name, data in entries)
+    if len(entries) >= _ZIP_LIMIT or total + 22 >= 0xFFFFFFFF:
+        return None
+    date, time = (1 << 5) | 1, 0  # 1980-01-01 00:00 in DOS form
+    parts: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for name, data in entries:
+        raw = name.encode("utf-8")
+        flags = 0 if name.isascii() else 0x800  # bit 11: the name is UTF-8
+        crc, size = zlib.crc32(data), len(data)
+        fields = (crc, size, size, len(raw), 0)
+        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, 0, time, date, *fields)
+        parts += [local, raw, data]
+        # made by: zip 2.0 on Unix (3), so that the mode (external attributes) counts
+        made = struct.pack("<IHHHHHH", 0x02014B50, (3 << 8) | 20, 20, flags, 0, time, date)
+        central.append(made + struct.pack("<IIIHHHHHII", *fields, 0, 0, 0, 0o600 << 16, offset))
+        central.append(raw)
+        offset += len(local) + len(raw) + size
+    directory = b"".join(central)
+    end = struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), offset, 0
+    )
+    return b"".join([*parts, directory, end])
 
 
 # --- a run's networks in memory -----------------------------------------------------------
