@@ -99,7 +99,10 @@ def test_stopping_early_terminates_the_workers(monkeypatch):
 def test_chunk_files_round_trip(tmp_path):
     (chunk,) = train([executor.Chunk(0, 30, 60)], workers=1)
     path = tmp_path / "00000.npz"
-    path.write_bytes(chunks.chunk_npz(chunk))
+    path.write_bytes(chunks.chunk_npz(chunk, "float32"))  # the default: history float32
+    rounded = chunks.rounded_history(chunk.batch.history_errors)
+    assert chunks.load_chunk(path).batch.history_errors.tobytes() == rounded.tobytes()
+    path.write_bytes(chunks.chunk_npz(chunk, "float64"))  # --full-history: every bit
     loaded = chunks.load_chunk(path)
     assert loaded.chunk == chunk.chunk
     assert loaded.batch.specs == SPECS[30:60]

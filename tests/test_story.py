@@ -158,9 +158,14 @@ def test_a_hanging_git_is_given_up_on(tmp_path, monkeypatch):
 RUN_KEYS = {
     "status", "updated", "format", "command", "config", "config_sha256", "started",
     "utc_offset", "toynn_version", "networks", "chunk_size", "chunks", "engine", "workers",
-    "executor", "host", "cpu", "simd", "cores", "python_version", "numpy_version",
+    "processes", "history_precision", "executor", "host", "cpu", "simd", "cores", "python_version", "numpy_version",
     "numba_version", "pid", "networks_done", "duration_seconds", "finished",
 }  # fmt: skip
+
+
+def _asked(info: dict) -> str:
+    workers = info["workers"]
+    return f"{workers} worker{'' if workers == 1 else 's'} asked"
 
 
 def test_run_json_tells_the_story(cli_env):
@@ -185,6 +190,8 @@ def test_run_json_tells_the_story(cli_env):
     assert info["utc_offset"] == datetime.now().astimezone().strftime("%z")
     assert 0 < info["duration_seconds"] <= elapsed
     assert (info["engine"], info["workers"], info["executor"]) == ("numpy", 1, "local")
+    assert info["processes"] == 0  # two networks: trained in this process
+    assert info["history_precision"] == "float32"
     assert (info["networks"], info["networks_done"]) == (2, 2)
     assert info["toynn_version"] == __version__
     assert info["host"] == socket.gethostname()
@@ -311,7 +318,8 @@ def test_show_ends_with_the_runs_story():
         f" started        {info['started'].replace('T', ' ')} {offset}",
         f" finished       {info['finished'].replace('T', ' ')} {offset}",
         f" duration       {story.duration_text(info['duration_seconds'])}",
-        f" engine         numpy (local, {info['workers']} workers)",
+        f" engine         numpy (local, in this process; {_asked(info)})",
+        " history        error history stored as float32",
         f" versions       toynn {__version__}, python {platform.python_version()}, numpy "
         f"{numpy.__version__}, numba {numba.__version__}",
         f" host           {info['host']} ({info['cpu']}, {info['simd']}, {info['cores']} cores)",
@@ -379,7 +387,8 @@ def test_report_html_tells_the_story_and_shows_the_config():
         ("started", f"{info['started'].replace('T', ' ')} {info['utc_offset']}"),
         ("finished", f"{info['finished'].replace('T', ' ')} {info['utc_offset']}"),
         ("duration", story.duration_text(info["duration_seconds"])),
-        ("engine", f"numpy (local, {info['workers']} workers)"),
+        ("engine", f"numpy (local, in this process; {_asked(info)})"),
+        ("history", "error history stored as float32"),
         (
             "versions",
             f"toynn {__version__}, python {platform.python_version()}, numpy "

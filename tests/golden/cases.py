@@ -116,6 +116,7 @@ VOLATILE = {
     "utc_offset",
     "duration_seconds",
     "workers",
+    "processes",
     "cpu",
     "simd",
     "cores",

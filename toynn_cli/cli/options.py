@@ -102,6 +102,13 @@ def output_options(command: Callable) -> Callable:
         ),
         click.option("--no-save", is_flag=True, help="Do not write a run folder."),
         click.option(
+            "--full-history",
+            is_flag=True,
+            help="Keep each network's error history at full precision (float64) in the "
+            "run folder; by default it is stored as float32 (about 7 significant digits; "
+            "errors, weights and checkpoints stay float64).",
+        ),
+        click.option(
             "--no-figures",
             is_flag=True,
             help="No figures in the run folder's report.html (drawing them needs the plot "

@@ -191,7 +191,8 @@ def execute(
         if resume is not None:
             run, plan, done = resume
             run.info.pop("scheduler", None)
-            run.info.update(where)
+            run.info.pop("processes", None)
+            run.info.update(where, **_processes(experiment, params, plan, done, cluster))
         else:
             if cluster is not None and params.get("scheduler") is not None:
                 # split for the cluster's worker threads, not this machine's cores
@@ -203,7 +204,13 @@ def execute(
                 None
                 if params["no_save"]
                 else Run.create(
-                    params["out"], experiment, argv, plan, where, params.get("config_path")
+                    params["out"],
+                    experiment,
+                    argv,
+                    plan,
+                    {**where, **_processes(experiment, params, plan, {}, cluster)},
+                    params.get("config_path"),
+                    history="float64" if params.get("full_history") else "float32",
                 )
             )
             done = {}
@@ -235,6 +242,9 @@ def execute(
             # the plan's spec objects, not the copies a worker process sent back
             result.batch.specs = plan.specs[result.chunk.start : result.chunk.stop]
             if run is not None:
+                if run.history == "float32":  # the run reports what its folder keeps
+                    batch = result.batch
+                    batch.history_errors = chunks.rounded_history(batch.history_errors)
                 finished_so_far = sum(len(r.chunk) for r in done.values()) + len(result.chunk)
                 run.save_chunk(result, finished_so_far)
             if kept is not None:
@@ -299,6 +309,26 @@ def _where(params: dict[str, Any]) -> dict[str, Any]:
     if params.get("scheduler") is not None:
         where["scheduler"] = params["scheduler"]
     return where
+
+
+def _processes(
+    experiment: Experiment,
+    params: dict[str, Any],
+    plan: Plan,
+    done: dict[int, executor.ChunkResult],
+    cluster: distributed.Cluster | None,
+) -> dict[str, int]:
+    """run.json's ``processes``: the worker processes this process starts to train the
+    chunks not in ``done`` (0: it trains them itself; ``workers`` is what was asked),
+    or a local Dask cluster's workers; nothing for a scheduler's cluster (its workers
+    are not the run's to start)."""
+    if cluster is None:
+        todo = [c for c in plan.chunks if c.index not in done]
+        used = executor.processes(todo, plan.workers, experiment.iterations)
+        return {"processes": 0 if used == 1 else used}
+    if params.get("scheduler") is None:
+        return {"processes": int(params["workers"])}
+    return {}
 
 
 def _connect(params: dict[str, Any]) -> distributed.Cluster:

@@ -121,6 +121,8 @@ def sweep(
         ]
         if params["no_save"]:
             given.append("--no-save")
+        if params["full_history"]:
+            given.append("--full-history")
         if given:
             fail(
                 f"option --resume cannot be combined with {given[0].replace('config-path', 'config')}; "

@@ -108,15 +108,18 @@ NUMBA = CostModel(
                   1.829e-09),
     block=128,
     startup=1.1,  # 0.98-1.36 s measured (numba: its import and registries, the kernels)
-    per_network=1.88e-3,
-    per_network_large=0.205e-3,
+    # saving: 1.66-1.88 ms before branch store, about half since (W2 7.5 s of 22.7 s,
+    # 15.9 of 29.3 s before, same load); large sweeps pay about 70 us more to deflate
+    # their chunk files
+    per_network=0.9e-3,
+    per_network_large=0.27e-3,
 )  # fmt: skip
 NUMPY = CostModel(
     coefficients=(0.0, 4.498e-08, 0.0, 0.0, 0.0, 0.0, 2.64e-06, 3.485e-06, 2.123e-04, 9.524e-09),
     block=0,
     startup=0.44,
-    per_network=1.66e-3,
-    per_network_large=0.226e-3,
+    per_network=0.8e-3,
+    per_network_large=0.29e-3,
 )
 #: the engine's cost model, by engine name (engines.REGISTRY)
 MODELS: dict[str, CostModel] = {"numba": NUMBA, "numba-fast": NUMBA, "numpy": NUMPY}

@@ -1,5 +1,11 @@
 """Chunk files (``chunks/00000.npz``): one trained batch each, column-wise, written as
-soon as it finishes so that an interrupted run resumes from them. No pickles."""
+soon as it finishes so that an interrupted run resumes from them. No pickles.
+
+Since format 3 the archive's entries are deflated, and the error history is kept at
+float32 precision unless the run asked for its full precision (``--full-history``):
+``history_errors_float32`` holds it coded for deflate (:func:`encode_history`), which
+:func:`load_chunk` decodes to float64. Everything else is stored as trained.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +22,53 @@ from toynn_cli.run.executor import Chunk, ChunkResult
 from toynn_cli.store.results import put_layers
 
 
-def chunk_npz(result: ChunkResult) -> bytes:
+def chunk_npz(result: ChunkResult, history: str = "float32") -> bytes:
     """A trained chunk as .npz bytes (see :func:`write_chunk`)."""
     buffer = io.BytesIO()
-    write_chunk(result, buffer)
+    write_chunk(result, buffer, history)
     return buffer.getvalue()
 
 
-def write_chunk(result: ChunkResult, handle: BinaryIO) -> None:
+#: how a chunk file keeps the error history: ``float32`` (the default, coded:
+#: ``history_errors_float32``) or ``float64`` (``--full-history``: ``history_errors``)
+HISTORY_PRECISIONS = ("float32", "float64")
+
+
+def rounded_history(errors: np.ndarray) -> np.ndarray:
+    """The error history as a float32 chunk file keeps it: each error rounded to the
+    nearest float32 (beyond float32's range, about 3.4e38, infinite), as float64."""
+    with np.errstate(all="ignore"):
+        return np.asarray(errors, dtype=np.float64).astype(np.float32).astype(np.float64)
+
+
+def encode_history(errors: np.ndarray) -> np.ndarray:
+    """(networks, points) errors rounded to float32, coded so that deflate packs them
+    tightly (200 points of a smooth curve: about 135 bytes): the float32 bit patterns'
+    second differences along the history (modulo 2^32), zigzag-mapped (small negative
+    differences become small numbers), as four byte planes, shape (4, networks,
+    points), least significant first. Lossless for the float32 values;
+    :func:`decode_history` inverts it."""
+    with np.errstate(all="ignore"):
+        bits = np.ascontiguousarray(errors, dtype=np.float32).view(np.uint32)
+    zero = np.zeros((bits.shape[0], 1), dtype=np.uint32)
+    first = np.diff(bits, axis=1, prepend=zero)
+    second = np.diff(first, axis=1, prepend=zero).view(np.int32)
+    zigzag = ((second << 1) ^ (second >> 31)).view(np.uint32).astype("<u4")
+    return np.ascontiguousarray(np.moveaxis(zigzag.view(np.uint8).reshape(*bits.shape, 4), -1, 0))
+
+
+def decode_history(planes: np.ndarray) -> np.ndarray:
+    """:func:`encode_history`'s errors back, as float64 (each exactly a float32)."""
+    zigzag = np.ascontiguousarray(np.moveaxis(planes, 0, -1)).view("<u4")[..., 0].astype(np.uint32)
+    second = (zigzag >> np.uint32(1)) ^ (np.uint32(0) - (zigzag & np.uint32(1)))
+    bits = np.cumsum(np.cumsum(second, axis=1, dtype=np.uint32), axis=1, dtype=np.uint32)
+    return bits.view(np.float32).astype(np.float64)
+
+
+def write_chunk(result: ChunkResult, handle: BinaryIO, history: str = "float32") -> None:
     """A trained chunk as an .npz archive written to ``handle`` (batch axis first in
-    every per-network array)."""
+    every per-network array), its entries deflated; ``history``: the error history's
+    precision (HISTORY_PRECISIONS)."""
     batch = result.batch
     arrays: dict[str, np.ndarray] = {
         "chunk": np.array([result.chunk.index, result.chunk.start, result.chunk.stop]),
@@ -34,10 +77,13 @@ def write_chunk(result: ChunkResult, handle: BinaryIO) -> None:
         "checkpoint_errors": batch.checkpoint_errors,
         "final_error": batch.final_error,
         "history_iterations": batch.history_iterations,
-        "history_errors": batch.history_errors,
         "outputs": batch.outputs,
         "status": result.statuses.astype(str),
     }
+    if history == "float64":
+        arrays["history_errors"] = batch.history_errors
+    else:
+        arrays["history_errors_float32"] = encode_history(batch.history_errors)
     if batch.stopped_at is not None:
         arrays["stopped_at"] = batch.stopped_at
     if batch.final_accuracy is not None:
@@ -53,7 +99,7 @@ def write_chunk(result: ChunkResult, handle: BinaryIO) -> None:
         else:
             arrays[f"spec_{field.name}"] = np.array(values)
     put_layers(arrays, "", batch.weights_initial, batch.weights, batch.direction_changes)
-    np.savez(handle, **arrays)
+    np.savez_compressed(handle, **arrays)
 
 
 def _tuples(value: Any) -> Any:
@@ -82,7 +128,9 @@ def load_chunk(path: Path) -> ChunkResult:
             checkpoint_errors=data["checkpoint_errors"],
             final_error=data["final_error"],
             history_iterations=data["history_iterations"],
-            history_errors=data["history_errors"],
+            history_errors=data["history_errors"]
+            if "history_errors" in data.files
+            else decode_history(data["history_errors_float32"]),
             weights_initial=[data[f"W{k}_initial"] for k in range(n_layers)],
             weights=[data[f"W{k}"] for k in range(n_layers)],
             direction_changes=[data[f"changes{k}"] for k in range(n_layers)],

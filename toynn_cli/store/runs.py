@@ -28,8 +28,9 @@ STATUS_FILE = "run.json"
 #: The run-folder format this toynn writes (run.json's and results.json's ``format``;
 #: absent: 1). 2: network records hold every setting (batch norm's arrays moved from
 #: ``batch_norm`` to ``batch_norm_state``; ``momentum``: the momentum axis's value or
-#: null), metrics.csv has the run's setting columns.
-FORMAT = 2
+#: null), metrics.csv has the run's setting columns. 3: chunk files deflated, their
+#: error history float32 unless run.json's ``history_precision`` says float64.
+FORMAT = 3
 
 
 class RunDirError(OSError):

@@ -61,11 +61,13 @@ class Run:
         plan: Plan,
         where: dict[str, Any] | None = None,
         config_path: Path | None = None,
+        history: str = "float32",
     ) -> Run:
         """Make the run folder (never an existing one), its chunks/ folder, config.yaml
         and run.json ("running"); raise StoreError with one line if it cannot be.
         ``config_path``: the config file given (``--config``), whose hash
-        ``experiment`` holds."""
+        ``experiment`` holds; ``history``: the precision the error history is kept at
+        (chunks.HISTORY_PRECISIONS)."""
         now = datetime.now().astimezone()
         info = {
             "format": runs.FORMAT,
@@ -80,6 +82,7 @@ class Run:
             "chunks": len(plan.chunks),
             "engine": plan.engine,
             "workers": plan.workers,
+            "history_precision": history,
             **(where or {}),
             **provenance.facts(),
             "pid": os.getpid(),
@@ -118,6 +121,14 @@ class Run:
             return None
 
     @property
+    def history(self) -> str:
+        """The precision the run keeps its error history at: ``float32`` or
+        ``float64`` (run.json's ``history_precision``; absent, before format 3:
+        float64)."""
+        value = self.info.get("history_precision")
+        return value if value in chunks.HISTORY_PRECISIONS else "float64"
+
+    @property
     def duration(self) -> float:
         """Seconds the run has spent running so far, in this process and earlier ones."""
         return round(self._earlier + time.monotonic() - self._began, 3)
@@ -137,7 +148,7 @@ class Run:
         """Write one trained chunk, then record progress (both atomic)."""
         try:
             path = self.dir / self.CHUNKS / f"{result.chunk.index:05d}.npz"
-            runs.atomic_write(path, lambda handle: chunks.write_chunk(result, handle))
+            runs.atomic_write(path, lambda handle: chunks.write_chunk(result, handle, self.history))
             self._write("running", done)
         except OSError as exc:
             self.failed(exc, done - len(result.chunk))

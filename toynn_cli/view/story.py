@@ -72,11 +72,21 @@ def story_lines(info: dict[str, Any], state: str | None = None) -> list[tuple[st
     engine = _text(info.get("engine"))
     if engine is not None:
         where = _text(info.get("executor")) or "local"
-        workers = info.get("workers")
-        if isinstance(workers, int):
+        workers, processes = info.get("workers"), info.get("processes")
+        if isinstance(workers, int) and isinstance(processes, int):
+            asked = f"{workers} worker" + ("" if workers == 1 else "s") + " asked"
+            if processes == 0:
+                where += f", in this process; {asked}"
+            else:
+                where += f", {processes} worker process" + ("" if processes == 1 else "es")
+                where += "" if processes == workers else f"; {asked}"
+        elif isinstance(workers, int):  # before processes were recorded
             where += f", {workers} worker" + ("" if workers == 1 else "s")
         scheduler = _text(info.get("scheduler"))
         lines.append(("engine", f"{engine} ({where}{', ' + scheduler if scheduler else ''})"))
+    precision = info.get("history_precision")
+    if precision in ("float32", "float64"):
+        lines.append(("history", f"error history stored as {precision}"))
     versions = [
         f"{name} {info[key]}"
         for name, key in (

@@ -1,0 +1,195 @@
+"""The run folder's writer and reader at scale: the batch-wise records equal the
+one-network ones (NaN and infinities too), results.json's layout, weights.npz."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from clitools import invoke, invoke_ok
+
+from toynn_cli.core import engine
+from toynn_cli.core.network import BatchResult, NetworkSpec
+from toynn_cli.run.executor import Chunk, ChunkResult
+from toynn_cli.store import chunks, results
+
+
+def _batch(xor, specs: list[NetworkSpec], iterations: int = 300) -> BatchResult:
+    return engine.train_batch(xor.x, xor.y, specs, iterations, 100)
+
+
+def _blown_up(batch: BatchResult) -> BatchResult:
+    """The batch with NaN and infinities where a blown-up network has them."""
+    nan, inf = float("nan"), float("inf")
+    batch.final_error[0] = nan
+    batch.checkpoint_errors[0, -1] = inf
+    batch.history_errors[0, 3:] = nan
+    batch.history_errors[1, 2] = -inf
+    batch.weights[0][0, 0, 0] = nan
+    batch.weights[1][1, 0, 0] = -inf
+    batch.outputs[0] = nan
+    return batch
+
+
+def test_batch_records_are_the_one_network_records(xor):
+    specs = [NetworkSpec(a, 4, s) for a in (0.5, 10.0) for s in (1, 2)]
+    batch = _blown_up(_batch(xor, specs))
+    one_by_one = [results.network_record(batch.network(b), None, "xor") for b in range(4)]
+    assert results.batch_records(batch, "xor") == one_by_one
+    assert json.dumps(results.batch_records(batch, "xor")) == json.dumps(one_by_one)
+
+
+def test_the_document_of_chunks_is_the_document_of_networks(xor):
+    specs = [NetworkSpec(a, 4, s) for a in (0.5, 10.0) for s in (1, 2, 3)]
+    batch = _blown_up(_batch(xor, specs))
+    chunk = ChunkResult(Chunk(0, 0, 6), batch, np.array(["learning"] * 6))
+    _, networks, labels = results.collect([chunk.chunk], {0: chunk})
+    fast = results.document({"name": "x"}, None, networks, labels, "xor")
+    slow = results.document({"name": "x"}, None, list(networks), labels, "xor")
+    assert fast == slow
+    text = results.to_json(fast)
+    assert json.loads(text) == json.loads(json.dumps(slow))
+    # the head indented, one line per network
+    assert text.startswith('{\n "format"')
+    assert len([line for line in text.splitlines() if line.startswith('  {"alpha"')]) == 6
+
+
+def test_weights_npz_reads_back_every_array(xor):
+    specs = [NetworkSpec(0.5, 4, s) for s in (1, 2, 3)]
+    batch = _batch(xor, specs)
+    nets = batch.networks()
+    archive = results.weights_npz(nets, [4, 5, 6])
+    assert zipfile.ZipFile(io.BytesIO(archive)).testzip() is None
+    with np.load(io.BytesIO(archive), allow_pickle=False) as data:
+        assert data["network"].tolist() == [4, 5, 6]
+        assert data["seed"].tolist() == [1, 2, 3]
+        for i, net in zip((4, 5, 6), nets):
+            for k in range(2):
+                assert (
+                    data[f"n{i}_W{k}"].tobytes() == np.ascontiguousarray(net.weights[k]).tobytes()
+                )
+                assert data[f"n{i}_W{k}"].dtype == np.float64
+                assert np.array_equal(data[f"n{i}_W{k}_initial"], net.weights_initial[k])
+                assert np.array_equal(data[f"n{i}_changes{k}"], net.direction_changes[k])
+
+
+# --- chunk files: the error history at float32 (the default) or float64 ---------------
+
+
+def _chunk_result(xor, huge: bool = False) -> ChunkResult:
+    specs = [NetworkSpec(a, 4, s) for a in (0.5, 10.0, 1000.0) for s in (1, 2)]
+    batch = _blown_up(_batch(xor, specs, 500))
+    if huge:  # beyond float32's range
+        batch.history_errors[2] = 1e39
+    return ChunkResult(Chunk(0, 0, 6), batch, np.array(["learning"] * 6))
+
+
+def test_a_float32_chunk_gives_back_the_history_rounded_to_float32_as_float64(xor, tmp_path):
+    result = _chunk_result(xor, huge=True)
+    path = tmp_path / "00000.npz"
+    path.write_bytes(chunks.chunk_npz(result, "float32"))
+    back = chunks.load_chunk(path).batch
+    with np.errstate(over="ignore"):
+        want = result.batch.history_errors.astype(np.float32).astype(np.float64)
+    assert back.history_errors.dtype == np.float64
+    assert back.history_errors.tobytes() == want.tobytes()  # NaN and infinities too
+    assert np.isinf(back.history_errors[2]).all()
+    # everything else as trained, float64 bit for bit
+    for name in ("final_error", "checkpoint_errors", "outputs"):
+        assert getattr(back, name).tobytes() == getattr(result.batch, name).tobytes()
+    for got, want_w in zip(
+        back.weights + back.weights_initial, result.batch.weights + result.batch.weights_initial
+    ):
+        assert got.dtype == np.float64 and got.tobytes() == want_w.tobytes()
+    with np.load(path) as data:
+        assert "history_errors" not in data.files
+
+
+def test_a_float64_chunk_gives_back_the_exact_history(xor, tmp_path):
+    result = _chunk_result(xor)
+    path = tmp_path / "00000.npz"
+    path.write_bytes(chunks.chunk_npz(result, "float64"))
+    back = chunks.load_chunk(path).batch
+    assert back.history_errors.tobytes() == result.batch.history_errors.tobytes()
+
+
+def test_a_format_2_chunk_file_still_reads(xor, tmp_path):
+    """Chunk files before format 3: stored entries, ``history_errors`` float64."""
+    result = _chunk_result(xor)
+    path = tmp_path / "00000.npz"
+    with np.load(io.BytesIO(chunks.chunk_npz(result, "float64"))) as data:
+        np.savez(path, **{k: data[k] for k in data.files})
+    back = chunks.load_chunk(path).batch
+    assert back.history_errors.tobytes() == result.batch.history_errors.tobytes()
+
+
+SWEEP_2000 = ("sweep", "--alphas", "0.001..1000:10", "--seeds", "1..200", "--iterations", "1000",
+              "--chunk-size", "1000", "--workers", "2", "--no-figures", "-q")  # fmt: skip
+
+
+def _folder(out: Path) -> Path:
+    (run_dir,) = list(out.iterdir())
+    return run_dir
+
+
+def _chunk_bytes(run_dir: Path) -> int:
+    return sum(p.stat().st_size for p in (run_dir / "chunks").glob("*.npz"))
+
+
+def test_a_float32_chunk_of_2000_networks_is_under_a_third_of_a_float64_one(xor):
+    specs = [NetworkSpec(a, 4, s) for a in (0.01, 0.1, 1.0, 10.0) for s in range(500)]
+    batch = _batch(xor, specs, 1000)  # 200 history points a network
+    result = ChunkResult(Chunk(0, 0, 2000), batch, np.array(["learning"] * 2000))
+    compact, full = (len(chunks.chunk_npz(result, h)) for h in ("float32", "float64"))
+    assert compact < 600 * 2000  # under 600 bytes a network (W4: about 430)
+    assert full > 1600 * 2000  # the float64 history alone is 1600
+    assert compact < full / 3
+
+
+@pytest.mark.slow
+def test_a_sweep_keeps_its_history_compact_unless_asked_for_all_of_it(cli_env):
+    """2000 networks of 1000 iterations: float32 chunk files under 1.1 MB (about 430
+    bytes a network), float64 ones over 2.5 MB; read back, the compact history is the
+    full one rounded to float32, every other number the same bits."""
+    invoke_ok(*SWEEP_2000, "--out", "compact")
+    invoke_ok(*SWEEP_2000, "--full-history", "--out", "full")
+    compact, full = _folder(cli_env / "compact"), _folder(cli_env / "full")
+    assert _chunk_bytes(compact) < 1_100_000
+    assert _chunk_bytes(full) > 2_500_000
+    info = json.loads((compact / "run.json").read_text())
+    assert (info["history_precision"], info["format"]) == ("float32", 3)
+    assert (info["workers"], info["processes"]) == (2, 2)  # two chunks, 2e6 iterations
+    assert json.loads((full / "run.json").read_text())["history_precision"] == "float64"
+    a, b = (json.loads(invoke_ok("show", d, "--json").stdout)["networks"] for d in (compact, full))
+    assert len(a) == len(b) == 2000
+    for run_dir, records in ((compact, a), (full, b)):  # the chunk files say what results.json does
+        paths = sorted((run_dir / "chunks").glob("*.npz"))
+        history = np.concatenate([chunks.load_chunk(p).batch.history_errors for p in paths])
+        want = np.array([n["history"]["errors"] for n in records], dtype=np.float64)
+        assert history.tobytes() == want.tobytes()
+    for x, y in zip(a, b):
+        rounded = np.array(y["history"]["errors"], dtype=np.float64).astype(np.float32)
+        assert x["history"]["errors"] == rounded.astype(np.float64).tolist()
+        x["history"]["errors"] = y["history"]["errors"] = None
+        assert x == y  # weights, errors, checkpoints, outputs: the same bits
+
+
+def test_resume_keeps_the_folders_history_precision(cli_env):
+    result = invoke("sweep", "--resume", "somewhere", "--full-history")
+    assert result.exit_code == 2
+    assert "--full-history" in result.stderr
+
+
+def test_a_stored_npz_is_a_valid_zip_and_past_65535_entries_a_zip64_one():
+    small = {f"n{i}_W0": np.full((2, 3), float(i)) for i in range(5)}
+    data = results._npz_bytes(small, compressed=False)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in archive.infolist())
+    many = {f"a{i}": np.array([i]) for i in range(70_000)}  # zip64: zipfile writes it
+    with np.load(io.BytesIO(results._npz_bytes(many, compressed=False))) as back:
+        assert len(back.files) == 70_000 and back["a69999"].tolist() == [69999]
