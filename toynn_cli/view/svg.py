@@ -11,8 +11,9 @@ import math
 import struct
 import textwrap
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
+from typing import Any
 
 import numpy as np
 
@@ -30,11 +31,14 @@ RDBU_R = ("053061", "175290", "2a71b2", "3f8ec0", "6bacd1", "9bc9e0", "c2ddec", 
           "67001f")  # fmt: skip
 #: The curves' size in pixels (toynn plot's PNG: 8 x 5 inches at 100 dpi).
 WIDTH, HEIGHT = 800, 500
-#: A boundary panel's plot area, in pixels (square), and its colour bands.
+#: A boundary panel's plot area in pixels (square), and its colour bands (tenths).
 PANEL = 300
 BANDS = 10
+#: Above this many curves, their points are thinned to 3 px cells and whole pixels
+#: (500 curves of 200 points: about 400 KB instead of 700 KB); else 1 px cells and tenths.
+MANY_CURVES = 50
 FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12"'
-GRID = 'stroke="#b0b0b0" stroke-opacity="0.5" stroke-width="0.8"'
+BLACK = "#000000"
 
 
 def ramp(stops: Sequence[str], t: float) -> tuple[int, int, int]:
@@ -70,6 +74,36 @@ def png(indices: np.ndarray, palette: Sequence[tuple[int, int, int]]) -> bytes:
     ])  # fmt: skip
 
 
+def tag(name: str, content: str = "", **attributes: object) -> str:
+    """An SVG element with ``content`` (markup): attributes in the order given (``__``
+    read as ``:``, ``_`` as ``-``, a trailing one dropped: ``class_``), floats with one
+    decimal (the same figure, the same bytes), values escaped."""
+    shown = "".join(
+        f' {key.rstrip("_").replace("__", ":").replace("_", "-")}="'
+        f'{f"{v:.1f}" if isinstance(v, float) else escape(str(v))}"'
+        for key, v in attributes.items()
+    )
+    return f"<{name}{shown}>{content}</{name}>" if content else f"<{name}{shown}/>"
+
+
+def line(x1: float, y1: float, x2: float, y2: float, **more: object) -> str:
+    return tag("line", x1=float(x1), y1=float(y1), x2=float(x2), y2=float(y2), **more)
+
+
+def text(x: float, y: float, words: str, anchor: str = "middle", **more: object) -> str:
+    return tag("text", escape(words), x=float(x), y=float(y), text_anchor=anchor, **more)
+
+
+def upright(x: float, y: float, words: str) -> str:
+    """An axis label read bottom to top."""
+    return text(x, y, words, transform=f"rotate(-90 {x:.1f} {y:.1f})")
+
+
+def frame(left: float, top: float, width: float, height: float) -> str:
+    return tag("rect", x=float(left), y=float(top), width=float(width), height=float(height),
+               fill="none", stroke=BLACK, stroke_width="0.8")  # fmt: skip
+
+
 def document(width: float, height: float, body: list[str], label: str) -> bytes:
     """A standalone SVG document of ``body`` on a white background."""
     head = (
@@ -81,15 +115,9 @@ def document(width: float, height: float, body: list[str], label: str) -> bytes:
     return "\n".join([head, background, *body, "</svg>\n"]).encode("utf-8")
 
 
-def text(x: float, y: float, words: str, anchor: str = "middle", extra: str = "") -> str:
-    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{extra}>{escape(words)}</text>'
-
-
-def title_lines(lines: Sequence[str], centre: float, top: float) -> list[str]:
-    """Lines of a figure's title, 18 px apart from ``top``."""
-    return [
-        text(centre, top + 18 * k, line, extra=' font-size="14"') for k, line in enumerate(lines)
-    ]
+def title_lines(lines: Sequence[str], centre: float) -> list[str]:
+    """A figure's title, a line every 18 px from the top."""
+    return [text(centre, 24 + 18 * k, words, font_size=14) for k, words in enumerate(lines)]
 
 
 # --- error curves ---------------------------------------------------------------------
@@ -101,8 +129,17 @@ def decades(values: np.ndarray) -> tuple[int, int]:
     if not len(values):
         return 0, 1
     low = math.floor(math.log10(float(values.min())))
-    high = math.ceil(math.log10(float(values.max())))
-    return low, max(high, low + 1)
+    return low, max(math.ceil(math.log10(float(values.max()))), low + 1)
+
+
+def log_scale(span: tuple[int, int], start: float, end: float) -> Callable[[Any], np.ndarray]:
+    """Values to pixels: the decades of ``span`` from pixel ``start`` to ``end``."""
+
+    def pixel(v: Any) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return start + (np.log10(v) - span[0]) / (span[1] - span[0]) * (end - start)
+
+    return pixel
 
 
 def error_curves(results: Sequence[NetworkResult], swept: str, title: str) -> bytes:
@@ -112,79 +149,55 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str) -> by
     :func:`~toynn_cli.view.plot.marked_points` puts them, and a legend "by <setting>"."""
     results, title = plot.chosen_curves(results, title)
     shades = plot.curve_shades(results, swept)
-    curves = []
+    curves, legend, xs, ys = [], {}, [], []
     for r in sorted(results, key=lambda r: plot._axis_value(r, swept)):
         x, y = plot.curve_points(r)
         runs, lone = plot.curve_parts(x, y)
-        curves.append((plot._axis_value(r, swept), r, x, y, runs, lone))
-    picked = [np.array([*(i for a, b in c[4] for i in range(a, b)), *c[5]], int) for c in curves]
-    xs = np.concatenate([c[2][k] for c, k in zip(curves, picked)] or [np.ones(0)])
-    ys = np.concatenate([c[3][k] for c, k in zip(curves, picked)] or [np.ones(0)])
-    xspan, yspan = decades(xs), decades(ys)
-    entries: dict[tuple[int, float | str], tuple[str, str, bool]] = {}
-    for value, r, x, *_ in curves:
-        if value not in entries:
-            marked = len(x) <= plot.SPARSE_POINTS
-            entries[value] = (
-                plot.legend_label(swept, r),
-                colour(ramp(VIRIDIS, shades[value])),
-                marked,
-            )
-    legend = [list(entries.values())[k] for k in plot.legend_keep(len(entries))]
-    legend_width = min(
-        260, max(110, 36 + 6.8 * max([len(f"by {swept}"), *(len(e[0]) for e in legend)]))
-    )
-    heading = textwrap.wrap(title, width=int(WIDTH / 8)) or [""]
-    left, top = 78, 30 + 18 * len(heading)
-    right, bottom = WIDTH - legend_width - 24, HEIGHT - 52
-
-    def px(v: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return left + (np.log10(v) - xspan[0]) / (xspan[1] - xspan[0]) * (right - left)
-
-    def py(v: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return bottom - (np.log10(v) - yspan[0]) / (yspan[1] - yspan[0]) * (bottom - top)
-
-    body = title_lines(heading, (left + right) / 2, 24)
-    body += _log_ticks(xspan, px, False, (top, bottom))
-    body += _log_ticks(yspan, py, True, (left, right))
-    body.append(
-        f'<rect x="{left}" y="{top:.0f}" width="{right - left:.1f}" height="{bottom - top:.0f}" fill="none" stroke="#000000" stroke-width="0.8"/>'
-    )
-    body.append(text((left + right) / 2, HEIGHT - 14, "iteration + 1"))
-    middle = (top + bottom) / 2
-    body.append(
-        text(
-            20,
-            middle,
-            "error (mean |output - target|)",
-            extra=f' transform="rotate(-90 20 {middle:.1f})"',
-        )
-    )
-    thin = 1.0 if len(curves) <= 50 else 2.0  # many curves: fewer points each
-    for value, _, x, y, runs, lone in curves:
+        marked, sparse = plot.marked_points(len(x), runs, lone)
+        value = plot._axis_value(r, swept)
         stroke = colour(ramp(VIRIDIS, shades[value]))
+        curves.append((stroke, x, y, runs, marked))
+        legend.setdefault(value, (plot.legend_label(swept, r), stroke, sparse))
+        drawn = [k for a, b in runs for k in range(a, b)] + lone
+        xs.append(x[drawn])
+        ys.append(y[drawn])
+    entries = [list(legend.values())[k] for k in plot.legend_keep(len(legend))]
+    longest = max([len(f"by {swept}"), *(len(e[0]) for e in entries)])
+    legend_width = min(260.0, max(110.0, 36 + 6.8 * longest))
+    heading = textwrap.wrap(title, width=WIDTH // 8) or [""]
+    left, top = 78.0, 30.0 + 18 * len(heading)
+    right, bottom = WIDTH - legend_width - 24, HEIGHT - 52.0
+    xspan = decades(np.concatenate([np.ones(0), *xs]))
+    yspan = decades(np.concatenate([np.ones(0), *ys]))
+    px, py = log_scale(xspan, left, right), log_scale(yspan, bottom, top)
+    body = title_lines(heading, (left + right) / 2)
+    body += log_ticks(xspan, px, (top, bottom), vertical=False)
+    body += log_ticks(yspan, py, (left, right), vertical=True)
+    body += [frame(left, top, right - left, bottom - top),
+             text((left + right) / 2, HEIGHT - 14, "iteration + 1"),
+             upright(20, (top + bottom) / 2, "error (mean |output - target|)")]  # fmt: skip
+    many = len(curves) > MANY_CURVES
+    cell, digits = (3.0, 0) if many else (1.0, 1)
+    for stroke, x, y, runs, marked in curves:
         body.append(f'<g stroke="{stroke}" stroke-opacity="0.8" fill="none">')
         cx, cy = px(x), py(y)
         for a, b in runs:
-            keep = _thinned(cx[a:b], cy[a:b], thin)
-            points = " ".join(f"{u:.1f},{v:.1f}" for u, v in zip(cx[a:b][keep], cy[a:b][keep]))
+            keep = thinned(cx[a:b], cy[a:b], cell)
+            points = " ".join(f"{u:.{digits}f},{v:.{digits}f}"
+                              for u, v in zip(cx[a:b][keep], cy[a:b][keep]))  # fmt: skip
             body.append(f'<polyline stroke-width="1.2" points="{points}"/>')
-        marked, _ = plot.marked_points(len(x), runs, lone)
-        if marked:
-            dots = "".join(f"M{cx[k]:.1f} {cy[k]:.1f}h0" for k in marked)
-            body.append(
-                f'<path class="markers" stroke-width="5" stroke-linecap="round" d="{dots}"/>'
-            )
+        if marked:  # zero-length pieces with round caps: a dot each
+            dots = "".join(f"M{cx[k]:.{digits}f} {cy[k]:.{digits}f}h0" for k in marked)
+            body.append(tag("path", class_="markers", stroke_width=5, stroke_linecap="round",
+                            d=dots))  # fmt: skip
         body.append("</g>")
-    body += _legend(legend, swept, right + 16, top + 4, legend_width)
-    return document(WIDTH, HEIGHT, body, title)
+    return document(WIDTH, HEIGHT, body + curve_legend(entries, swept, right + 16, top + 4,
+                                                       legend_width), title)  # fmt: skip
 
 
-def _thinned(x: np.ndarray, y: np.ndarray, size: float) -> np.ndarray:
-    """Which points of a polyline to keep: not one that falls in the same ``size``-pixel
-    cell as the point before it (the ends are always kept)."""
+def thinned(x: np.ndarray, y: np.ndarray, size: float) -> np.ndarray:
+    """Which points of a polyline to keep: not one in the same ``size``-pixel cell as
+    the point before it (the last is always kept)."""
     cells = np.stack([np.round(x / size), np.round(y / size)], axis=1)
     keep = np.ones(len(x), dtype=bool)
     keep[1:] = np.any(cells[1:] != cells[:-1], axis=1)
@@ -192,74 +205,50 @@ def _thinned(x: np.ndarray, y: np.ndarray, size: float) -> np.ndarray:
     return keep
 
 
-def _log_ticks(
-    span: tuple[int, int], pixel, vertical: bool, across: tuple[float, float]
+def log_ticks(
+    span: tuple[int, int], pixel: Callable, across: tuple[float, float], vertical: bool
 ) -> list[str]:
-    """A log axis's decade ticks with labels (10 and its exponent), grid lines across
-    the plot (``across``: its other axis's pixel range) and minor ticks at 2..9."""
+    """A log axis's decade ticks with labels (10 and its exponent; every k-th decade
+    beyond ten), light grid lines across the plot (``across``: the other axis's pixel
+    range) and, up to ten decades, minor ticks at 2..9."""
     out = []
     count = span[1] - span[0]
     step = max(1, math.ceil(count / 10))
-    for e in range(span[0], span[1] + 1):
-        p = float(pixel(np.array(10.0**e)))
-        if (e - span[0]) % step:
-            continue
-        exponent = escape(str(e).replace("-", "\u2212"))
+    low, high = across
+    for e in range(span[0], span[1] + 1, step):
+        p = float(pixel(10.0**e))
+        exponent = str(e).replace("-", "\u2212")
         label = f'10<tspan dy="-6" font-size="9">{exponent}</tspan>'
+        grid = {"stroke": "#b0b0b0", "stroke_opacity": "0.5", "stroke_width": "0.8"}
         if vertical:
-            out.append(
-                f'<line x1="{across[0]:.1f}" y1="{p:.1f}" x2="{across[1]:.1f}" y2="{p:.1f}" {GRID}/>'
-            )
-            out.append(
-                f'<line x1="{across[0] - 5:.1f}" y1="{p:.1f}" x2="{across[0]:.1f}" y2="{p:.1f}" stroke="#000000"/>'
-            )
-            out.append(
-                f'<text x="{across[0] - 8:.1f}" y="{p + 4:.1f}" text-anchor="end">{label}</text>'
-            )
+            out += [line(low, p, high, p, **grid), line(low - 5, p, low, p, stroke=BLACK),
+                    tag("text", label, x=low - 8, y=p + 4, text_anchor="end")]  # fmt: skip
         else:
-            out.append(
-                f'<line x1="{p:.1f}" y1="{across[0]:.1f}" x2="{p:.1f}" y2="{across[1]:.1f}" {GRID}/>'
-            )
-            out.append(
-                f'<line x1="{p:.1f}" y1="{across[1]:.1f}" x2="{p:.1f}" y2="{across[1] + 5:.1f}" stroke="#000000"/>'
-            )
-            out.append(
-                f'<text x="{p:.1f}" y="{across[1] + 20:.1f}" text-anchor="middle">{label}</text>'
-            )
+            out += [line(p, low, p, high, **grid), line(p, high, p, high + 5, stroke=BLACK),
+                    tag("text", label, x=p, y=high + 20, text_anchor="middle")]  # fmt: skip
     if count <= 10:
-        minor = np.array([m * 10.0**e for e in range(span[0], span[1]) for m in range(2, 10)])
-        edge = across[0] if vertical else across[1]
-        d = "".join(
-            f"M{edge - 3:.1f} {p:.1f}h3" if vertical else f"M{p:.1f} {edge:.1f}v3"
-            for p in pixel(minor).tolist()
-        )
-        out.append(f'<path stroke="#000000" stroke-width="0.6" d="{d}"/>')
+        minor = pixel(np.array([m * 10.0**e for e in range(*span) for m in range(2, 10)]))
+        d = "".join(f"M{low - 3:.1f} {p:.1f}h3" if vertical else f"M{p:.1f} {high:.1f}v3"
+                    for p in minor.tolist())  # fmt: skip
+        out.append(tag("path", stroke=BLACK, stroke_width="0.6", d=d))
     return out
 
 
-def _legend(
+def curve_legend(
     entries: list[tuple[str, str, bool]], swept: str, x: float, y: float, width: float
 ) -> list[str]:
-    """The legend: its title "by <setting>" and a line (with a marker when the curves
-    have them) and label per entry."""
-    height = 28 + 18 * len(entries)
-    out = [
-        f'<g class="legend"><rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height}" fill="#ffffff" stroke="#cccccc"/>',
-        text(x + width / 2, y + 17, f"by {swept}"),
-    ]
+    """The legend: its title "by <setting>", then per entry a line in its colour (with
+    a marker when its curves have them) and its label."""
+    box = tag("rect", x=x, y=y, width=width, height=28.0 + 18 * len(entries),
+              fill="#ffffff", stroke="#cccccc")  # fmt: skip
+    out = ['<g class="legend">', box, text(x + width / 2, y + 17, f"by {swept}")]
     for k, (label, stroke, marked) in enumerate(entries):
-        row = y + 36 + 18 * k
-        marker = (
-            f'<path stroke-width="5" stroke-linecap="round" d="M{x + 22:.1f} {row - 4:.1f}h0"/>'
-            if marked
-            else ""
-        )
-        out.append(
-            f'<g stroke="{stroke}"><line x1="{x + 10:.1f}" y1="{row - 4:.1f}" x2="{x + 34:.1f}" y2="{row - 4:.1f}" stroke-width="1.2"/>{marker}</g>'
-        )
-        out.append(text(x + 42, row, label, anchor="start", extra=' font-size="11"'))
-    out.append("</g>")
-    return out
+        row = y + 32 + 18 * k
+        dot = tag("path", stroke_width=5, stroke_linecap="round", d=f"M{x + 22:.1f} {row:.1f}h0")
+        sample = line(x + 10, row, x + 34, row, stroke_width="1.2") + (dot if marked else "")
+        out += [tag("g", sample, stroke=stroke), text(x + 42, row + 4, label, "start",
+                                                       font_size=11)]  # fmt: skip
+    return [*out, "</g>"]
 
 
 # --- decision boundary ------------------------------------------------------------------
@@ -292,36 +281,24 @@ def band_image(out: np.ndarray) -> bytes:
     return png(indices[::-1], [*palette, (0, 0, 0), (128, 128, 128)])
 
 
-def linear_axes(
-    box: tuple[float, float, float, float], xr: tuple[float, float], yr: tuple[float, float]
-) -> tuple[list[str], object, object]:
-    """Ticks, labels and a frame for a panel at ``box`` (left, top, size, size) showing
-    ``xr`` across and ``yr`` upwards; and the functions from values to pixels."""
-    left, top, width, height = box
+def linear_scale(span: tuple[float, float], start: float, end: float) -> Callable:
+    """Values to pixels: ``span`` from pixel ``start`` to ``end``."""
+    return lambda v: (
+        start + (np.asarray(v, dtype=float) - span[0]) / (span[1] - span[0]) * (end - start)
+    )
 
-    def px(v: np.ndarray | float) -> np.ndarray:
-        return left + (np.asarray(v, dtype=float) - xr[0]) / (xr[1] - xr[0]) * width
 
-    def py(v: np.ndarray | float) -> np.ndarray:
-        return top + height - (np.asarray(v, dtype=float) - yr[0]) / (yr[1] - yr[0]) * height
-
-    out = []
+def panel_axes(left: float, top: float, px: Callable, py: Callable, xr, yr) -> list[str]:
+    """A panel's frame and its ticks and labels along ``xr`` (across) and ``yr`` (up)."""
+    out = [frame(left, top, PANEL, PANEL)]
     for t in nice_ticks(*xr):
         p = float(px(t))
-        out.append(
-            f'<line x1="{p:.1f}" y1="{top + height:.1f}" x2="{p:.1f}" y2="{top + height + 5:.1f}" stroke="#000000"/>'
-        )
-        out.append(text(p, top + height + 19, f"{t:g}"))
+        out += [line(p, top + PANEL, p, top + PANEL + 5, stroke=BLACK),
+                text(p, top + PANEL + 19, f"{t:g}")]  # fmt: skip
     for t in nice_ticks(*yr):
         p = float(py(t))
-        out.append(
-            f'<line x1="{left - 5:.1f}" y1="{p:.1f}" x2="{left:.1f}" y2="{p:.1f}" stroke="#000000"/>'
-        )
-        out.append(text(left - 8, p + 4, f"{t:g}", anchor="end"))
-    out.append(
-        f'<rect x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}" fill="none" stroke="#000000" stroke-width="0.8"/>'
-    )
-    return out, px, py
+        out += [line(left - 5, p, left, p, stroke=BLACK), text(left - 8, p + 4, f"{t:g}", "end")]
+    return out
 
 
 def decision_boundary(
@@ -329,103 +306,70 @@ def decision_boundary(
 ) -> bytes:
     """:func:`toynn_cli.view.boundary.decision_boundary` as SVG, from the same grid,
     slices and outputs: per network (and slice) a panel of its output over two inputs as
-    an image in bands with the 0.5 contour, or along the only input as a line with the
-    0.5 level; the samples on top coloured by target, and a colour bar."""
+    an image in tenths with the 0.5 contour, or along the only input as a line with the
+    0.5 level; the samples on top coloured by target; and a colour bar."""
     shown, slices, how = boundary.boundary_layout(x)
     grids, mesh = boundary.boundary_grids(x, shown)
     sliced = len(slices) > 1
     rows, cols = (len(networks), len(slices)) if sliced else (1, len(networks))
     heading = [title, *textwrap.wrap(how, width=boundary.TITLE_CHARS * cols)]
-    head = 24 + 18 * len(heading)
-    cell_w, cell_h = 70 + PANEL + 20, 20 * (1 + sliced) + PANEL + 48
-    bar = 80 if len(shown) == 2 else 0
-    width, height = 10 + cols * cell_w + bar, head + rows * cell_h
-    body = title_lines(heading, (10 + cols * cell_w) / 2, 24)
+    head, over = 24.0 + 18 * len(heading), 20.0 * (1 + sliced)  # room for panel titles
+    cell_w, cell_h = 70 + PANEL + 20, over + PANEL + 48
+    plane = len(shown) == 2
+    body = title_lines(heading, (10 + cols * cell_w) / 2)
     xr = (float(grids[0][0]), float(grids[0][-1]))
-    yr = (float(grids[1][0]), float(grids[1][-1])) if len(shown) == 2 else (-0.05, 1.05)
+    yr = (float(grids[1][0]), float(grids[1][-1])) if plane else (-0.05, 1.05)
     for s, held in enumerate(slices):
         points = boundary.grid_points(x, shown, mesh, held)
         inside = boundary.slice_samples(x, held, sliced)
-        where = boundary.slice_text(held)
         for n, network in enumerate(networks):
             row, col = (n, s) if sliced else (0, n)
-            left, top = 10 + col * cell_w + 70, head + row * cell_h + 20 * (1 + sliced)
+            left, top = 10.0 + col * cell_w + 70, head + row * cell_h + over
             out = boundary.network_output(network, points, mesh[0].shape)
-            labels = [axes.describe(network.spec), *([where] if sliced else [])]
-            for k, line in enumerate(labels):
-                body.append(
-                    text(
-                        left + PANEL / 2,
-                        top - 8 - 16 * (len(labels) - 1 - k),
-                        line,
-                        extra=' font-size="11"',
-                    )
-                )
-            frame, px, py = linear_axes((left, top, PANEL, PANEL), xr, yr)
+            px, py = linear_scale(xr, left, left + PANEL), linear_scale(yr, top + PANEL, top)
+            labels = [axes.describe(network.spec), *([boundary.slice_text(held)] * sliced)]
+            body += [text(left + PANEL / 2, top - 8 - 16 * (len(labels) - 1 - k), words,
+                          font_size=11) for k, words in enumerate(labels)]  # fmt: skip
             xs, ts = x[inside], y[inside, 0]
-            if len(shown) == 2:
-                i, j = shown
+            i = shown[0]
+            if plane:
                 data = base64.b64encode(band_image(out)).decode("ascii")
-                body.append(
-                    f'<image x="{left:.1f}" y="{top:.1f}" width="{PANEL}" height="{PANEL}" preserveAspectRatio="none" xlink:href="data:image/png;base64,{data}"/>'
-                )
-                sample_y, ylabel = xs[:, j], f"input {j}"
+                body.append(tag("image", x=left, y=top, width=PANEL, height=PANEL,
+                                preserveAspectRatio="none",
+                                xlink__href=f"data:image/png;base64,{data}"))  # fmt: skip
+                heights, ylabel = xs[:, shown[1]], f"input {shown[1]}"
             else:
-                (i,) = shown
                 half = float(py(0.5))
-                body.append(
-                    f'<line x1="{left:.1f}" y1="{half:.1f}" x2="{left + PANEL:.1f}" y2="{half:.1f}" stroke="#808080" stroke-dasharray="5,4"/>'
-                )
-                finite = np.isfinite(out)
-                line = " ".join(
-                    f"{u:.1f},{v:.1f}"
-                    for u, v in zip(px(grids[0][finite]), py(np.clip(out[finite], -0.05, 1.05)))
-                )
-                body.append(
-                    f'<polyline points="{line}" fill="none" stroke="#000000" stroke-width="1.5"/>'
-                )
-                sample_y, ylabel = ts, "output (samples: their target)"
-            body += frame
-            for u, v, t in zip(px(xs[:, i]), py(sample_y), ts):
-                body.append(
-                    f'<circle cx="{u:.1f}" cy="{v:.1f}" r="6" fill="{colour(ramp(RDBU_R, float(t)))}" stroke="#000000"/>'
-                )
-            body.append(text(left + PANEL / 2, top + PANEL + 38, f"input {i}"))
-            mid = top + PANEL / 2
-            body.append(
-                text(
-                    left - 46,
-                    mid,
-                    ylabel,
-                    extra=f' transform="rotate(-90 {left - 46:.1f} {mid:.1f})"',
-                )
-            )
-    if bar:
-        body += _colour_bar(10 + cols * cell_w + 10, head + 20 * (1 + sliced), rows * cell_h - 68)
-    return document(width, height, body, title)
+                body.append(line(left, half, left + PANEL, half, stroke="#808080",
+                                 stroke_dasharray="5,4"))  # fmt: skip
+                ok = np.isfinite(out)
+                trace = zip(px(grids[0][ok]), py(np.clip(out[ok], *yr)))
+                points_text = " ".join(f"{u:.1f},{v:.1f}" for u, v in trace)
+                body.append(tag("polyline", points=points_text, fill="none", stroke=BLACK,
+                                stroke_width="1.5"))  # fmt: skip
+                heights, ylabel = ts, "output (samples: their target)"
+            body += panel_axes(left, top, px, py, xr, yr)
+            body += [tag("circle", cx=float(u), cy=float(v), r=6,
+                         fill=colour(ramp(RDBU_R, float(t))), stroke=BLACK)
+                     for u, v, t in zip(px(xs[:, i]), py(heights), ts)]  # fmt: skip
+            body += [text(left + PANEL / 2, top + PANEL + 38, f"input {i}"),
+                     upright(left - 46, top + PANEL / 2, ylabel)]  # fmt: skip
+    width = 10 + cols * cell_w + (80 if plane else 0)
+    if plane:
+        body += colour_bar(10 + cols * cell_w + 10, head + over, rows * cell_h - over - 48)
+    return document(width, head + rows * cell_h, body, title)
 
 
-def _colour_bar(left: float, top: float, height: float) -> list[str]:
+def colour_bar(left: float, top: float, height: float) -> list[str]:
     """The bands' colours from 0 (bottom) to 1, ticked, labelled "output"."""
     step = height / BANDS
-    out = [
-        f'<rect x="{left:.1f}" y="{top + height - (k + 1) * step:.1f}" width="16" height="{step:.1f}" fill="{colour(ramp(RDBU_R, (k + 0.5) / BANDS))}"/>'
-        for k in range(BANDS)
-    ]
+    out = [tag("rect", x=left, y=top + height - (k + 1) * step, width=16, height=step,
+               fill=colour(ramp(RDBU_R, (k + 0.5) / BANDS))) for k in range(BANDS)]  # fmt: skip
     for t in (0, 0.2, 0.4, 0.6, 0.8, 1):
         p = top + height * (1 - t)
-        out.append(
-            f'<line x1="{left + 16:.1f}" y1="{p:.1f}" x2="{left + 20:.1f}" y2="{p:.1f}" stroke="#000000"/>'
-        )
-        out.append(text(left + 23, p + 4, f"{t:g}", anchor="start"))
-    out.append(
-        f'<rect x="{left:.1f}" y="{top:.1f}" width="16" height="{height:.1f}" fill="none" stroke="#000000" stroke-width="0.8"/>'
-    )
-    mid = top + height / 2
-    out.append(
-        text(left + 56, mid, "output", extra=f' transform="rotate(-90 {left + 56:.1f} {mid:.1f})"')
-    )
-    return out
+        out += [line(left + 16, p, left + 20, p, stroke=BLACK),
+                text(left + 23, p + 4, f"{t:g}", "start")]  # fmt: skip
+    return [*out, frame(left, top, 16, height), upright(left + 56, top + height / 2, "output")]
 
 
 def report_figures(
@@ -442,7 +386,6 @@ def report_figures(
     figures = {"curves.svg": error_curves(results, axis, f"{name}: error during training")}
     if boundary.has_boundary(data, chosen):
         assert data is not None
-        figures["boundary.svg"] = decision_boundary(
-            data[0], data[1], chosen, f"{name}: decision boundary"
-        )
+        title = f"{name}: decision boundary"
+        figures["boundary.svg"] = decision_boundary(data[0], data[1], chosen, title)
     return figures
