@@ -69,7 +69,7 @@ def png(indices: np.ndarray, palette: Sequence[tuple[int, int, int]]) -> bytes:
         b"\x89PNG\r\n\x1a\n",
         chunk(b"IHDR", header),
         chunk(b"PLTE", bytes(c for rgb in palette for c in rgb)),
-        chunk(b"IDAT", zlib.compress(raw.tobytes(), 9)),
+        chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)),  # 9: 2 ms more for 4% smaller
         chunk(b"IEND", b""),
     ])  # fmt: skip
 
