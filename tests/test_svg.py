@@ -264,3 +264,14 @@ def test_a_figure_that_fails_costs_the_run_nothing(monkeypatch):
     (folder,) = Path("runs").iterdir()
     assert report_figures(folder) == []
     assert (folder / "results.json").is_file()
+
+
+def test_the_boundary_image_has_its_contour_and_greys_a_non_finite_output():
+    out = np.tile(np.linspace(0, 1, 8), (3, 1))  # rising to the right, 0.5 between 3 and 4
+    out[0, 0] = NAN
+    width, height, raw = png_pixels(svg.band_image(out))
+    rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, width + 1)[::-1, 1:]
+    assert (width, height) == (8, 3)
+    assert rows[0, 0] == svg.BANDS + 1  # grey
+    assert (rows[:, 4] == svg.BANDS).all()  # black where it crosses 0.5
+    assert rows[1, 0] == 0 and rows[1, 7] == svg.BANDS - 1  # the bands at the ends
