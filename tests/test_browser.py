@@ -95,12 +95,24 @@ window.addEventListener("load", () => {
     const c = contrast(el);
     if (c < worst.contrast) worst = {contrast: Math.round(c * 100) / 100, text: el.textContent.trim().slice(0, 30)};
   }
+  const figures = [...document.querySelectorAll("figure svg")].map(svg => {
+    const r = svg.getBoundingClientRect();
+    const images = [...svg.querySelectorAll("image")].map(img => {
+      const b = img.getBoundingClientRect();
+      return {width: Math.round(b.width), height: Math.round(b.height)};
+    });
+    return {width: Math.round(r.width), height: Math.round(r.height), right: Math.round(r.right),
+            aspect: Math.round(1000 * r.height / r.width) / 1000,
+            viewBox: svg.viewBox.baseVal.height / svg.viewBox.baseVal.width,
+            lines: svg.querySelectorAll("polyline").length, images,
+            texts: [...svg.querySelectorAll("text")].filter(t => t.getBBox().width > 0).length};
+  });
   const out = document.createElement("pre");
   out.id = "measured";
   out.textContent = JSON.stringify({
     view, dark: matchMedia("(prefers-color-scheme: dark)").matches,
     pageWidth: root.scrollWidth, tables, worst, texts: texts.length, errors: window.__errors,
-    background: getComputedStyle(document.body).backgroundColor,
+    background: getComputedStyle(document.body).backgroundColor, figures,
   });
   document.body.append(out);
 });
@@ -165,6 +177,16 @@ def test_the_tutorial_sweep_report_fits_a_laptop_screen(scheme, tmp_path, cli_en
     assert table["right"] <= WIDTH
     assert seen["worst"]["contrast"] >= 4.5, seen["worst"]  # WCAG AA, both schemes
     assert seen["background"] == ("rgb(22, 24, 27)" if scheme == "dark" else "rgb(255, 255, 255)")
+    # the two inline SVG figures are drawn: on screen, in their own proportions, with
+    # their curves, the boundary's image and their text laid out
+    curves, boundary = seen["figures"]
+    for figure in (curves, boundary):
+        assert figure["width"] > 0 and figure["right"] <= WIDTH
+        assert abs(figure["aspect"] - figure["viewBox"]) < 0.01
+        assert figure["texts"] > 10
+    assert curves["lines"] >= 7 and curves["images"] == []
+    (image,) = boundary["images"]
+    assert image["width"] > 100 and image["height"] == image["width"]
 
 
 @needs_chromium

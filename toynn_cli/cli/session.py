@@ -25,7 +25,7 @@ from toynn_cli.run.interrupts import Interrupted, SignalGuard
 from toynn_cli.run.plan import Plan
 from toynn_cli.store import chunks, results, runs
 from toynn_cli.store.writer import Run, StoreError
-from toynn_cli.view import export, figure, formats, plot
+from toynn_cli.view import export, formats, svg
 from toynn_cli.view import plan as plan_view
 
 R = TypeVar("R")
@@ -82,15 +82,14 @@ def train_all(
 def report_figures(
     term: Terminal, experiment: Experiment, finished: Sequence[NetworkResult]
 ) -> dict[str, bytes]:
-    """report.html's figures when the plot extra is installed: the error curves and, for
-    datasets with a varying input, the best network's decision boundary (PNG)."""
-    if not figure.available():
-        return {}
+    """report.html's figures, drawn by toynn itself (SVG, no matplotlib needed): the
+    error curves and, for datasets with a varying input, the best network's decision
+    boundary."""
     best = formats.best_index(finished)
     chosen = [] if best is None else [finished[best]]
     data = experiment.dataset
     try:
-        return plot.run_figures(finished, (data.x, data.y), chosen, experiment.name, ["png"])
+        return svg.report_figures(finished, (data.x, data.y), chosen, experiment.name)
     except Exception as exc:  # a figure must never cost the run its other files
         term.warn(f"report.html has no figures: {type(exc).__name__}: {exc}")
         return {}

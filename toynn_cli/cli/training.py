@@ -40,7 +40,7 @@ def train(ctx: click.Context, **params: Any) -> None:
     units, 60000 iterations, seed 1, error every 10000 iterations). Options
     override the config's keys. The run folder (under --out) holds config.yaml,
     results.json, metrics.csv, weights.npz and report.txt/.svg/.html (the HTML
-    with figures when the plot extra is installed).
+    with the error curves and the decision boundary).
 
     Statuses (rules in docs/seeing-results.md, section Statuses): converged (final
     error <= 0.05), learning (still falling), stuck (a plateau), diverged (not
@@ -92,8 +92,8 @@ def sweep(
     (--no-group for one row per network). Without --config: the tutorial's
     published sweep (alphas 0.001..1000 on xor, 4 hidden units, seed 1). The
     run folder (under --out) holds config.yaml, results.json, metrics.csv, the
-    trained chunks and report.txt/.svg/.html (the HTML with figures when the
-    plot extra is installed).
+    trained chunks and report.txt/.svg/.html (the HTML with the error curves and
+    the decision boundary).
 
     Statuses (rules in docs/seeing-results.md, section Statuses): converged (final
     error <= 0.05), learning (still falling), stuck (a plateau), diverged (not

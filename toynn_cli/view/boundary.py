@@ -74,6 +74,58 @@ def boundary_layout(x: np.ndarray) -> tuple[list[int], list[dict[int, float]], s
     return shown, [means], f"{over}, {held}"
 
 
+#: How far the boundary's grid reaches beyond the samples, on each side of each input.
+BOUNDARY_PAD = 0.5
+
+
+def boundary_grids(x: np.ndarray, shown: Sequence[int]) -> tuple[list[np.ndarray], list]:
+    """The :data:`BOUNDARY_RESOLUTION` values along each shown input (the samples'
+    range and :data:`BOUNDARY_PAD`) and the mesh over them (two inputs: the meshgrid,
+    rows along the second; one: the grid)."""
+    grids = [
+        np.linspace(x[:, c].min() - BOUNDARY_PAD, x[:, c].max() + BOUNDARY_PAD,
+                    BOUNDARY_RESOLUTION)
+        for c in shown
+    ]  # fmt: skip
+    mesh = np.meshgrid(*grids) if len(shown) == 2 else [grids[0]]
+    return grids, mesh
+
+
+def grid_points(
+    x: np.ndarray, shown: Sequence[int], mesh: Sequence[np.ndarray], held: dict[int, float]
+) -> np.ndarray:
+    """The inputs at every point of ``mesh``: the shown inputs from it, the ``held`` ones
+    at their value, constant ones as in the first sample."""
+    points = np.repeat(x[:1], mesh[0].size, axis=0)
+    for c, grid in zip(shown, mesh):
+        points[:, c] = grid.ravel()
+    for c, v in held.items():
+        points[:, c] = v
+    return points
+
+
+def slice_samples(x: np.ndarray, held: dict[int, float], sliced: bool) -> np.ndarray:
+    """Which samples a panel shows: in a slice, those that lie in it; else all."""
+    inside = np.ones(len(x), dtype=bool)
+    if sliced:
+        for c, v in held.items():
+            inside &= x[:, c] == v
+    return inside
+
+
+def slice_text(held: dict[int, float]) -> str:
+    """``input 2 = 0, input 3 = 1``: where a slice is (empty when nothing is held)."""
+    return ", ".join(f"input {c} = {_value(v)}" for c, v in held.items())
+
+
+def network_output(network: NetworkResult, points: np.ndarray, shape: tuple) -> np.ndarray:
+    """The network's (first) output at ``points``, in the mesh's ``shape``."""
+    spec = network.spec
+    batched = [w[:, :, None] for w in network.weights]
+    out = evaluation.batch_outputs(points, batched, spec.bias, spec.activation)
+    return out[:, 0, 0].reshape(shape)
+
+
 def decision_boundary(
     x: np.ndarray,
     y: np.ndarray,
@@ -101,29 +153,16 @@ def decision_boundary(
         layout="constrained",
     )
     try:
-        pad = 0.5
-        grids = [
-            np.linspace(x[:, c].min() - pad, x[:, c].max() + pad, BOUNDARY_RESOLUTION)
-            for c in shown
-        ]
-        mesh = np.meshgrid(*grids) if len(shown) == 2 else [grids[0]]
+        grids, mesh = boundary_grids(x, shown)
         image = None
         for s, held in enumerate(slices):
-            points = np.repeat(x[:1], mesh[0].size, axis=0)
-            for c, grid in zip(shown, mesh):
-                points[:, c] = grid.ravel()
-            inside = np.ones(len(x), dtype=bool)
-            for c, v in held.items():
-                points[:, c] = v
-                if len(slices) > 1:  # a slice: its samples only
-                    inside &= x[:, c] == v
-            where = ", ".join(f"input {c} = {_value(v)}" for c, v in held.items())
+            points = grid_points(x, shown, mesh, held)
+            inside = slice_samples(x, held, len(slices) > 1)
+            where = slice_text(held)
             column = panels[:, s] if len(slices) > 1 else panels[0]
             for ax, network in zip(column, networks):
                 spec = network.spec
-                batched = [w[:, :, None] for w in network.weights]
-                out = evaluation.batch_outputs(points, batched, spec.bias, spec.activation)
-                out = out[:, 0, 0].reshape(mesh[0].shape)
+                out = network_output(network, points, mesh[0].shape)
                 xs, ts = x[inside], y[inside, 0]
                 if len(shown) == 2:
                     i, j = shown

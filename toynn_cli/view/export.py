@@ -79,7 +79,9 @@ pre.config {
   overflow-x: auto; font: 12px/1.4 ui-monospace, Menlo, "DejaVu Sans Mono", monospace;
 }
 figure { margin: 16px 0; }
-figure img { max-width: 100%; height: auto; background: #ffffff; }
+figure img, figure svg {
+  display: block; max-width: 100%; height: auto; background: #ffffff;
+}
 figcaption { color: var(--muted); }
 .b { font-weight: bold; }
 .d { opacity: 0.72; }
@@ -109,24 +111,26 @@ PAGE = """<!DOCTYPE html>
 
 #: Captions of the figures report.html can show, by file name.
 FIGURE_CAPTIONS = {
-    "curves.png": "Error during training (log axes), one curve per network: its recorded "
+    "curves.svg": "Error during training (log axes), one curve per network: its recorded "
     "points, joined where they are dense",
-    "boundary.png": "Decision boundary of the best network: its output over two inputs "
+    "boundary.svg": "Decision boundary of the best network: its output over two inputs "
     "(or along the only one), the 0.5 contour and the samples; its title says how any "
     "other inputs are held",
 }
 
 
 def figures_html(figures: dict[str, bytes]) -> str:
-    """PNG figures as HTML, each embedded (base64) so that report.html is one file."""
+    """Figures as HTML, each inside the page so that report.html is one file: an SVG
+    document (view/svg.py) as inline SVG, a PNG as a base64 ``data:`` image."""
     parts = []
     for filename, content in figures.items():
         caption = html.escape(FIGURE_CAPTIONS.get(filename, filename))
-        data = base64.b64encode(content).decode("ascii")
-        parts.append(
-            f'<figure>\n<img src="data:image/png;base64,{data}" alt="{caption}">\n'
-            f"<figcaption>{caption}</figcaption>\n</figure>\n"
-        )
+        if filename.endswith(".svg"):
+            image = content.decode("utf-8").strip()
+        else:
+            data = base64.b64encode(content).decode("ascii")
+            image = f'<img src="data:image/png;base64,{data}" alt="{caption}">'
+        parts.append(f"<figure>\n{image}\n<figcaption>{caption}</figcaption>\n</figure>\n")
     return "".join(parts)
 
 
@@ -272,7 +276,7 @@ def render_to_files(
     config_text: str | None = None,
 ) -> tuple[str, str, str]:
     """The renderable as report.txt, report.svg (rich's exports) and report.html content;
-    report.html also shows ``figures`` (PNG bytes by file name), the run's ``story``
+    report.html also shows ``figures`` (SVG or PNG bytes by file name), the run's ``story``
     (its run.json record) and ``config_text`` (its config.yaml).
 
     report.txt and report.svg are rendered at their natural width (between

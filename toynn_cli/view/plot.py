@@ -102,12 +102,55 @@ def _draw_history(ax: Any, x: np.ndarray, y: np.ndarray, color: Any) -> bool:
         xs = np.concatenate([np.append(x[a:b], np.nan) for a, b in runs])
         ys = np.concatenate([np.append(y[a:b], np.nan) for a, b in runs])
         ax.plot(xs, ys, color=color, linewidth=1.2, alpha=0.8)
-    sparse = len(x) <= SPARSE_POINTS
-    marked = [k for a, b in runs for k in range(a, b)] + lone if sparse else lone
+    marked, sparse = marked_points(len(x), runs, lone)
     if marked:
-        marked.sort()
         ax.plot(x[marked], y[marked], "o", color=color, markersize=MARKER_SIZE, alpha=0.8)
     return sparse
+
+
+def marked_points(
+    count: int, runs: list[tuple[int, int]], lone: list[int]
+) -> tuple[list[int], bool]:
+    """Which of a history's ``count`` points (drawn as :func:`curve_parts` says) get a
+    marker, in order: every drawable point when the history is sparse (at most
+    :data:`SPARSE_POINTS`), else the lone ones; and whether it is sparse."""
+    sparse = count <= SPARSE_POINTS
+    marked = [k for a, b in runs for k in range(a, b)] + lone if sparse else list(lone)
+    return sorted(marked), sparse
+
+
+def curve_points(result: NetworkResult) -> tuple[np.ndarray, np.ndarray]:
+    """A network's curve: (iteration + 1, error) of its recorded history and its end."""
+    its = np.append(result.history_iterations, result.iterations).astype(float) + 1
+    errors = np.append(result.history_errors, result.final_error).astype(float)
+    return its, errors
+
+
+def chosen_curves(results: Sequence[NetworkResult], title: str) -> tuple[list[NetworkResult], str]:
+    """The networks whose curves are drawn, at most :data:`MAX_CURVES` (evenly chosen,
+    the title then says so), and the title."""
+    if len(results) <= MAX_CURVES:
+        return list(results), title
+    picks = np.linspace(0, len(results) - 1, MAX_CURVES).round().astype(int)
+    title = f"{title} ({MAX_CURVES} of {len(results)} networks, evenly chosen)"
+    return [results[i] for i in picks], title
+
+
+def curve_shades(
+    results: Sequence[NetworkResult], swept: str
+) -> dict[tuple[int, float | str], float]:
+    """Each value of the ``swept`` setting: where along the colour map (0 to 1) its
+    curves are, in the order of :func:`_axis_value`."""
+    values = sorted({_axis_value(r, swept) for r in results})
+    return {v: i / max(1, len(values) - 1) for i, v in enumerate(values)}
+
+
+def legend_keep(count: int) -> list[int]:
+    """Which of ``count`` legend entries are shown: all, or an evenly spread
+    :data:`MAX_LEGEND`, ends included."""
+    if count <= MAX_LEGEND:
+        return list(range(count))
+    return sorted(set(np.linspace(0, count - 1, MAX_LEGEND).round().astype(int).tolist()))
 
 
 def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: str) -> bytes:
@@ -117,19 +160,14 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: 
     non-finite error (see :func:`curve_parts`)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=FIG_SIZE)
-    if len(results) > MAX_CURVES:
-        picks = np.linspace(0, len(results) - 1, MAX_CURVES).round().astype(int)
-        title = f"{title} ({MAX_CURVES} of {len(results)} networks, evenly chosen)"
-        results = [results[i] for i in picks]
+    results, title = chosen_curves(results, title)
     try:
-        values = sorted({_axis_value(r, swept) for r in results})
         cmap = plt.get_cmap("viridis")
-        shade = {v: cmap(i / max(1, len(values) - 1)) for i, v in enumerate(values)}
+        shade = {v: cmap(f) for v, f in curve_shades(results, swept).items()}
         labelled: set[tuple[int, float | str]] = set()
         for r in sorted(results, key=lambda r: _axis_value(r, swept)):
             value = _axis_value(r, swept)
-            its = np.append(r.history_iterations, r.iterations).astype(float) + 1
-            errors = np.append(r.history_errors, r.final_error).astype(float)
+            its, errors = curve_points(r)
             marked = _draw_history(ax, its, errors, shade[value])
             if value not in labelled:  # the legend's entry: an empty line in the style
                 label = legend_label(swept, r)
@@ -143,9 +181,8 @@ def error_curves(results: Sequence[NetworkResult], swept: str, title: str, fmt: 
         ax.set_title(title)
         ax.grid(True, which="major", alpha=0.3)
         handles, labels = ax.get_legend_handles_labels()
-        if len(labels) > MAX_LEGEND:  # keep an evenly spread dozen, ends included
-            keep = sorted(set(np.linspace(0, len(labels) - 1, MAX_LEGEND).round().astype(int)))
-            handles, labels = [handles[k] for k in keep], [labels[k] for k in keep]
+        keep = legend_keep(len(labels))  # an evenly spread dozen, ends included
+        handles, labels = [handles[k] for k in keep], [labels[k] for k in keep]
         ax.legend(handles, labels, fontsize="small", loc="lower left", title=f"by {swept}")
         fig.tight_layout()
         return save(fig, fmt)
