@@ -774,8 +774,9 @@ def test_config_yaml_holds_every_override_and_reruns_the_experiment(tmp_path):
         "seeds": [3, 4],
         "log_every": 100,
     }
+    # saved too: a saved run's error history is float32, as its folder keeps it
     again = json.loads(
-        invoke_ok("sweep", "--config", run_dir / "config.yaml", "--no-save", "--json").stdout
+        invoke_ok("sweep", "--config", run_dir / "config.yaml", "--out", "again", "--json").stdout
     )
     assert again["experiment"] == first["experiment"]
     assert again["networks"] == first["networks"]
@@ -787,7 +788,9 @@ def test_config_yaml_of_a_train_run_reruns_with_train(tmp_path):
         invoke_ok("train", "--config", CONFIGS / "xor.yaml", "--iterations", 150, "--json").stdout
     )
     config_file = only_run_dir(tmp_path / "runs") / "config.yaml"
-    again = json.loads(invoke_ok("train", "--config", config_file, "--no-save", "--json").stdout)
+    again = json.loads(  # saved too: a saved run's error history is float32
+        invoke_ok("train", "--config", config_file, "--out", "again", "--json").stdout
+    )
     assert again["networks"] == first["networks"]
     assert again["experiment"] == first["experiment"]
 
@@ -802,8 +805,8 @@ def test_config_yaml_keeps_csv_data_inline(tmp_path):
     run_dir = only_run_dir(tmp_path / "runs")
     assert run_dir.name.endswith("-data")
     data.unlink()  # the saved config does not need the file any more
-    again = json.loads(
-        invoke_ok("sweep", "--config", run_dir / "config.yaml", "--no-save", "--json").stdout
+    again = json.loads(  # saved too: a saved run's error history is float32
+        invoke_ok("sweep", "--config", run_dir / "config.yaml", "--out", "again", "--json").stdout
     )
     assert again["networks"] == first["networks"]
     # ... and it is the xor problem, so the same numbers as the built-in dataset.
