@@ -183,6 +183,38 @@ def test_the_engine_is_compiled_once_and_its_time_is_kept(numba_engine):
     assert min(numba_engine.ready_seconds.values()) >= 0
 
 
+def test_kernels_built_with_other_portable_functions_are_flushed(numba_engine, monkeypatch):
+    # numba's cache checks only the kernel's own file: when toynn's portable functions
+    # change, refresh_cache must empty every kernel's cache entry and stamp the new ones
+    numba_engine.load()  # imports the kernels' module
+    from toynn_cli.core import _numba_kernels as k
+
+    flushed: list[str] = []
+
+    class Fake:
+        def __init__(self, name: str) -> None:
+            self.name = name
+            self._cache = self
+
+        def flush(self) -> None:
+            flushed.append(self.name)
+
+        def recompile(self) -> None:
+            flushed.append("recompiled " + self.name)
+
+        def __call__(self) -> int:
+            return k.PORTABLE_STAMP + 1  # the digest the cached kernels were built with
+
+    monkeypatch.setattr(k, "portable_stamp", Fake("stamp"))
+    monkeypatch.setattr(k, "mean_abs", Fake("mean_abs"))
+    monkeypatch.setattr(k, "accuracy", Fake("accuracy"))
+    monkeypatch.setattr(k, "kernel_for", lambda general: Fake(f"segment {general}"))
+    k.refresh_cache()
+    assert flushed == [
+        "mean_abs", "accuracy", "segment False", "segment True", "stamp", "recompiled stamp"
+    ]  # fmt: skip
+
+
 def test_specs_it_cannot_train_are_refused(numba_engine, xor):
     with pytest.raises(ValueError, match="one hidden size"):
         numba_engine.train_batch(xor.x, xor.y, [NetworkSpec(1, 4, 1), NetworkSpec(1, 2, 1)], 5, 1)
