@@ -604,6 +604,32 @@ def test_a_run_trains_the_chunks_and_workers_its_dry_run_printed(tmp_path, monke
     assert trained_by == [os.getpid()] * 3  # in this process, as the dry run said
 
 
+def test_the_numba_engine_trains_a_large_grid_on_threads_not_processes(tmp_path, monkeypatch):
+    pytest.importorskip("numba")
+    monkeypatch.setattr(executor, "PARALLEL_MIN_WORK", 0)  # worker processes for numpy
+    args = ("sweep", "--alphas", "0.1,1", "--seeds", "1..300", "--iterations", "50",
+            "--workers", "2", "--chunk-size", "300")  # fmt: skip
+    line = invoke_ok(*args, "--engine", "numpy", "--dry-run").stdout.strip().splitlines()[-1]
+    assert line.startswith("2 chunks of up to 300 networks on 2 workers (numpy engine); ")
+    line = invoke_ok(*args, "--engine", "numba", "--dry-run").stdout.strip().splitlines()[-1]
+    assert line.startswith(
+        "2 chunks of up to 300 networks in this process on 2 threads "
+        "(numba engine; no worker processes: the engine runs threads); "
+    )
+    trained_by: list[tuple[int, int]] = []
+    real = executor.train_chunk
+
+    def recording(task, *rest, **kwargs):
+        trained_by.append((os.getpid(), kwargs["threads"]))
+        return real(task, *rest, **kwargs)
+
+    monkeypatch.setattr(executor, "train_chunk", recording)
+    invoke_ok(*args, "--engine", "numba", "--out", tmp_path / "out")
+    (run_json,) = (tmp_path / "out").glob("*/run.json")
+    assert json.loads(run_json.read_text())["processes"] == 0
+    assert trained_by == [(os.getpid(), 2)] * 2
+
+
 # --- reproduce (replayed; tests/test_subprocess.py runs it for real) ------------------------
 
 

@@ -146,11 +146,16 @@ def test_the_estimate_is_the_engines_cost_model():
         two = executor.estimate(H4, chunks, 2, 3, 1, 4, it, 1000, engine=name)
         rest = model.startup + 600 * model.per_network
         assert one["seconds"] == pytest.approx(rest + 2 * chunk, rel=1e-12)
-        # two workers, a chunk each, sharing 1 + PARALLEL_EFFICIENCY cores
-        shared = chunk * 2 / (1 + cost.PARALLEL_EFFICIENCY)
-        assert two["seconds"] == pytest.approx(rest + model.pool_startup + shared, rel=1e-12)
-    numba = executor.estimate(H4, chunks, 2, 3, 1, 4, it, 1000, engine="numba")
-    numpy = executor.estimate(H4, chunks, 2, 3, 1, 4, it, 1000, engine="numpy")
+        if name == "numpy":  # two workers, a chunk each, sharing 1 + PARALLEL_EFFICIENCY cores
+            shared = chunk * 2 / (1 + cost.PARALLEL_EFFICIENCY)
+            assert two["workers"] == 2
+            assert two["seconds"] == pytest.approx(rest + model.pool_startup + shared, rel=1e-12)
+        else:  # no worker processes: the chunks one after the other, on two threads each
+            threaded = cost.batch_seconds(model, sizes, 4, 300, it, threads=2)
+            assert (two["workers"], two["threads"]) == (1, 2)
+            assert two["seconds"] == pytest.approx(rest + 2 * threaded, rel=1e-12)
+    numba = executor.estimate(H4, chunks, 1, 3, 1, 4, it, 1000, engine="numba")
+    numpy = executor.estimate(H4, chunks, 1, 3, 1, 4, it, 1000, engine="numpy")
     assert numba["seconds"] != numpy["seconds"]
     assert numba["memory_bytes"] == numpy["memory_bytes"]
     assert cost.model_for("numba-fast") is cost.NUMBA

@@ -9,6 +9,7 @@ final errors are. Pure Python and NumPy; nothing here prints.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -66,6 +67,21 @@ def cell_key(spec: NetworkSpec) -> NetworkSpec:
     return dataclasses.replace(spec, seed=0)
 
 
+#: every field of a spec but the seed, read at once: what :func:`cell_key` keeps, as a
+#: tuple (grouping 7000 networks by it takes 5 ms, by cell_key 100 ms)
+_settings_but_seed = operator.attrgetter(
+    *(f.name for f in dataclasses.fields(NetworkSpec) if f.name != "seed")
+)
+
+
+def _grouped(specs: Sequence[NetworkSpec]) -> dict[tuple, list[int]]:
+    """The grid indices of each cell, in order of first appearance."""
+    grouped: dict[tuple, list[int]] = {}
+    for i, spec in enumerate(specs):
+        grouped.setdefault(_settings_but_seed(spec), []).append(i)
+    return grouped
+
+
 def cells(
     results: Sequence[NetworkResult],
     statuses: Sequence[str],
@@ -74,21 +90,20 @@ def cells(
 ) -> list[Cell]:
     """One cell per setting but the seed, in order of first appearance. ``final_errors``
     and ``specs`` may be given column-wise (a large sweep's records are made on demand)."""
-    if specs is None:
-        specs = [r.spec for r in results]
+    if specs is None:  # a run's Networks has both columns; a list of results, per record
+        specs = results.specs() if hasattr(results, "specs") else [r.spec for r in results]
+    if final_errors is None:
+        final_errors = getattr(results, "final_errors", None)
     if final_errors is None:
         final_errors = np.array([r.final_error for r in results], dtype=np.float64)
-    grouped: dict[NetworkSpec, list[int]] = {}
-    for i, spec in enumerate(specs):
-        grouped.setdefault(cell_key(spec), []).append(i)
     return [
         Cell(
-            key=key,
+            key=cell_key(specs[members[0]]),
             seeds=[specs[i].seed for i in members],
             final_errors=np.asarray(final_errors, dtype=np.float64)[members],
             statuses=[str(statuses[i]) for i in members],
         )
-        for key, members in grouped.items()
+        for members in _grouped(specs).values()
     ]
 
 
@@ -101,5 +116,4 @@ def has_ensembles(results: Sequence[NetworkResult]) -> bool:
 
 def grid_has_ensembles(specs: Sequence[NetworkSpec]) -> bool:
     """True when some cell of these networks has more than one seed."""
-    keys = [cell_key(spec) for spec in specs]
-    return len(set(keys)) < len(keys)
+    return len(_grouped(specs)) < len(specs)

@@ -129,7 +129,8 @@ def output_options(command: Callable) -> Callable:
             type=click.IntRange(min=1),
             default=executor.available_cores(),
             show_default="the cores available",
-            help="Worker processes for large grids (results are identical for any number).",
+            help="Cores to train on: worker processes for large grids, or the numba "
+            "engine's threads in this process (results are identical for any number).",
         ),
         click.option(
             "--max-memory",

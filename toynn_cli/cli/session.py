@@ -261,14 +261,18 @@ def execute(
         indices, finished, statuses = results.collect(plan.chunks, done, kept)
         specs = plan.specs
         make_doc = results.summary_document if large else results.document
-        doc = make_doc(
-            config.as_dict(experiment),
-            str(run.dir) if run else None,
-            finished,
-            statuses,
-            experiment.dataset.name,
-            complete=interrupted is None,
-        )
+
+        @functools.cache  # made only for a run folder or --json (7000 networks: 0.5 s)
+        def doc() -> dict[str, Any]:
+            return make_doc(
+                config.as_dict(experiment),
+                str(run.dir) if run else None,
+                finished,
+                statuses,
+                experiment.dataset.name,
+                complete=interrupted is None,
+            )
+
         renderable = render(finished, statuses) if finished and not interrupted else None
         if run is not None:
             files = None
@@ -284,14 +288,14 @@ def execute(
                     story=final,
                     config_text=run.config_text,
                 )
-            run.finish(doc, finished, indices, files, final)
+            run.finish(doc(), finished, indices, files, final)
         if interrupted:
             term.warn(_interrupted_message(len(finished), len(specs), run))
             sys.exit(interrupted.exit_code)
         _exit_if_signalled(term, guard, run)
         emit(
             term, params["as_json"], bool(params.get("as_csv")),
-            doc=lambda: doc,
+            doc=doc,
             csv=lambda: networks_csv(finished, statuses, indices),
             table=lambda: renderable,
         )  # fmt: skip
@@ -323,7 +327,7 @@ def _processes(
     are not the run's to start)."""
     if cluster is None:
         todo = [c for c in plan.chunks if c.index not in done]
-        used = executor.processes(todo, plan.workers, experiment.iterations)
+        used = executor.processes(todo, plan.workers, experiment.iterations, plan.engine)
         return {"processes": 0 if used == 1 else used}
     if params.get("scheduler") is None:
         return {"processes": int(params["workers"])}

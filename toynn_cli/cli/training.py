@@ -169,7 +169,10 @@ def sweep(
                 plan_view.dry_run_table(specs, experiment.iterations, rows or None),
                 plan_view.plan_line(
                     len(specs), len(plan.chunks), plan.chunk_size, guess, plan.engine,
-                    plan.workers, executor.PARALLEL_MIN_WORK,
+                    plan.workers,
+                    executor.in_process(
+                        plan.chunks, plan.workers, experiment.iterations, plan.engine
+                    ),
                 ),
             ],
         )  # fmt: skip

@@ -56,6 +56,9 @@ class Engine:
     #: whether getting ready for these networks will compile (not load from a cache):
     #: worth a message
     needs_compiling: Callable[[Sequence[NetworkSpec]], bool] = lambda specs: False
+    #: whether it spreads a batch over threads of this process itself (numba: the
+    #: compiled code releases the GIL), so that the executor needs no worker processes
+    threaded: bool = False
 
 
 def _numpy_train(
@@ -136,6 +139,7 @@ REGISTRY: dict[str, Engine] = {
             "pip install numba",
             _numba_prepare,
             _numba_needs_compiling,
+            threaded=True,
         ),
         Engine(
             "numba-fast",
@@ -146,6 +150,7 @@ REGISTRY: dict[str, Engine] = {
             "pip install numba",
             _numba_prepare,
             _numba_needs_compiling,
+            threaded=True,
         ),
     )
 }

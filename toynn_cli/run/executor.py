@@ -102,11 +102,14 @@ def _footprints(
 def groups(specs: Sequence[NetworkSpec]) -> list[tuple[int, int]]:
     """The grid's runs of networks sharing a layout, as [start, stop) ranges in grid order."""
     runs: list[tuple[int, int]] = []
+    last = None
     for i, spec in enumerate(specs):
-        if runs and network.layout_key(specs[runs[-1][0]]) == network.layout_key(spec):
+        key = network.layout_key(spec)
+        if runs and key == last:
             runs[-1] = (runs[-1][0], i + 1)
         else:
             runs.append((i, i + 1))
+        last = key
     return runs
 
 
@@ -142,12 +145,30 @@ def plan(specs: Sequence[NetworkSpec], size: int) -> list[Chunk]:
     return chunks
 
 
-def processes(chunks: Sequence[Chunk], workers: int, iterations: int) -> int:
-    """How many worker processes :class:`LocalExecutor` starts for ``chunks``: none (1:
-    everything in this process) with one worker, one chunk, or under
-    PARALLEL_MIN_WORK network-iterations; else one per chunk up to ``workers``."""
-    work = sum(len(c) for c in chunks) * iterations
-    if workers <= 1 or len(chunks) <= 1 or work < PARALLEL_MIN_WORK:
+def in_process(
+    chunks: Sequence[Chunk], workers: int, iterations: int, engine: str = "numpy"
+) -> str | None:
+    """Why :class:`LocalExecutor` starts no worker processes for ``chunks`` (everything
+    trains in this process), or None when it starts them: one worker, one chunk, under
+    PARALLEL_MIN_WORK network-iterations (starting workers would cost more than it
+    saves), or an engine that uses ``workers`` threads itself (engines.Engine.threaded:
+    no results to send between processes; W2 0.1 s faster than two processes)."""
+    if workers <= 1:
+        return "one worker"
+    if len(chunks) <= 1:
+        return "one chunk"
+    if sum(len(c) for c in chunks) * iterations < PARALLEL_MIN_WORK:
+        return f"under {PARALLEL_MIN_WORK} network-iterations"
+    if engine in engines.REGISTRY and engines.get(engine).threaded:
+        return "the engine runs threads"
+    return None
+
+
+def processes(chunks: Sequence[Chunk], workers: int, iterations: int, engine: str = "numpy") -> int:
+    """How many worker processes :class:`LocalExecutor` starts for ``chunks``: 1 (none,
+    everything in this process: :func:`in_process` says why), or one per chunk up to
+    ``workers``."""
+    if in_process(chunks, workers, iterations, engine) is not None:
         return 1
     return min(workers, len(chunks))
 
@@ -170,7 +191,7 @@ def estimate_seconds(
     per-network reporting (``large``: of a
     sweep whose results are summarised)."""
     model = cost.model_for(engine)
-    used = processes(chunks, workers, iterations)
+    used = processes(chunks, workers, iterations, engine)
     threads = max(1, workers) if used == 1 and model.block else 1
 
     slower = used / cost.speed_up(used)  # each worker's share of the cores they get
@@ -212,7 +233,7 @@ def estimate(
     ``engine``'s cost model, both estimates, and the worker processes the run starts
     (``workers``; 1: none, the run trains in this process) and the numba engine's
     threads in this process (``threads``)."""
-    used = processes(chunks, workers, iterations)
+    used = processes(chunks, workers, iterations, engine)
     parallel = used > 1
     largest = max((len(c) for c in chunks), default=0)
     found = _footprints(specs, n_inputs, n_outputs, samples, iterations, log_every, record_every)
@@ -377,8 +398,9 @@ class LocalExecutor:
     ) -> Iterator[ChunkResult]:
         """Train ``chunks`` and yield each as it finishes (in finishing order).
 
-        With one worker (or one chunk, or a small grid) everything runs in this process
-        and progress moves within a chunk; otherwise a pool of forked processes trains
+        With one worker (or one chunk, a small grid, or a threaded engine: see
+        :func:`processes`) everything runs in this process and progress moves within a
+        chunk; otherwise a pool of forked processes trains
         the chunks and progress moves chunk by chunk. If the consumer stops early (an
         interrupt), the pool is terminated at once. In this process the numba engine
         uses up to ``workers`` threads; in worker processes, one each.
@@ -387,7 +409,7 @@ class LocalExecutor:
         total = sum(len(c) for c in chunks) * iterations
         tasks = [job.task(c) for c in chunks]
         done = 0
-        if processes(chunks, workers, iterations) == 1:
+        if processes(chunks, workers, iterations, job.engine) == 1:
             for task in tasks:
 
                 def within(j: int, done: int = done, n: int = len(task.chunk)) -> None:

@@ -71,11 +71,11 @@ def plan_line(
     guess: dict[str, float],
     engine: str,
     requested: int,
-    min_work: int,
+    reason: str | None,
 ) -> Text:
     """How a sweep would run: chunks, the worker processes the run starts (none: it
-    trains in this process, on ``guess["threads"]`` threads; and why, when ``requested``
-    asked for more), the engine, and rough memory and time estimates."""
+    trains in this process, on ``guess["threads"]`` threads; and ``reason``, when
+    ``requested`` asked for more), the engine, and rough memory and time estimates."""
     workers, threads = int(guess["workers"]), int(guess.get("threads", 1))
     noun = "chunk" if chunks == 1 else "chunks"
     if workers > 1:
@@ -83,8 +83,7 @@ def plan_line(
     else:
         where = "in this process" + (f" on {threads} threads" if threads > 1 else "")
     unused = ""
-    if workers == 1 and requested > 1:
-        reason = "one chunk" if chunks == 1 else f"under {min_work} network-iterations"
+    if workers == 1 and requested > 1 and reason is not None:
         unused = f"; no worker processes: {reason}"
     return Text(
         f"{chunks} {noun} of up to {min(chunk_size, networks)} networks {where} "
