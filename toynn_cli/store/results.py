@@ -357,14 +357,16 @@ def weights_npz(results: Sequence[NetworkResult], indices: Sequence[int] | None 
     ``n<i>_changes<k>`` (``i``: the network's index in the grid, as in metrics.csv),
     plus ``network``, ``alpha``, ``hidden`` and ``seed`` vectors, one entry per network."""
     numbers = list(indices) if indices is not None else list(range(len(results)))
+    # a run's Networks has its specs as a column: no record made for them (7000: 0.6 s)
+    specs = results.specs() if hasattr(results, "specs") else [r.spec for r in results]
     arrays: dict[str, np.ndarray] = {
         "network": np.array(numbers, dtype=np.int64),
-        "alpha": np.array([r.spec.alpha for r in results], dtype=np.float64),
+        "alpha": np.array([s.alpha for s in specs], dtype=np.float64),
         # hidden sizes as numbers, or as text (8x4) when a network has several layers
-        "hidden": np.array([r.spec.hidden for r in results], dtype=np.int64)
-        if all(isinstance(r.spec.hidden, int) for r in results)
-        else np.array([axes.show_hidden(r.spec.hidden) for r in results]),
-        "seed": np.array([r.spec.seed for r in results], dtype=np.int64),
+        "hidden": np.array([s.hidden for s in specs], dtype=np.int64)
+        if all(isinstance(s.hidden, int) for s in specs)
+        else np.array([axes.show_hidden(s.hidden) for s in specs]),
+        "seed": np.array([s.seed for s in specs], dtype=np.int64),
     }
     for i, r in zip(numbers, results):
         put_layers(arrays, f"n{i}_", r.weights_initial, r.weights, r.direction_changes)
