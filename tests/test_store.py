@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from clitools import invoke, invoke_ok
 
-from toynn_cli.core import engine
+from toynn_cli.core import engine, engines
 from toynn_cli.core.network import BatchResult, NetworkSpec
 from toynn_cli.run.executor import Chunk, ChunkResult
 from toynn_cli.store import chunks, results
@@ -162,7 +162,9 @@ def test_a_sweep_keeps_its_history_compact_unless_asked_for_all_of_it(cli_env):
     assert _chunk_bytes(full) > 2_500_000
     info = json.loads((compact / "run.json").read_text())
     assert (info["history_precision"], info["format"]) == ("float32", 3)
-    assert (info["workers"], info["processes"]) == (2, 2)  # two chunks, 2e6 iterations
+    # two chunks, 2e6 iterations: two worker processes, or none (threads) with numba
+    expected = 0 if engines.get(info["engine"]).threaded else 2
+    assert (info["workers"], info["processes"]) == (2, expected)
     assert json.loads((full / "run.json").read_text())["history_precision"] == "float64"
     a, b = (json.loads(invoke_ok("show", d, "--json").stdout)["networks"] for d in (compact, full))
     assert len(a) == len(b) == 2000
