@@ -183,6 +183,17 @@ def test_the_engine_is_compiled_once_and_its_time_is_kept(numba_engine):
     assert min(numba_engine.ready_seconds.values()) >= 0
 
 
+def test_the_versions_a_grid_needs_are_decided_per_layout(numba_engine):
+    plain = [NetworkSpec(a, 4, s) for a in (0.1, 10.0) for s in range(3)]
+    adam = NetworkSpec(0.1, 4, 0, optimizer="adam")
+    assert numba_engine.versions([]) == {False}
+    assert numba_engine.versions(plain) == {False}
+    assert numba_engine.versions([adam]) == {True}
+    assert numba_engine.versions([*plain, adam, NetworkSpec(1.0, 2, 1, bias=True)]) == {
+        False, True,
+    }  # fmt: skip
+
+
 def test_kernels_built_with_other_portable_functions_are_flushed(numba_engine, monkeypatch):
     # numba's cache checks only the kernel's own file: when toynn's portable functions
     # change, refresh_cache must empty every kernel's cache entry and stamp the new ones

@@ -175,12 +175,19 @@ def is_general(spec: NetworkSpec) -> bool:
     return _numba_update.general(*_numba_update.settings(spec, 1))
 
 
+def versions(specs: Sequence[NetworkSpec]) -> set[bool]:
+    """The compiled versions (:func:`is_general`) ``specs`` need, the tutorial's if
+    none: decided once per layout (network.layout_key holds every setting it reads)."""
+    layouts = {network.layout_key(spec): spec for spec in specs}
+    return {is_general(spec) for spec in layouts.values()} or {False}
+
+
 def needs_compiling(specs: Sequence[NetworkSpec] = ()) -> bool:
     """Whether :func:`load` will compile the version ``specs`` need (the tutorial's if
     none) rather than load it from numba's disk cache: the first run of these settings
     after an install or an upgrade."""
-    versions = {is_general(spec) for spec in specs} or {False}
-    todo = [general for general in versions if _VERSIONS[general] not in ready_seconds]
+    versions_needed = versions(specs)
+    todo = [general for general in versions_needed if _VERSIONS[general] not in ready_seconds]
     try:
         for general in todo:
             function = _import_kernels().kernel_for(general)
@@ -239,7 +246,8 @@ def train_batch(
     hidden = first.hidden
     if any(spec.hidden != hidden for spec in specs):
         raise ValueError("train_batch needs networks of one hidden size")
-    if any(network.layout_key(spec) != network.layout_key(first) for spec in specs):
+    layout = network.layout_key(first)
+    if any(network.layout_key(spec) != layout for spec in specs):
         raise ValueError("train_batch needs networks of one layout (see layout_key)")
     unsupported = [spec for spec in specs if not supports(spec)]
     if unsupported:

@@ -104,7 +104,7 @@ def _numba_unsupported(spec: NetworkSpec) -> tuple[str, Any] | None:
 def _numba_prepare(specs: Sequence[NetworkSpec]) -> None:
     from toynn_cli.core import engine_numba
 
-    for general in {engine_numba.is_general(spec) for spec in specs} or {False}:
+    for general in engine_numba.versions(specs):
         engine_numba.load(general)
 
 
