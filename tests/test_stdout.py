@@ -57,3 +57,30 @@ def test_an_ascii_stdout_gets_ascii_tables(tmp_path):
     text = done.stdout.decode("ascii")  # every byte is ASCII
     assert "+----" in text and "| alpha |" in text
     assert "2 networks:" in text
+
+
+def test_characters_beyond_ascii_get_one_ascii_stand_in_each():
+    from toynn_cli.cli import app
+
+    assert "★ ▁▄█ · ≈ ✓ é".encode("ascii", "toynn-ascii") == b"* _-# - ~ = ?"
+    for wide, narrow in app.ASCII_STAND_INS.items():
+        assert len(narrow) == 1 and narrow.isascii() and not wide.isascii(), wide
+    # every non-ASCII character in toynn's code (its output among them) has a stand-in
+    package = Path(app.__file__).parent.parent
+    found = {c for path in package.rglob("*.py") for c in path.read_text() if not c.isascii()}
+    assert found <= set(app.ASCII_STAND_INS), sorted(found - set(app.ASCII_STAND_INS))
+
+
+@pytest.mark.slow
+def test_an_ascii_stdout_gets_stand_ins_for_curves_and_the_best_network(tmp_path):
+    done = subprocess.run(
+        [str(TOYNN), "sweep", "--alphas", "0.1,10", "--seeds", "1,2", "--iterations", "200",
+         "--no-save", "--no-group"],
+        capture_output=True, cwd=tmp_path, env=_env(PYTHONIOENCODING="ascii"),
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, b"")
+    text = done.stdout.decode("ascii")
+    assert "?" not in text
+    best = [line for line in text.splitlines() if line.startswith("| * |")]
+    assert len(best) == 1 and "|    10 |" in best[0]
+    assert "dataset xor - 200 iterations - 4 networks" in text

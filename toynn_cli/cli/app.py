@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import gc
@@ -76,20 +77,40 @@ TRAINING_COMMANDS = frozenset({"train", "sweep", "reproduce"})
 EXIT_PIPE = 1
 #: Errors writing stdout that end the command with one line (disk full, I/O error).
 STDOUT_ERRORS = (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT)
-#: Characters toynn's tables and sparklines use beyond ASCII.
-WIDE_CHARACTERS = "━┃█▁·…"
+#: Characters toynn's tables, sparklines, maps and notes use beyond ASCII, and the one
+#: character an encoding that cannot carry them gets instead, so that columns stay
+#: aligned (anything else: ``?``).
+ASCII_STAND_INS = {
+    "▁": "_", "▂": ".", "▃": ":", "▄": "-", "▅": "=", "▆": "+", "▇": "*", "█": "#",
+    "━": "-", "┃": "|", "─": "-", "│": "|", "┤": "|", "└": "+", "▀": "#", "·": "-",
+    "…": "~", "★": "*", "✓": "=", "✗": "x", "≈": "~", "×": "x",
+}  # fmt: skip
+WIDE_CHARACTERS = "".join(ASCII_STAND_INS)
+
+
+def _stand_in(error: UnicodeError) -> tuple[str, int]:
+    """The codec error handler ``toynn-ascii``: ASCII_STAND_INS for what the stream's
+    encoding cannot carry."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(ASCII_STAND_INS.get(c, "?") for c in bad), error.end
+
+
+codecs.register_error("toynn-ascii", _stand_in)
 
 
 def _tolerate_narrow_encodings() -> None:
     """Under an encoding that cannot carry the tables' characters (PYTHONIOENCODING=
     ascii, a latin-1 terminal), rich draws ASCII borders by itself; what is left
-    (sparkline blocks, the middle dot) is replaced, never a UnicodeEncodeError."""
+    (sparkline blocks, the middle dot, the best network's star) gets an ASCII stand-in
+    (ASCII_STAND_INS), never a UnicodeEncodeError."""
     for stream in (sys.stdout, sys.stderr):
         try:
             WIDE_CHARACTERS.encode(stream.encoding or "ascii")
         except (UnicodeEncodeError, LookupError):
             with contextlib.suppress(AttributeError, ValueError):
-                stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+                stream.reconfigure(errors="toynn-ascii")  # type: ignore[union-attr]
 
 
 def _stdout_to_devnull() -> None:
