@@ -626,8 +626,11 @@ def test_the_numba_engine_trains_a_large_grid_on_threads_not_processes(tmp_path,
     monkeypatch.setattr(executor, "train_chunk", recording)
     invoke_ok(*args, "--engine", "numba", "--out", tmp_path / "out")
     (run_json,) = (tmp_path / "out").glob("*/run.json")
-    assert json.loads(run_json.read_text())["processes"] == 0
+    info = json.loads(run_json.read_text())
+    assert (info["processes"], info["threads"]) == (0, 2)
     assert trained_by == [(os.getpid(), 2)] * 2
+    shown = invoke_ok("show", run_json.parent).stdout
+    assert "numba (local, in this process on 2 threads; 2 workers asked)" in shown
 
 
 # --- reproduce (replayed; tests/test_subprocess.py runs it for real) ------------------------

@@ -158,7 +158,7 @@ def test_a_hanging_git_is_given_up_on(tmp_path, monkeypatch):
 RUN_KEYS = {
     "status", "updated", "format", "command", "config", "config_sha256", "started",
     "utc_offset", "toynn_version", "networks", "chunk_size", "chunks", "engine", "workers",
-    "processes", "history_precision", "executor", "host", "cpu", "simd", "cores", "python_version", "numpy_version",
+    "processes", "threads", "history_precision", "executor", "host", "cpu", "simd", "cores", "python_version", "numpy_version",
     "numba_version", "pid", "networks_done", "duration_seconds", "finished",
 }  # fmt: skip
 
@@ -190,7 +190,7 @@ def test_run_json_tells_the_story(cli_env):
     assert info["utc_offset"] == datetime.now().astimezone().strftime("%z")
     assert 0 < info["duration_seconds"] <= elapsed
     assert (info["engine"], info["workers"], info["executor"]) == ("numpy", 1, "local")
-    assert info["processes"] == 0  # two networks: trained in this process
+    assert (info["processes"], info["threads"]) == (0, 1)  # two networks: in this process
     assert info["history_precision"] == "float32"
     assert (info["networks"], info["networks_done"]) == (2, 2)
     assert info["toynn_version"] == __version__

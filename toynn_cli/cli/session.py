@@ -191,6 +191,7 @@ def execute(
             run, plan, done = resume
             run.info.pop("scheduler", None)
             run.info.pop("processes", None)
+            run.info.pop("threads", None)
             run.info.update(where, **_processes(experiment, params, plan, done, cluster))
         else:
             if cluster is not None and params.get("scheduler") is not None:
@@ -322,13 +323,17 @@ def _processes(
     cluster: distributed.Cluster | None,
 ) -> dict[str, int]:
     """run.json's ``processes``: the worker processes this process starts to train the
-    chunks not in ``done`` (0: it trains them itself; ``workers`` is what was asked),
+    chunks not in ``done`` (0: it trains them itself, on ``threads`` threads; ``workers``
+    is what was asked),
     or a local Dask cluster's workers; nothing for a scheduler's cluster (its workers
     are not the run's to start)."""
     if cluster is None:
         todo = [c for c in plan.chunks if c.index not in done]
-        used = executor.processes(todo, plan.workers, experiment.iterations, plan.engine)
-        return {"processes": 0 if used == 1 else used}
+        it = experiment.iterations
+        used = executor.processes(todo, plan.workers, it, plan.engine)
+        if used > 1:
+            return {"processes": used}
+        return {"processes": 0, "threads": executor.threads(todo, plan.workers, it, plan.engine)}
     if params.get("scheduler") is None:
         return {"processes": int(params["workers"])}
     return {}

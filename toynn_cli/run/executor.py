@@ -173,6 +173,16 @@ def processes(chunks: Sequence[Chunk], workers: int, iterations: int, engine: st
     return min(workers, len(chunks))
 
 
+def threads(chunks: Sequence[Chunk], workers: int, iterations: int, engine: str) -> int:
+    """How many threads train in this process: with no worker processes, an engine
+    that trains blocks of networks (the numba engine) on up to ``workers`` threads, as
+    many as the largest chunk has blocks; else 1."""
+    block = cost.model_for(engine).block
+    if workers <= 1 or not block or processes(chunks, workers, iterations, engine) > 1:
+        return 1
+    return min(workers, max((math.ceil(len(c) / block) for c in chunks), default=1))
+
+
 def estimate_seconds(
     engine: str,
     specs: Sequence[NetworkSpec],
@@ -247,15 +257,11 @@ def estimate(
     seconds = estimate_seconds(
         engine, specs, chunks, workers, n_inputs, n_outputs, samples, iterations, slim
     )
-    block = cost.model_for(engine).block
-    threads = 1
-    if not parallel and block and workers > 1:
-        threads = min(workers, max((math.ceil(len(c) / block) for c in chunks), default=1))
     return {
         "memory_bytes": training_now + receiving + kept,
         "seconds": seconds,
         "workers": used,
-        "threads": threads,
+        "threads": threads(chunks, workers, iterations, engine),
     }
 
 

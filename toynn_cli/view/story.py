@@ -76,7 +76,9 @@ def story_lines(info: dict[str, Any], state: str | None = None) -> list[tuple[st
         if isinstance(workers, int) and isinstance(processes, int):
             asked = f"{workers} worker" + ("" if workers == 1 else "s") + " asked"
             if processes == 0:
-                where += f", in this process; {asked}"
+                threads = info.get("threads")
+                on = f" on {threads} threads" if isinstance(threads, int) and threads > 1 else ""
+                where += f", in this process{on}; {asked}"
             else:
                 where += f", {processes} worker process" + ("" if processes == 1 else "es")
                 where += "" if processes == workers else f"; {asked}"
