@@ -291,7 +291,19 @@ def _children(pid: int) -> list[int]:
 def test_a_killed_sweep_leaves_no_worker_behind(tmp_path):
     """SIGKILL cannot be caught, so the parent cannot stop its pool: the workers must
     die with it (not linger as orphans holding the terminal's pipes)."""
-    proc = start(tmp_path, "sweep", *REAL_ARGS, "--iterations", 10**7, "--workers", 2, "--out", "k")
+    proc = start(
+        tmp_path,
+        "sweep",
+        *REAL_ARGS,
+        "--iterations",
+        10**7,
+        "--workers",
+        2,
+        "--engine",
+        "numpy",
+        "--out",
+        "k",
+    )  # fmt: skip  (the NumPy engine: worker processes; numba trains on threads)
     try:
         deadline = time.monotonic() + 30
         while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
