@@ -9,9 +9,9 @@ full block does (a single network on a large dataset is slow there); the NumPy e
 runs the whole batch as one, paying a per-call overhead each iteration.
 
 The coefficients come from ``bench/calibrate_estimate.py``, run on the development
-machine: a 2-core Intel Xeon (Ice Lake server, KVM) @ 2.60 GHz, Python 3.11.7, NumPy
-2.4.6, numba 0.68.1, shared with a CI run (load average about 2 on 2 cores), numba's
-cache warm. Estimates assume the cores are free and the kernels compiled.
+machines (see NUMBA and NUMPY: a 2-core AMD EPYC and a 2-core Intel Xeon, KVM), Python
+3.11.7, NumPy 2.4.6, numba 0.68.1, numba's cache warm. Estimates assume the cores are
+free and the kernels compiled.
 
 Pure Python and the standard library.
 """
@@ -28,10 +28,11 @@ SPILL_BYTES = 2 << 20
 
 
 #: What each worker process or thread past the first adds, as a share of a core: on the
-#: development machine the second worker added 0.6 of a core when the machine was quiet
-#: (W2, bench/README.md: 19.0 s on one worker, 11.8 s on two) and almost nothing while
-#: another job kept a core busy (12.7 s and 13.0 s); 0.5 keeps both within 2x.
-PARALLEL_EFFICIENCY = 0.5
+#: 2-core AMD EPYC of the numba engine's calibration the second thread added 0.84 of a
+#: core with the machine quiet (W2 in this process: 8.4 s on one thread, 4.7 s on two);
+#: on the Intel Xeon before it, the second NumPy worker process added 0.6, and almost
+#: nothing while another job kept a core busy. Estimates assume free cores.
+PARALLEL_EFFICIENCY = 0.8
 
 
 def speed_up(parallel: int) -> float:
@@ -99,20 +100,20 @@ def batch_seconds(
     return iterations * max(sum(per_block) / speed_up(lanes), max(per_block))
 
 
-#: Calibrated by bench/calibrate_estimate.py on 2026-12-02 (see the module's docstring for
-#: the machine; load average 2.1-3.0 on its 2 cores): the fits are within 1.7x of every
-#: batch timed (hidden 2-32, 4-2000 samples, 1-128 networks a block for numba, 1-4096
-#: a batch for NumPy).
+#: The numba engine calibrated by bench/calibrate_estimate.py on 2026-12-02, later, on a
+#: 2-core AMD EPYC (Zen 3, AVX2, KVM), load average about 1 on its 2 cores, for the two
+#: compiled versions of the kernels: the fit is within 1.19x of every batch timed (hidden
+#: 2-32, 4-2000 samples, 1-128 networks a block); the NumPy engine's on the Intel Xeon
+#: before it (load 2.1-3.0), within 1.7x of batches of 1-4096 networks.
 NUMBA = CostModel(
-    coefficients=(0.0, 7.022e-09, 0.0, 1.964e-08, 1.721e-08, 4.969e-08, 0.0, 2.133e-08, 0.0,
-                  1.829e-09),
+    coefficients=(3.672e-10, 3.401e-09, 0.0, 1.823e-08, 1.276e-08, 1.665e-08, 7.152e-09,
+                  1.337e-08, 5.34e-10, 5.489e-10),
     block=128,
-    startup=1.1,  # 0.98-1.36 s measured (numba: its import and registries, the kernels)
-    # saving: 1.66-1.88 ms before branch store, about half since (W2 7.5 s of 22.7 s,
-    # 15.9 of 29.3 s before, same load); large sweeps pay about 70 us more to deflate
-    # their chunk files
-    per_network=0.9e-3,
-    per_network_large=0.27e-3,
+    startup=0.7,  # 0.695 s measured (numba: its import and registries, the kernels loaded)
+    # saving and reporting, measured: 5000 networks x 200 iterations 436 us a network,
+    # 20000 (summarised, chunk files deflated) 106 us
+    per_network=0.44e-3,
+    per_network_large=0.11e-3,
 )  # fmt: skip
 NUMPY = CostModel(
     coefficients=(0.0, 4.498e-08, 0.0, 0.0, 0.0, 0.0, 2.64e-06, 3.485e-06, 2.123e-04, 9.524e-09),
