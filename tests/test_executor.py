@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from toynn_cli.config import grid
+from toynn_cli.core import blocks
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.run import cost, executor
 from toynn_cli.store import chunks
@@ -159,6 +160,17 @@ def test_the_estimate_is_the_engines_cost_model():
     assert numba["seconds"] != numpy["seconds"]
     assert numba["memory_bytes"] == numpy["memory_bytes"]
     assert cost.model_for("numba-fast") is cost.NUMBA
+
+
+def test_numba_blocks_are_evened_out_for_the_threads():
+    assert blocks.block_size(7000, 1) == blocks.BLOCK == 128
+    assert blocks.block_size(7000, 2) == 128  # 55 blocks: 28 and 27 a thread
+    assert blocks.block_size(140, 2) == 72  # 72 + 68 networks, not 128 + 12 (W3's chunks)
+    assert blocks.block_size(300, 2) == 80  # 4 blocks, two a thread
+    assert blocks.block_size(1, 2) == blocks.LANES
+    # the cost model counts the blocks the engine runs: 140 networks gain from 2 threads
+    one, two = (cost.batch_seconds(cost.NUMBA, [3, 32, 1], 4, 140, 10, t) for t in (1, 2))
+    assert two == pytest.approx(one / (1 + cost.PARALLEL_EFFICIENCY), rel=0.1)
 
 
 def test_numba_costs_a_block_of_lanes_and_its_threads_share_the_blocks():

@@ -18,11 +18,11 @@ Early stopping: a stopped network's weights stay as they are in both engines; a 
 whose networks have all stopped stops training and fills its later records with its
 current errors, as the NumPy engine does when every network of its batch has stopped.
 
-Layout and batch independence. Networks are processed in blocks of ``BLOCK``; a
-block's weights and activations are ``(rows, networks)`` arrays, every innermost loop
-runs over the networks of the block (contiguous, so the compiler vectorises it with
-SIMD), and each network's numbers go through the same scalar IEEE operations whatever
-its block holds. Blocks are independent: ``threads`` Python threads train contiguous
+Layout and batch independence. Networks are processed in blocks of up to ``BLOCK``
+(:func:`block_size`); a block's weights and activations are ``(rows, networks)``
+arrays, every innermost loop runs over the networks of the block (contiguous, so the
+compiler vectorises it with SIMD), and each network's numbers go through the same
+scalar IEEE operations whatever its block holds. Blocks are independent: ``threads`` Python threads train contiguous
 ranges of them at once (the compiled function releases the GIL); a network's results
 are bit-identical alone or in any batch, on any number of threads.
 
@@ -53,10 +53,9 @@ from typing import Any
 import numpy as np
 
 from toynn_cli.core import layers, network
+from toynn_cli.core.blocks import BLOCK, block_size
 from toynn_cli.core.network import BatchResult, NetworkSpec
 
-#: Networks per block: the unit of SIMD work and of parallel scheduling.
-BLOCK = 128
 #: How to get the engine, for messages.
 INSTALL_HINT = "pip install 'toynn[fast]'"
 
@@ -293,8 +292,9 @@ def train_batch(
     segment = load(update.general(codes, hyper))
     # the blocks shared out in contiguous ranges to threads (the kernel releases the GIL;
     # each block's columns are its own): as many threads as asked, cores, or blocks
-    blocks = -(-n // BLOCK)
     wanted = threads if threads is not None else len(os.sched_getaffinity(0))
+    block = block_size(n, wanted)
+    blocks = -(-n // block)
     ranges = np.array_split(np.arange(blocks), max(1, min(wanted, blocks)))
     spans = [(int(r[0]), int(r[-1]) + 1) for r in ranges if len(r)]
     report_every = max(1, iterations // 100) if progress is not None else iterations
@@ -307,7 +307,7 @@ def train_batch(
                 args = (
                     x, y, sizes_array, w, prev, changes, state, active, stopped_at, alphas,
                     codes, hyper, j0, j1, check_its, hist_its, check_err, check_acc, hist_err,
-                    final_err if j1 == iterations else no_final, outputs, BLOCK,
+                    final_err if j1 == iterations else no_final, outputs, block,
                 )  # fmt: skip
                 if pool is None:
                     segment(*args, *spans[0])

@@ -13,7 +13,7 @@ machines (see NUMBA and NUMPY: a 2-core AMD EPYC and a 2-core Intel Xeon, KVM), 
 3.11.7, NumPy 2.4.6, numba 0.68.1, numba's cache warm. Estimates assume the cores are
 free and the kernels compiled.
 
-Pure Python and the standard library.
+Pure Python and the standard library (and toynn_cli.core.blocks, pure Python).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from toynn_cli.core import blocks
 
 #: Activations of a block (8 bytes x lanes x samples x units) above this no longer stay
 #: in the core's L2 cache (1.25 MB on the development machine): memory-bound, slower.
@@ -92,11 +94,12 @@ def batch_seconds(
     :func:`speed_up` they get together."""
     if networks <= 0:
         return 0.0
-    block = model.block or networks
+    # the numba engine's blocks: up to model.block networks, evened out for the threads
+    block = min(model.block, blocks.block_size(networks, threads)) if model.block else networks
     full, rest = divmod(networks, block)
-    blocks = [block] * full + ([rest] if rest else [])
-    per_block = [block_seconds(model, sizes, samples, n) for n in blocks]
-    lanes = max(1, min(threads, len(blocks)))
+    parts = [block] * full + ([rest] if rest else [])
+    per_block = [block_seconds(model, sizes, samples, n) for n in parts]
+    lanes = max(1, min(threads, len(parts)))
     return iterations * max(sum(per_block) / speed_up(lanes), max(per_block))
 
 
@@ -108,7 +111,7 @@ def batch_seconds(
 NUMBA = CostModel(
     coefficients=(3.672e-10, 3.401e-09, 0.0, 1.823e-08, 1.276e-08, 1.665e-08, 7.152e-09,
                   1.337e-08, 5.34e-10, 5.489e-10),
-    block=128,
+    block=blocks.BLOCK,
     startup=0.7,  # 0.695 s measured (numba: its import and registries, the kernels loaded)
     # saving and reporting, measured: 5000 networks x 200 iterations 436 us a network,
     # 20000 (summarised, chunk files deflated) 106 us
