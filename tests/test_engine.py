@@ -167,3 +167,12 @@ def test_every_engines_train_has_the_train_fn_signature():
     want = parameters(engines.TrainFn.__call__)[1:]  # without self
     for name, entry in engines.REGISTRY.items():
         assert parameters(entry.train) == want, name
+
+
+def test_distinct_settings_and_layout_keys_look_at_each_setting_once():
+    specs = [NetworkSpec(a, 4, s) for a in (0.1, 1.0) for s in range(3)]
+    specs += [NetworkSpec(0.1, 4, 0, "adam"), NetworkSpec(0.1, 4, 0, "sgd", (("momentum", 1),))]
+    specs += [NetworkSpec(0.1, 4, 0, "sgd", (("momentum", 1.0),))]  # equal to the one before
+    assert network.distinct(specs) == [specs[0], specs[6], specs[7]]
+    assert network.layout_keys(specs) == [network.layout_key(s) for s in specs]
+    assert len(set(network.layout_keys(specs))) == 3

@@ -35,6 +35,26 @@ def _blown_up(batch: BatchResult) -> BatchResult:
     return batch
 
 
+def test_metrics_csv_of_a_runs_batches_is_that_of_its_records(xor):
+    specs = [NetworkSpec(a, 4, s, "adam") for a in (0.5, 10.0) for s in (1, 2)]
+    first, second = _blown_up(_batch(xor, specs)), _batch(xor, specs[:3], 300)
+    second.final_accuracy[1] = np.nan  # a network whose targets were not 0/1
+    done = {
+        0: ChunkResult(Chunk(0, 0, 4), first, np.array(["stuck"] * 4)),
+        1: ChunkResult(Chunk(1, 4, 7), second, np.array(["learning"] * 3)),
+    }
+    indices, networks, _ = results.collect([Chunk(0, 0, 4), Chunk(1, 4, 7)], done)
+    column_wise = results.metrics_csv(networks, indices)
+    assert column_wise == results.metrics_csv(list(networks), indices)
+    lines = column_wise.splitlines()
+    assert (
+        lines[0] == "network,alpha,hidden,seed,optimizer,optimizer_params,iteration,error,accuracy"
+    )
+    assert len(lines) == 1 + 7 * 4  # 3 checkpoints and the final error a network
+    assert lines[4] == f"0,0.5,4,1,adam,,300,nan,{float(first.final_accuracy[0])!r}"
+    assert lines[-5].endswith(f",300,{float(second.final_error[1])!r},")  # no accuracy: empty
+
+
 def test_batch_records_are_the_one_network_records(xor):
     specs = [NetworkSpec(a, 4, s) for a in (0.5, 10.0) for s in (1, 2)]
     batch = _blown_up(_batch(xor, specs))

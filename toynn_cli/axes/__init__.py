@@ -38,6 +38,7 @@ from toynn_cli.axes.registry import (
     optimizer_label,
 )
 from toynn_cli.axes.setting import Record, Setting, plain, show_hidden, show_number
+from toynn_cli.core import network
 from toynn_cli.core.network import NetworkSpec
 
 __all__ = [
@@ -74,11 +75,13 @@ def extra(spec: NetworkSpec) -> list[Setting]:
 
 
 def varying(specs: Sequence[NetworkSpec]) -> list[Setting]:
-    """The extra columns a table of these networks needs."""
+    """The extra columns a table of these networks needs (each distinct setting looked
+    at once: a million networks of one setting, one spec)."""
+    distinct = network.distinct(specs)
     return [
         s
         for s in COLUMNS
-        if s.key not in IDENTITY and any(s.label(spec) != s.blank for spec in specs)
+        if s.key not in IDENTITY and any(s.label(spec) != s.blank for spec in distinct)
     ]
 
 

@@ -176,9 +176,8 @@ def is_general(spec: NetworkSpec) -> bool:
 
 def versions(specs: Sequence[NetworkSpec]) -> set[bool]:
     """The compiled versions (:func:`is_general`) ``specs`` need, the tutorial's if
-    none: decided once per layout (network.layout_key holds every setting it reads)."""
-    layouts = {network.layout_key(spec): spec for spec in specs}
-    return {is_general(spec) for spec in layouts.values()} or {False}
+    none: decided once per distinct setting but alpha and seed (network.distinct)."""
+    return {is_general(spec) for spec in network.distinct(specs)} or {False}
 
 
 def needs_compiling(specs: Sequence[NetworkSpec] = ()) -> bool:
@@ -245,10 +244,11 @@ def train_batch(
     hidden = first.hidden
     if any(spec.hidden != hidden for spec in specs):
         raise ValueError("train_batch needs networks of one hidden size")
-    layout = network.layout_key(first)
-    if any(network.layout_key(spec) != layout for spec in specs):
+    if any(
+        network.layout_key(spec) != network.layout_key(first) for spec in network.distinct(specs)
+    ):
         raise ValueError("train_batch needs networks of one layout (see layout_key)")
-    unsupported = [spec for spec in specs if not supports(spec)]
+    unsupported = [spec for spec in network.distinct(specs) if not supports(spec)]
     if unsupported:
         raise ValueError(f"the numba engine cannot train {unsupported[0]}")
     numba_module()  # numba imported and configured before the update step's module

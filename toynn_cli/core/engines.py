@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from toynn_cli.core import engine
+from toynn_cli.core import engine, network
 from toynn_cli.core.network import BatchResult, NetworkSpec
 
 
@@ -170,7 +170,9 @@ def choose(name: str, specs: Sequence[NetworkSpec]) -> str:
         return name
     for candidate in PREFERENCE:
         chosen = REGISTRY[candidate]
-        if chosen.available() and all(chosen.unsupported(s) is None for s in specs):
+        if chosen.available() and all(
+            chosen.unsupported(s) is None for s in network.distinct(specs)
+        ):
             return candidate
     return "numpy"
 
@@ -188,7 +190,7 @@ def fallback_note(name: str, specs: Sequence[NetworkSpec], chosen: str) -> str |
     numba = REGISTRY["numba"]
     if name != AUTO or chosen != "numpy" or numba.available():
         return None
-    if any(numba.unsupported(s) is not None for s in specs):
+    if any(numba.unsupported(s) is not None for s in network.distinct(specs)):
         return None
     return f"numba is not installed: training with the NumPy engine (slower; {numba.install_hint})"
 
@@ -199,7 +201,7 @@ def refusal(name: str, specs: Sequence[NetworkSpec]) -> str | None:
     if name == AUTO:
         return None
     chosen = get(name)
-    for spec in specs:
+    for spec in network.distinct(specs):
         found = chosen.unsupported(spec)
         if found is not None:
             return (

@@ -4,7 +4,9 @@ recorded. Pure NumPy."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -107,6 +109,36 @@ def hidden_layers(hidden: int | Sequence[int]) -> tuple[int, ...]:
 def hyperparameters(spec: NetworkSpec) -> dict[str, object]:
     """Every hyperparameter of the network's optimizer (defaults filled in)."""
     return optim.resolve(spec.optimizer, dict(spec.optimizer_params))
+
+
+#: a spec's fields but its alpha and seed, read at once: networks that differ only in
+#: these share their layout and every engine's verdict on them
+_settings_key = operator.attrgetter(
+    *(f.name for f in dataclasses.fields(NetworkSpec) if f.name not in ("alpha", "seed"))
+)
+
+
+def distinct(specs: Sequence[NetworkSpec]) -> list[NetworkSpec]:
+    """One spec of each setting among ``specs`` but alpha and seed, in order of first
+    appearance: what a check of every network's layout or engine needs to look at (a
+    sweep of 10^6 networks over alphas and seeds: a handful)."""
+    found: dict[tuple, NetworkSpec] = {}
+    for spec in specs:
+        found.setdefault(_settings_key(spec), spec)
+    return list(found.values())
+
+
+def layout_keys(specs: Sequence[NetworkSpec]) -> list[tuple]:
+    """:func:`layout_key` of every spec, computed once per distinct setting."""
+    found: dict[tuple, tuple] = {}
+    keys = []
+    for spec in specs:
+        settings = _settings_key(spec)
+        key = found.get(settings)
+        if key is None:
+            key = found[settings] = layout_key(spec)
+        keys.append(key)
+    return keys
 
 
 def layout_key(spec: NetworkSpec) -> tuple:

@@ -103,8 +103,7 @@ def groups(specs: Sequence[NetworkSpec]) -> list[tuple[int, int]]:
     """The grid's runs of networks sharing a layout, as [start, stop) ranges in grid order."""
     runs: list[tuple[int, int]] = []
     last = None
-    for i, spec in enumerate(specs):
-        key = network.layout_key(spec)
+    for i, key in enumerate(network.layout_keys(specs)):
         if runs and key == last:
             runs[-1] = (runs[-1][0], i + 1)
         else:

