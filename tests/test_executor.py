@@ -168,6 +168,11 @@ def test_numba_blocks_are_evened_out_for_the_threads():
     assert blocks.block_size(140, 2) == 72  # 72 + 68 networks, not 128 + 12 (W3's chunks)
     assert blocks.block_size(300, 2) == 80  # 4 blocks, two a thread
     assert blocks.block_size(1, 2) == blocks.LANES
+    # what run.json and the dry run say: the threads the engine runs (100 networks: 2)
+    for n, expected in ((7, 1), (100, 2), (140, 2), (7000, 2)):
+        chunk = [executor.Chunk(0, 0, n)]
+        assert executor.threads(chunk, 2, 10, "numba") == expected, n
+        assert executor.threads(chunk, 2, 10, "numpy") == 1
     # the cost model counts the blocks the engine runs: 140 networks gain from 2 threads
     one, two = (cost.batch_seconds(cost.NUMBA, [3, 32, 1], 4, 140, 10, t) for t in (1, 2))
     assert two == pytest.approx(one / (1 + cost.PARALLEL_EFFICIENCY), rel=0.1)

@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from toynn_cli.analysis import status
-from toynn_cli.core import engines, network
+from toynn_cli.core import blocks, engines, network
 from toynn_cli.core.network import BatchResult, NetworkSpec
 from toynn_cli.run import cost
 
@@ -175,11 +175,14 @@ def processes(chunks: Sequence[Chunk], workers: int, iterations: int, engine: st
 def threads(chunks: Sequence[Chunk], workers: int, iterations: int, engine: str) -> int:
     """How many threads train in this process: with no worker processes, an engine
     that trains blocks of networks (the numba engine) on up to ``workers`` threads, as
-    many as the largest chunk has blocks; else 1."""
-    block = cost.model_for(engine).block
-    if workers <= 1 or not block or processes(chunks, workers, iterations, engine) > 1:
+    many as the largest chunk has blocks (blocks.block_size, as the engine splits it);
+    else 1."""
+    if workers <= 1 or not chunks or not cost.model_for(engine).block:
         return 1
-    return min(workers, max((math.ceil(len(c) / block) for c in chunks), default=1))
+    if processes(chunks, workers, iterations, engine) > 1:
+        return 1
+    largest = max(len(c) for c in chunks)
+    return min(workers, math.ceil(largest / blocks.block_size(largest, workers)))
 
 
 def estimate_seconds(
@@ -404,9 +407,9 @@ class LocalExecutor:
         """Train ``chunks`` and yield each as it finishes (in finishing order).
 
         With one worker (or one chunk, a small grid, or a threaded engine: see
-        :func:`processes`) everything runs in this process and progress moves within a
-        chunk; otherwise a pool of forked processes trains
-        the chunks and progress moves chunk by chunk. If the consumer stops early (an
+        :func:`in_process`) everything runs in this process and progress moves within a
+        chunk; otherwise a pool of forked processes trains the chunks and progress moves
+        chunk by chunk. If the consumer stops early (an
         interrupt), the pool is terminated at once. In this process the numba engine
         uses up to ``workers`` threads; in worker processes, one each.
         """
