@@ -117,6 +117,7 @@ VOLATILE = {
     "duration_seconds",
     "workers",
     "processes",
+    "threads",
     "cpu",
     "simd",
     "cores",
