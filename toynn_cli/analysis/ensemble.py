@@ -9,13 +9,13 @@ final errors are. Pure Python and NumPy; nothing here prints.
 from __future__ import annotations
 
 import dataclasses
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from toynn_cli.analysis.status import STATUSES
+from toynn_cli.core import network
 from toynn_cli.core.network import NetworkResult, NetworkSpec
 
 
@@ -69,9 +69,7 @@ def cell_key(spec: NetworkSpec) -> NetworkSpec:
 
 #: every field of a spec but the seed, read at once: what :func:`cell_key` keeps, as a
 #: tuple (grouping 7000 networks by it takes 5 ms, by cell_key 100 ms)
-_settings_but_seed = operator.attrgetter(
-    *(f.name for f in dataclasses.fields(NetworkSpec) if f.name != "seed")
-)
+_settings_but_seed = network.fields_but("seed")
 
 
 def _grouped(specs: Sequence[NetworkSpec]) -> dict[tuple, list[int]]:

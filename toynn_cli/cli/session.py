@@ -324,9 +324,8 @@ def _processes(
 ) -> dict[str, int]:
     """run.json's ``processes``: the worker processes this process starts to train the
     chunks not in ``done`` (0: it trains them itself, on ``threads`` threads; ``workers``
-    is what was asked),
-    or a local Dask cluster's workers; nothing for a scheduler's cluster (its workers
-    are not the run's to start)."""
+    is what was asked), or a local Dask cluster's workers; nothing for a scheduler's
+    cluster (its workers are not the run's to start)."""
     if cluster is None:
         todo = [c for c in plan.chunks if c.index not in done]
         it = experiment.iterations

@@ -22,9 +22,10 @@ Layout and batch independence. Networks are processed in blocks of up to ``BLOCK
 (:func:`block_size`); a block's weights and activations are ``(rows, networks)``
 arrays, every innermost loop runs over the networks of the block (contiguous, so the
 compiler vectorises it with SIMD), and each network's numbers go through the same
-scalar IEEE operations whatever its block holds. Blocks are independent: ``threads`` Python threads train contiguous
-ranges of them at once (the compiled function releases the GIL); a network's results
-are bit-identical alone or in any batch, on any number of threads.
+scalar IEEE operations whatever its block holds. Blocks are independent: ``threads``
+Python threads train contiguous ranges of them at once (the compiled function releases
+the GIL); a network's results are bit-identical alone or in any batch, on any number
+of threads.
 
 Two compiled versions (``_numba_kernels.build``): the tutorial's networks (sigmoid,
 squared loss, plain gradient descent, any layers and bias) and every other setting;
@@ -184,8 +185,7 @@ def needs_compiling(specs: Sequence[NetworkSpec] = ()) -> bool:
     """Whether :func:`load` will compile the version ``specs`` need (the tutorial's if
     none) rather than load it from numba's disk cache: the first run of these settings
     after an install or an upgrade."""
-    versions_needed = versions(specs)
-    todo = [general for general in versions_needed if _VERSIONS[general] not in ready_seconds]
+    todo = [general for general in versions(specs) if _VERSIONS[general] not in ready_seconds]
     try:
         for general in todo:
             function = _import_kernels().kernel_for(general)
@@ -244,11 +244,10 @@ def train_batch(
     hidden = first.hidden
     if any(spec.hidden != hidden for spec in specs):
         raise ValueError("train_batch needs networks of one hidden size")
-    if any(
-        network.layout_key(spec) != network.layout_key(first) for spec in network.distinct(specs)
-    ):
+    distinct, layout = network.distinct(specs), network.layout_key(first)
+    if any(network.layout_key(spec) != layout for spec in distinct):
         raise ValueError("train_batch needs networks of one layout (see layout_key)")
-    unsupported = [spec for spec in network.distinct(specs) if not supports(spec)]
+    unsupported = [spec for spec in distinct if not supports(spec)]
     if unsupported:
         raise ValueError(f"the numba engine cannot train {unsupported[0]}")
     numba_module()  # numba imported and configured before the update step's module

@@ -158,9 +158,15 @@ def in_process(
         return "one chunk"
     if sum(len(c) for c in chunks) * iterations < PARALLEL_MIN_WORK:
         return f"under {PARALLEL_MIN_WORK} network-iterations"
-    if engine in engines.REGISTRY and engines.get(engine).threaded:
+    if _threaded(engine):
         return "the engine runs threads"
     return None
+
+
+def _threaded(engine: str) -> bool:
+    """Whether the engine named ``engine`` trains a batch on threads itself."""
+    found = engines.REGISTRY.get(engine)
+    return found is not None and found.threaded
 
 
 def processes(chunks: Sequence[Chunk], workers: int, iterations: int, engine: str = "numpy") -> int:
@@ -177,7 +183,7 @@ def threads(chunks: Sequence[Chunk], workers: int, iterations: int, engine: str)
     that trains blocks of networks (the numba engine) on up to ``workers`` threads, as
     many as the largest chunk has blocks (blocks.block_size, as the engine splits it);
     else 1."""
-    if workers <= 1 or not chunks or not cost.model_for(engine).block:
+    if workers <= 1 or not chunks or not _threaded(engine):
         return 1
     if processes(chunks, workers, iterations, engine) > 1:
         return 1
@@ -204,13 +210,13 @@ def estimate_seconds(
     sweep whose results are summarised)."""
     model = cost.model_for(engine)
     used = processes(chunks, workers, iterations, engine)
-    threads = max(1, workers) if used == 1 and model.block else 1
+    on = threads(chunks, workers, iterations, engine)
 
     slower = used / cost.speed_up(used)  # each worker's share of the cores they get
 
     def seconds(chunk: Chunk) -> float:
         sizes = _sizes(specs[chunk.start], n_inputs, n_outputs)
-        alone = cost.batch_seconds(model, sizes, samples, len(chunk), iterations, threads)
+        alone = cost.batch_seconds(model, sizes, samples, len(chunk), iterations, on)
         return alone * slower
 
     free = [0.0] * used  # when each worker is next free: chunks go out in grid order

@@ -94,16 +94,26 @@ def write_chunk(result: ChunkResult, handle: BinaryIO, history: str = "float32")
     for field in dataclasses.fields(NetworkSpec):
         values = [getattr(s, field.name) for s in batch.specs]
         if any(isinstance(v, tuple) for v in values):
-            # layer lists and hyperparameter pairs: one JSON text per network (no pickles),
-            # each distinct value encoded once (repr tells 1 from 1.0 and True)
-            texts: dict[str, str] = {}
-            arrays[f"spec_{field.name}_json"] = np.array(
-                [texts.get(repr(v)) or texts.setdefault(repr(v), json.dumps(v)) for v in values]
-            )
+            # layer lists and hyperparameter pairs: one JSON text per network (no pickles)
+            arrays[f"spec_{field.name}_json"] = np.array(_json_texts(values))
         else:
             arrays[f"spec_{field.name}"] = np.array(values)
     put_layers(arrays, "", batch.weights_initial, batch.weights, batch.direction_changes)
     np.savez_compressed(handle, **arrays)
+
+
+def _json_texts(values: list[Any]) -> list[str]:
+    """Each value as JSON, each distinct one encoded once (keyed by repr, which tells
+    1 from 1.0 and True, as JSON does)."""
+    texts: dict[str, str] = {}
+    out = []
+    for v in values:
+        key = repr(v)
+        text = texts.get(key)
+        if text is None:
+            text = texts[key] = json.dumps(v)
+        out.append(text)
+    return out
 
 
 def _tuples(value: Any) -> Any:
