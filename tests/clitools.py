@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from click.testing import CliRunner, Result
 
 from toynn_cli.cli import cli
+from toynn_cli.store import chunks
 
 
 def invoke(*args: object) -> Result:
@@ -30,7 +30,6 @@ def chunk_arrays(run_dir: Path) -> dict[str, bytes]:
     metadata aside)."""
     out = {}
     for path in sorted((run_dir / "chunks").glob("*.npz")):
-        with np.load(path) as data:
-            for key in data.files:
-                out[f"{path.name}/{key}"] = data[key].tobytes()
+        for key, value in chunks.read_arrays(path).items():
+            out[f"{path.name}/{key}"] = value.tobytes()
     return out

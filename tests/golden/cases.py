@@ -25,6 +25,8 @@ import numpy as np
 import yaml
 from click.testing import CliRunner
 
+from toynn_cli.store import chunks
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
@@ -162,8 +164,14 @@ def _networks(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _npz_digest(path: Path) -> dict[str, str]:
-    with np.load(path, allow_pickle=False) as data:
-        return {k: hashlib.sha256(data[k].tobytes()).hexdigest()[:16] for k in sorted(data.files)}
+    """Each array's digest; a chunk file's as trained (``read_arrays``), so that a
+    change of how they are coded is not a change of what they hold."""
+    if path.parent.name == "chunks":
+        data = chunks.read_arrays(path)
+    else:
+        with np.load(path, allow_pickle=False) as archive:
+            data = {k: archive[k] for k in archive.files}
+    return {k: hashlib.sha256(data[k].tobytes()).hexdigest()[:16] for k in sorted(data)}
 
 
 def _csv_rows(text: str) -> list[list[str]]:

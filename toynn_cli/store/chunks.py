@@ -121,40 +121,47 @@ def _tuples(value: Any) -> Any:
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
+def read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """A chunk file's arrays by name, as trained, whatever format wrote it: the error
+    history decoded to float64 under ``history_errors``."""
+    with np.load(path, allow_pickle=False) as archive:
+        out = {key: archive[key] for key in archive.files}
+    if "history_errors_float32" in out:
+        out["history_errors"] = decode_history(out.pop("history_errors_float32"))
+    return out
+
+
 def load_chunk(path: Path) -> ChunkResult:
-    """Read a chunk file written by :func:`chunk_npz` (no pickles: ``allow_pickle=False``)."""
-    with np.load(path, allow_pickle=False) as data:
-        index, start, stop = (int(v) for v in data["chunk"])
-        names = [f.name for f in dataclasses.fields(NetworkSpec)]
-        columns = [
-            [_tuples(json.loads(v)) for v in data[f"spec_{name}_json"].tolist()]
-            if f"spec_{name}_json" in data.files
-            else data[f"spec_{name}"].tolist()
-            for name in names
-        ]
-        specs = [NetworkSpec(**dict(zip(names, row))) for row in zip(*columns)]
-        n_layers = sum(1 for key in data.files if key.startswith("changes"))
-        n_bn = sum(1 for key in data.files if key.startswith("bn"))
-        batch = BatchResult(
-            specs=specs,
-            iterations=int(data["iterations"]),
-            checkpoint_iterations=data["checkpoint_iterations"],
-            checkpoint_errors=data["checkpoint_errors"],
-            final_error=data["final_error"],
-            history_iterations=data["history_iterations"],
-            history_errors=data["history_errors"]
-            if "history_errors" in data.files
-            else decode_history(data["history_errors_float32"]),
-            weights_initial=[data[f"W{k}_initial"] for k in range(n_layers)],
-            weights=[data[f"W{k}"] for k in range(n_layers)],
-            direction_changes=[data[f"changes{k}"] for k in range(n_layers)],
-            outputs=data["outputs"],
-            stopped_at=data["stopped_at"] if "stopped_at" in data.files else None,
-            batch_norm=[data[f"bn{k}"] for k in range(n_bn)] if n_bn else None,
-            # absent from chunk files written before accuracy was recorded
-            checkpoint_accuracy=data["checkpoint_accuracy"]
-            if "final_accuracy" in data.files
-            else None,
-            final_accuracy=data["final_accuracy"] if "final_accuracy" in data.files else None,
-        )
-        return ChunkResult(Chunk(index, start, stop), batch, data["status"])
+    """Read a chunk file written by :func:`chunk_npz`, of any format (no pickles:
+    ``allow_pickle=False``)."""
+    data = read_arrays(path)
+    index, start, stop = (int(v) for v in data["chunk"])
+    names = [f.name for f in dataclasses.fields(NetworkSpec)]
+    columns = [
+        [_tuples(json.loads(v)) for v in data[f"spec_{name}_json"].tolist()]
+        if f"spec_{name}_json" in data
+        else data[f"spec_{name}"].tolist()
+        for name in names
+    ]
+    specs = [NetworkSpec(**dict(zip(names, row))) for row in zip(*columns)]
+    n_layers = sum(1 for key in data if key.startswith("changes"))
+    n_bn = sum(1 for key in data if key.startswith("bn"))
+    batch = BatchResult(
+        specs=specs,
+        iterations=int(data["iterations"]),
+        checkpoint_iterations=data["checkpoint_iterations"],
+        checkpoint_errors=data["checkpoint_errors"],
+        final_error=data["final_error"],
+        history_iterations=data["history_iterations"],
+        history_errors=data["history_errors"],
+        weights_initial=[data[f"W{k}_initial"] for k in range(n_layers)],
+        weights=[data[f"W{k}"] for k in range(n_layers)],
+        direction_changes=[data[f"changes{k}"] for k in range(n_layers)],
+        outputs=data["outputs"],
+        stopped_at=data.get("stopped_at"),
+        batch_norm=[data[f"bn{k}"] for k in range(n_bn)] if n_bn else None,
+        # absent from chunk files written before accuracy was recorded
+        checkpoint_accuracy=data["checkpoint_accuracy"] if "final_accuracy" in data else None,
+        final_accuracy=data.get("final_accuracy"),
+    )
+    return ChunkResult(Chunk(index, start, stop), batch, data["status"])
