@@ -137,14 +137,70 @@ def test_a_float64_chunk_gives_back_the_exact_history(xor, tmp_path):
     assert back.history_errors.tobytes() == result.batch.history_errors.tobytes()
 
 
-def test_a_format_2_chunk_file_still_reads(xor, tmp_path):
-    """Chunk files before format 3: stored entries, ``history_errors`` float64."""
+def _older_chunk(result: ChunkResult, path: Path, format: int) -> None:
+    """The chunk as an older toynn wrote it: every float64 array as is (before format
+    4); format 3: deflated, the float32 history as second differences; format 2:
+    stored, the float64 history."""
+    with np.load(io.BytesIO(chunks.chunk_npz(result, "float32"))) as data:
+        arrays = {
+            k.removesuffix(chunks.PLANES): chunks.from_byte_planes(data[k])
+            if k.endswith(chunks.PLANES)
+            else data[k]
+            for k in data.files
+        }
+    errors = chunks.decode_history(arrays.pop(chunks.HISTORY_ENTRIES[3]), 3)
+    if format == 3:
+        arrays["history_errors_float32"] = chunks.encode_history(errors, 2)
+        np.savez_compressed(path, **arrays)
+    else:
+        arrays["history_errors"] = result.batch.history_errors
+        np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("format", [2, 3])
+def test_an_older_chunk_file_still_reads(xor, tmp_path, format):
     result = _chunk_result(xor)
     path = tmp_path / "00000.npz"
-    with np.load(io.BytesIO(chunks.chunk_npz(result, "float64"))) as data:
-        np.savez(path, **{k: data[k] for k in data.files})
+    _older_chunk(result, path, format)
+    with np.load(path) as data:
+        assert not any(k.endswith(chunks.PLANES) for k in data.files)
     back = chunks.load_chunk(path).batch
-    assert back.history_errors.tobytes() == result.batch.history_errors.tobytes()
+    new = chunks.load_chunk(_written(result, tmp_path / "new.npz")).batch
+    for name in ("final_error", "checkpoint_errors", "outputs"):
+        assert getattr(back, name).tobytes() == getattr(new, name).tobytes(), name
+    for got, want in zip(back.weights + back.weights_initial, new.weights + new.weights_initial):
+        assert got.tobytes() == want.tobytes()
+    history = result.batch.history_errors if format == 2 else new.history_errors
+    assert back.history_errors.tobytes() == history.tobytes()
+
+
+def _written(result: ChunkResult, path: Path) -> Path:
+    path.write_bytes(chunks.chunk_npz(result))
+    return path
+
+
+def test_byte_planes_give_back_every_float64_bit(tmp_path):
+    values = np.array(
+        [[0.0, -0.0, 1e-310, np.inf], [-np.inf, np.nan, 5e-324, 1.7976931348623157e308]]
+    )
+    planes = chunks.byte_planes(values)
+    assert planes.dtype == np.uint8 and planes.shape == (8, 2, 4)
+    assert planes[7, 0, 1] == 0x80  # the sign bit of -0.0, in the last plane
+    assert chunks.from_byte_planes(planes).tobytes() == values.tobytes()
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_the_history_code_is_lossless_for_float32_values(order):
+    rng = np.random.RandomState(0)
+    errors = np.concatenate(
+        [
+            np.sort(rng.random_sample((3, 50)))[:, ::-1],
+            [[np.inf, np.nan, 0.0, -0.0] * 12 + [1e-45, 3e38]],
+        ]
+    ).astype(np.float32)
+    back = chunks.decode_history(chunks.encode_history(errors.astype(np.float64), order), order)
+    assert back.dtype == np.float64
+    assert back.astype(np.float32).tobytes() == errors.tobytes()
 
 
 SWEEP_2000 = ("sweep", "--alphas", "0.001..1000:10", "--seeds", "1..200", "--iterations", "1000",
@@ -165,23 +221,23 @@ def test_a_float32_chunk_of_2000_networks_is_under_a_third_of_a_float64_one(xor)
     batch = _batch(xor, specs, 1000)  # 200 history points a network
     result = ChunkResult(Chunk(0, 0, 2000), batch, np.array(["learning"] * 2000))
     compact, full = (len(chunks.chunk_npz(result, h)) for h in ("float32", "float64"))
-    assert compact < 600 * 2000  # under 600 bytes a network (W4: about 430)
-    assert full > 1600 * 2000  # the float64 history alone is 1600
+    assert compact < 450 * 2000  # under 450 bytes a network (format 3: 530)
+    assert full > 1200 * 2000  # the float64 history alone is 1600 bytes, 950 deflated
     assert compact < full / 3
 
 
 @pytest.mark.slow
 def test_a_sweep_keeps_its_history_compact_unless_asked_for_all_of_it(cli_env):
-    """2000 networks of 1000 iterations: float32 chunk files under 1.1 MB (about 430
-    bytes a network), float64 ones over 2.5 MB; read back, the compact history is the
+    """2000 networks of 1000 iterations: float32 chunk files under 0.7 MB (about 315
+    bytes a network), float64 ones over 2 MB; read back, the compact history is the
     full one rounded to float32, every other number the same bits."""
     invoke_ok(*SWEEP_2000, "--out", "compact")
     invoke_ok(*SWEEP_2000, "--full-history", "--out", "full")
     compact, full = _folder(cli_env / "compact"), _folder(cli_env / "full")
-    assert _chunk_bytes(compact) < 1_100_000
-    assert _chunk_bytes(full) > 2_500_000
+    assert _chunk_bytes(compact) < 700_000
+    assert _chunk_bytes(full) > 2_000_000
     info = json.loads((compact / "run.json").read_text())
-    assert (info["history_precision"], info["format"]) == ("float32", 3)
+    assert (info["history_precision"], info["format"]) == ("float32", 4)
     # two chunks, 2e6 iterations: two worker processes, or none (threads) with numba
     expected = 0 if engines.get(info["engine"]).threaded else 2
     assert (info["workers"], info["processes"]) == (2, expected)

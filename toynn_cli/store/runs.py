@@ -30,7 +30,9 @@ STATUS_FILE = "run.json"
 #: ``batch_norm`` to ``batch_norm_state``; ``momentum``: the momentum axis's value or
 #: null), metrics.csv has the run's setting columns. 3: chunk files deflated, their
 #: error history float32 unless run.json's ``history_precision`` says float64.
-FORMAT = 3
+#: 4: chunk files keep float64 arrays as byte planes, the float32 history as third
+#: differences (chunks.py).
+FORMAT = 4
 
 
 class RunDirError(OSError):
