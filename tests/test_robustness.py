@@ -247,3 +247,75 @@ def test_a_large_dataset_is_named_on_stderr(tmp_path, monkeypatch):
     )
     quick = invoke("train", "--dataset", "moons", "--iterations", "99", "--no-save", "-q")
     assert quick.stderr == ""
+
+
+# --- chunks saved on a thread of their own while the next one trains -------------------
+
+
+def _chunk(index: int) -> executor.ChunkResult:
+    return executor.ChunkResult(executor.Chunk(index, 10 * index, 10 * index + 10), None, None)  # type: ignore[arg-type]
+
+
+def test_chunks_are_saved_in_order_one_at_a_time_while_the_next_trains():
+    from toynn_cli.cli.session import _saved_behind
+
+    log: list[str] = []
+    done: dict[int, executor.ChunkResult] = {}
+
+    def save(result: executor.ChunkResult) -> None:
+        log.append(f"start {result.chunk.index}")
+        time.sleep(0.05)
+        log.append(f"end {result.chunk.index}")
+
+    with _saved_behind(save, done) as deliver:
+        for k in range(3):
+            log.append(f"trained {k}")
+            deliver(_chunk(k))
+    assert sorted(done) == [0, 1, 2]
+    # chunk 1 trains while chunk 0 saves; a save starts only once the previous one ended
+    assert log.index("trained 1") < log.index("end 0") < log.index("start 1")
+    assert log.index("end 1") < log.index("start 2")
+
+
+def test_a_failed_save_is_raised_where_the_next_chunk_is_delivered():
+    from toynn_cli.cli.session import _saved_behind
+
+    done: dict[int, executor.ChunkResult] = {}
+
+    def save(result: executor.ChunkResult) -> None:
+        raise runs.RunDirError(f"cannot write chunk {result.chunk.index}")
+
+    failed = pytest.raises(runs.RunDirError, match="cannot write chunk 0")
+    with failed, _saved_behind(save, done) as deliver:
+        deliver(_chunk(0))
+        deliver(_chunk(1))  # raises chunk 0's error; chunk 1 is never saved
+    assert done == {}
+
+
+def test_an_interrupt_while_a_chunk_is_saved_waits_for_it():
+    """SIGALRM stands in for Ctrl-C: raised in this thread while it waits for chunk 0's
+    save, it leaves the save running; the block's end waits for it, so chunk 0 is
+    saved (and in ``done``) and chunk 1, trained but not handed over, is not."""
+    import signal
+
+    from toynn_cli.cli.session import _saved_behind
+    from toynn_cli.run.interrupts import Interrupted
+
+    done: dict[int, executor.ChunkResult] = {}
+
+    def save(result: executor.ChunkResult) -> None:
+        time.sleep(0.4)
+
+    def interrupt(signum, frame):
+        raise Interrupted(130)
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with pytest.raises(Interrupted), _saved_behind(save, done) as deliver:
+            deliver(_chunk(0))
+            signal.setitimer(signal.ITIMER_REAL, 0.1)
+            deliver(_chunk(1))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert sorted(done) == [0]
