@@ -3,6 +3,7 @@ one-network ones (NaN and infinities too), results.json's layout, weights.npz.""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
@@ -271,3 +272,14 @@ def test_a_stored_npz_is_a_valid_zip_and_past_65535_entries_a_zip64_one():
     many = {f"a{i}": np.array([i]) for i in range(70_000)}  # zip64: zipfile writes it
     with np.load(io.BytesIO(results._npz_bytes(many, compressed=False))) as back:
         assert len(back.files) == 70_000 and back["a69999"].tolist() == [69999]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0, -3, 10**20, 0.1, 1e-300, float("nan"), float("inf"), None, True, "sgd", "8x4", "",
+     "a,b", 'say "hi"', "two\nlines", "cr\r", " leading", "trailing ", "{'k': 1}", np.float64(0.5)],
+)  # fmt: skip
+def test_a_metrics_csv_field_is_what_csv_writer_writes(value):
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(["first", value, "last"])
+    assert f"first,{results._csv_fields([value])[0]},last\n" == buffer.getvalue()

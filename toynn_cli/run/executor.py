@@ -10,6 +10,7 @@ Pure NumPy and the standard library: no printing, no click/rich/yaml.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import itertools
@@ -89,9 +90,12 @@ def _footprints(
     record_every: int,
 ) -> list[tuple[int, int, int]]:
     """(networks, training bytes, result bytes) of each layer layout among ``specs``."""
+    counts = collections.Counter(spec.hidden for spec in specs)  # a handful of values
     layouts: dict[tuple[int, ...], list] = {}
-    for spec in specs:
-        layouts.setdefault(network.hidden_layers(spec.hidden), [spec, 0])[1] += 1
+    for spec in network.distinct(specs):
+        layouts.setdefault(network.hidden_layers(spec.hidden), [spec, 0])
+    for hidden, count in counts.items():
+        layouts[network.hidden_layers(hidden)][1] += count
     return [
         (count, *footprint(_sizes(s, n_inputs, n_outputs), samples, iterations, log_every,
                            record_every))

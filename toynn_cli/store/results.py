@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import itertools
 import json
 import math
 import secrets
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -306,6 +307,24 @@ def to_json(doc: dict[str, Any]) -> str:
     return head.replace(json.dumps(marker), f"[\n  {lines}\n ]", 1) + "\n"
 
 
+def _csv_fields(values: Iterable[Any]) -> list[str]:
+    """CSV fields as ``csv.writer`` writes them (minimal quoting): numbers and plain
+    text as they are, ``None`` empty; each distinct text quoted once."""
+    quoted: dict[Any, str] = {}
+    out = []
+    for value in values:
+        if type(value) in (int, float):
+            out.append(repr(value))
+            continue
+        field = quoted.get(value)
+        if field is None:
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerow(["", value])  # as metrics.csv's
+            field = quoted[value] = buffer.getvalue().removesuffix("\n")[1:]
+        out.append(field)
+    return out
+
+
 #: metrics.csv's columns: the network's number, its settings (alpha, hidden, seed and
 #: those the run changes: see axes.csv_columns), then these
 METRICS_COLUMNS = ("iteration", "error", "accuracy")
@@ -324,38 +343,39 @@ def write_metrics_csv(
     """One row per network and checkpoint, plus a row for the final error (iteration =
     the number of iterations: the state after the last update), streamed to ``handle``
     (a million networks make a file of about 100 MB). ``accuracy`` is empty unless the
-    targets are all 0 or 1. A run's Networks are read batch by batch, column-wise (no
-    record made per network: 10^5 networks 4.7 s -> about 1 s)."""
+    targets are all 0 or 1. A run's Networks are read batch by batch, column-wise, and
+    each row is formatted as ``csv.writer`` would write it (:func:`_csv_field`), without
+    a record or a writer call per row (10^5 networks: 4.7 s -> 1.1 s -> 0.3 s)."""
     text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
-    writer = csv.writer(text, lineterminator="\n")
     specs = results.specs() if hasattr(results, "specs") else [r.spec for r in results]
     columns = axes.csv_columns(specs)
-    writer.writerow(["network", *(name for name, _ in columns), *METRICS_COLUMNS])
+    csv.writer(text, lineterminator="\n").writerow(
+        ["network", *(name for name, _ in columns), *METRICS_COLUMNS]
+    )
     n = 0
     for batch in _metric_columns(results):
+        count = len(batch.specs)
         steps = [int(j) for j in batch.checkpoint_iterations.tolist()] + [batch.iterations]
-        errors = np.column_stack([batch.checkpoint_errors, batch.final_error]).tolist()
+        errors = np.column_stack([batch.checkpoint_errors, batch.final_error])
         if batch.final_accuracy is None or batch.checkpoint_accuracy is None:
-            accuracies = None
+            accuracies = [[""] * count for _ in steps]
         else:
-            classified = ~np.isnan(batch.final_accuracy)
-            accuracies = np.column_stack([batch.checkpoint_accuracy, batch.final_accuracy])
-            accuracies = [row if ok else None for row, ok in zip(accuracies.tolist(), classified)]
-        for b, spec in enumerate(batch.specs):
-            index = indices[n] if indices is not None else n
-            n += 1
-            cells = [cell(spec) for _, cell in columns]
-            acc = accuracies[b] if accuracies is not None else None
-            writer.writerows(
-                [
-                    index,
-                    *cells,
-                    j,
-                    repr(error),
-                    "" if acc is None else repr(acc[k]),
-                ]
-                for k, (j, error) in enumerate(zip(steps, errors[b]))
-            )
+            classified = (~np.isnan(batch.final_accuracy)).tolist()
+            accuracy = np.column_stack([batch.checkpoint_accuracy, batch.final_accuracy])
+            accuracies = [
+                [repr(a) if ok else "" for a, ok in zip(column, classified)]
+                for column in accuracy.T.tolist()
+            ]
+        numbers = indices[n : n + count] if indices is not None else range(n, n + count)
+        n += count
+        cells = [_csv_fields(map(cell, batch.specs)) for _, cell in columns]
+        prefixes = [",".join(row) for row in zip(map(str, numbers), *cells)]
+        # row k of every network, then interleaved: network by network, checkpoint by checkpoint
+        by_step = [
+            [f"{p},{j},{e!r},{a}\n" for p, e, a in zip(prefixes, column, accuracies[k])]
+            for k, (j, column) in enumerate(zip(steps, errors.T.tolist()))
+        ]
+        text.write("".join(itertools.chain.from_iterable(zip(*by_step))))
     text.flush()
     text.detach()  # the caller's handle stays open
 
