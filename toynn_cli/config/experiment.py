@@ -115,7 +115,15 @@ class Experiment:
 
     def networks(self) -> list[NetworkSpec]:
         """Every network of the grid: optimizers x weight decays x hidden x architectures
-        x alphas x seeds."""
+        x alphas x seeds. Made once (10^6 networks take seconds; the engine check and
+        the plan both need them): each call gives a new list of the same specs."""
+        made = self.__dict__.get("_networks")
+        if made is None:
+            made = self._grid()
+            object.__setattr__(self, "_networks", made)  # a cache, not a field
+        return list(made)
+
+    def _grid(self) -> list[NetworkSpec]:
         momenta: tuple[float | None, ...] = self.momentum or (None,)
         optimizers = [
             (
