@@ -176,3 +176,24 @@ def test_distinct_settings_and_layout_keys_look_at_each_setting_once():
     assert network.distinct(specs) == [specs[0], specs[6], specs[7]]
     assert network.layout_keys(specs) == [network.layout_key(s) for s in specs]
     assert len(set(network.layout_keys(specs))) == 3
+
+
+@pytest.mark.parametrize("sizes", [(3, 4, 1), (2, 1), (3, 8, 4, 1), (5, 32, 3)])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("init", ["uniform", "xavier", "he"])
+def test_initial_weights_are_the_tutorials_draws_layer_by_layer(sizes, bias, init):
+    """One draw for all layers gives what a script drawing layer by layer gets."""
+    for seed in (0, 1, 4, 99991):
+        rng = np.random.RandomState(seed)
+        for (n_in, n_out), got in zip(
+            itertools.pairwise(sizes), network.initial_weights(seed, sizes, bias, init)
+        ):
+            want = 2 * rng.random((n_in + bias, n_out)) - 1
+            scale = {
+                "uniform": 1.0,
+                "xavier": np.sqrt(6.0 / (n_in + n_out)),
+                "he": np.sqrt(6.0 / n_in),
+            }
+            if init != "uniform":
+                want *= scale[init]
+            assert got.shape == want.shape and got.tobytes() == want.tobytes()

@@ -311,9 +311,17 @@ def shuffle_generator(
 def _draw(
     rng: np.random.RandomState, sizes: Sequence[int], bias: bool, init: str
 ) -> list[np.ndarray]:
-    weights = []
-    for n_in, n_out in itertools.pairwise(sizes):
-        w = 2 * rng.random_sample((n_in + 1 if bias else n_in, n_out)) - 1
+    # one draw for every layer (the same stream as a draw a layer: each double takes the
+    # generator's next two words), mapped to [-1, 1) at once; the layers are its views
+    pairs = list(itertools.pairwise(sizes))
+    shapes = [(n_in + 1 if bias else n_in, n_out) for n_in, n_out in pairs]
+    flat = rng.random_sample(sum(a * b for a, b in shapes))
+    flat *= 2  # 2 r - 1, in place: the same two roundings
+    flat -= 1
+    weights, start = [], 0
+    for (n_in, n_out), (a, b) in zip(pairs, shapes):
+        w = flat[start : start + a * b].reshape(a, b)
+        start += a * b
         if init == "xavier":
             w *= np.sqrt(6.0 / (n_in + n_out))
         elif init == "he":
