@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from clitools import chunk_arrays, invoke
 
@@ -395,3 +396,36 @@ def test_several_resumes_of_a_stale_locked_folder_train_it_once(tmp_path, monkey
             assert any(w in err for w in ("in use by process", "is complete", "still running")), err
     info = json.loads((run_dir / "run.json").read_text())
     assert (info["status"], info["resumed"]) == ("complete", 1)
+
+
+def _as_format_3(path: Path) -> None:
+    """Rewrite a chunk file as run-folder format 3 wrote it: float64 arrays as they
+    are, the float32 history as second differences."""
+    arrays = chunks.read_arrays(path)
+    arrays[chunks.HISTORY_ENTRIES[2]] = chunks.encode_history(arrays.pop("history_errors"), 2)
+    np.savez_compressed(path, **arrays)
+
+
+def test_resuming_a_format_3_folder_adds_format_4_chunks_and_says_so(tmp_path, monkeypatch):
+    common = [*GRID, "--iterations", 300, "--workers", 1, "--json"]
+    assert invoke("sweep", *common, "--out", "straight").exit_code == 0
+    (straight,) = (tmp_path / "straight").iterdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(executor.LocalExecutor, "run", interrupt_after(2, "SIGTERM"))
+        assert invoke("sweep", *common, "--out", "old").exit_code == 143
+    (run_dir,) = (tmp_path / "old").iterdir()
+    for path in (run_dir / "chunks").iterdir():
+        _as_format_3(path)
+    info = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps({**info, "format": 3}))
+
+    resumed = invoke("sweep", "--resume", run_dir, "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert json.loads((run_dir / "run.json").read_text())["format"] == 4
+    planes = {}
+    for path in sorted((run_dir / "chunks").iterdir()):
+        with np.load(path) as data:
+            planes[path.name] = any(k.endswith(chunks.PLANES) for k in data.files)
+    assert planes == {"00000.npz": False, "00001.npz": False, "00002.npz": True, "00003.npz": True}
+    assert chunk_arrays(run_dir) == chunk_arrays(straight)
+    assert network_records(run_dir) == network_records(straight)

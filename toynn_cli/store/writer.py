@@ -107,9 +107,14 @@ class Run:
     def reopen(cls, directory: Path, info: dict[str, Any]) -> Run:
         """An interrupted, failed or killed run folder taken up again by this process
         (``info``: its run.json): what described the run is kept, the rest is written
-        afresh; ``resumed`` counts the resumes."""
+        afresh; ``resumed`` counts the resumes. ``format`` becomes this toynn's: the
+        chunks it adds are written in it (an older folder's chunks still read, each in
+        its own format), so a toynn that reads only the older format refuses the folder
+        instead of misreading it."""
         keep = {k: v for k, v in info.items() if k not in cls.MOMENT}
-        keep.update(pid=os.getpid(), resumed=int(info.get("resumed", 0)) + 1)
+        keep.update(
+            format=runs.FORMAT, pid=os.getpid(), resumed=int(info.get("resumed", 0)) + 1
+        )
         return cls(directory, keep)
 
     @property
