@@ -17,7 +17,7 @@ from toynn_cli.config import TUTORIAL, ConfigError, grid, resolve
 from toynn_cli.core import engine, layers, network
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.core.network import NetworkSpec
-from toynn_cli.store import results
+from toynn_cli.store import metrics, results
 
 
 def _random_batch(sizes, batch, seed, bias):
@@ -271,7 +271,7 @@ def test_cli_sweep_mixes_everything_and_json_records_every_setting():
 def test_metrics_and_npz_write_layer_lists_as_text():
     data = BUILTIN["xor"]
     rs = engine.train(data.x, data.y, [NetworkSpec(0.5, 4, 1), NetworkSpec(0.5, (3, 2), 1)], 4, 2)
-    rows = results.metrics_csv(rs).splitlines()
+    rows = metrics.metrics_csv(rs).splitlines()
     assert rows[1].split(",")[2] == "4" and rows[-1].split(",")[2] == "3x2"
     archive = np.load(io.BytesIO(results.weights_npz(rs)))
     assert archive["hidden"].tolist() == ["4", "3x2"]

@@ -16,7 +16,7 @@ from clitools import invoke, invoke_ok
 from toynn_cli.core import engine, engines
 from toynn_cli.core.network import BatchResult, NetworkSpec
 from toynn_cli.run.executor import Chunk, ChunkResult
-from toynn_cli.store import chunks, results
+from toynn_cli.store import chunks, metrics, results
 
 
 def _batch(xor, specs: list[NetworkSpec], iterations: int = 300) -> BatchResult:
@@ -45,8 +45,8 @@ def test_metrics_csv_of_a_runs_batches_is_that_of_its_records(xor):
         1: ChunkResult(Chunk(1, 4, 7), second, np.array(["learning"] * 3)),
     }
     indices, networks, _ = results.collect([Chunk(0, 0, 4), Chunk(1, 4, 7)], done)
-    column_wise = results.metrics_csv(networks, indices)
-    assert column_wise == results.metrics_csv(list(networks), indices)
+    column_wise = metrics.metrics_csv(networks, indices)
+    assert column_wise == metrics.metrics_csv(list(networks), indices)
     lines = column_wise.splitlines()
     assert (
         lines[0] == "network,alpha,hidden,seed,optimizer,optimizer_params,iteration,error,accuracy"
@@ -282,4 +282,4 @@ def test_a_stored_npz_is_a_valid_zip_and_past_65535_entries_a_zip64_one():
 def test_a_metrics_csv_field_is_what_csv_writer_writes(value):
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(["first", value, "last"])
-    assert f"first,{results._csv_fields([value])[0]},last\n" == buffer.getvalue()
+    assert f"first,{metrics._csv_fields([value])[0]},last\n" == buffer.getvalue()

@@ -18,7 +18,7 @@ from toynn_cli.config import Experiment
 from toynn_cli.core.network import NetworkResult
 from toynn_cli.run import executor
 from toynn_cli.run.interrupts import Interrupted
-from toynn_cli.store import chunks, provenance, results, runs
+from toynn_cli.store import chunks, metrics, provenance, results, runs
 
 if TYPE_CHECKING:
     from toynn_cli.run.plan import Plan
@@ -112,9 +112,7 @@ class Run:
         its own format), so a toynn that reads only the older format refuses the folder
         instead of misreading it."""
         keep = {k: v for k, v in info.items() if k not in cls.MOMENT}
-        keep.update(
-            format=runs.FORMAT, pid=os.getpid(), resumed=int(info.get("resumed", 0)) + 1
-        )
+        keep.update(format=runs.FORMAT, pid=os.getpid(), resumed=int(info.get("resumed", 0)) + 1)
         return cls(directory, keep)
 
     @property
@@ -215,7 +213,7 @@ class Run:
             runs.atomic_write(self.dir / "results.json", results.to_json(doc))
             runs.atomic_write(
                 self.dir / "metrics.csv",
-                lambda handle: results.write_metrics_csv(handle, finished, indices),
+                lambda handle: metrics.write_metrics_csv(handle, finished, indices),
             )
             if len(finished) <= results.FULL_RECORDS_LIMIT:  # beyond: the chunk files
                 runs.atomic_write(self.dir / "weights.npz", results.weights_npz(finished, indices))
