@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clitools import chunk_arrays, invoke
+from clitools import as_older_chunk, chunk_arrays, invoke
 
 from toynn_cli.run import executor
 from toynn_cli.store import chunks, results, runs
@@ -398,14 +398,6 @@ def test_several_resumes_of_a_stale_locked_folder_train_it_once(tmp_path, monkey
     assert (info["status"], info["resumed"]) == ("complete", 1)
 
 
-def _as_format_3(path: Path) -> None:
-    """Rewrite a chunk file as run-folder format 3 wrote it: float64 arrays as they
-    are, the float32 history as second differences."""
-    arrays = chunks.read_arrays(path)
-    arrays[chunks.HISTORY_ENTRIES[2]] = chunks.encode_history(arrays.pop("history_errors"), 2)
-    np.savez_compressed(path, **arrays)
-
-
 def test_resuming_a_format_3_folder_adds_format_4_chunks_and_says_so(tmp_path, monkeypatch):
     common = [*GRID, "--iterations", 300, "--workers", 1, "--json"]
     assert invoke("sweep", *common, "--out", "straight").exit_code == 0
@@ -415,7 +407,7 @@ def test_resuming_a_format_3_folder_adds_format_4_chunks_and_says_so(tmp_path, m
         assert invoke("sweep", *common, "--out", "old").exit_code == 143
     (run_dir,) = (tmp_path / "old").iterdir()
     for path in (run_dir / "chunks").iterdir():
-        _as_format_3(path)
+        as_older_chunk(path, 3)
     info = json.loads((run_dir / "run.json").read_text())
     (run_dir / "run.json").write_text(json.dumps({**info, "format": 3}))
 

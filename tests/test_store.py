@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clitools import invoke, invoke_ok
+from clitools import as_older_chunk, invoke, invoke_ok
 
 from toynn_cli.core import engine, engines
 from toynn_cli.core.network import BatchResult, NetworkSpec
@@ -138,31 +138,12 @@ def test_a_float64_chunk_gives_back_the_exact_history(xor, tmp_path):
     assert back.history_errors.tobytes() == result.batch.history_errors.tobytes()
 
 
-def _older_chunk(result: ChunkResult, path: Path, format: int) -> None:
-    """The chunk as an older toynn wrote it: every float64 array as is (before format
-    4); format 3: deflated, the float32 history as second differences; format 2:
-    stored, the float64 history."""
-    with np.load(io.BytesIO(chunks.chunk_npz(result, "float32"))) as data:
-        arrays = {
-            k.removesuffix(chunks.PLANES): chunks.from_byte_planes(data[k])
-            if k.endswith(chunks.PLANES)
-            else data[k]
-            for k in data.files
-        }
-    errors = chunks.decode_history(arrays.pop(chunks.HISTORY_ENTRIES[3]), 3)
-    if format == 3:
-        arrays["history_errors_float32"] = chunks.encode_history(errors, 2)
-        np.savez_compressed(path, **arrays)
-    else:
-        arrays["history_errors"] = result.batch.history_errors
-        np.savez(path, **arrays)
-
-
 @pytest.mark.parametrize("format", [2, 3])
 def test_an_older_chunk_file_still_reads(xor, tmp_path, format):
     result = _chunk_result(xor)
     path = tmp_path / "00000.npz"
-    _older_chunk(result, path, format)
+    path.write_bytes(chunks.chunk_npz(result))
+    as_older_chunk(path, format, result.batch.history_errors if format == 2 else None)
     with np.load(path) as data:
         assert not any(k.endswith(chunks.PLANES) for k in data.files)
     back = chunks.load_chunk(path).batch
