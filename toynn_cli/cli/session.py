@@ -96,7 +96,11 @@ def train_all(
     if n and note is not None:
         term.warn(note)
     app.release_gc()  # the start-up is over: collect what training and the report leave
-    if n and term.err.is_terminal and engines.get(plan.engine).needs_compiling(plan.specs):
+    if (
+        n
+        and term.err.is_terminal
+        and engines.get(plan.engine).needs_compiling(plan.specs, data.x, data.y)
+    ):
         # progress for a person (as the bar is): a log or a test sees none of it
         term.message("compiling kernels (first run only)", style="dim")
     with (

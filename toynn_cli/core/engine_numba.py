@@ -29,7 +29,11 @@ of threads.
 
 Two compiled versions (``_numba_kernels.build``): the tutorial's networks (sigmoid,
 squared loss, plain gradient descent, any layers and bias) and every other setting;
-each compiles on its first use and is cached.
+each compiles on its first use and is cached. The tutorial's small networks (up to
+``_numba_fused.MAX_UNITS`` sigmoid units an iteration: the tutorial's own, 3-4-1 on 4
+samples, and up to 3-8-1) get a kernel of their own layout instead, one iteration
+written out as straight-line code (:mod:`toynn_cli.core._numba_fused`), with the same
+bits.
 
 ``--engine numba-fast`` is the same engine: it had its own vectorised exp before the
 portable one (which vectorises as well) replaced the C library's; the name stays for
@@ -64,7 +68,8 @@ _kernels: ModuleType | None = None
 #: Seconds each compiled version took to get ready in this process ("tutorial",
 #: "general"): compiling it, or loading it from numba's disk cache after the first run.
 ready_seconds: dict[str, float] = {}
-#: the names of the compiled versions in :data:`ready_seconds`
+#: the names of the compiled versions in :data:`ready_seconds` (and "fused": the fused
+#: kernels this process used, together)
 _VERSIONS = {False: "tutorial", True: "general"}
 
 
@@ -175,32 +180,119 @@ def is_general(spec: NetworkSpec) -> bool:
     return _numba_update.general(*_numba_update.settings(spec, 1))
 
 
-def versions(specs: Sequence[NetworkSpec]) -> set[bool]:
-    """The compiled versions (:func:`is_general`) ``specs`` need, the tutorial's if
-    none: decided once per distinct setting but alpha and seed (network.distinct)."""
-    return {is_general(spec) for spec in network.distinct(specs)} or {False}
+def fused_layout(spec: NetworkSpec, x_shape: tuple[int, ...], y_shape: tuple[int, ...]) -> Any:
+    """The fused kernel's layout (:class:`toynn_cli.core._numba_fused.Layout`) for
+    networks like ``spec`` on data of these shapes, or None when they take the
+    segment kernels (another setting than the tutorial's, or too wide)."""
+    if is_general(spec):
+        return None
+    _import_kernels()  # numba configured before the fused module imports it
+    from toynn_cli.core import _numba_fused
+
+    sizes = tuple(network.layer_sizes(x_shape[1], spec.hidden, y_shape[1]))
+    layout = _numba_fused.Layout(sizes, x_shape[0], spec.bias)
+    return layout if _numba_fused.fits(layout) else None
 
 
-def needs_compiling(specs: Sequence[NetworkSpec] = ()) -> bool:
-    """Whether :func:`load` will compile the version ``specs`` need (the tutorial's if
-    none) rather than load it from numba's disk cache: the first run of these settings
-    after an install or an upgrade."""
-    todo = [general for general in versions(specs) if _VERSIONS[general] not in ready_seconds]
+def versions(
+    specs: Sequence[NetworkSpec], x: np.ndarray | None = None, y: np.ndarray | None = None
+) -> set[Any]:
+    """What ``specs`` need compiled: the segment kernels' versions (:func:`is_general`)
+    and, given the data, the fused kernels' layouts (:func:`fused_layout`) that replace
+    the tutorial's version; decided once per distinct setting but alpha and seed
+    (network.distinct); the tutorial's version if none."""
+    found: set[Any] = set()
+    for spec in network.distinct(specs):
+        layout = None if x is None or y is None else fused_layout(spec, x.shape, y.shape)
+        found.add(is_general(spec) if layout is None else layout)
+    return found or {False}
+
+
+def prepare(
+    specs: Sequence[NetworkSpec], x: np.ndarray | None = None, y: np.ndarray | None = None
+) -> None:
+    """Every kernel ``specs`` need on this data compiled or loaded (:func:`versions`)."""
+    for version in versions(specs, x, y):
+        if isinstance(version, bool):
+            load(version)
+        else:
+            load_fused(version)
+
+
+def load_fused(layout: Any) -> ModuleType:
+    """The fused kernels' module of ``layout``, compiled (its first run) or loaded from
+    numba's cache; the time it took added to :data:`ready_seconds` ("fused")."""
+    _import_kernels()
+    from toynn_cli.core import _numba_fused
+
+    known = layout in _fused_ready
+    found = _numba_fused.module(layout)
+    if not known:
+        start = time.perf_counter()
+        _run_tiny_fused(found, layout)
+        ready_seconds["fused"] = ready_seconds.get("fused", 0.0) + time.perf_counter() - start
+        _fused_ready.add(layout)
+    return found
+
+
+_fused_ready: set[Any] = set()
+
+
+def fused_lanes() -> int:
+    """Networks per block of the fused kernels."""
+    from toynn_cli.core import _numba_fused
+
+    return _numba_fused.LANES
+
+
+def _cached(function: Any) -> bool:
+    """Whether numba's disk cache holds ``function`` compiled for this machine and code."""
+    cache = function._cache
+    if not os.path.exists(cache._cache_file._index_path):
+        return False
+    # the index keys each version by its machine, its code and the values it closes
+    # over (both segment versions are closures of one function): is this one's key there?
+    mine = cache._index_key(None, function.targetctx.codegen())
+    return any(key[1:] == mine[1:] for key in cache._cache_file._load_index())
+
+
+def needs_compiling(
+    specs: Sequence[NetworkSpec] = (), x: np.ndarray | None = None, y: np.ndarray | None = None
+) -> bool:
+    """Whether getting ready for ``specs`` (on this data) will compile kernels rather
+    than load them from numba's disk cache: the first run of these settings after an
+    install or an upgrade."""
     try:
-        for general in todo:
-            function = _import_kernels().kernel_for(general)
-            cache = function._cache
-            if not os.path.exists(cache._cache_file._index_path):
-                return True
-            # the index keys each version by its machine, its code and the values it
-            # closes over (both versions are closures of one function): is this one's key
-            # there?
-            mine = cache._index_key(None, function.targetctx.codegen())
-            if not any(key[1:] == mine[1:] for key in cache._cache_file._load_index()):
+        for version in versions(specs, x, y):
+            if isinstance(version, bool):
+                if _VERSIONS[version] in ready_seconds:
+                    continue
+                functions = [_import_kernels().kernel_for(version)]
+            else:
+                if version in _fused_ready:
+                    continue
+                from toynn_cli.core import _numba_fused
+
+                found = _numba_fused.module(version)
+                functions = [found.iterate, found.segment]
+            if not all(_cached(function) for function in functions):
                 return True
     except (AttributeError, ImportError, OSError):  # numba's internals moved: no message
         return False
     return False
+
+
+def _run_tiny_fused(found: ModuleType, layout: Any) -> None:
+    """One network, one iteration through ``found``'s segment (compiles or loads it)."""
+    x = np.zeros((layout.samples, layout.sizes[0]))
+    y = np.zeros((layout.samples, layout.sizes[-1]))
+    w = np.zeros((layout.params, 1))
+    its = np.zeros(1, dtype=np.int64)
+    found.segment(
+        x, y, w, np.zeros(w.shape, dtype=np.bool_), np.zeros(w.shape, dtype=np.int64),
+        np.ones(1), 0, 1, its, its, np.empty((1, 1)), np.empty((1, 1)), np.empty((1, 1)),
+        np.empty(1), np.empty((layout.outputs, 1)), 0, 1,
+    )  # fmt: skip
 
 
 def _run_tiny(segment: Any) -> None:
@@ -235,11 +327,13 @@ def train_batch(
     threads: int | None = None,
     record_every: int = 0,
     fast_exp: bool = False,
+    fused: bool = True,
 ) -> BatchResult:
     """:func:`toynn_cli.core.engine.train_batch`, compiled. ``threads``: how many threads
     train blocks of networks at once (None: numba's default, the cores available;
     results do not depend on it). ``fast_exp`` (``--engine numba-fast``) changes
-    nothing any more: both use toynn's portable exp."""
+    nothing any more: both use toynn's portable exp. ``fused`` False: the segment
+    kernels even where a fused kernel fits (the tests compare the two)."""
     first = specs[0]
     hidden = first.hidden
     if any(spec.hidden != hidden for spec in specs):
@@ -288,11 +382,16 @@ def train_batch(
     outputs = np.empty((x.shape[0] * sizes[-1], n))
     no_final = np.empty(0)
 
-    segment = load(update.general(codes, hyper))
     # the blocks shared out in contiguous ranges to threads (the kernel releases the GIL;
     # each block's columns are its own): as many threads as asked, cores, or blocks
     wanted = threads if threads is not None else len(os.sched_getaffinity(0))
-    block = block_size(n, wanted)
+    layout = fused_layout(first, x.shape, y.shape) if fused else None
+    if layout is None:
+        segment = load(update.general(codes, hyper))
+        block = block_size(n, wanted)
+    else:
+        fused = load_fused(layout).segment
+        block = fused_lanes()
     blocks = -(-n // block)
     ranges = np.array_split(np.arange(blocks), max(1, min(wanted, blocks)))
     spans = [(int(r[0]), int(r[-1]) + 1) for r in ranges if len(r)]
@@ -303,15 +402,24 @@ def train_batch(
     try:
         with np.errstate(all="ignore"):
             for j0, j1 in itertools.pairwise(bounds):
-                args = (
-                    x, y, sizes_array, w, prev, changes, state, active, stopped_at, alphas,
-                    codes, hyper, j0, j1, check_its, hist_its, check_err, check_acc, hist_err,
-                    final_err if j1 == iterations else no_final, outputs, block,
-                )  # fmt: skip
-                if pool is None:
-                    segment(*args, *spans[0])
+                final = final_err if j1 == iterations else no_final
+                if layout is None:
+                    run = segment
+                    args: tuple = (
+                        x, y, sizes_array, w, prev, changes, state, active, stopped_at, alphas,
+                        codes, hyper, j0, j1, check_its, hist_its, check_err, check_acc,
+                        hist_err, final, outputs, block,
+                    )  # fmt: skip
                 else:
-                    for done in [pool.submit(segment, *args, *span) for span in spans]:
+                    run = fused
+                    args = (
+                        x, y, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
+                        check_acc, hist_err, final, outputs,
+                    )  # fmt: skip
+                if pool is None:
+                    run(*args, *spans[0])
+                else:
+                    for done in [pool.submit(run, *args, *span) for span in spans]:
                         done.result()
                 if progress is not None:
                     progress(j1)

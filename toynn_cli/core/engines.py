@@ -50,12 +50,16 @@ class Engine:
     available: Callable[[], bool]
     #: how to get it when it is not available
     install_hint: str = ""
-    #: made ready for these networks before worker processes fork, so that they
-    #: inherit it (numba: the kernels they need compiled)
-    prepare: Callable[[Sequence[NetworkSpec]], None] = lambda specs: None
-    #: whether getting ready for these networks will compile (not load from a cache):
-    #: worth a message
-    needs_compiling: Callable[[Sequence[NetworkSpec]], bool] = lambda specs: False
+    #: made ready for these networks on this data (x, y) before worker processes fork,
+    #: so that they inherit it (numba: the kernels they need compiled)
+    prepare: Callable[[Sequence[NetworkSpec], np.ndarray, np.ndarray], None] = lambda specs, x, y: (
+        None
+    )
+    #: whether getting ready for these networks on this data will compile (not load from
+    #: a cache): worth a message
+    needs_compiling: Callable[[Sequence[NetworkSpec], np.ndarray, np.ndarray], bool] = (
+        lambda specs, x, y: False
+    )
     #: whether it spreads a batch over threads of this process itself (numba: the
     #: compiled code releases the GIL), so that the executor needs no worker processes
     threaded: bool = False
@@ -101,17 +105,16 @@ def _numba_unsupported(spec: NetworkSpec) -> tuple[str, Any] | None:
     return engine_numba.unsupported(spec)
 
 
-def _numba_prepare(specs: Sequence[NetworkSpec]) -> None:
+def _numba_prepare(specs: Sequence[NetworkSpec], x: np.ndarray, y: np.ndarray) -> None:
     from toynn_cli.core import engine_numba
 
-    for general in engine_numba.versions(specs):
-        engine_numba.load(general)
+    engine_numba.prepare(specs, x, y)
 
 
-def _numba_needs_compiling(specs: Sequence[NetworkSpec]) -> bool:
+def _numba_needs_compiling(specs: Sequence[NetworkSpec], x: np.ndarray, y: np.ndarray) -> bool:
     from toynn_cli.core import engine_numba
 
-    return engine_numba.needs_compiling(specs)
+    return engine_numba.needs_compiling(specs, x, y)
 
 
 def _numba_available() -> bool:

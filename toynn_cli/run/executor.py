@@ -438,7 +438,8 @@ class LocalExecutor:
                 done += len(task.chunk) * iterations
                 yield result
             return
-        engines.get(job.engine).prepare(job.specs)  # compiled once, inherited by the workers
+        # compiled once (for these networks on this data), inherited by the workers
+        engines.get(job.engine).prepare(job.specs, job.x, job.y)
         import multiprocessing  # here: one worker (toynn train) never needs it
 
         # fork: workers start at once and inherit x, y and the code (spawn would re-import

@@ -1,0 +1,180 @@
+"""The numba engine's fused kernels (``toynn_cli.core._numba_fused``): the same bits as
+the segment kernels and the NumPy engine, the layouts that get one, and the generated
+modules' files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.test_engine_numba import _agree, _identical
+from toynn_cli.core import engine
+from toynn_cli.core.datasets import BUILTIN
+from toynn_cli.core.network import NetworkSpec
+
+#: from tiny to saturating (1e300: weights near 1e299, every sigmoid 0 or 1)
+ALPHAS = (0.001, 0.1, 1.0, 10.0, 1000.0, 1e6, 1e300)
+
+
+@pytest.fixture(scope="module")
+def numba_engine():
+    pytest.importorskip("numba")
+    from toynn_cli.core import engine_numba
+
+    return engine_numba
+
+
+@pytest.fixture(scope="module")
+def fused():
+    pytest.importorskip("numba")
+    from toynn_cli.core import _numba_fused
+
+    return _numba_fused
+
+
+def _odd_data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(3)
+    return rng.uniform(-1, 1, (5, 3)), rng.uniform(0, 1, (5, 2))
+
+
+CASES = {
+    "tutorial": ("xor", 4, False),
+    "bias": ("xor", 4, True),
+    "no-hidden-layer": ("first-column", 0, False),
+    "hidden-8": ("xor", 8, False),
+    "two-layers": ("xor", (3, 2), True),
+    "five-samples-two-outputs": ("odd", 3, False),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fused_kernels_have_the_segment_kernels_and_numpy_bits(numba_engine, case):
+    name, hidden, bias = CASES[case]
+    x, y = _odd_data() if name == "odd" else (BUILTIN[name].x, BUILTIN[name].y)
+    layout = numba_engine.fused_layout(NetworkSpec(1.0, hidden, 0, bias=bias), x.shape, y.shape)
+    assert layout is not None
+    # 21 networks: a block of 16 and one of 5, lanes past the last one unused
+    specs = [NetworkSpec(a, hidden, s, bias=bias) for a in ALPHAS for s in (0, 3, 7)]
+    args = (x, y, specs, 1300, 400)
+    segments: list[int] = []
+    fine = numba_engine.train_batch(*args, segments.append, record_every=7)
+    assert len(segments) > 1 and segments[-1] == 1300  # trained in several segments
+    assert layout in numba_engine._fused_ready  # by the fused kernel
+    _agree(engine.train_batch(*args, record_every=7), fine)
+    _agree(numba_engine.train_batch(*args, record_every=7, fused=False), fine)
+    one_go = numba_engine.train_batch(*args)  # one segment, the checkpoints only
+    _agree(numba_engine.train_batch(*args, fused=False), one_go)
+    assert max(np.abs(w).max() for w in one_go.weights) > 1e298
+    assert one_go.final_error.min() < 0.05 and one_go.final_error.max() > 0.25
+
+
+def test_a_network_has_the_same_bits_in_any_lane_and_thread(numba_engine):
+    xor = BUILTIN["xor"]
+    lanes = numba_engine.fused_lanes()
+    specs = [NetworkSpec(a, 4, s) for a in (0.5, 10.0, 1e6) for s in range(lanes + 3)]
+    big = numba_engine.train_batch(xor.x, xor.y, specs, 900, 300, threads=2)
+    serial = numba_engine.train_batch(xor.x, xor.y, specs, 900, 300, threads=1)
+    for i in (0, 1, lanes - 1, lanes, 2 * lanes + 5, len(specs) - 1):
+        alone = numba_engine.train_batch(xor.x, xor.y, [specs[i]], 900, 300)
+        _identical(alone, 0, big, i)
+        _identical(serial, i, big, i)
+
+
+def test_the_layouts_that_get_a_fused_kernel(numba_engine, fused):
+    xor = BUILTIN["xor"]
+
+    def layout(spec: NetworkSpec):
+        return numba_engine.fused_layout(spec, xor.x.shape, xor.y.shape)
+
+    assert layout(NetworkSpec(1.0, 4, 0)) == fused.Layout((3, 4, 1), 4, False)
+    assert layout(NetworkSpec(1.0, 4, 0, bias=True)) == fused.Layout((3, 4, 1), 4, True)
+    assert layout(NetworkSpec(1.0, (3, 2), 0)) == fused.Layout((3, 3, 2, 1), 4, False)
+    assert layout(NetworkSpec(1.0, 8, 0)).params == 3 * 8 + 8
+    assert layout(NetworkSpec(1.0, 9, 0)) is not None  # 4 x (9 + 1) = 40 units fit ...
+    assert not fused.fits(fused.Layout((3, 9, 2), 4, False))  # ... 44 do not
+    assert layout(NetworkSpec(1.0, 16, 0)) is None
+    assert layout(NetworkSpec(1.0, 4, 0, optimizer="adam")) is None
+    assert layout(NetworkSpec(1.0, 4, 0, activation="tanh")) is None
+    assert layout(NetworkSpec(1.0, 4, 0, clip_value=1.0)) is None
+
+
+def test_the_versions_a_grid_needs_name_its_fused_layouts(numba_engine, fused):
+    xor = BUILTIN["xor"]
+    plain = [NetworkSpec(a, h, s) for a in (0.1, 10.0) for h in (2, 4) for s in range(3)]
+    wide, adam = NetworkSpec(1.0, 32, 0), NetworkSpec(1.0, 4, 0, optimizer="adam")
+    assert numba_engine.versions(plain) == {False}  # without the data: the segment kernels
+    assert numba_engine.versions([*plain, wide, adam], xor.x, xor.y) == {
+        fused.Layout((3, 2, 1), 4, False), fused.Layout((3, 4, 1), 4, False), False, True,
+    }  # fmt: skip
+
+
+def test_a_fused_kernel_is_ready_once_and_then_needs_no_compiling(numba_engine):
+    xor = BUILTIN["xor"]
+    specs = [NetworkSpec(1.0, 4, 0)]
+    layout = numba_engine.fused_layout(specs[0], xor.x.shape, xor.y.shape)
+    found = numba_engine.load_fused(layout)
+    assert numba_engine.load_fused(layout) is found
+    assert numba_engine.ready_seconds["fused"] >= 0
+    assert not numba_engine.needs_compiling(specs, xor.x, xor.y)
+
+
+def test_the_generated_module_is_written_once_and_rewritten_when_changed(
+    numba_engine, fused, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(fused, "_modules", {})
+    layout = fused.Layout((2, 3, 1), 4, True)
+    x, y = np.zeros((4, 2)), np.zeros((4, 1))
+    # a new folder: nothing compiled for it yet, the CLI says "compiling kernels"
+    assert numba_engine.needs_compiling([NetworkSpec(1.0, 3, 0, bias=True)], x, y)
+    first = fused.module(layout)  # imported, not compiled (nothing here calls it)
+    assert fused.module(layout) is first
+    (path,) = (tmp_path / "toynn" / "kernels").glob("toynn_fused_*.py")
+    assert path.read_text() == fused.source(layout)
+    assert first.__name__ == path.stem
+    rows = 3 * layout.params + 3 + layout.outputs  # weights, signs, counts, lr, records
+    assert rows == first.ROWS
+    assert not list(path.parent.glob(".*.tmp"))  # written through a temporary file
+    path.write_text("broken = True\n")  # a damaged or foreign file is replaced
+    monkeypatch.setattr(fused, "_modules", {})
+    again = fused.module(layout)
+    assert path.read_text() == fused.source(layout) and not hasattr(again, "broken")
+    other = fused.module(fused.Layout((2, 3, 1), 4, False))  # another layout, another file
+    assert other.__name__ != first.__name__
+    assert len(list(path.parent.glob("toynn_fused_*.py"))) == 2
+
+
+def test_the_generated_modules_folder_falls_back_to_the_temporary_directory(
+    fused, tmp_path, monkeypatch
+):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    assert fused.directory().parent == tmp_path / "tmp"
+    assert fused.directory().name.startswith("toynn-kernels-")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert fused.directory() == tmp_path / "cache" / "toynn" / "kernels"
+
+
+def test_the_first_run_of_a_layout_says_it_compiles_and_the_next_loads(
+    numba_engine, fused, tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from toynn_cli.cli import cli
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing compiled there yet
+    monkeypatch.setenv("FORCE_COLOR", "1")  # stderr a terminal, for rich: the message
+    args = ["sweep", "--dataset", "first-column", "--hidden", "0", "--alphas", "1,10"]
+    args += ["--iterations", "50", "--engine", "numba", "--no-save", "--json"]
+    said = []
+    for _ in range(2):  # the second time as a new process: loaded from numba's cache
+        monkeypatch.setattr(fused, "_modules", {})
+        monkeypatch.setattr(numba_engine, "_fused_ready", set())
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        said.append("compiling kernels (first run only)" in result.stderr)
+    assert said == [True, False]
+    assert list((tmp_path / "toynn" / "kernels" / "__pycache__").glob("*.nbi"))

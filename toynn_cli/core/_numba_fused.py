@@ -1,0 +1,290 @@
+"""Fused kernels for the tutorial's small networks (imported only by the numba engine:
+importing this module imports numba).
+
+The kernels of :mod:`toynn_cli.core._numba_kernels` make one pass over a block's
+networks per operation (a row of activations, a product term, a sigmoid), so each
+operation loads and stores its operands. For a small network (the tutorial's: 3
+inputs, 4 hidden units, 1 output, 4 samples) one network's whole iteration fits in
+registers: this module writes that iteration out as straight-line code, one Python
+statement per product, sigmoid and update, for one layout (layer sizes, samples,
+bias), and compiles it with the iteration's loop over the networks of a block of
+``LANES`` as the innermost loop, which the compiler vectorises: the networks of a
+block are the SIMD lanes (bench/README.md: 1.3-1.4x the pass-per-operation kernels).
+
+Same bits as the other kernels and the NumPy engine: the statements are theirs in the
+same order (products summed left to right, the bias last, ``1 / (exp(-z) + 1)`` with
+toynn's exp, each derivative from the layer's output, ``w - lr * g``), fastmath off.
+The tests compare the three bit for bit.
+
+Two things make the loop vectorise. The block's whole state (weights, previous signs,
+direction counts, step sizes, the last forward pass's records) is one flat float64
+array, rows of ``LANES`` at offsets fixed in the code, so the compiler sees that no
+store of one network can change a load of another (with several arrays it would need
+run-time overlap checks, more than it is willing to emit); and ``LANES`` is a constant,
+not the block's length.
+
+The generated module is written once per layout to :func:`directory` (a file named by
+a digest of this module, the portable functions and the layout, so a changed generator
+or exp never meets an old file) and cached by numba beside it like every kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numba
+
+from toynn_cli.core import _numba_kernels, portable
+
+#: Networks of a block: the vectorised loop's length (two AVX-512 vectors; 16 ran as
+#: fast as 64 and wastes less on small sweeps, see bench/README.md).
+LANES = 16
+#: Fused only up to this many sigmoid units per network-iteration (samples x the units
+#: of every layer): wider bodies spill registers and compile slowly (hidden 8 at 4
+#: samples, 36 units: 4.7 s; hidden 16: 12 s and slower than the pass-per-operation
+#: kernels).
+MAX_UNITS = 40
+
+#: toynn's exp, compiled as a function of its own: LLVM inlines it into the loop (numba's
+#: own inliner, ``inline="always"``, took 5x longer to compile these bodies)
+exp = numba.njit(error_model="numpy", fastmath=False)(portable.exp_scalar)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What one fused kernel is compiled for."""
+
+    sizes: tuple[int, ...]  # inputs, hidden layers, outputs
+    samples: int
+    bias: bool
+
+    @property
+    def params(self) -> int:
+        return sum((a + self.bias) * b for a, b in zip(self.sizes, self.sizes[1:]))
+
+    @property
+    def outputs(self) -> int:
+        return self.samples * self.sizes[-1]
+
+
+def fits(layout: Layout) -> bool:
+    """Whether ``layout`` gets a fused kernel (small enough; see :data:`MAX_UNITS`)."""
+    return layout.samples * sum(layout.sizes[1:]) <= MAX_UNITS
+
+
+def _chain(terms: list[str]) -> str:
+    # a sum added left to right, as the other kernels add it
+    expr = terms[0]
+    for term in terms[1:]:
+        expr = f"({expr}) + {term}"
+    return expr
+
+
+class _Rows:
+    """Row offsets of a block's state array (each row LANES wide)."""
+
+    def __init__(self, layout: Layout) -> None:
+        p = layout.params
+        self.w, self.prev, self.changes, self.lr = 0, p, 2 * p, 3 * p
+        self.err, self.acc, self.out = 3 * p + 1, 3 * p + 2, 3 * p + 3
+        self.total = self.out + layout.outputs
+
+
+def _iteration(layout: Layout) -> list[str]:
+    """The body of ``iterate``'s loop over lanes: forward, records, backward, step."""
+    rows, sizes, bias, samples = _Rows(layout), layout.sizes, layout.bias, layout.samples
+    layers = len(sizes) - 1
+    w_off = [0]
+    for k in range(layers):
+        w_off.append(w_off[-1] + (sizes[k] + bias) * sizes[k + 1])
+
+    def wname(k: int, i: int, n: int) -> str:  # W[k][i, n] (i = sizes[k]: the bias row)
+        return f"w{w_off[k] + i * sizes[k + 1] + n}"
+
+    def a(k: int, s: int, i: int) -> str:  # layer k's output (k = 0: the inputs)
+        return f"x{s}_{i}" if k == 0 else f"a{k}_{s}_{i}"
+
+    lines = [f"lr = S[{rows.lr * LANES} + b]"]
+    lines += [f"w{p} = S[{(rows.w + p) * LANES} + b]" for p in range(layout.params)]
+    for k in range(layers):  # forward
+        for s in range(samples):
+            for n in range(sizes[k + 1]):
+                z = _chain([f"{a(k, s, i)} * {wname(k, i, n)}" for i in range(sizes[k])])
+                if bias:
+                    z = f"({z}) + {wname(k, sizes[k], n)}"
+                lines.append(f"{a(k + 1, s, n)} = 1.0 / (exp(-({z})) + 1.0)")
+    out = sizes[-1]
+    errs, hits = [], []
+    for s in range(samples):
+        for o in range(out):
+            r = s * out + o
+            v = a(layers, s, o)
+            lines.append(f"e{r} = {v} - y{s}_{o}")
+            lines.append(f"S[{(rows.out + r) * LANES} + b] = {v}")
+            errs.append(f"abs(e{r})")
+            hits.append(
+                f"(1.0 if (y{s}_{o} == 1.0 and {v} > 0.5) or (y{s}_{o} == 0.0 and {v} < 0.5)"
+                " else 0.0)"
+            )
+    # the records' sums (mean_abs's and accuracy's order); divided when copied out
+    lines.append(f"S[{rows.err * LANES} + b] = {_chain(errs)}")
+    lines.append(f"S[{rows.acc * LANES} + b] = {_chain(hits)}")
+    grads = {}
+    for k in range(layers - 1, -1, -1):  # backward: deltas, then this layer's gradients
+        n_in, n_out = sizes[k], sizes[k + 1]
+        for s in range(samples):
+            for n in range(n_out):
+                act = a(k + 1, s, n)
+                if k == layers - 1:
+                    d = f"e{s * n_out + n}"
+                else:
+                    up = sizes[k + 2]
+                    d = _chain([f"d{k + 1}_{s}_{u} * {wname(k + 1, n, u)}" for u in range(up)])
+                lines.append(f"d{k}_{s}_{n} = ({d}) * ({act} * (1.0 - {act}))")
+        for n in range(n_out):
+            if bias:
+                grads[wname(k, n_in, n)] = _chain([f"d{k}_{s}_{n}" for s in range(samples)])
+            for i in range(n_in):
+                terms = [f"{a(k, s, i)} * d{k}_{s}_{n}" for s in range(samples)]
+                grads[wname(k, i, n)] = _chain(terms)
+    for p in range(layout.params):  # the step, and the direction counts
+        prev, changes = (rows.prev + p) * LANES, (rows.changes + p) * LANES
+        lines += [
+            f"g = {grads[f'w{p}']}",
+            "up = 1.0 if g < 0.0 else 0.0",
+            f"S[{changes} + b] += count if up != S[{prev} + b] else 0.0",
+            f"S[{prev} + b] = up",
+            f"S[{(rows.w + p) * LANES} + b] = w{p} - lr * g",
+        ]
+    return lines
+
+
+def source(layout: Layout) -> str:
+    """The generated module's text."""
+    rows, sizes = _Rows(layout), layout.sizes
+    params, errors = layout.params, layout.outputs
+    loads = [f"x{s}_{i} = x[{s}, {i}]" for s in range(layout.samples) for i in range(sizes[0])]
+    loads += [f"y{s}_{o} = y[{s}, {o}]" for s in range(layout.samples) for o in range(sizes[-1])]
+    body = "\n".join("        " + line for line in _iteration(layout))
+    head = "\n".join("    " + line for line in loads)
+    return f'''"""Generated by toynn_cli.core._numba_fused for layer sizes {sizes},
+{layout.samples} samples, bias {layout.bias}: do not edit (a new toynn writes a new file)."""
+
+import numpy as np
+
+from toynn_cli.core._numba_fused import exp, numba
+
+LANES = {LANES}
+ROWS = {rows.total}
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=False)
+def iterate(x, y, S, count):
+    # one iteration of the block's LANES networks, S its state (see _numba_fused)
+{head}
+    for b in range(LANES):
+{body}
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
+def segment(x, y, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
+            check_acc, hist_err, final_err, outputs, first, last):
+    # iterations j0 to j1 - 1 of blocks first to last - 1, as _numba_kernels' segment
+    n = w.shape[1]
+    S = np.empty(ROWS * LANES)
+    T = np.empty(ROWS * LANES)
+    for block in range(first, last):
+        b0 = block * LANES
+        m = min(LANES, n - b0)
+        S[:] = 0.0  # the lanes past the last network train zeros, never read
+        for p in range({params}):
+            for b in range(m):
+                S[({rows.w} + p) * LANES + b] = w[p, b0 + b]
+                S[({rows.prev} + p) * LANES + b] = 1.0 if prev[p, b0 + b] else 0.0
+                S[({rows.changes} + p) * LANES + b] = changes[p, b0 + b]
+        for b in range(m):
+            S[{rows.lr} * LANES + b] = alphas[b0 + b]
+        c = 0
+        while c < check_its.shape[0] and check_its[c] < j0:
+            c += 1
+        h = 0
+        while h < hist_its.shape[0] and hist_its[h] < j0:
+            h += 1
+        for j in range(j0, j1):
+            iterate(x, y, S, 1.0 if j > 0 else 0.0)
+            if c < check_its.shape[0] and check_its[c] == j:
+                for b in range(m):
+                    check_err[c, b0 + b] = S[{rows.err} * LANES + b] / {errors}
+                    check_acc[c, b0 + b] = S[{rows.acc} * LANES + b] / {errors}
+                c += 1
+            if h < hist_its.shape[0] and hist_its[h] == j:
+                for b in range(m):
+                    hist_err[h, b0 + b] = S[{rows.err} * LANES + b] / {errors}
+                h += 1
+        if final_err.shape[0] > 0:  # the error and outputs after training: a forward
+            T[:] = S  # pass (an iteration on a copy, its step thrown away)
+            iterate(x, y, T, 0.0)
+            for b in range(m):
+                final_err[b0 + b] = T[{rows.err} * LANES + b] / {errors}
+                for r in range({errors}):
+                    outputs[r, b0 + b] = T[({rows.out} + r) * LANES + b]
+        for p in range({params}):
+            for b in range(m):
+                w[p, b0 + b] = S[({rows.w} + p) * LANES + b]
+                prev[p, b0 + b] = S[({rows.prev} + p) * LANES + b] != 0.0
+                changes[p, b0 + b] = np.int64(S[({rows.changes} + p) * LANES + b])
+'''
+
+
+def directory() -> Path:
+    """Where the generated modules go: ``$XDG_CACHE_HOME/toynn/kernels`` (or
+    ``~/.cache/...``), else a folder of the temporary directory."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    for folder in (
+        Path(base, "toynn", "kernels"),
+        Path(tempfile.gettempdir(), f"toynn-kernels-{os.getuid()}"),
+    ):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    raise OSError("no writable folder for toynn's generated kernels")
+
+
+_STAMP = hashlib.sha256(
+    Path(__file__).read_bytes() + str(_numba_kernels.PORTABLE_STAMP).encode()
+).hexdigest()
+_modules: dict[Layout, ModuleType] = {}
+
+
+def module(layout: Layout) -> ModuleType:
+    """The generated module of ``layout`` (written if it is not there yet, then imported;
+    its functions compile on first use, or load from numba's cache)."""
+    found = _modules.get(layout)
+    if found is not None:
+        return found
+    digest = hashlib.sha256(f"{_STAMP} {layout}".encode()).hexdigest()[:20]
+    name = f"toynn_fused_{digest}"
+    path = directory() / f"{name}.py"
+    text = source(layout)
+    if not path.exists() or path.read_text() != text:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".tmp")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    found = importlib.util.module_from_spec(spec)
+    sys.modules[name] = found
+    spec.loader.exec_module(found)
+    _modules[layout] = found
+    return found
