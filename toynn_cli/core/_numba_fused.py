@@ -195,14 +195,16 @@ def iterate(x, y, S, count):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
 def segment(x, y, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-            check_acc, hist_err, final_err, outputs, first, last):
-    # iterations j0 to j1 - 1 of blocks first to last - 1, as _numba_kernels' segment
+            check_acc, hist_err, final_err, outputs, size, first, last):
+    # iterations j0 to j1 - 1 of blocks first to last - 1 (of size networks each, as
+    # _numba_kernels' segment), each trained LANES networks at a time
     n = w.shape[1]
     S = np.empty(ROWS * LANES)
     T = np.empty(ROWS * LANES)
-    for block in range(first, last):
-        b0 = block * LANES
-        m = min(LANES, n - b0)
+    block, b0 = first, first * size
+    while block < last and b0 < n:  # networks b0 to b0 + m - 1 of block
+        end = min((block + 1) * size, n)
+        m = min(LANES, end - b0)
         S[:] = 0.0  # the lanes past the last network train zeros, never read
         for p in range({params}):
             for b in range(m):
@@ -240,6 +242,9 @@ def segment(x, y, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_e
                 w[p, b0 + b] = S[({rows.w} + p) * LANES + b]
                 prev[p, b0 + b] = S[({rows.prev} + p) * LANES + b] != 0.0
                 changes[p, b0 + b] = np.int64(S[({rows.changes} + p) * LANES + b])
+        b0 += m
+        if b0 == end:
+            block += 1
 '''
 
 

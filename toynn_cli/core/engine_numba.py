@@ -291,7 +291,7 @@ def _run_tiny_fused(found: ModuleType, layout: Any) -> None:
     found.segment(
         x, y, w, np.zeros(w.shape, dtype=np.bool_), np.zeros(w.shape, dtype=np.int64),
         np.ones(1), 0, 1, its, its, np.empty((1, 1)), np.empty((1, 1)), np.empty((1, 1)),
-        np.empty(1), np.empty((layout.outputs, 1)), 0, 1,
+        np.empty(1), np.empty((layout.outputs, 1)), 1, 0, 1,
     )  # fmt: skip
 
 
@@ -386,12 +386,10 @@ def train_batch(
     # each block's columns are its own): as many threads as asked, cores, or blocks
     wanted = threads if threads is not None else len(os.sched_getaffinity(0))
     layout = fused_layout(first, x.shape, y.shape) if fused else None
-    if layout is None:
-        segment = load(update.general(codes, hyper))
-        block = block_size(n, wanted)
-    else:
-        fused = load_fused(layout).segment
-        block = fused_lanes()
+    # a fused kernel trains the same blocks, _numba_fused.LANES networks at a time
+    fused_kernel = None if layout is None else load_fused(layout).segment
+    segment = load(update.general(codes, hyper)) if fused_kernel is None else fused_kernel
+    block = block_size(n, wanted)
     blocks = -(-n // block)
     ranges = np.array_split(np.arange(blocks), max(1, min(wanted, blocks)))
     spans = [(int(r[0]), int(r[-1]) + 1) for r in ranges if len(r)]
@@ -404,22 +402,20 @@ def train_batch(
             for j0, j1 in itertools.pairwise(bounds):
                 final = final_err if j1 == iterations else no_final
                 if layout is None:
-                    run = segment
                     args: tuple = (
                         x, y, sizes_array, w, prev, changes, state, active, stopped_at, alphas,
                         codes, hyper, j0, j1, check_its, hist_its, check_err, check_acc,
                         hist_err, final, outputs, block,
                     )  # fmt: skip
                 else:
-                    run = fused
                     args = (
                         x, y, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-                        check_acc, hist_err, final, outputs,
+                        check_acc, hist_err, final, outputs, block,
                     )  # fmt: skip
                 if pool is None:
-                    run(*args, *spans[0])
+                    segment(*args, *spans[0])
                 else:
-                    for done in [pool.submit(run, *args, *span) for span in spans]:
+                    for done in [pool.submit(segment, *args, *span) for span in spans]:
                         done.result()
                 if progress is not None:
                     progress(j1)
