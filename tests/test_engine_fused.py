@@ -4,6 +4,9 @@ modules' files."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -166,17 +169,93 @@ def test_the_first_run_of_a_layout_says_it_compiles_and_the_next_loads(
     from click.testing import CliRunner
 
     from toynn_cli.cli import cli
+    from toynn_cli.core import _fused_native as native
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing compiled there yet
     monkeypatch.setenv("FORCE_COLOR", "1")  # stderr a terminal, for rich: the message
     args = ["sweep", "--dataset", "first-column", "--hidden", "0", "--alphas", "1,10"]
     args += ["--iterations", "50", "--engine", "numba", "--no-save", "--json"]
     said = []
-    for _ in range(2):  # the second time as a new process: loaded from numba's cache
+    for _ in range(2):  # the second time as a new process: the machine code loaded
         monkeypatch.setattr(fused, "_modules", {})
-        monkeypatch.setattr(numba_engine, "_fused_ready", set())
+        monkeypatch.setattr(numba_engine, "_fused_ready", {})
+        monkeypatch.setattr(native, "_loaded", {})
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, result.output
         said.append("compiling kernels (first run only)" in result.stderr)
     assert said == [True, False]
-    assert list((tmp_path / "toynn" / "kernels" / "__pycache__").glob("*.nbi"))
+    (code,) = (tmp_path / "toynn" / "kernels").glob("toynn_fused_*.o")
+    assert code.with_suffix(".symbol").read_text().startswith("cfunc.")
+
+
+# --- the machine code, run without numba (_fused_native) --------------------------------
+
+
+def test_a_later_run_trains_from_the_machine_code_without_importing_numba(numba_engine, tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from toynn_cli.core import engine_numba\n"
+        "from toynn_cli.core.datasets import BUILTIN\n"
+        "from toynn_cli.core.network import NetworkSpec\n"
+        "xor = BUILTIN['xor']\n"
+        "specs = [NetworkSpec(a, 2, s) for a in (0.5, 1e6) for s in range(20)]\n"
+        "r = engine_numba.train_batch(xor.x, xor.y, specs, 700, 100, threads=2)\n"
+        "print('numba' in sys.modules, r.final_error.tobytes().hex())\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = [
+        subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr + runs[1].stderr
+    (first, bits), (second, again) = (r.stdout.split() for r in runs)
+    assert (first, second) == ("True", "False")  # compiled by numba, then loaded
+    xor = BUILTIN["xor"]
+    specs = [NetworkSpec(a, 2, s) for a in (0.5, 1e6) for s in range(20)]
+    reference = engine.train_batch(xor.x, xor.y, specs, 700, 100)
+    assert bits == again == reference.final_error.tobytes().hex()
+
+
+def test_the_machine_code_is_kept_per_cpu_as_numba_compiles_for(monkeypatch):
+    pytest.importorskip("numba")
+    from numba.core.registry import cpu_target
+
+    from toynn_cli.core import _fused_native as native
+
+    # what numba's own codegen says it compiles for, in this process
+    assert native.codegen_key() == cpu_target.target_context.codegen().magic_tuple()
+    here = native.object_path(Path("/k/toynn_fused_x.py"), native.codegen_key())
+    assert here.parent == Path("/k") and here.name.startswith("toynn_fused_x.")
+    monkeypatch.setenv("NUMBA_CPU_NAME", "nehalem")
+    monkeypatch.setenv("NUMBA_CPU_FEATURES", "+sse4.2")
+    key = native.codegen_key()
+    assert key[1:] == ("nehalem", "+sse4.2")
+    assert native.object_path(Path("/k/toynn_fused_x.py"), key) != here
+    monkeypatch.setenv("NUMBA_CPU_NAME", "generic")
+    monkeypatch.delenv("NUMBA_CPU_FEATURES")
+    assert native.codegen_key()[1:] == ("generic", "")
+
+
+def test_an_object_that_cannot_be_loaded_is_not(numba_engine, tmp_path):
+    from toynn_cli.core import _fused_native as native
+
+    xor = BUILTIN["xor"]
+    layout = numba_engine.fused_layout(NetworkSpec(1.0, 4, 0), xor.x.shape, xor.y.shape)
+    numba_engine.load_fused(layout)
+    code = numba_engine._fused_object(layout).read_bytes()
+    undefined = native.undefined_symbols(code)
+    assert "memset" in undefined or "memcpy" in undefined  # the C library's
+    assert all(not s.startswith("NRT_MemInfo_alloc") for s in undefined)  # allocates nothing
+    path = tmp_path / "k.o"
+    assert native.load(path) is None  # missing
+    path.write_bytes(b"not an object")
+    path.with_suffix(".symbol").write_text("cfunc.x")
+    assert native.load(path) is None  # not ELF
+    with pytest.raises(ValueError, match="ELF"):
+        native.undefined_symbols(b"\x7fELF\x01\x01")
+    path.write_bytes(code)
+    path.with_suffix(".symbol").write_text("no_such_function")
+    assert native.load(path) is None  # no such entry point

@@ -18,8 +18,8 @@ import numba
 import numpy as np
 from numba.extending import register_jitable
 
-from toynn_cli.core import _numba_update, portable
-from toynn_cli.core._numba_update import (
+from toynn_cli.core import _numba_update, kernel_settings, portable
+from toynn_cli.core.kernel_settings import (
     C_ACTIVATION,
     C_BIAS,
     C_LOSS,
@@ -66,6 +66,7 @@ PORTABLE_STAMP = int.from_bytes(
             for path in [
                 *sorted(Path(portable.__file__).parent.glob("*.py")),
                 Path(_numba_update.__file__),
+                Path(kernel_settings.__file__),
             ]
         )
     ).digest()[:7],

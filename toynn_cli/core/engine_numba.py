@@ -33,7 +33,8 @@ each compiles on its first use and is cached. The tutorial's small networks (up 
 ``_numba_fused.MAX_UNITS`` sigmoid units an iteration: the tutorial's own, 3-4-1 on 4
 samples, and up to 3-8-1) get a kernel of their own layout instead, one iteration
 written out as straight-line code (:mod:`toynn_cli.core._numba_fused`), with the same
-bits.
+bits; numba compiles it once per layout and CPU, and later runs load its machine code
+without importing numba (:mod:`toynn_cli.core._fused_native`).
 
 ``--engine numba-fast`` is the same engine: it had its own vectorised exp before the
 portable one (which vectorises as well) replaced the C library's; the name stays for
@@ -46,18 +47,20 @@ No printing.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from toynn_cli.core import layers, network
+from toynn_cli.core import kernel_settings, layers, network
 from toynn_cli.core.blocks import BLOCK, block_size
 from toynn_cli.core.network import BatchResult, NetworkSpec
 
@@ -74,13 +77,15 @@ _VERSIONS = {False: "tutorial", True: "general"}
 
 
 def available() -> bool:
-    """Whether numba can be imported."""
+    """Whether numba is installed (found, not imported: a run whose fused kernels were
+    compiled before never imports it, see :mod:`toynn_cli.core._fused_native`)."""
     _configure_numba()
+    if "numba" in sys.modules:
+        return sys.modules["numba"] is not None  # None: made unimportable (the tests)
     try:
-        import numba  # noqa: F401
-    except ImportError:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):
         return False
-    return True
 
 
 def _configure_numba() -> None:
@@ -175,18 +180,15 @@ def load(general: bool = False) -> Any:
 
 def is_general(spec: NetworkSpec) -> bool:
     """Whether ``spec`` needs the kernels for every setting, not the tutorial's."""
-    from toynn_cli.core import _numba_update
-
-    return _numba_update.general(*_numba_update.settings(spec, 1))
+    return kernel_settings.general(*kernel_settings.settings(spec, 1))
 
 
 def fused_layout(spec: NetworkSpec, x_shape: tuple[int, ...], y_shape: tuple[int, ...]) -> Any:
     """The fused kernel's layout (:class:`toynn_cli.core._numba_fused.Layout`) for
     networks like ``spec`` on data of these shapes, or None when they take the
-    segment kernels (another setting than the tutorial's, or too wide)."""
+    segment kernels (another setting than the tutorial's, or too wide). No numba."""
     if is_general(spec):
         return None
-    _import_kernels()  # numba configured before the fused module imports it
     from toynn_cli.core import _numba_fused
 
     sizes = tuple(network.layer_sizes(x_shape[1], spec.hidden, y_shape[1]))
@@ -219,27 +221,54 @@ def prepare(
             load_fused(version)
 
 
-def load_fused(layout: Any) -> ModuleType:
-    """The fused kernels' module of ``layout``, compiled (its first run) or loaded from
-    numba's cache; the time it took added to :data:`ready_seconds` ("fused")."""
-    _import_kernels()
-    from toynn_cli.core import _numba_fused
+def _fused_object(layout: Any) -> Path:
+    """Where the machine code of ``layout``'s fused kernel for this CPU is kept."""
+    from toynn_cli.core import _fused_native, _numba_fused
 
-    known = layout in _fused_ready
-    found = _numba_fused.module(layout)
-    if not known:
-        start = time.perf_counter()
-        _run_tiny_fused(found, layout)
-        ready_seconds["fused"] = ready_seconds.get("fused", 0.0) + time.perf_counter() - start
-        _fused_ready.add(layout)
+    _configure_numba()  # its CPU features are part of the key
+    return _fused_native.object_path(_numba_fused.module_path(layout), _fused_native.codegen_key())
+
+
+def load_fused(layout: Any) -> Callable[..., None]:
+    """The fused kernel of ``layout`` (a C function, see :mod:`toynn_cli.core._fused_native`):
+    its machine code loaded without numba when an earlier run left it for this CPU, else
+    compiled by numba (which keeps it for the next run); the time it took added to
+    :data:`ready_seconds` ("fused")."""
+    found = _fused_ready.get(layout)
+    if found is not None:
+        return found
+    from toynn_cli.core import _fused_native
+
+    start = time.perf_counter()
+    found = _fused_native.load(_fused_object(layout))
+    if found is None:
+        _import_kernels()  # numba configured before the generated module imports it
+        from toynn_cli.core import _numba_fused
+
+        found = _numba_fused.native(layout)
+    ready_seconds["fused"] = ready_seconds.get("fused", 0.0) + time.perf_counter() - start
+    _fused_ready[layout] = found
     return found
 
 
-_fused_ready: set[Any] = set()
+_fused_ready: dict[Any, Callable[..., None]] = {}
+
+
+def _fused_scratch(layout: Any) -> int:
+    """Float64s of scratch a fused kernel's call needs (two arrays of them)."""
+    from toynn_cli.core import _numba_fused
+
+    return _numba_fused.scratch_size(layout)
+
+
+def _ptr(a: np.ndarray) -> int:
+    """The address of a C-contiguous array's data, for a fused kernel."""
+    assert a.flags.c_contiguous
+    return a.ctypes.data
 
 
 def fused_lanes() -> int:
-    """Networks per block of the fused kernels."""
+    """Networks trained at once by a fused kernel (the SIMD lanes of its loop)."""
     from toynn_cli.core import _numba_fused
 
     return _numba_fused.LANES
@@ -268,13 +297,10 @@ def needs_compiling(
                 if _VERSIONS[version] in ready_seconds:
                     continue
                 functions = [_import_kernels().kernel_for(version)]
+            elif version in _fused_ready or _fused_object(version).exists():
+                continue
             else:
-                if version in _fused_ready:
-                    continue
-                from toynn_cli.core import _numba_fused
-
-                found = _numba_fused.module(version)
-                functions = [found.iterate, found.segment]
+                return True
             if not all(_cached(function) for function in functions):
                 return True
     except (AttributeError, ImportError, OSError):  # numba's internals moved: no message
@@ -282,27 +308,12 @@ def needs_compiling(
     return False
 
 
-def _run_tiny_fused(found: ModuleType, layout: Any) -> None:
-    """One network, one iteration through ``found``'s segment (compiles or loads it)."""
-    x = np.zeros((layout.samples, layout.sizes[0]))
-    y = np.zeros((layout.samples, layout.sizes[-1]))
-    w = np.zeros((layout.params, 1))
-    its = np.zeros(1, dtype=np.int64)
-    found.segment(
-        x, y, w, np.zeros(w.shape, dtype=np.bool_), np.zeros(w.shape, dtype=np.int64),
-        np.ones(1), 0, 1, its, its, np.empty((1, 1)), np.empty((1, 1)), np.empty((1, 1)),
-        np.empty(1), np.empty((layout.outputs, 1)), 1, 0, 1,
-    )  # fmt: skip
-
-
 def _run_tiny(segment: Any) -> None:
     """One network, one iteration: makes numba compile (or load) ``segment`` for the
     argument types every real call uses."""
     x, y = np.zeros((1, 1)), np.zeros((1, 1))
     w = np.zeros((1, 1))
-    from toynn_cli.core import _numba_update  # after _import_kernels: numba is configured
-
-    codes, hyper = _numba_update.settings(NetworkSpec(1.0, 0, 0), 1)
+    codes, hyper = kernel_settings.settings(NetworkSpec(1.0, 0, 0), 1)
     segment(
         x, y, np.array([1, 1], dtype=np.int64), w, np.zeros(w.shape, dtype=np.bool_),
         np.zeros(w.shape, dtype=np.int64), np.zeros((0, 1, 1)), np.ones(1, dtype=np.bool_),
@@ -310,11 +321,6 @@ def _run_tiny(segment: Any) -> None:
         np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.empty((1, 1)),
         np.empty((1, 1)), np.empty((1, 1)), np.empty(1), np.empty((1, 1)), BLOCK, 0, 1,
     )  # fmt: skip
-
-
-def numba_module() -> ModuleType:
-    """The numba module (imports it)."""
-    return _import_kernels().numba
 
 
 def train_batch(
@@ -344,8 +350,6 @@ def train_batch(
     unsupported = [spec for spec in distinct if not supports(spec)]
     if unsupported:
         raise ValueError(f"the numba engine cannot train {unsupported[0]}")
-    numba_module()  # numba imported and configured before the update step's module
-    from toynn_cli.core import _numba_update as update  # numba is configured now
 
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
@@ -369,8 +373,8 @@ def train_batch(
     changes = np.zeros(w.shape, dtype=np.int64)
     alphas = np.array([spec.alpha for spec in specs], dtype=np.float64)
     # the update step's settings, the optimizer's state, early stopping's record
-    codes, hyper = update.settings(first, iterations)
-    state = update.initial_state(codes, hyper, w.shape[0], n)
+    codes, hyper = kernel_settings.settings(first, iterations)
+    state = kernel_settings.initial_state(codes, hyper, w.shape[0], n)
     active = np.ones(n, dtype=np.bool_)
     stopped_at = np.full(n, -1, dtype=np.int64)
     check_its = network.checkpoints(iterations, log_every)
@@ -386,13 +390,20 @@ def train_batch(
     # each block's columns are its own): as many threads as asked, cores, or blocks
     wanted = threads if threads is not None else len(os.sched_getaffinity(0))
     layout = fused_layout(first, x.shape, y.shape) if fused else None
-    # a fused kernel trains the same blocks, _numba_fused.LANES networks at a time
-    fused_kernel = None if layout is None else load_fused(layout).segment
-    segment = load(update.general(codes, hyper)) if fused_kernel is None else fused_kernel
+    # a fused kernel (a C function over pointers) trains the same blocks, _numba_fused.LANES
+    # networks at a time, each thread with scratch of its own
+    fused_kernel = None if layout is None else load_fused(layout)
+    segment = load(kernel_settings.general(codes, hyper)) if fused_kernel is None else fused_kernel
     block = block_size(n, wanted)
     blocks = -(-n // block)
     ranges = np.array_split(np.arange(blocks), max(1, min(wanted, blocks)))
-    spans = [(int(r[0]), int(r[-1]) + 1) for r in ranges if len(r)]
+    spans: list[tuple] = [(int(r[0]), int(r[-1]) + 1) for r in ranges if len(r)]
+    if layout is not None:
+        scratch = [np.empty(_fused_scratch(layout)) for _ in range(2 * len(spans))]
+        spans = [
+            (*span, _ptr(scratch[2 * k]), _ptr(scratch[2 * k + 1])) for k, span in enumerate(spans)
+        ]
+        fixed = tuple(_ptr(a) for a in (x, y, w, prev.view(np.uint8), changes, alphas))
     report_every = max(1, iterations // 100) if progress is not None else iterations
     bounds = [*range(0, iterations, report_every), iterations] if iterations > 0 else [0, 0]
     sizes_array = np.array(sizes, dtype=np.int64)
@@ -409,8 +420,9 @@ def train_batch(
                     )  # fmt: skip
                 else:
                     args = (
-                        x, y, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_err,
-                        check_acc, hist_err, final, outputs, block,
+                        *fixed, j0, j1, *map(_ptr, (check_its, hist_its, check_err, check_acc)),
+                        _ptr(hist_err), _ptr(final), _ptr(outputs), n, len(check_its),
+                        len(hist_its), len(final), block,
                     )  # fmt: skip
                 if pool is None:
                     segment(*args, *spans[0])
