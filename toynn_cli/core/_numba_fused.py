@@ -220,12 +220,8 @@ def segment(x, y, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_e
                 S[({rows.changes} + p) * LANES + b] = changes[p, b0 + b]
         for b in range(m):
             S[{rows.lr} * LANES + b] = alphas[b0 + b]
-        c = 0
-        while c < check_its.shape[0] and check_its[c] < j0:
-            c += 1
-        h = 0
-        while h < hist_its.shape[0] and hist_its[h] < j0:
-            h += 1
+        c = np.searchsorted(check_its, j0)  # the next checkpoint and history point
+        h = np.searchsorted(hist_its, j0)  # at or after j0
         for j in range(j0, j1):
             iterate(x, y, S, 1.0 if j > 0 else 0.0)
             if c < check_its.shape[0] and check_its[c] == j:

@@ -308,12 +308,8 @@ def block_train(
     col = np.empty(nb)
 
     # the next checkpoint and history point at or after j0
-    c = 0
-    while c < check_its.shape[0] and check_its[c] < j0:
-        c += 1
-    h = 0
-    while h < hist_its.shape[0] and hist_its[h] < j0:
-        h += 1
+    c = np.searchsorted(check_its, j0)
+    h = np.searchsorted(hist_its, j0)
 
     # a block whose networks have all stopped (in an earlier segment) trains no more
     for j in range(j0, j1 if running else j0):
