@@ -60,8 +60,9 @@ def test_fused_kernels_have_the_segment_kernels_and_numpy_bits(numba_engine, cas
     specs = [NetworkSpec(a, hidden, s, bias=bias) for a in ALPHAS for s in (0, 3, 7)]
     args = (x, y, specs, 1300, 400)
     segments: list[int] = []
-    fine = numba_engine.train_batch(*args, segments.append, record_every=7)
+    fine = numba_engine.train_batch(*args, segments.append, threads=1, record_every=7)
     assert len(segments) > 1 and segments[-1] == 1300  # trained in several segments
+    _agree(numba_engine.train_batch(*args, lambda j: None, threads=2, record_every=7), fine)
     assert layout in numba_engine._fused_ready  # by the fused kernel
     _agree(engine.train_batch(*args, record_every=7), fine)
     _agree(numba_engine.train_batch(*args, record_every=7, fused=False), fine)

@@ -149,6 +149,51 @@ def test_progress_reaches_the_iterations(numba_engine, xor):
     assert calls[-1] == 250 and calls == sorted(calls)
 
 
+def test_each_span_trains_its_segments_in_order_on_a_thread_of_its_own():
+    import threading
+
+    from toynn_cli.core import engine_numba
+
+    ran: dict[tuple, list[tuple[int, int]]] = {}
+    threads: dict[tuple, set[threading.Thread]] = {}
+    told: list[tuple[int, bool]] = []
+
+    def train(j0: int, j1: int, span: tuple) -> None:
+        ran.setdefault(span, []).append((j0, j1))
+        threads.setdefault(span, set()).add(threading.current_thread())
+
+    bounds = [0, 3, 6, 9, 10]
+    spans = [(0, 2), (2, 4), (4, 5)]
+    engine_numba._run_spans(
+        train, spans, bounds, lambda j: told.append((j, threading.current_thread() is threading.main_thread()))
+    )  # fmt: skip
+    assert ran == {span: [(0, 3), (3, 6), (6, 9), (9, 10)] for span in spans}
+    assert all(len(found) == 1 for found in threads.values())
+    assert len(set().union(*threads.values())) == 3
+    values = [j for j, _ in told]
+    assert values == sorted(set(values)) and values[-1] == 10  # told from this thread
+    assert all(main for _, main in told)
+
+
+def test_a_failing_span_stops_the_others_and_raises_here():
+    import time
+
+    from toynn_cli.core import engine_numba
+
+    ran: list[tuple[int, tuple]] = []
+
+    def train(j0: int, j1: int, span: tuple) -> None:
+        if span == (1, 2) and j0 == 2:
+            raise KeyboardInterrupt
+        time.sleep(0.01)
+        ran.append((j0, span))
+
+    with pytest.raises(KeyboardInterrupt):
+        engine_numba._run_spans(train, [(0, 1), (1, 2)], list(range(0, 200, 2)), None)
+    assert (0, (1, 2)) in ran and (2, (1, 2)) not in ran
+    assert len([j for j, span in ran if span == (0, 1)]) < 20  # stopped, not run to 200
+
+
 def test_huge_alphas_train_silently(numba_engine, xor):
     import warnings
 

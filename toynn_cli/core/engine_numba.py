@@ -51,9 +51,9 @@ import importlib.util
 import itertools
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -274,6 +274,59 @@ def fused_lanes() -> int:
     return _numba_fused.LANES
 
 
+def _run_spans(
+    train: Callable[[int, int, tuple], None],
+    spans: list[tuple],
+    bounds: list[int],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """``train(j0, j1, span)`` for every segment of ``bounds`` of every span, each span's
+    segments in order on a thread of its own (spans share no networks: no thread waits
+    for another between segments; a thread pool handed a task per span and segment left
+    one thread idle in most segments: its queue woke one worker for two tasks);
+    ``progress`` told, from this thread, the iterations every span has done. An
+    exception here (an interrupt) or in a thread stops them all after their segment."""
+    segments = list(itertools.pairwise(bounds))
+    if len(spans) == 1:
+        for j0, j1 in segments:
+            train(j0, j1, spans[0])
+            if progress is not None:
+                progress(j1)
+        return
+    done = [bounds[0]] * len(spans)
+    stop = threading.Event()  # set when a thread fails or this one stops waiting
+    errors: list[BaseException] = []
+
+    def run(k: int) -> None:
+        try:
+            for j0, j1 in segments:
+                if stop.is_set():
+                    return
+                train(j0, j1, spans[k])
+                done[k] = j1
+        except BaseException as error:  # raised again in this thread
+            errors.append(error)
+            stop.set()
+
+    workers = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(len(spans))]
+    for worker in workers:
+        worker.start()
+    reported = bounds[0]
+    try:
+        while any(worker.is_alive() for worker in workers) and not stop.wait(0.05):
+            if progress is not None and min(done) > reported:
+                reported = min(done)
+                progress(reported)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    if errors:
+        raise errors[0]
+    if progress is not None and min(done) > reported:
+        progress(min(done))
+
+
 def _cached(function: Any) -> bool:
     """Whether numba's disk cache holds ``function`` compiled for this machine and code."""
     cache = function._cache
@@ -407,33 +460,24 @@ def train_batch(
     report_every = max(1, iterations // 100) if progress is not None else iterations
     bounds = [*range(0, iterations, report_every), iterations] if iterations > 0 else [0, 0]
     sizes_array = np.array(sizes, dtype=np.int64)
-    pool = ThreadPoolExecutor(len(spans)) if len(spans) > 1 else None
-    try:
-        with np.errstate(all="ignore"):
-            for j0, j1 in itertools.pairwise(bounds):
-                final = final_err if j1 == iterations else no_final
-                if layout is None:
-                    args: tuple = (
-                        x, y, sizes_array, w, prev, changes, state, active, stopped_at, alphas,
-                        codes, hyper, j0, j1, check_its, hist_its, check_err, check_acc,
-                        hist_err, final, outputs, block,
-                    )  # fmt: skip
-                else:
-                    args = (
-                        *fixed, j0, j1, *map(_ptr, (check_its, hist_its, check_err, check_acc)),
-                        _ptr(hist_err), _ptr(final), _ptr(outputs), n, len(check_its),
-                        len(hist_its), len(final), block,
-                    )  # fmt: skip
-                if pool is None:
-                    segment(*args, *spans[0])
-                else:
-                    for done in [pool.submit(segment, *args, *span) for span in spans]:
-                        done.result()
-                if progress is not None:
-                    progress(j1)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+
+    def train(j0: int, j1: int, span: tuple) -> None:  # iterations j0..j1-1 of a span
+        final = final_err if j1 == iterations else no_final
+        if layout is None:
+            segment(
+                x, y, sizes_array, w, prev, changes, state, active, stopped_at, alphas, codes,
+                hyper, j0, j1, check_its, hist_its, check_err, check_acc, hist_err, final,
+                outputs, block, *span,
+            )  # fmt: skip
+        else:
+            segment(
+                *fixed, j0, j1, *map(_ptr, (check_its, hist_its, check_err, check_acc)),
+                _ptr(hist_err), _ptr(final), _ptr(outputs), n, len(check_its),
+                len(hist_its), len(final), block, *span,
+            )  # fmt: skip
+
+    with np.errstate(all="ignore"):
+        _run_spans(train, spans, bounds, progress)
 
     def unflatten(flat: np.ndarray) -> list[np.ndarray]:
         out, start = [], 0
