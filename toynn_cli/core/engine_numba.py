@@ -295,7 +295,10 @@ def _run_spans(
         return
     done = [bounds[0]] * len(spans)
     stop = threading.Event()  # set when a thread fails or this one stops waiting
+    ended = threading.Event()  # set when every thread has ended, or one failed
     errors: list[BaseException] = []
+    running = [len(spans)]
+    lock = threading.Lock()
 
     def run(k: int) -> None:
         try:
@@ -307,13 +310,18 @@ def _run_spans(
         except BaseException as error:  # raised again in this thread
             errors.append(error)
             stop.set()
+        finally:
+            with lock:
+                running[0] -= 1
+                if running[0] == 0 or errors:
+                    ended.set()
 
     workers = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(len(spans))]
     for worker in workers:
         worker.start()
     reported = bounds[0]
     try:
-        while any(worker.is_alive() for worker in workers) and not stop.wait(0.05):
+        while not ended.wait(0.05):
             if progress is not None and min(done) > reported:
                 reported = min(done)
                 progress(reported)
