@@ -251,13 +251,20 @@ def block_train(
     b0,
     b1,
     general,
+    fs,
+    ints,
+    flags,
 ):
+    # fs, ints, flags: the thread's scratch (float64, int64, bool; kernel_settings.
+    # scratch_sizes), carved here into the block's arrays (nothing here allocates)
     nb = b1 - b0
     samples = x.shape[0]
     layers = sizes.shape[0] - 1
     n_outputs = sizes[layers]
-    a_off = np.zeros(layers + 2, dtype=np.int64)
-    w_off = np.zeros(layers + 1, dtype=np.int64)
+    a_off = ints[0 : layers + 2]
+    w_off = ints[layers + 2 : 2 * layers + 3]
+    a_off[0] = 0
+    w_off[0] = 0
     for k in range(layers + 1):
         a_off[k + 1] = a_off[k] + samples * sizes[k]
     bias = codes[C_BIAS] != 0
@@ -270,42 +277,51 @@ def block_train(
     rows_err = samples * n_outputs
 
     # the block's state, contiguous along its networks
-    wl = np.empty((params, nb))
-    prevl = np.empty((params, nb), dtype=np.bool_)
-    chl = np.empty((params, nb), dtype=np.int64)
+    slots = state.shape[0]
+    rows = a_off[layers + 1]
+    f = 0
+    wl = fs[f : f + params * nb].reshape((params, nb))
+    f += params * nb
+    stl = fs[f : f + slots * params * nb].reshape((slots, params, nb))  # optimizer state
+    f += slots * params * nb
+    upd = fs[f : f + params * nb].reshape((params, nb))
+    f += params * nb
+    g = fs[f : f + params * nb].reshape((params, nb))
+    f += params * nb
+    act = fs[f : f + rows * nb].reshape((rows, nb))
+    f += rows * nb
+    delta = fs[f : f + rows * nb].reshape((rows, nb))
+    f += rows * nb
+    err = fs[f : f + rows_err * nb].reshape((rows_err, nb))
+    f += rows_err * nb
+    al, lr, scratch = fs[f : f + nb], fs[f + nb : f + 2 * nb], fs[f + 2 * nb : f + 3 * nb]
+    current, total, col = (
+        fs[f + 3 * nb : f + 4 * nb],
+        fs[f + 4 * nb : f + 5 * nb],
+        fs[f + 5 * nb : f + 6 * nb],
+    )
+    chl = ints[2 * layers + 3 : 2 * layers + 3 + params * nb].reshape((params, nb))
+    prevl = flags[0 : params * nb].reshape((params, nb))
+    actl = flags[params * nb : params * nb + nb]
     for p in range(params):
         for b in range(nb):
             wl[p, b] = w[p, b0 + b]
             prevl[p, b] = prev[p, b0 + b]
             chl[p, b] = changes[p, b0 + b]
-    slots = state.shape[0]
-    stl = np.empty((slots, params, nb))  # the optimizer's state
     for q in range(slots):
         for p in range(params):
             for b in range(nb):
                 stl[q, p, b] = state[q, p, b0 + b]
-    al = np.empty(nb)
-    actl = np.empty(nb, dtype=np.bool_)
     running = False  # whether a network of the block still trains (early stopping)
     for b in range(nb):
         al[b] = alphas[b0 + b]
         actl[b] = active[b0 + b]
         running = running or actl[b]
     stopping = codes[C_STOPPING] != 0
-    upd = np.empty((params, nb))
-    lr = np.empty(nb)
-    scratch = np.empty(nb)
-    current = np.empty(nb)
-    act = np.empty((a_off[layers + 1], nb))
     for s in range(samples):
         for i in range(sizes[0]):
             for b in range(nb):
                 act[s * sizes[0] + i, b] = x[s, i]
-    delta = np.empty((a_off[layers + 1], nb))
-    err = np.empty((rows_err, nb))
-    g = np.empty((params, nb))
-    total = np.empty(nb)
-    col = np.empty(nb)
 
     # the next checkpoint and history point at or after j0
     c = np.searchsorted(check_its, j0)
@@ -438,7 +454,7 @@ def build(general: bool) -> Any:
     def segment(
         x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes, hyper, j0,
         j1, check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs, block,
-        first, last,
+        first, last, fs, ints, flags,
     ):  # fmt: skip
         n = w.shape[1]
         for i in range(first, last):
@@ -446,7 +462,7 @@ def build(general: bool) -> Any:
             block_train(
                 x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes,
                 hyper, j0, j1, check_its, hist_its, check_err, check_acc, hist_err,
-                final_err, outputs, b0, min(n, b0 + block), general,
+                final_err, outputs, b0, min(n, b0 + block), general, fs, ints, flags,
             )  # fmt: skip
 
     return segment

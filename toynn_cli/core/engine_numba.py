@@ -381,7 +381,12 @@ def _run_tiny(segment: Any) -> None:
         np.full(1, -1, dtype=np.int64), np.ones(1), codes, hyper, 0, 1,
         np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.empty((1, 1)),
         np.empty((1, 1)), np.empty((1, 1)), np.empty(1), np.empty((1, 1)), BLOCK, 0, 1,
+        *(np.empty(100, dtype=t) for t in _SCRATCH_TYPES),
     )  # fmt: skip
+
+
+#: the types of the segment kernels' three scratch arrays
+_SCRATCH_TYPES = (np.float64, np.int64, np.bool_)
 
 
 def train_batch(
@@ -459,15 +464,23 @@ def train_batch(
     blocks = -(-n // block)
     ranges = np.array_split(np.arange(blocks), max(1, min(wanted, blocks)))
     spans: list[tuple] = [(int(r[0]), int(r[-1]) + 1) for r in ranges if len(r)]
+    sizes_array = np.array(sizes, dtype=np.int64)
     if layout is not None:
         scratch = [np.empty(_fused_scratch(layout)) for _ in range(2 * len(spans))]
         spans = [
             (*span, _ptr(scratch[2 * k]), _ptr(scratch[2 * k + 1])) for k, span in enumerate(spans)
         ]
         fixed = tuple(_ptr(a) for a in (x, y, w, prev.view(np.uint8), changes, alphas))
+    else:  # each thread's scratch: the block's arrays (kernel_settings.scratch_sizes)
+        counts = kernel_settings.scratch_sizes(
+            sizes_array, x.shape[0], first.bias, state.shape[0], block
+        )
+        spans = [
+            (*span, *(np.empty(c, dtype=t) for c, t in zip(counts, _SCRATCH_TYPES)))
+            for span in spans
+        ]
     report_every = max(1, iterations // 100) if progress is not None else iterations
     bounds = [*range(0, iterations, report_every), iterations] if iterations > 0 else [0, 0]
-    sizes_array = np.array(sizes, dtype=np.int64)
 
     def train(j0: int, j1: int, span: tuple) -> None:  # iterations j0..j1-1 of a span
         final = final_err if j1 == iterations else no_final

@@ -115,3 +115,24 @@ def initial_state(codes: np.ndarray, hyper: np.ndarray, params: int, n: int) -> 
     if codes[C_OPTIMIZER] == ADAGRAD:
         state[0] = hyper[H_INITIAL_ACCUMULATOR]
     return state
+
+
+def scratch_sizes(
+    sizes: np.ndarray, samples: int, bias: bool, slots: int, block: int
+) -> tuple[int, int, int]:
+    """Elements of the three scratch arrays (float64, int64, bool) a thread of the
+    segment kernels needs for blocks of up to ``block`` networks of layer ``sizes``
+    (an array) on ``samples`` samples with ``slots`` optimizer state slots: the block's
+    weights, state, activations, deltas, errors, gradients and step sizes
+    (``_numba_kernels.block_train`` carves them out of these)."""
+    layers = sizes.shape[0] - 1
+    params = 0
+    units = 0
+    for k in range(layers):
+        params += (sizes[k] + bias) * sizes[k + 1]
+    for k in range(layers + 1):
+        units += sizes[k]
+    rows = samples * units  # activations (and deltas), the inputs' rows first
+    errors = samples * sizes[layers]
+    floats = block * (params * (3 + slots) + 2 * rows + errors + 7)
+    return floats, params * block + 2 * layers + 3, (params + 1) * block
