@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from toynn_cli import config
 from toynn_cli.cli import cli
 from toynn_cli.core import engine, network, tutorial
+from toynn_cli.core.blocks import BLOCK
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.core.network import NetworkSpec
 from toynn_cli.run import executor
@@ -105,7 +106,7 @@ def test_a_mixed_sweep_agrees_with_the_numpy_engine(numba_engine, hidden):
 def test_several_outputs_and_odd_sizes_agree(numba_engine):
     rng = np.random.RandomState(3)
     x, y = rng.uniform(-1, 1, (5, 3)), rng.uniform(0, 1, (5, 2))
-    specs = [NetworkSpec(a, 5, s) for a in (0.3, 3.0) for s in range(numba_engine.BLOCK)]
+    specs = [NetworkSpec(a, 5, s) for a in (0.3, 3.0) for s in range(BLOCK)]
     args = (x, y, specs, 700, 100)
     _agree(engine.train_batch(*args), numba_engine.train_batch(*args))
 
@@ -127,7 +128,7 @@ def test_accuracy_of_several_classification_outputs_agrees(numba_engine):
 
 def test_alone_and_in_a_large_batch_are_bit_identical(numba_engine, xor):
     alphas = [0.001, 0.03, 0.5, 2.0, 10.0, 100.0, 1000.0, 1e6]
-    block = numba_engine.BLOCK
+    block = BLOCK
     seeds = -(-5 * block // (2 * len(alphas)))  # two and a half blocks
     sweep = [NetworkSpec(a, 4, s) for a in alphas for s in range(seeds)]
     big = numba_engine.train_batch(xor.x, xor.y, sweep, 2000, 300)
@@ -552,11 +553,11 @@ def test_early_stopping_fills_a_stopped_block_and_the_rest_trains(numba_engine, 
     first = engine.train_batch(xor.x, xor.y, probe, 300, 100)
     early = [spec for spec, at in zip(probe, first.stopped_at) if 0 <= at < 300]
     late = [NetworkSpec(0.001, 4, s, "adam", target_error=0.2) for s in range(5)]
-    assert len(early) >= numba_engine.BLOCK
-    specs = early[: numba_engine.BLOCK] + late
+    assert len(early) >= BLOCK
+    specs = early[:BLOCK] + late
     _, compiled = _both(xor.x, xor.y, specs, 800, 50, numba_engine)
-    assert (compiled.stopped_at[: numba_engine.BLOCK] >= 0).all()
-    assert (compiled.stopped_at[numba_engine.BLOCK :] == -1).all()
+    assert (compiled.stopped_at[:BLOCK] >= 0).all()
+    assert (compiled.stopped_at[BLOCK:] == -1).all()
 
 
 def test_xavier_and_he_init_have_the_numpy_engines_bits(numba_engine, xor):

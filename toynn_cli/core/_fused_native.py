@@ -1,14 +1,15 @@
-"""The fused kernels' machine code, run without numba (imported by
+"""The compiled kernels' machine code, run without numba (imported by
 :mod:`toynn_cli.core.engine_numba`; imports llvmlite, which numba installs, not numba).
 
 Importing numba and loading a cached kernel through it costs about 0.4 s a process
 (numba's import, then its typing and lowering registries, filled before the first
 cached function loads), more than `toynn train` spends training the tutorial's
-network. A fused kernel (:mod:`toynn_cli.core._numba_fused`) needs none of that once
-compiled: its entry point is a C function (``numba.cfunc``) over raw pointers that
-allocates nothing, so its object code, written beside the generated module when numba
-compiles it, is loaded here into an LLVM execution engine and called through ctypes
-(which releases the GIL, so blocks still train on threads).
+network. A kernel needs none of that once compiled: the entry point of a fused kernel
+(:mod:`toynn_cli.core._numba_fused`) and of each version of the segment kernels
+(``_numba_kernels.native``) is a C function (``numba.cfunc``) over raw pointers that
+allocates nothing, so its object code, written when numba compiles it (:func:`keep`),
+is loaded here into an LLVM execution engine and called through ctypes (which
+releases the GIL, so blocks still train on threads).
 
 The object is the code numba compiled for the CPU numba targets (its name, its
 features, the process's triple: numba's ``magic_tuple``, the key of its own cache), so
@@ -112,10 +113,36 @@ def write(path: Path, code: bytes, symbol: str) -> None:
         os.replace(tmp, target)
 
 
-def load(path: Path) -> Callable[..., None] | None:
-    """The entry point of the object file at ``path``, as a ctypes function of
-    :data:`ARGTYPES`; None when there is none or it cannot be loaded here (another
-    platform, a symbol this process does not have)."""
+def argtypes(kinds: tuple[str, ...]) -> tuple[Any, ...]:
+    """ctypes' types for a C entry point's arguments: "int" an int64, else a pointer
+    (see :data:`toynn_cli.core.kernel_settings.SEGMENT_ARGS`)."""
+    return tuple(_I if kind == "int" else _P for kind in kinds)
+
+
+def keep(entry: Any, module_path: Path, types: tuple[Any, ...]) -> Callable[..., None]:
+    """A kernel's C entry point just compiled by numba (a ``numba.cfunc``), as a ctypes
+    function of ``types``: its object code written beside ``module_path`` for later runs
+    (:func:`object_path`) and loaded from there, or where that cannot be done (numba
+    compiled for another key, a symbol the object needs), called where numba put it."""
+    library = entry._library
+    key = library.codegen.magic_tuple()
+    if key == codegen_key():
+        path = object_path(module_path, key)
+        write(path, library.codegen._tm.emit_object(library._final_module), entry.native_name)
+        loaded = load(path, types)
+        if loaded is not None:
+            return loaded
+    _entries.append(entry)  # kept alive: its code is numba's
+    return ctypes.CFUNCTYPE(None, *types)(entry.address)
+
+
+_entries: list[Any] = []
+
+
+def load(path: Path, types: tuple[Any, ...] = ARGTYPES) -> Callable[..., None] | None:
+    """The entry point of the object file at ``path``, as a ctypes function of ``types``
+    (a fused kernel's :data:`ARGTYPES` unless told); None when there is none or it
+    cannot be loaded here (another platform, a symbol this process does not have)."""
     found = _loaded.get(path)
     if found is not None:
         return found
@@ -145,6 +172,6 @@ def load(path: Path) -> Callable[..., None] | None:
     if not address:
         return None
     _engines.append(engine)
-    found = ctypes.CFUNCTYPE(None, *ARGTYPES)(address)
+    found = ctypes.CFUNCTYPE(None, *types)(address)
     _loaded[path] = found
     return found

@@ -30,7 +30,6 @@ or exp never meets an old file) and cached by numba beside it like every kernel.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import importlib.util
 import os
@@ -40,7 +39,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from toynn_cli.core import _fused_native, portable
 
@@ -342,17 +340,4 @@ def native(layout: Layout) -> Callable[..., None]:
 
     found = module(layout)
     entry = numba.cfunc(found.SIGNATURE, error_model="numpy", fastmath=False)(found.c_segment)
-    library = entry._library
-    key = library.codegen.magic_tuple()
-    path = _fused_native.object_path(module_path(layout), key)
-    if key == _fused_native.codegen_key():
-        code = library.codegen._tm.emit_object(library._final_module)
-        _fused_native.write(path, code, entry.native_name)
-        loaded = _fused_native.load(path)
-        if loaded is not None:
-            return loaded
-    _entries.append(entry)  # kept alive: its code is numba's
-    return ctypes.CFUNCTYPE(None, *_fused_native.ARGTYPES)(entry.address)
-
-
-_entries: list[Any] = []
+    return _fused_native.keep(entry, module_path(layout), _fused_native.ARGTYPES)

@@ -16,9 +16,10 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba.extending import register_jitable
+from numba import carray
+from numba.extending import intrinsic, register_jitable
 
-from toynn_cli.core import _numba_update, kernel_settings, portable
+from toynn_cli.core import _fused_native, _numba_update, kernel_settings, portable
 from toynn_cli.core.kernel_settings import (
     C_ACTIVATION,
     C_BIAS,
@@ -72,6 +73,18 @@ PORTABLE_STAMP = int.from_bytes(
     ).digest()[:7],
     "little",
 )
+
+
+@intrinsic
+def _address(typingctx, ary):
+    """The address of an array's first element, as a typed pointer (for carray)."""
+    if not isinstance(ary, numba.types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return context.make_array(signature.args[0])(context, builder, args[0]).data
+
+    return numba.types.CPointer(ary.dtype)(ary), codegen
 
 
 @numba.njit(cache=True)
@@ -276,32 +289,30 @@ def block_train(
     out_row = a_off[layers]
     rows_err = samples * n_outputs
 
-    # the block's state, contiguous along its networks
+    # the block's state, contiguous along its networks: views of the scratch, made by
+    # carray (reshape would call numba's runtime helpers, which only numba has)
     slots = state.shape[0]
     rows = a_off[layers + 1]
     f = 0
-    wl = fs[f : f + params * nb].reshape((params, nb))
+    wl = carray(_address(fs[f:]), (params, nb))
     f += params * nb
-    stl = fs[f : f + slots * params * nb].reshape((slots, params, nb))  # optimizer state
+    stl = carray(_address(fs[f:]), (slots, params, nb))  # the optimizer's state
     f += slots * params * nb
-    upd = fs[f : f + params * nb].reshape((params, nb))
+    upd = carray(_address(fs[f:]), (params, nb))
     f += params * nb
-    g = fs[f : f + params * nb].reshape((params, nb))
+    g = carray(_address(fs[f:]), (params, nb))
     f += params * nb
-    act = fs[f : f + rows * nb].reshape((rows, nb))
+    act = carray(_address(fs[f:]), (rows, nb))
     f += rows * nb
-    delta = fs[f : f + rows * nb].reshape((rows, nb))
+    delta = carray(_address(fs[f:]), (rows, nb))
     f += rows * nb
-    err = fs[f : f + rows_err * nb].reshape((rows_err, nb))
+    err = carray(_address(fs[f:]), (rows_err, nb))
     f += rows_err * nb
     al, lr, scratch = fs[f : f + nb], fs[f + nb : f + 2 * nb], fs[f + 2 * nb : f + 3 * nb]
-    current, total, col = (
-        fs[f + 3 * nb : f + 4 * nb],
-        fs[f + 4 * nb : f + 5 * nb],
-        fs[f + 5 * nb : f + 6 * nb],
-    )
-    chl = ints[2 * layers + 3 : 2 * layers + 3 + params * nb].reshape((params, nb))
-    prevl = flags[0 : params * nb].reshape((params, nb))
+    current, total = fs[f + 3 * nb : f + 4 * nb], fs[f + 4 * nb : f + 5 * nb]
+    col = fs[f + 5 * nb : f + 6 * nb]
+    chl = carray(_address(ints[2 * layers + 3 :]), (params, nb))
+    prevl = carray(_address(flags), (params, nb))
     actl = flags[params * nb : params * nb + nb]
     for p in range(params):
         for b in range(nb):
@@ -476,6 +487,47 @@ def kernel_for(general: bool) -> Any:
     if general not in _built:
         _built[general] = build(general)
     return _built[general]
+
+
+#: numba's types of the C entry point's arguments (kernel_settings.SEGMENT_ARGS)
+_C_TYPES = {
+    "f8": numba.types.CPointer(numba.types.float64),
+    "i8": numba.types.CPointer(numba.types.int64),
+    "b1": numba.types.CPointer(numba.types.boolean),
+    "int": numba.types.int64,
+}
+SIGNATURE = numba.types.void(*(_C_TYPES[kind] for kind in kernel_settings.SEGMENT_ARGS))
+
+
+def native(general: bool, module_path: Path) -> Any:
+    """:func:`kernel_for`'s function behind a C entry point over raw pointers
+    (kernel_settings.SEGMENT_ARGS), compiled; its object code kept beside
+    ``module_path`` for later runs to load without numba
+    (:func:`toynn_cli.core._fused_native.keep`). Returns a ctypes function."""
+    segment = kernel_for(general)
+
+    def c_segment(
+        x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes, hyper,
+        check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs, j0, j1,
+        samples, n_in, n_out, layers1, params, n, slots, checks, histories, finals,
+        out_rows, block, first, last, fs, ints, flags, n_fs, n_ints, n_flags,
+    ):  # fmt: skip
+        segment(
+            carray(x, (samples, n_in)), carray(y, (samples, n_out)), carray(sizes, (layers1,)),
+            carray(w, (params, n)), carray(prev, (params, n)), carray(changes, (params, n)),
+            carray(state, (slots, params, n)), carray(active, (n,)),
+            carray(stopped_at, (n,)), carray(alphas, (n,)),
+            carray(codes, (kernel_settings.N_CODES,)), carray(hyper, (kernel_settings.N_HYPER,)),
+            j0, j1, carray(check_its, (checks,)), carray(hist_its, (histories,)),
+            carray(check_err, (checks, n)), carray(check_acc, (checks, n)),
+            carray(hist_err, (histories, n)), carray(final_err, (finals,)),
+            carray(outputs, (out_rows, n)), block, first, last, carray(fs, (n_fs,)),
+            carray(ints, (n_ints,)), carray(flags, (n_flags,)),
+        )  # fmt: skip
+
+    entry = numba.cfunc(SIGNATURE, error_model="numpy", fastmath=False)(c_segment)
+    kinds = _fused_native.argtypes(kernel_settings.SEGMENT_ARGS)
+    return _fused_native.keep(entry, module_path, kinds)
 
 
 def refresh_cache() -> None:

@@ -29,7 +29,9 @@ of threads.
 
 Two compiled versions (``_numba_kernels.build``): the tutorial's networks (sigmoid,
 squared loss, plain gradient descent, any layers and bias) and every other setting;
-each compiles on its first use and is cached. The tutorial's small networks (up to
+each compiles on its first use, behind a C entry point over pointers that allocates
+nothing, and later runs load its machine code without importing numba (:func:`load`,
+:mod:`toynn_cli.core._fused_native`). The tutorial's small networks (up to
 ``_numba_fused.MAX_UNITS`` sigmoid units an iteration: the tutorial's own, 3-4-1 on 4
 samples, and up to 3-8-1) get a kernel of their own layout instead, one iteration
 written out as straight-line code (:mod:`toynn_cli.core._numba_fused`), with the same
@@ -40,13 +42,15 @@ without importing numba (:mod:`toynn_cli.core._fused_native`).
 portable one (which vectorises as well) replaced the C library's; the name stays for
 existing configs and scripts, and gives the same results as ``numba``.
 
-Numba is imported only when this engine is used (:func:`available`, :func:`load`);
-the functions are compiled on first use and cached on disk (``cache=True``).
+Numba is imported only when a kernel must be compiled (:func:`available`, :func:`load`,
+:func:`load_fused`): on the first run of a version or layout on this CPU; numba's own
+disk cache (``cache=True``) keeps the compiled functions those entry points call.
 No printing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import itertools
 import os
@@ -61,7 +65,7 @@ from typing import Any
 import numpy as np
 
 from toynn_cli.core import kernel_settings, layers, network
-from toynn_cli.core.blocks import BLOCK, block_size
+from toynn_cli.core.blocks import block_size
 from toynn_cli.core.network import BatchResult, NetworkSpec
 
 #: How to get the engine, for messages.
@@ -69,7 +73,7 @@ INSTALL_HINT = "pip install 'toynn[fast]'"
 
 _kernels: ModuleType | None = None
 #: Seconds each compiled version took to get ready in this process ("tutorial",
-#: "general"): compiling it, or loading it from numba's disk cache after the first run.
+#: "general"): compiling it, or loading its machine code after the first run.
 ready_seconds: dict[str, float] = {}
 #: the names of the compiled versions in :data:`ready_seconds` (and "fused": the fused
 #: kernels this process used, together)
@@ -161,21 +165,54 @@ def unsupported(spec: NetworkSpec) -> tuple[str, Any] | None:
     return None
 
 
-def load(general: bool = False) -> Any:
-    """The compiled segment function, ready to run: numba imported, and the function
-    compiled (its first run) or loaded from numba's disk cache, the tutorial's version
-    or, with ``general``, the one for every setting (:func:`is_general`); the time that
-    took is kept in :data:`ready_seconds`."""
-    global _kernels
-    if _kernels is None:
-        _kernels = _import_kernels()
-    function = _kernels.kernel_for(general)
-    name = _VERSIONS[general]
-    if name not in ready_seconds:
-        start = time.perf_counter()
-        _run_tiny(function)
-        ready_seconds[name] = time.perf_counter() - start
-    return function
+def load(general: bool = False) -> Callable[..., None]:
+    """The segment kernels' C entry point (kernel_settings.SEGMENT_ARGS), the tutorial's
+    version or, with ``general``, the one for every setting (:func:`is_general`), as a
+    ctypes function: its machine code loaded without numba when an earlier run left it
+    for this CPU (:func:`_segment_object`), else compiled by numba (which keeps it for the
+    next run); the time it took kept in :data:`ready_seconds`."""
+    found = _segment_ready.get(general)
+    if found is not None:
+        return found
+    from toynn_cli.core import _fused_native
+
+    start = time.perf_counter()
+    found = _fused_native.load(
+        _segment_object(general), _fused_native.argtypes(kernel_settings.SEGMENT_ARGS)
+    )
+    if found is None:
+        found = _import_kernels().native(general, _segment_path(general))
+    ready_seconds[_VERSIONS[general]] = time.perf_counter() - start
+    _segment_ready[general] = found
+    return found
+
+
+_segment_ready: dict[bool, Callable[..., None]] = {}
+#: the files whose code the segment kernels' machine code is made of
+_SEGMENT_SOURCES = (
+    "_numba_kernels.py", "_numba_update.py", "kernel_settings.py", "network.py", "blocks.py",
+)  # fmt: skip
+
+
+def _segment_path(general: bool) -> Path:
+    """Names the segment kernels' object files (:func:`_fused_native.object_path`): a
+    digest of their sources (this package's portable functions too) and the version."""
+    from toynn_cli.core import _numba_fused, portable
+
+    here = Path(__file__).parent
+    paths = [here / name for name in _SEGMENT_SOURCES]
+    paths += sorted(Path(portable.__file__).parent.glob("*.py"))
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in paths))
+    digest.update(_VERSIONS[general].encode())
+    return _numba_fused.directory() / f"toynn_segment_{digest.hexdigest()[:20]}.py"
+
+
+def _segment_object(general: bool) -> Path:
+    """Where the machine code of a segment kernel version for this CPU is kept."""
+    from toynn_cli.core import _fused_native
+
+    _configure_numba()  # its CPU features are part of the key
+    return _fused_native.object_path(_segment_path(general), _fused_native.codegen_key())
 
 
 def is_general(spec: NetworkSpec) -> bool:
@@ -335,17 +372,6 @@ def _run_spans(
         progress(min(done))
 
 
-def _cached(function: Any) -> bool:
-    """Whether numba's disk cache holds ``function`` compiled for this machine and code."""
-    cache = function._cache
-    if not os.path.exists(cache._cache_file._index_path):
-        return False
-    # the index keys each version by its machine, its code and the values it closes
-    # over (both segment versions are closures of one function): is this one's key there?
-    mine = cache._index_key(None, function.targetctx.codegen())
-    return any(key[1:] == mine[1:] for key in cache._cache_file._load_index())
-
-
 def needs_compiling(
     specs: Sequence[NetworkSpec] = (), x: np.ndarray | None = None, y: np.ndarray | None = None
 ) -> bool:
@@ -355,34 +381,13 @@ def needs_compiling(
     try:
         for version in versions(specs, x, y):
             if isinstance(version, bool):
-                if _VERSIONS[version] in ready_seconds:
-                    continue
-                functions = [_import_kernels().kernel_for(version)]
-            elif version in _fused_ready or _fused_object(version).exists():
-                continue
-            else:
+                if version not in _segment_ready and not _segment_object(version).exists():
+                    return True
+            elif version not in _fused_ready and not _fused_object(version).exists():
                 return True
-            if not all(_cached(function) for function in functions):
-                return True
-    except (AttributeError, ImportError, OSError):  # numba's internals moved: no message
+    except (ImportError, OSError):  # no llvmlite, no cache folder: no message
         return False
     return False
-
-
-def _run_tiny(segment: Any) -> None:
-    """One network, one iteration: makes numba compile (or load) ``segment`` for the
-    argument types every real call uses."""
-    x, y = np.zeros((1, 1)), np.zeros((1, 1))
-    w = np.zeros((1, 1))
-    codes, hyper = kernel_settings.settings(NetworkSpec(1.0, 0, 0), 1)
-    segment(
-        x, y, np.array([1, 1], dtype=np.int64), w, np.zeros(w.shape, dtype=np.bool_),
-        np.zeros(w.shape, dtype=np.int64), np.zeros((0, 1, 1)), np.ones(1, dtype=np.bool_),
-        np.full(1, -1, dtype=np.int64), np.ones(1), codes, hyper, 0, 1,
-        np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.empty((1, 1)),
-        np.empty((1, 1)), np.empty((1, 1)), np.empty(1), np.empty((1, 1)), BLOCK, 0, 1,
-        *(np.empty(100, dtype=t) for t in _SCRATCH_TYPES),
-    )  # fmt: skip
 
 
 #: the types of the segment kernels' three scratch arrays
@@ -475,10 +480,13 @@ def train_batch(
         counts = kernel_settings.scratch_sizes(
             sizes_array, x.shape[0], first.bias, state.shape[0], block
         )
+        scratch = [np.empty(c, dtype=t) for _ in spans for c, t in zip(counts, _SCRATCH_TYPES)]
         spans = [
-            (*span, *(np.empty(c, dtype=t) for c, t in zip(counts, _SCRATCH_TYPES)))
-            for span in spans
+            (*span, *map(_ptr, scratch[3 * k : 3 * k + 3]), *counts) for k, span in enumerate(spans)
         ]
+        arrays = (x, y, sizes_array, w, prev, changes, state, active, stopped_at, alphas)
+        fixed = tuple(_ptr(a) for a in (*arrays, codes, hyper))
+        shapes = (x.shape[0], x.shape[1], y.shape[1], len(sizes), w.shape[0], n, state.shape[0])
     report_every = max(1, iterations // 100) if progress is not None else iterations
     bounds = [*range(0, iterations, report_every), iterations] if iterations > 0 else [0, 0]
 
@@ -486,9 +494,9 @@ def train_batch(
         final = final_err if j1 == iterations else no_final
         if layout is None:
             segment(
-                x, y, sizes_array, w, prev, changes, state, active, stopped_at, alphas, codes,
-                hyper, j0, j1, check_its, hist_its, check_err, check_acc, hist_err, final,
-                outputs, block, *span,
+                *fixed, *map(_ptr, (check_its, hist_its, check_err, check_acc, hist_err)),
+                _ptr(final), _ptr(outputs), j0, j1, *shapes, len(check_its), len(hist_its),
+                len(final), outputs.shape[0], block, *span,
             )  # fmt: skip
         else:
             segment(

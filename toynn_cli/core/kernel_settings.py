@@ -136,3 +136,18 @@ def scratch_sizes(
     errors = samples * sizes[layers]
     floats = block * (params * (3 + slots) + 2 * rows + errors + 7)
     return floats, params * block + 2 * layers + 3, (params + 1) * block
+
+
+#: The segment kernels' C entry point (``_numba_kernels.native``), its arguments in
+#: order: pointers to float64 ("f8"), int64 ("i8") or bool ("b1") data, or an int64
+#: ("int"). x, y, sizes, w, prev, changes, state, active, stopped_at, alphas, codes,
+#: hyper, check_its, hist_its, check_err, check_acc, hist_err, final_err, outputs; j0,
+#: j1, samples, inputs, outputs per sample, layers + 1, parameters, networks, state
+#: slots, checks, histories, finals, output rows, block; first, last, the three scratch
+#: arrays (:func:`scratch_sizes`) and their lengths.
+SEGMENT_ARGS = (
+    ("f8", "f8", "i8", "f8", "b1", "i8", "f8", "b1", "i8", "f8", "i8", "f8")
+    + ("i8", "i8", "f8", "f8", "f8", "f8", "f8")
+    + ("int",) * 14
+    + ("int", "int", "f8", "i8", "b1", "int", "int", "int")
+)
