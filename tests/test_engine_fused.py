@@ -220,6 +220,43 @@ def test_a_later_run_trains_from_the_machine_code_without_importing_numba(numba_
     assert bits == again == reference.final_error.tobytes().hex()
 
 
+@pytest.mark.slow
+def test_the_segment_kernels_too_run_from_their_machine_code(numba_engine, tmp_path):
+    # hidden 16 takes the segment kernels (too wide to fuse), adam their general version:
+    # a first process compiles each and keeps its machine code, a second loads it and
+    # never imports numba; the same bits as the NumPy engine
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from toynn_cli.core import engine_numba\n"
+        "from toynn_cli.core.datasets import BUILTIN\n"
+        "from toynn_cli.core.network import NetworkSpec\n"
+        "xor = BUILTIN['xor']\n"
+        "bits = []\n"
+        "for optimizer in ('sgd', 'adam'):\n"
+        "    specs = [NetworkSpec(a, 16, s, optimizer) for a in (0.5, 1e6) for s in range(20)]\n"
+        "    r = engine_numba.train_batch(xor.x, xor.y, specs, 300, 100, lambda j: None)\n"
+        "    bits.append(r.final_error.tobytes().hex() + r.weights[0].tobytes().hex())\n"
+        "print('numba' in sys.modules, *bits)\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = [
+        subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr + runs[1].stderr
+    (first, *bits), (second, *again) = (r.stdout.split() for r in runs)
+    assert (first, second) == ("True", "False")  # compiled by numba, then loaded
+    assert len(list((tmp_path / "toynn" / "kernels").glob("toynn_segment_*.o"))) == 2
+    xor = BUILTIN["xor"]
+    for optimizer, got, loaded in zip(("sgd", "adam"), bits, again, strict=True):
+        specs = [NetworkSpec(a, 16, s, optimizer) for a in (0.5, 1e6) for s in range(20)]
+        r = engine.train_batch(xor.x, xor.y, specs, 300, 100)
+        assert got == loaded == r.final_error.tobytes().hex() + r.weights[0].tobytes().hex()
+
+
 def test_the_machine_code_is_kept_per_cpu_as_numba_compiles_for(monkeypatch):
     pytest.importorskip("numba")
     from numba.core.registry import cpu_target
