@@ -277,6 +277,46 @@ def test_the_machine_code_is_kept_per_cpu_as_numba_compiles_for(monkeypatch):
     assert native.codegen_key()[1:] == ("generic", "")
 
 
+def test_kernels_unused_for_a_month_are_removed_with_all_their_files(tmp_path):
+    import time
+
+    from toynn_cli.core import _fused_native as native
+
+    old, new = "toynn_fused_aaaa", "toynn_segment_bbbb"
+    (tmp_path / "__pycache__").mkdir()
+    files = {
+        old: [f"{old}.py", f"{old}.k1.o", f"{old}.k1.symbol", f"__pycache__/{old}.iterate-3.py311.nbi"],
+        new: [f"{new}.k1.o", f"{new}.k1.symbol", f"{new}.k2.o"],
+    }  # fmt: skip
+    month = time.time() - 31 * 86400
+    for name in [*files[old], *files[new]]:
+        (tmp_path / name).write_text("x")
+        os.utime(tmp_path / name, (month, month))
+    os.utime(tmp_path / files[new][2])  # one of its files used now: the kernel stays
+    (tmp_path / "other.txt").write_text("not toynn's")
+    os.utime(tmp_path / "other.txt", (month, month))
+    assert native.prune(tmp_path) == ["fused_aaaa"]
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert left == sorted(["other.txt", *files[new]])
+    assert native.prune(tmp_path) == []
+
+
+def test_loading_a_kernel_marks_it_used(numba_engine):
+    import time
+
+    xor = BUILTIN["xor"]
+    layout = numba_engine.fused_layout(NetworkSpec(1.0, 4, 0), xor.x.shape, xor.y.shape)
+    numba_engine.load_fused(layout)
+    path = numba_engine._fused_object(layout)
+    week = time.time() - 7 * 86400
+    os.utime(path, (week, week))
+    from toynn_cli.core import _fused_native as native
+
+    native._loaded.pop(path, None)
+    assert native.load(path) is not None
+    assert path.stat().st_mtime > time.time() - 60
+
+
 def test_an_object_that_cannot_be_loaded_is_not(numba_engine, tmp_path):
     from toynn_cli.core import _fused_native as native
 

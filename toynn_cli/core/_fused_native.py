@@ -24,6 +24,7 @@ compiles with numba instead. Linux (ELF objects) only; elsewhere numba runs the 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -31,6 +32,7 @@ import os
 import struct
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -129,6 +131,7 @@ def keep(entry: Any, module_path: Path, types: tuple[Any, ...]) -> Callable[...,
     if key == codegen_key():
         path = object_path(module_path, key)
         write(path, library.codegen._tm.emit_object(library._final_module), entry.native_name)
+        prune(path.parent)
         loaded = load(path, types)
         if loaded is not None:
             return loaded
@@ -137,6 +140,33 @@ def keep(entry: Any, module_path: Path, types: tuple[Any, ...]) -> Callable[...,
 
 
 _entries: list[Any] = []
+
+
+#: A kernel's files unused for this long are removed when another kernel is compiled
+#: (another toynn version's, another CPU's, another layout's; loading one marks it used)
+UNUSED_DAYS = 30
+
+
+def prune(folder: Path, days: float = UNUSED_DAYS) -> list[str]:
+    """Remove the kernels in ``folder`` (its ``toynn_<kind>_<digest>`` files: generated
+    module, object files and symbols for every CPU, numba's cache of them in
+    ``__pycache__``) whose newest file is older than ``days``; returns their names."""
+    groups: dict[str, list[Path]] = {}
+    for path in [*folder.glob("toynn_*"), *folder.glob("__pycache__/toynn_*")]:
+        kind, _, rest = path.name.partition("_")[2].partition("_")
+        groups.setdefault(f"{kind}_{rest.split('.')[0]}", []).append(path)
+    cutoff = time.time() - days * 86400
+    removed = []
+    for name, paths in sorted(groups.items()):
+        try:
+            if max(path.stat().st_mtime for path in paths) >= cutoff:
+                continue
+            for path in paths:
+                path.unlink(missing_ok=True)
+        except OSError:  # another process's at the same moment: its own business
+            continue
+        removed.append(name)
+    return removed
 
 
 def load(path: Path, types: tuple[Any, ...] = ARGTYPES) -> Callable[..., None] | None:
@@ -172,6 +202,8 @@ def load(path: Path, types: tuple[Any, ...] = ARGTYPES) -> Callable[..., None] |
     if not address:
         return None
     _engines.append(engine)
+    with contextlib.suppress(OSError):
+        os.utime(path)  # used now (see prune)
     found = ctypes.CFUNCTYPE(None, *types)(address)
     _loaded[path] = found
     return found

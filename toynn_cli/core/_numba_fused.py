@@ -317,7 +317,9 @@ def module(layout: Layout) -> ModuleType:
         return found
     path = module_path(layout)
     name, text = path.stem, source(layout)
-    if not path.exists() or path.read_text() != text:
+    if path.exists() and path.read_text() == text:
+        os.utime(path)  # used now (see _fused_native.prune)
+    else:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".tmp")
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
