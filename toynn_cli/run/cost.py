@@ -10,7 +10,7 @@ runs the whole batch as one, paying a per-call overhead each iteration.
 
 The coefficients come from ``bench/calibrate_estimate.py``, run on the development
 machines (see NUMBA and NUMPY: a 2-core AMD EPYC and a 2-core Intel Xeon, KVM), Python
-3.11.7, NumPy 2.4.6, numba 0.68.1, numba's cache warm. Estimates assume the cores are
+3.11.7, NumPy 2.4.6, numba 0.68.1. Estimates assume the cores are
 free and the kernels compiled.
 
 Pure Python and the standard library (and toynn_cli.core.blocks, pure Python).
@@ -103,20 +103,20 @@ def batch_seconds(
     return iterations * max(sum(per_block) / speed_up(lanes), max(per_block))
 
 
-#: The numba engine calibrated by bench/calibrate_estimate.py on 2026-12-02, later, on a
-#: 2-core AMD EPYC (Zen 3, AVX2, KVM), load average about 1 on its 2 cores, for the two
-#: compiled versions of the kernels: the fit is within 1.19x of every batch timed (hidden
-#: 2-32, 4-2000 samples, 1-128 networks a block); the NumPy engine's on the Intel Xeon
-#: before it (load 2.1-3.0), within 1.7x of batches of 1-4096 networks.
+#: The numba engine calibrated by bench/calibrate_estimate.py on 2026-12-03 on a 2-core
+#: AMD EPYC (Zen 4, AVX-512, KVM), load average about 0.9 on its 2 cores, its kernels'
+#: machine code loaded without numba (the fused kernels for the small layouts, the
+#: segment kernels above): the fit is within 1.55x of every batch timed (hidden 2-32,
+#: 4-2000 samples, 1-128 networks a block); the NumPy engine's on an Intel Xeon (load
+#: 2.1-3.0), within 1.7x of batches of 1-4096 networks.
 NUMBA = CostModel(
-    coefficients=(3.672e-10, 3.401e-09, 0.0, 1.823e-08, 1.276e-08, 1.665e-08, 7.152e-09,
-                  1.337e-08, 5.34e-10, 5.489e-10),
+    coefficients=(1.028e-09, 3.285e-10, 0.0, 2.724e-08, 0.0, 0.0, 0.0, 0.0, 0.0, 1.047e-09),
     block=blocks.BLOCK,
-    startup=0.7,  # 0.695 s measured (numba: its import and registries, the kernels loaded)
-    # saving and reporting, measured: 5000 networks x 200 iterations 436 us a network,
-    # 20000 (summarised, chunk files deflated) 106 us
-    per_network=0.44e-3,
-    per_network_large=0.11e-3,
+    startup=0.34,  # 0.344 s measured (the kernels' machine code loaded, no numba import)
+    # saving and reporting, measured: 5000 networks x 200 iterations 462 us a network,
+    # 20000 (summarised, chunk files deflated) 80 us
+    per_network=0.46e-3,
+    per_network_large=0.08e-3,
 )  # fmt: skip
 NUMPY = CostModel(
     coefficients=(0.0, 4.498e-08, 0.0, 0.0, 0.0, 0.0, 2.64e-06, 3.485e-06, 2.123e-04, 9.524e-09),
