@@ -197,3 +197,24 @@ def test_initial_weights_are_the_tutorials_draws_layer_by_layer(sizes, bias, ini
             if init != "uniform":
                 want *= scale[init]
             assert got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("sizes", [(3, 4, 1), (2, 1), (3, 8, 4, 1)])
+@pytest.mark.parametrize("bias", [False, True])
+def test_a_batchs_initial_weight_rows_are_each_networks_initial_weights(sizes, bias):
+    # seeds repeated (drawn once), inits mixed in one batch, rows in the batch's order
+    specs = [
+        NetworkSpec(alpha, 4, seed, init=init)
+        for alpha in (0.1, 10.0)
+        for seed, init in ((7, "uniform"), (0, "xavier"), (7, "he"), (99991, "uniform"))
+    ]
+    rows = network.initial_weight_rows(specs, sizes, bias)
+    params = sum((a + bias) * b for a, b in itertools.pairwise(sizes))
+    assert rows.shape == (len(specs), params)
+    layers = network.weight_layers(rows, sizes, bias)
+    assert [w.shape for w in layers] == [
+        (len(specs), a + bias, b) for a, b in itertools.pairwise(sizes)
+    ]
+    for i, spec in enumerate(specs):
+        want = network.initial_weights(spec.seed, sizes, bias, spec.init)
+        assert [w[i].tobytes() for w in layers] == [w.tobytes() for w in want]

@@ -757,3 +757,14 @@ def test_a_stopped_network_does_not_depend_on_its_batch_mates(numba_engine, xor)
     _identical(alone, 0, compiled, 0)
     held = together.stopped_at[:128] >= 0
     assert np.isfinite(together.weights[0][:128][held]).all()
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_the_initial_weights_come_back_as_drawn(numba_engine, xor, count):
+    # one network: its (parameters, 1) weights must not share the drawn rows' memory
+    specs = [NetworkSpec(0.5, 4, s) for s in range(count)]
+    batch = numba_engine.train_batch(xor.x, xor.y, specs, 50, 10)
+    for i, spec in enumerate(specs):
+        want = network.initial_weights(spec.seed, [3, 4, 1])
+        assert [w[i].tobytes() for w in batch.weights_initial] == [w.tobytes() for w in want]
+    assert batch.weights[0].tobytes() != batch.weights_initial[0].tobytes()

@@ -94,12 +94,13 @@ from toynn_cli.core.network import (
     ProgressFn,
     checkpoints,
     history_schedule,
-    initial_weights,
+    initial_weight_rows,
     layer_sizes,
     layout_key,
     learning_rates,
     schedule_parameters,
     shuffle_generator,
+    weight_layers,
 )
 
 # --- training ---------------------------------------------------------------------------
@@ -133,13 +134,9 @@ def train_batch(
     n_layers = len(sizes) - 1
 
     first = specs[0]
-    by_seed: dict[tuple[int, str], list[np.ndarray]] = {}
-    for spec in specs:
-        if (spec.seed, spec.init) not in by_seed:
-            by_seed[spec.seed, spec.init] = initial_weights(spec.seed, sizes, first.bias, spec.init)
+    rows = initial_weight_rows(specs, sizes, first.bias)
     initial = [
-        np.stack([by_seed[spec.seed, spec.init][k] for spec in specs], axis=-1)
-        for k in range(n_layers)
+        np.ascontiguousarray(np.moveaxis(w, 0, -1)) for w in weight_layers(rows, sizes, first.bias)
     ]
     weights = [w.copy() for w in initial]
     shapes = [w.shape for w in weights]

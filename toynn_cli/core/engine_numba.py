@@ -429,17 +429,12 @@ def train_batch(
     pairs = [(a + first.bias, b) for a, b in itertools.pairwise(sizes)]
     n = len(specs)
 
-    by_seed: dict[tuple[int, str], list[np.ndarray]] = {}
-    for spec in specs:
-        if (spec.seed, spec.init) not in by_seed:
-            by_seed[spec.seed, spec.init] = network.initial_weights(
-                spec.seed, sizes, first.bias, spec.init
-            )
-    initial = [
-        np.stack([by_seed[spec.seed, spec.init][k] for spec in specs]) for k in range(len(pairs))
-    ]
-    # all weights as one (parameters, networks) array, layer by layer, row-major
-    w = np.ascontiguousarray(np.concatenate([v.reshape(n, -1).T for v in initial]))
+    rows = network.initial_weight_rows(specs, sizes, first.bias)
+    initial = network.weight_layers(rows, sizes, first.bias)
+    # all weights as one (parameters, networks) array, layer by layer, row-major: a copy
+    # (ascontiguousarray would hand back rows' own memory for one network: the kernel
+    # would train the initial weights in place)
+    w = rows.T.copy(order="C")
     prev = np.zeros(w.shape, dtype=np.bool_)
     changes = np.zeros(w.shape, dtype=np.int64)
     alphas = np.array([spec.alpha for spec in specs], dtype=np.float64)
