@@ -130,6 +130,28 @@ def test_a_float32_chunk_gives_back_the_history_rounded_to_float32_as_float64(xo
         assert "history_errors" not in data.files
 
 
+def test_a_chunk_file_is_an_npz_of_deflated_entries_at_fixed_times(xor, tmp_path):
+    # np.load reads it as np.savez_compressed's; every entry deflated (the trained
+    # numbers faster, at level 1), the same bytes for the same chunk
+    result = _chunk_result(xor)
+    first, again = chunks.chunk_npz(result), chunks.chunk_npz(result)
+    assert first == again
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        infos = archive.infolist()
+    assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    names = {i.filename for i in infos}
+    assert {"W0_planes.npy", "W0_initial_planes.npy", "outputs_planes.npy"} <= names
+    assert "history_float32_delta3.npy" in names and "spec_seed.npy" in names
+    assert [chunks._level(n) for n in ("W1", "outputs", "history_float32_delta3", "spec_seed")] == [
+        1, 1, 5, 6,
+    ]  # fmt: skip
+    path = tmp_path / "00000.npz"
+    path.write_bytes(first)
+    with np.load(path, allow_pickle=False) as data:
+        assert data["spec_seed"].tolist() == [1, 2, 1, 2, 1, 2]
+
+
 def test_a_float64_chunk_gives_back_the_exact_history(xor, tmp_path):
     result = _chunk_result(xor)
     path = tmp_path / "00000.npz"

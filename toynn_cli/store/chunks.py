@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -126,7 +127,30 @@ def write_chunk(result: ChunkResult, handle: BinaryIO, history: str = "float32")
         else:
             arrays[f"spec_{field.name}"] = np.array(values)
     put_layers(arrays, "", batch.weights_initial, batch.weights, batch.direction_changes)
-    np.savez_compressed(handle, **{_stored(k, v): _packed(v) for k, v in arrays.items()})
+    with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for name, value in arrays.items():
+            entry = io.BytesIO()
+            np.lib.format.write_array(entry, _packed(value), allow_pickle=False)
+            archive.writestr(
+                zipfile.ZipInfo(f"{_stored(name, value)}.npy", _ZIP_TIME),
+                entry.getbuffer(),
+                compress_type=zipfile.ZIP_DEFLATED,
+                compresslevel=_level(name),
+            )
+
+
+#: deflate's level for a chunk file's entries (what np.savez_compressed writes: 6)
+#: but the numbers training made, whose byte planes are mostly noise (level 1: 1.2 %
+#: larger, twice as fast), and the float32 history (5: 4 % larger, 1.8x as fast);
+#: measured on a W4 chunk of 68493 networks: 1.42 -> 0.91 s of deflate, 20.5 -> 20.9 MB
+_FAST = ("W", "outputs", "checkpoint_errors", "final_error")
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _level(name: str) -> int:
+    if name.startswith(_FAST):
+        return 1
+    return 5 if name == HISTORY_ENTRIES[3] else 6
 
 
 def _stored(name: str, value: np.ndarray) -> str:
