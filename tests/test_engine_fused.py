@@ -192,27 +192,40 @@ def test_the_first_run_of_a_layout_says_it_compiles_and_the_next_loads(
 # --- the machine code, run without numba (_fused_native) --------------------------------
 
 
-def test_a_later_run_trains_from_the_machine_code_without_importing_numba(numba_engine, tmp_path):
+#: what each script of :func:`_two_processes` starts with
+_HEAD = (
+    "import sys\n"
+    "from toynn_cli.core import engine_numba\n"
+    "from toynn_cli.core.datasets import BUILTIN\n"
+    "from toynn_cli.core.network import NetworkSpec\n"
+    "xor = BUILTIN['xor']\n"
+)
+
+
+def _two_processes(body: str, cache: Path) -> list[list[str]]:
+    """``body`` (after :data:`_HEAD`) run by two new processes one after the other,
+    with the kernels folder in ``cache``: the words each printed."""
     import subprocess
     import sys
 
-    script = (
-        "import sys\n"
-        "from toynn_cli.core import engine_numba\n"
-        "from toynn_cli.core.datasets import BUILTIN\n"
-        "from toynn_cli.core.network import NetworkSpec\n"
-        "xor = BUILTIN['xor']\n"
-        "specs = [NetworkSpec(a, 2, s) for a in (0.5, 1e6) for s in range(20)]\n"
-        "r = engine_numba.train_batch(xor.x, xor.y, specs, 700, 100, threads=2)\n"
-        "print('numba' in sys.modules, r.final_error.tobytes().hex())\n"
-    )
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     runs = [
-        subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+        subprocess.run(
+            [sys.executable, "-c", _HEAD + body], env=env, capture_output=True, text=True
+        )
         for _ in range(2)
     ]
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr + runs[1].stderr
-    (first, bits), (second, again) = (r.stdout.split() for r in runs)
+    return [r.stdout.split() for r in runs]
+
+
+def test_a_later_run_trains_from_the_machine_code_without_importing_numba(numba_engine, tmp_path):
+    (first, bits), (second, again) = _two_processes(
+        "specs = [NetworkSpec(a, 2, s) for a in (0.5, 1e6) for s in range(20)]\n"
+        "r = engine_numba.train_batch(xor.x, xor.y, specs, 700, 100, threads=2)\n"
+        "print('numba' in sys.modules, r.final_error.tobytes().hex())\n",
+        tmp_path,
+    )
     assert (first, second) == ("True", "False")  # compiled by numba, then loaded
     xor = BUILTIN["xor"]
     specs = [NetworkSpec(a, 2, s) for a in (0.5, 1e6) for s in range(20)]
@@ -225,29 +238,15 @@ def test_the_segment_kernels_too_run_from_their_machine_code(numba_engine, tmp_p
     # hidden 16 takes the segment kernels (too wide to fuse), adam their general version:
     # a first process compiles each and keeps its machine code, a second loads it and
     # never imports numba; the same bits as the NumPy engine
-    import subprocess
-    import sys
-
-    script = (
-        "import sys\n"
-        "from toynn_cli.core import engine_numba\n"
-        "from toynn_cli.core.datasets import BUILTIN\n"
-        "from toynn_cli.core.network import NetworkSpec\n"
-        "xor = BUILTIN['xor']\n"
+    (first, *bits), (second, *again) = _two_processes(
         "bits = []\n"
         "for optimizer in ('sgd', 'adam'):\n"
         "    specs = [NetworkSpec(a, 16, s, optimizer) for a in (0.5, 1e6) for s in range(20)]\n"
         "    r = engine_numba.train_batch(xor.x, xor.y, specs, 300, 100, lambda j: None)\n"
         "    bits.append(r.final_error.tobytes().hex() + r.weights[0].tobytes().hex())\n"
-        "print('numba' in sys.modules, *bits)\n"
+        "print('numba' in sys.modules, *bits)\n",
+        tmp_path,
     )
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
-    runs = [
-        subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
-        for _ in range(2)
-    ]
-    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr + runs[1].stderr
-    (first, *bits), (second, *again) = (r.stdout.split() for r in runs)
     assert (first, second) == ("True", "False")  # compiled by numba, then loaded
     assert len(list((tmp_path / "toynn" / "kernels").glob("toynn_segment_*.o"))) == 2
     xor = BUILTIN["xor"]
