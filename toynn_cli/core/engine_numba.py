@@ -71,7 +71,6 @@ from toynn_cli.core.network import BatchResult, NetworkSpec
 #: How to get the engine, for messages.
 INSTALL_HINT = "pip install 'toynn[fast]'"
 
-_kernels: ModuleType | None = None
 #: Seconds each compiled version took to get ready in this process ("tutorial",
 #: "general"): compiling it, or loading its machine code after the first run.
 ready_seconds: dict[str, float] = {}
