@@ -55,6 +55,14 @@ def test_cells_aggregate_the_seeds():
     assert not ensemble.has_ensembles(results[:1] + results[SEEDS : SEEDS + 1])
 
 
+def test_a_grid_has_ensembles_when_any_cell_repeats_even_the_last():
+    one_each = [NetworkSpec(a, 4, 0) for a in (0.1, 1.0, 10.0)]
+    assert not ensemble.grid_has_ensembles(one_each)
+    assert not ensemble.grid_has_ensembles([])
+    assert ensemble.grid_has_ensembles([*one_each, NetworkSpec(10.0, 4, 7)])  # the last
+    assert not ensemble.grid_has_ensembles([*one_each, NetworkSpec(10.0, 8, 7)])  # new cell
+
+
 def test_cell_statistics_ignore_non_finite_errors():
     cell = ensemble.Cell(
         NetworkSpec(1.0, 4, 0),

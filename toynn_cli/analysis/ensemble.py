@@ -113,5 +113,13 @@ def has_ensembles(results: Sequence[NetworkResult]) -> bool:
 
 
 def grid_has_ensembles(specs: Sequence[NetworkSpec]) -> bool:
-    """True when some cell of these networks has more than one seed."""
-    return len(_grouped(specs)) < len(specs)
+    """True when some cell of these networks has more than one seed: found at the first
+    network whose cell was seen before (a sweep over seeds: the second network; W4's
+    10^6 networks were all grouped, 1.4 s)."""
+    seen: set[tuple] = set()
+    for spec in specs:
+        key = _settings_but_seed(spec)
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
