@@ -134,7 +134,7 @@ def scratch_sizes(
         units += sizes[k]
     rows = samples * units  # activations (and deltas), the inputs' rows first
     errors = samples * sizes[layers]
-    floats = block * (params * (3 + slots) + 2 * rows + errors + 7)
+    floats = block * (params * (3 + slots) + 2 * rows + errors + 6)  # 6 one-row arrays
     return floats, params * block + 2 * layers + 3, (params + 1) * block
 
 

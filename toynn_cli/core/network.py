@@ -320,10 +320,10 @@ def initial_weight_rows(
     inits = np.array([init for _, init in distinct])
     start = 0
     for (n_in, n_out), count in zip(pairs, counts):
-        for init, scale in (("xavier", 6.0 / (n_in + n_out)), ("he", 6.0 / n_in)):
+        for init, scale in INIT_SCALES.items():
             chosen = inits == init
             if chosen.any():
-                rows[chosen, start : start + count] *= np.sqrt(scale)
+                rows[chosen, start : start + count] *= np.sqrt(scale(n_in, n_out))
         start += count
     return rows[[distinct[key] for key in keys]] if len(distinct) < len(keys) else rows
 
@@ -337,6 +337,14 @@ def weight_layers(rows: np.ndarray, sizes: Sequence[int], bias: bool = False) ->
         layers.append(rows[:, start : start + count].reshape(len(rows), n_in + bias, n_out))
         start += count
     return layers
+
+
+#: The initialisations that scale the uniform draws, to +-sqrt(this(fan_in, fan_out)):
+#: Glorot & Bengio's and He et al.'s uniform forms ("uniform" keeps [-1, 1))
+INIT_SCALES: dict[str, Callable[[int, int], float]] = {
+    "xavier": lambda n_in, n_out: 6.0 / (n_in + n_out),
+    "he": lambda n_in, n_out: 6.0 / n_in,
+}
 
 
 def shuffle_generator(
@@ -363,10 +371,9 @@ def _draw(
     for (n_in, n_out), (a, b) in zip(pairs, shapes):
         w = flat[start : start + a * b].reshape(a, b)
         start += a * b
-        if init == "xavier":
-            w *= np.sqrt(6.0 / (n_in + n_out))
-        elif init == "he":
-            w *= np.sqrt(6.0 / n_in)
+        scale = INIT_SCALES.get(init)
+        if scale is not None:
+            w *= np.sqrt(scale(n_in, n_out))
         weights.append(w)
     return weights
 

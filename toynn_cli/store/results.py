@@ -367,13 +367,13 @@ def _npz_bytes(arrays: dict[str, np.ndarray], compressed: bool) -> bytes:
     method = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
     with zipfile.ZipFile(buffer, "w", method, allowZip64=True) as archive:
         for name, data in entries:
-            archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), data)
+            archive.writestr(zipfile.ZipInfo(name, ZIP_TIME), data)
     return buffer.getvalue()
 
 
 #: entries' modification time: 1980-01-01 00:00 (zip's first date; the same bytes for
 #: the same arrays)
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ZIP_LIMIT = 0xFFFF  # entries, and 0xFFFFFFFF bytes: beyond, zip64 (zipfile writes it)
 
 
