@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import pickle
 
 import pytest
 
 from toynn_cli.config import grid
 from toynn_cli.config.grid import GrammarError, parse_floats, parse_ints
+from toynn_cli.core import network
 from toynn_cli.core.network import NetworkSpec
 
 # --- parse_floats: values ---------------------------------------------------------------
@@ -244,3 +246,32 @@ def test_expand_order_is_hidden_then_alpha_then_seed() -> None:
 )
 def test_show_number(value: float, text: str) -> None:
     assert grid.show_number(value) == text
+
+
+def test_a_grid_knows_its_runs_and_its_slices_theirs():
+    specs = grid.expand([4, 8], [0.1, 1.0], range(3), architectures=({}, {"bias": True}))
+    assert isinstance(specs, network.Grid) and len(specs) == 24
+    assert specs.starts == (0, 6, 12, 18)
+    assert specs[5:20].starts == (0, 1, 7, 13) and isinstance(specs[5:20], network.Grid)
+    assert specs[6:6].starts == () and specs[6:7].starts == (0,)
+    for a in range(len(specs) + 1):
+        for b in range(a, len(specs) + 1):
+            part, plain = specs[a:b], list(specs)[a:b]
+            assert part == plain
+            assert network.distinct(part) == network.distinct(plain)
+            assert network.layout_keys(part) == network.layout_keys(plain)
+    assert network.distinct(specs) == [specs[0], specs[6], specs[12], specs[18]]
+
+
+def test_a_grid_is_not_changed_and_pickles_with_its_runs():
+    specs = grid.expand([4], [0.1, 1.0], range(2), (*grid.PLAIN_SGD, ("adam", ())))
+    for change in (
+        lambda: specs.append(specs[0]),
+        lambda: specs.__setitem__(0, specs[1]),
+        lambda: specs.sort(key=lambda s: s.seed),
+        lambda: specs.__iadd__(specs),
+    ):
+        with pytest.raises(TypeError, match=r"^a Grid of networks is not to be changed"):
+            change()
+    back = pickle.loads(pickle.dumps(specs))
+    assert type(back) is network.Grid and back == specs and back.starts == specs.starts == (0, 4)

@@ -15,7 +15,7 @@ from toynn_cli import axes
 from toynn_cli.axes.setting import plain as plain_params
 from toynn_cli.config import grid
 from toynn_cli.core.datasets import Dataset
-from toynn_cli.core.network import NetworkSpec
+from toynn_cli.core.network import Grid
 
 #: The tutorial's settings: xor, 4 hidden units, 60000 iterations, seed 1, log every 10000.
 TUTORIAL: dict[str, Any] = dict(axes.TUTORIAL)
@@ -113,17 +113,18 @@ class Experiment:
             for combination in itertools.product(*options)
         ]
 
-    def networks(self) -> list[NetworkSpec]:
+    def networks(self) -> Grid:
         """Every network of the grid: optimizers x weight decays x hidden x architectures
         x alphas x seeds. Made once (10^6 networks take seconds; the engine check and
-        the plan both need them): each call gives a new list of the same specs."""
+        the plan both need them): each call gives the same Grid, which cannot be
+        changed (``list()`` copies it)."""
         made = self.__dict__.get("_networks")
         if made is None:
             made = self._grid()
             object.__setattr__(self, "_networks", made)  # a cache, not a field
-        return list(made)
+        return made
 
-    def _grid(self) -> list[NetworkSpec]:
+    def _grid(self) -> Grid:
         momenta: tuple[float | None, ...] = self.momentum or (None,)
         optimizers = [
             (

@@ -19,12 +19,13 @@ A :class:`GrammarError` message says what was expected, in a form that follows
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
-from toynn_cli.core.network import NetworkSpec
+from toynn_cli.core.network import Grid, NetworkSpec
 
 #: The most values one expression may give (``0..999`` gives 1000).
 MAX_VALUES = 100_000
@@ -260,9 +261,10 @@ def expand(
     optimizers: Sequence[tuple[str, tuple]] = PLAIN_SGD,
     alphas_by_optimizer: Sequence[Sequence[float]] | None = None,
     architectures: Sequence[dict] = ({},),
-) -> list[NetworkSpec]:
+) -> Grid:
     """Every network of a sweep: optimizer outermost, then hidden size, architecture,
-    alpha, seed.
+    alpha, seed (a Grid: its runs of one setting are the alphas x seeds of each
+    optimizer, hidden size and architecture).
 
     ``optimizers`` holds ``(name, hyperparameters set explicitly)`` pairs;
     ``alphas_by_optimizer``, when given, holds each optimizer's own alphas (in place of
@@ -270,7 +272,7 @@ def expand(
     init) to combine with each."""
     hidden, seeds = list(hidden), list(seeds)
     per = alphas_by_optimizer or [list(alphas)] * len(optimizers)
-    return [
+    specs = [
         NetworkSpec(
             alpha=alpha, hidden=h, seed=seed, optimizer=name, optimizer_params=params, **arch
         )
@@ -280,3 +282,6 @@ def expand(
         for alpha in its_alphas
         for seed in seeds
     ]
+    # a run of one setting per optimizer, hidden size and architecture: its alphas x seeds
+    runs = [len(its) * len(seeds) for its in per for _ in hidden for _ in architectures]
+    return Grid(specs, [0, *itertools.accumulate(runs)][:-1])

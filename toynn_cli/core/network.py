@@ -4,6 +4,7 @@ recorded. Pure NumPy."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
 import operator
@@ -124,12 +125,54 @@ def fields_but(*left_out: str) -> Callable[[NetworkSpec], tuple]:
 _settings_key = fields_but("alpha", "seed")
 
 
+class Grid(list):
+    """A sweep's networks in grid order, and where each run of networks that share every
+    setting but alpha and seed starts (``starts``, ascending, 0 first): config's grid
+    expansion makes one, a run per optimizer, hidden size and architecture. With it
+    :func:`distinct` and :func:`layout_keys` look at one spec a run, not at every spec
+    (10^6 networks: 0.7 s each, several times a sweep). A slice is a Grid of its own;
+    the methods that would change it raise TypeError (its runs would no longer hold)."""
+
+    __slots__ = ("starts",)
+
+    def __init__(self, specs: Sequence[NetworkSpec] = (), starts: Sequence[int] = (0,)) -> None:
+        super().__init__(specs)
+        self.starts = tuple(sorted({s for s in (0, *starts) if 0 <= s < len(self)}))
+
+    def __getitem__(self, index):  # type: ignore[override]
+        got = super().__getitem__(index)
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            return got
+        a, b, _ = index.indices(len(self))
+        inside = self.starts[
+            bisect.bisect_right(self.starts, a) : bisect.bisect_left(self.starts, b)
+        ]
+        return Grid(got, (0, *(s - a for s in inside)))
+
+    def __reduce__(self):
+        return Grid, (list(self), self.starts)
+
+    def _unchanged(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a Grid of networks is not to be changed (copy it with list())")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _unchanged
+    append = extend = insert = pop = remove = clear = sort = reverse = _unchanged
+
+
+def _runs(specs: Sequence[NetworkSpec]) -> list[int]:
+    """Where the runs of ``specs`` that share every setting but alpha and seed may
+    start: a Grid's ``starts``, else every index."""
+    starts = getattr(specs, "starts", None)
+    return list(starts) if starts is not None else list(range(len(specs)))
+
+
 def distinct(specs: Sequence[NetworkSpec]) -> list[NetworkSpec]:
     """One spec of each setting among ``specs`` but alpha and seed, in order of first
     appearance: what a check of every network's layout or engine needs to look at (a
     sweep of 10^6 networks over alphas and seeds: a handful)."""
     found: dict[tuple, NetworkSpec] = {}
-    for spec in specs:
+    for i in _runs(specs):
+        spec = list.__getitem__(specs, i) if isinstance(specs, Grid) else specs[i]
         found.setdefault(_settings_key(spec), spec)
     return list(found.values())
 
@@ -137,13 +180,15 @@ def distinct(specs: Sequence[NetworkSpec]) -> list[NetworkSpec]:
 def layout_keys(specs: Sequence[NetworkSpec]) -> list[tuple]:
     """:func:`layout_key` of every spec, computed once per distinct setting."""
     found: dict[tuple, tuple] = {}
-    keys = []
-    for spec in specs:
+    keys: list[tuple] = []
+    starts = _runs(specs)
+    for i, stop in zip(starts, [*starts[1:], len(specs)]):
+        spec = list.__getitem__(specs, i) if isinstance(specs, Grid) else specs[i]
         settings = _settings_key(spec)
         key = found.get(settings)
         if key is None:
             key = found[settings] = layout_key(spec)
-        keys.append(key)
+        keys.extend([key] * (stop - i))
     return keys
 
 
