@@ -275,3 +275,12 @@ def test_a_grid_is_not_changed_and_pickles_with_its_runs():
             change()
     back = pickle.loads(pickle.dumps(specs))
     assert type(back) is network.Grid and back == specs and back.starts == specs.starts == (0, 4)
+
+
+def test_a_grids_chunks_joined_again_are_the_grid():
+    specs = grid.expand([4, 8], [0.1, 1.0], range(3))
+    back = network.joined([specs[0:5], specs[5:7], specs[7:12]])
+    assert type(back) is network.Grid and back == specs and back.starts == specs.starts
+    plain = network.joined([specs[0:5], list(specs[5:12])])
+    assert type(plain) is list and plain == specs
+    assert network.as_list(specs) is specs and type(network.as_list(tuple(specs))) is list

@@ -92,6 +92,7 @@ from toynn_cli.core.network import (
     NetworkResult,
     NetworkSpec,
     ProgressFn,
+    as_list,
     checkpoints,
     history_schedule,
     initial_weight_rows,
@@ -307,7 +308,7 @@ def train_batch(
         return np.ascontiguousarray(np.moveaxis(a, -1, 0))
 
     return BatchResult(
-        specs=list(specs),
+        specs=as_list(specs),
         iterations=iterations,
         checkpoint_iterations=check_its,
         checkpoint_errors=check_errors,

@@ -517,7 +517,7 @@ def train_batch(
         check_acc[:] = np.nan
         final_acc = np.full(n, np.nan)
     return BatchResult(
-        specs=list(specs),
+        specs=network.as_list(specs),
         iterations=iterations,
         checkpoint_iterations=check_its,
         checkpoint_errors=np.ascontiguousarray(check_err.T),

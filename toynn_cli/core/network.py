@@ -159,6 +159,24 @@ class Grid(list):
     append = extend = insert = pop = remove = clear = sort = reverse = _unchanged
 
 
+def as_list(specs: Sequence[NetworkSpec]) -> list[NetworkSpec]:
+    """``specs`` as a list: a Grid as it is (it keeps its runs), else a new list."""
+    return specs if isinstance(specs, Grid) else list(specs)
+
+
+def joined(parts: Sequence[Sequence[NetworkSpec]]) -> list[NetworkSpec]:
+    """The specs of ``parts`` one after another: a Grid if every part is one (their runs
+    kept), else a list."""
+    if not all(isinstance(part, Grid) for part in parts):
+        return [spec for part in parts for spec in part]
+    specs: list[NetworkSpec] = []
+    starts: list[int] = []
+    for part in parts:
+        starts.extend(len(specs) + s for s in part.starts)  # type: ignore[attr-defined]
+        specs.extend(part)
+    return Grid(specs, starts)
+
+
 def _runs(specs: Sequence[NetworkSpec]) -> list[int]:
     """Where the runs of ``specs`` that share every setting but alpha and seed may
     start: a Grid's ``starts``, else every index."""

@@ -318,8 +318,9 @@ class Job:
     record_every: int = 0
 
     def task(self, chunk: Chunk) -> ChunkTask:
+        part = self.specs[chunk.start : chunk.stop]  # a Grid's slice: a Grid, its runs known
         return ChunkTask(
-            chunk, self.x, self.y, tuple(self.specs[chunk.start : chunk.stop]),
+            chunk, self.x, self.y, part if isinstance(part, network.Grid) else tuple(part),
             self.iterations, self.log_every, self.engine, self.record_every,
         )  # fmt: skip
 
@@ -331,7 +332,7 @@ class ChunkTask:
     chunk: Chunk
     x: np.ndarray
     y: np.ndarray
-    specs: tuple[NetworkSpec, ...]
+    specs: Sequence[NetworkSpec]  # a Grid (its runs known) or a tuple
     iterations: int
     log_every: int
     engine: str

@@ -24,6 +24,7 @@ import numpy as np
 
 from toynn_cli import __version__, axes
 from toynn_cli.analysis import ensemble, status
+from toynn_cli.core import network
 from toynn_cli.core.network import BatchResult, NetworkResult, NetworkSpec
 from toynn_cli.run.executor import Chunk, ChunkResult
 from toynn_cli.store import runs
@@ -427,7 +428,7 @@ class Networks(Sequence[NetworkResult]):
         return int(self._ends[-1]) if len(self._ends) else 0
 
     def specs(self) -> list[NetworkSpec]:
-        return [spec for r in self._chunks for spec in r.batch.specs]
+        return network.joined([r.batch.specs for r in self._chunks])
 
     def __getitem__(self, i):  # type: ignore[override]
         if isinstance(i, slice):
