@@ -280,7 +280,10 @@ def test_a_grid_is_not_changed_and_pickles_with_its_runs():
 def test_a_grids_chunks_joined_again_are_the_grid():
     specs = grid.expand([4, 8], [0.1, 1.0], range(3))
     back = network.joined([specs[0:5], specs[5:7], specs[7:12]])
-    assert type(back) is network.Grid and back == specs and back.starts == specs.starts
+    assert type(back) is network.Grid and back == specs
+    assert specs.starts == (0, 6) and back.starts == (0, 5, 6, 7)  # a run split where joined
+    assert network.distinct(back) == network.distinct(specs) == [specs[0], specs[6]]
+    assert network.layout_keys(back) == network.layout_keys(specs)
     plain = network.joined([specs[0:5], list(specs[5:12])])
     assert type(plain) is list and plain == specs
     assert network.as_list(specs) is specs and type(network.as_list(tuple(specs))) is list

@@ -127,8 +127,9 @@ _settings_key = fields_but("alpha", "seed")
 
 class Grid(list):
     """A sweep's networks in grid order, and where each run of networks that share every
-    setting but alpha and seed starts (``starts``, ascending, 0 first): config's grid
-    expansion makes one, a run per optimizer, hidden size and architecture. With it
+    setting but alpha and seed starts (``starts``, ascending, 0 first; a run may be
+    split in two, as where chunks were joined): config's grid expansion makes one, a
+    run per optimizer, hidden size and architecture. With it
     :func:`distinct` and :func:`layout_keys` look at one spec a run, not at every spec
     (10^6 networks: 0.7 s each, several times a sweep). A slice is a Grid of its own;
     the methods that would change it raise TypeError (its runs would no longer hold)."""
