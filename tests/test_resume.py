@@ -398,7 +398,7 @@ def test_several_resumes_of_a_stale_locked_folder_train_it_once(tmp_path, monkey
     assert (info["status"], info["resumed"]) == ("complete", 1)
 
 
-def test_resuming_a_format_3_folder_adds_format_4_chunks_and_says_so(tmp_path, monkeypatch):
+def test_resuming_a_format_3_folder_adds_format_5_chunks_and_says_so(tmp_path, monkeypatch):
     common = [*GRID, "--iterations", 300, "--workers", 1, "--json"]
     assert invoke("sweep", *common, "--out", "straight").exit_code == 0
     (straight,) = (tmp_path / "straight").iterdir()
@@ -413,11 +413,13 @@ def test_resuming_a_format_3_folder_adds_format_4_chunks_and_says_so(tmp_path, m
 
     resumed = invoke("sweep", "--resume", run_dir, "--json")
     assert resumed.exit_code == 0, resumed.stderr
-    assert json.loads((run_dir / "run.json").read_text())["format"] == 4
-    planes = {}
+    assert json.loads((run_dir / "run.json").read_text())["format"] == 5
+    planes, initial = {}, {}
     for path in sorted((run_dir / "chunks").iterdir()):
         with np.load(path) as data:
             planes[path.name] = any(k.endswith(chunks.PLANES) for k in data.files)
+            initial[path.name] = any("_initial" in k for k in data.files)
     assert planes == {"00000.npz": False, "00001.npz": False, "00002.npz": True, "00003.npz": True}
+    assert initial == {"00000.npz": True, "00001.npz": True, "00002.npz": False, "00003.npz": False}
     assert chunk_arrays(run_dir) == chunk_arrays(straight)
     assert network_records(run_dir) == network_records(straight)

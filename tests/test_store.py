@@ -141,7 +141,8 @@ def test_a_chunk_file_is_an_npz_of_deflated_entries_at_fixed_times(xor, tmp_path
     assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     names = {i.filename for i in infos}
-    assert {"W0_planes.npy", "W0_initial_planes.npy", "outputs_planes.npy"} <= names
+    assert {"W0_planes.npy", "outputs_planes.npy"} <= names
+    assert not any("_initial" in n for n in names)  # drawn again from the seeds (format 5)
     assert "history_float32_delta3.npy" in names and "spec_seed.npy" in names
     assert [chunks._level(n) for n in ("W1", "outputs", "history_float32_delta3", "spec_seed")] == [
         1, 1, 5, 6,
@@ -286,3 +287,22 @@ def test_a_metrics_csv_field_is_what_csv_writer_writes(value):
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(["first", value, "last"])
     assert f"first,{metrics._csv_fields([value])[0]},last\n" == buffer.getvalue()
+
+
+def test_a_chunk_keeps_initial_weights_its_seeds_do_not_give(xor, tmp_path):
+    # format 5 leaves out the initial weights that network.seeded_weight_rows draws
+    # again on reading; weights from elsewhere (here: changed) are kept as they are
+    result = _chunk_result(xor)
+    path = tmp_path / "00000.npz"
+    path.write_bytes(chunks.chunk_npz(result))
+    back = chunks.load_chunk(path).batch
+    for got, want in zip(back.weights_initial, result.batch.weights_initial):
+        assert got.shape == want.shape and got.tobytes() == want.tobytes()
+    result.batch.weights_initial[0][0, 0, 0] += 0.5
+    path.write_bytes(chunks.chunk_npz(result))
+    with zipfile.ZipFile(path) as archive:
+        names = {i.filename for i in archive.infolist()}
+    assert {"W0_initial_planes.npy", "W1_initial_planes.npy"} <= names
+    back = chunks.load_chunk(path).batch
+    for got, want in zip(back.weights_initial, result.batch.weights_initial):
+        assert got.tobytes() == want.tobytes()

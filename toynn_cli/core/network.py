@@ -371,7 +371,14 @@ def initial_weight_rows(
     numbers for all seeds at once), then mapped to [-1, 1) and scaled for its init all
     rows at once (the same operations as :func:`_draw`, so the same bits; 68493 networks
     of 16 weights in 0.08 s, network by network 0.36 s)."""
-    keys = [(spec.seed, spec.init) for spec in specs]
+    return seeded_weight_rows([(spec.seed, spec.init) for spec in specs], sizes, bias)
+
+
+def seeded_weight_rows(
+    keys: Sequence[tuple[int, str]], sizes: Sequence[int], bias: bool = False
+) -> np.ndarray:
+    """:func:`initial_weight_rows` of networks given by their (seed, init) alone (what a
+    chunk file keeps of them, see toynn_cli.store.chunks)."""
     distinct = {key: i for i, key in enumerate(dict.fromkeys(keys))}
     pairs = list(itertools.pairwise(sizes))
     counts = [(n_in + bias) * n_out for n_in, n_out in pairs]

@@ -7,8 +7,11 @@ Since format 4 every float64 array is stored as its eight byte planes
 (``<name>_planes``, :func:`byte_planes`: the sign and exponent bytes of many numbers
 side by side, which deflate packs), and the float32 history as third differences
 (``history_float32_delta3``; format 3: second differences, ``history_errors_float32``;
-:func:`encode_history`). :func:`load_chunk` reads every format back to the arrays as
-trained, the history as float64.
+:func:`encode_history`). Since format 5 the initial weights (``W<k>_initial``) are left
+out when the networks' seeds and inits give them again bit for bit
+(:func:`toynn_cli.core.network.seeded_weight_rows`, checked as the file is written):
+W4's were 113 of its 496 MB. :func:`load_chunk` reads every format back to the arrays
+as trained, the history as float64.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from toynn_cli.core import network
 from toynn_cli.core.network import BatchResult, NetworkSpec
 from toynn_cli.run.executor import Chunk, ChunkResult
 from toynn_cli.store.results import ZIP_TIME, put_layers
@@ -127,6 +131,9 @@ def write_chunk(result: ChunkResult, handle: BinaryIO, history: str = "float32")
         else:
             arrays[f"spec_{field.name}"] = np.array(values)
     put_layers(arrays, "", batch.weights_initial, batch.weights, batch.direction_changes)
+    if _initial_weights(arrays) is not None:  # derived again on reading (format 5)
+        for k in range(len(batch.weights_initial)):
+            del arrays[f"W{k}_initial"]
     with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         for name, value in arrays.items():
             entry = io.BytesIO()
@@ -193,7 +200,37 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
     for order, key in HISTORY_ENTRIES.items():
         if key in out:
             out["history_errors"] = decode_history(out.pop(key), order)
+    if "W0" in out and "W0_initial" not in out:  # format 5: drawn again from the seeds
+        out.update(_derived_initial(out))
     return out
+
+
+def _derived_initial(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``W<k>_initial`` of a chunk's networks drawn again from their seeds and inits
+    (network.seeded_weight_rows), the layer sizes read off the trained ``W<k>``."""
+    layers = [arrays[f"W{k}"] for k in range(sum(1 for key in arrays if key.startswith("changes")))]
+    bias = bool(arrays["spec_bias"][0]) if len(arrays["spec_bias"]) else False
+    sizes = [layers[0].shape[1] - bias, *(w.shape[2] for w in layers)]
+    keys = list(zip(arrays["spec_seed"].tolist(), arrays["spec_init"].tolist()))
+    rows = network.seeded_weight_rows(keys, sizes, bias)
+    return {
+        f"W{k}_initial": np.ascontiguousarray(w)
+        for k, w in enumerate(network.weight_layers(rows, sizes, bias))
+    }
+
+
+def _initial_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+    """The arrays' ``W<k>_initial`` if drawing them again from the seeds gives them bit
+    for bit (every engine draws them so; a chunk whose weights came from elsewhere keeps
+    its own), else None."""
+    stored = {key: value for key, value in arrays.items() if key.endswith("_initial")}
+    derived = _derived_initial(arrays)
+    same = stored.keys() == derived.keys() and all(
+        stored[key].shape == derived[key].shape
+        and np.array_equal(stored[key].view(np.uint64), derived[key].view(np.uint64))
+        for key in stored
+    )
+    return stored if same else None
 
 
 def load_chunk(path: Path) -> ChunkResult:

@@ -31,8 +31,9 @@ STATUS_FILE = "run.json"
 #: null), metrics.csv has the run's setting columns. 3: chunk files deflated, their
 #: error history float32 unless run.json's ``history_precision`` says float64.
 #: 4: chunk files keep float64 arrays as byte planes, the float32 history as third
-#: differences (chunks.py).
-FORMAT = 4
+#: differences (chunks.py). 5: chunk files leave out the initial weights their seeds
+#: give again (chunks.py).
+FORMAT = 5
 
 
 class RunDirError(OSError):
