@@ -242,7 +242,7 @@ def test_a_sweep_keeps_its_history_compact_unless_asked_for_all_of_it(cli_env):
     assert _chunk_bytes(compact) < 700_000
     assert _chunk_bytes(full) > 2_000_000
     info = json.loads((compact / "run.json").read_text())
-    assert (info["history_precision"], info["format"]) == ("float32", 4)
+    assert (info["history_precision"], info["format"]) == ("float32", 5)
     # two chunks, 2e6 iterations: two worker processes, or none (threads) with numba
     expected = 0 if engines.get(info["engine"]).threaded else 2
     assert (info["workers"], info["processes"]) == (2, expected)
