@@ -10,6 +10,7 @@ import pytest
 from clitools import invoke_ok
 
 from toynn_cli.analysis import ensemble, status
+from toynn_cli.config import grid
 from toynn_cli.core import engine, network
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.core.network import NetworkSpec
@@ -135,3 +136,18 @@ def test_a_long_group_table_shows_its_first_and_last_cells():
                                  "--seeds", "0..1", "--iterations", "50", "--no-save",
                                  "--rows", "0", "--group", "--wide").stdout)  # fmt: skip
     assert len(every) == 21
+
+
+def test_a_grids_cells_are_a_lists_cells():
+    # a Grid is grouped run by run (network.runs), a list network by network: the same
+    # cells, repeated alphas and hidden sizes merged, in order of first appearance
+    specs = grid.expand([4, 4, 8], [0.1, 1.0, 0.1], range(3), architectures=({}, {"bias": True}))
+    errors = np.arange(len(specs), dtype=np.float64)
+    statuses = ["converged"] * len(specs)
+    from_grid = ensemble.cells([], statuses, errors, specs)
+    from_list = ensemble.cells([], statuses, errors, list(specs))
+    assert [(c.key, c.seeds, c.final_errors.tolist()) for c in from_grid] == [
+        (c.key, c.seeds, c.final_errors.tolist()) for c in from_list
+    ]
+    assert len(from_grid) == 8 and from_grid[0].seeds == [0, 1, 2] * 4
+    assert from_grid[0].final_errors.tolist() == [0, 1, 2, 6, 7, 8, 18, 19, 20, 24, 25, 26]

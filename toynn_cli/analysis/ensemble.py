@@ -67,16 +67,28 @@ def cell_key(spec: NetworkSpec) -> NetworkSpec:
     return dataclasses.replace(spec, seed=0)
 
 
-#: every field of a spec but the seed, read at once: what :func:`cell_key` keeps, as a
-#: tuple (grouping 7000 networks by it takes 5 ms, by cell_key 100 ms)
-_settings_but_seed = network.fields_but("seed")
+#: every field of a spec but alpha and seed, read at once: with the alpha, what
+#: :func:`cell_key` keeps, as a tuple (grouping 7000 networks by it takes 5 ms, by
+#: cell_key 100 ms)
+_settings = network.fields_but("alpha", "seed")
 
 
 def _grouped(specs: Sequence[NetworkSpec]) -> dict[tuple, list[int]]:
-    """The grid indices of each cell, in order of first appearance."""
+    """The grid indices of each cell, in order of first appearance: within each run of
+    one setting but alpha and seed (network.runs: a Grid's, W4's 10^6 networks in 0.2 s
+    instead of 1 s), by alpha."""
     grouped: dict[tuple, list[int]] = {}
-    for i, spec in enumerate(specs):
-        grouped.setdefault(_settings_but_seed(spec), []).append(i)
+    if not isinstance(specs, network.Grid):  # a network a run: one key a network
+        for i, spec in enumerate(specs):
+            grouped.setdefault((_settings(spec), spec.alpha), []).append(i)
+        return grouped
+    for start, stop in network.runs(specs):
+        by_alpha: dict[float, list[int]] = {}
+        for i, spec in enumerate(specs[start:stop], start):
+            by_alpha.setdefault(spec.alpha, []).append(i)
+        settings = _settings(specs[start])
+        for alpha, members in by_alpha.items():
+            grouped.setdefault((settings, alpha), []).extend(members)
     return grouped
 
 
@@ -118,7 +130,7 @@ def grid_has_ensembles(specs: Sequence[NetworkSpec]) -> bool:
     10^6 networks were all grouped, 1.4 s)."""
     seen: set[tuple] = set()
     for spec in specs:
-        key = _settings_but_seed(spec)
+        key = (_settings(spec), spec.alpha)
         if key in seen:
             return True
         seen.add(key)

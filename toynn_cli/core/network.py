@@ -185,6 +185,13 @@ def _runs(specs: Sequence[NetworkSpec]) -> list[int]:
     return list(starts) if starts is not None else list(range(len(specs)))
 
 
+def runs(specs: Sequence[NetworkSpec]) -> list[tuple[int, int]]:
+    """[start, stop) ranges of ``specs`` whose networks share every setting but alpha
+    and seed: a Grid's runs, else one range a network."""
+    starts = _runs(specs)
+    return list(zip(starts, [*starts[1:], len(specs)]))
+
+
 def distinct(specs: Sequence[NetworkSpec]) -> list[NetworkSpec]:
     """One spec of each setting among ``specs`` but alpha and seed, in order of first
     appearance: what a check of every network's layout or engine needs to look at (a
@@ -200,8 +207,7 @@ def layout_keys(specs: Sequence[NetworkSpec]) -> list[tuple]:
     """:func:`layout_key` of every spec, computed once per distinct setting."""
     found: dict[tuple, tuple] = {}
     keys: list[tuple] = []
-    starts = _runs(specs)
-    for i, stop in zip(starts, [*starts[1:], len(specs)]):
+    for i, stop in runs(specs):
         spec = list.__getitem__(specs, i) if isinstance(specs, Grid) else specs[i]
         settings = _settings_key(spec)
         key = found.get(settings)
