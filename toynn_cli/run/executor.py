@@ -345,7 +345,7 @@ def train_chunk(
     """Train one chunk (one thread by default: worker processes already share the
     cores) and label its networks."""
     batch = train_batch(
-        task.engine, task.x, task.y, list(task.specs), task.iterations, task.log_every,
+        task.engine, task.x, task.y, network.as_list(task.specs), task.iterations, task.log_every,
         progress, threads=threads, record_every=task.record_every,
     )  # fmt: skip
     return ChunkResult(task.chunk, batch, status.classify_batch(batch))
