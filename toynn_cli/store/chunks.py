@@ -141,22 +141,24 @@ def write_chunk(result: ChunkResult, handle: BinaryIO, history: str = "float32")
             archive.writestr(
                 zipfile.ZipInfo(f"{_stored(name, value)}.npy", ZIP_TIME),
                 entry.getbuffer(),
-                compress_type=zipfile.ZIP_DEFLATED,
-                compresslevel=_level(name),
+                compress_type=zipfile.ZIP_DEFLATED if _level(name) else zipfile.ZIP_STORED,
+                compresslevel=_level(name) or None,
             )
 
 
-#: deflate's level for a chunk file's entries (what np.savez_compressed writes: 6)
-#: but the numbers training made, whose byte planes are mostly noise (level 1: 1.2 %
-#: larger, twice as fast), and the float32 history (5: 4 % larger, 1.8x as fast);
-#: measured on a W4 chunk of 68493 networks: 1.42 -> 0.91 s of deflate, 20.5 -> 20.9 MB
-_FAST = ("W", "outputs", "checkpoint_errors", "final_error")
+#: deflate's level for a chunk file's entries (what np.savez_compressed writes: 6), 0
+#: for stored, not deflated: the trained weights and outputs, whose byte planes are
+#: mostly noise (deflate took 0.24 s of a W4 chunk of 68493 networks for 12 %), the
+#: errors at 1, the float32 history at 1 (5: 0.61 s instead of 0.26, 18 % smaller);
+#: W4: 386 -> about 425 MB, 9 s less of the saving thread's work
+_STORED = ("W", "outputs")
+_FAST = ("checkpoint_errors", "final_error", HISTORY_ENTRIES[3])
 
 
 def _level(name: str) -> int:
-    if name.startswith(_FAST):
-        return 1
-    return 5 if name == HISTORY_ENTRIES[3] else 6
+    if name.startswith(_STORED):
+        return 0
+    return 1 if name.startswith(_FAST) else 6
 
 
 def _stored(name: str, value: np.ndarray) -> str:
