@@ -178,18 +178,19 @@ def joined(parts: Sequence[Sequence[NetworkSpec]]) -> list[NetworkSpec]:
     return Grid(specs, starts)
 
 
-def _runs(specs: Sequence[NetworkSpec]) -> list[int]:
-    """Where the runs of ``specs`` that share every setting but alpha and seed may
-    start: a Grid's ``starts``, else every index."""
-    starts = getattr(specs, "starts", None)
-    return list(starts) if starts is not None else list(range(len(specs)))
-
-
 def runs(specs: Sequence[NetworkSpec]) -> list[tuple[int, int]]:
     """[start, stop) ranges of ``specs`` whose networks share every setting but alpha
     and seed: a Grid's runs, else one range a network."""
-    starts = _runs(specs)
-    return list(zip(starts, [*starts[1:], len(specs)]))
+    if not isinstance(specs, Grid):
+        return list(zip(range(len(specs)), range(1, len(specs) + 1)))
+    return list(zip(specs.starts, [*specs.starts[1:], len(specs)]))
+
+
+def _heads(specs: Sequence[NetworkSpec]) -> Sequence[NetworkSpec]:
+    """The first spec of each of :func:`runs`: a Grid's few, else every spec."""
+    if not isinstance(specs, Grid):
+        return specs
+    return [list.__getitem__(specs, i) for i in specs.starts]
 
 
 def distinct(specs: Sequence[NetworkSpec]) -> list[NetworkSpec]:
@@ -197,8 +198,7 @@ def distinct(specs: Sequence[NetworkSpec]) -> list[NetworkSpec]:
     appearance: what a check of every network's layout or engine needs to look at (a
     sweep of 10^6 networks over alphas and seeds: a handful)."""
     found: dict[tuple, NetworkSpec] = {}
-    for i in _runs(specs):
-        spec = list.__getitem__(specs, i) if isinstance(specs, Grid) else specs[i]
+    for spec in _heads(specs):
         found.setdefault(_settings_key(spec), spec)
     return list(found.values())
 
@@ -207,13 +207,12 @@ def layout_keys(specs: Sequence[NetworkSpec]) -> list[tuple]:
     """:func:`layout_key` of every spec, computed once per distinct setting."""
     found: dict[tuple, tuple] = {}
     keys: list[tuple] = []
-    for i, stop in runs(specs):
-        spec = list.__getitem__(specs, i) if isinstance(specs, Grid) else specs[i]
+    for (start, stop), spec in zip(runs(specs), _heads(specs)):
         settings = _settings_key(spec)
         key = found.get(settings)
         if key is None:
             key = found[settings] = layout_key(spec)
-        keys.extend([key] * (stop - i))
+        keys.extend([key] * (stop - start))
     return keys
 
 
