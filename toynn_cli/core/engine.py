@@ -77,7 +77,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from toynn_cli.core import network, optim
+from toynn_cli.core import optim
 from toynn_cli.core.layers import (
     Workspace,
     accuracy,
@@ -94,6 +94,7 @@ from toynn_cli.core.network import (
     ProgressFn,
     as_list,
     checkpoints,
+    distinct,
     history_schedule,
     initial_weight_rows,
     layer_sizes,
@@ -127,7 +128,7 @@ def train_batch(
     :func:`toynn_cli.core.evaluation.weight_path` copies what it records).
     """
     hidden = specs[0].hidden
-    if any(layout_key(spec) != layout_key(specs[0]) for spec in network.distinct(specs)):
+    if any(layout_key(spec) != layout_key(specs[0]) for spec in distinct(specs)):
         raise ValueError("train_batch needs networks of one layout (see layout_key)")
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)

@@ -131,7 +131,7 @@ def write_chunk(result: ChunkResult, handle: BinaryIO, history: str = "float32")
         else:
             arrays[f"spec_{field.name}"] = np.array(values)
     put_layers(arrays, "", batch.weights_initial, batch.weights, batch.direction_changes)
-    if _initial_weights(arrays) is not None:  # derived again on reading (format 5)
+    if _derivable(arrays):  # drawn again on reading (format 5)
         for k in range(len(batch.weights_initial)):
             del arrays[f"W{k}_initial"]
     with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
@@ -150,7 +150,7 @@ def write_chunk(result: ChunkResult, handle: BinaryIO, history: str = "float32")
 #: for stored, not deflated: the trained weights and outputs, whose byte planes are
 #: mostly noise (deflate took 0.24 s of a W4 chunk of 68493 networks for 12 %), the
 #: errors at 1, the float32 history at 1 (5: 0.61 s instead of 0.26, 18 % smaller);
-#: W4: 386 -> about 425 MB, 9 s less of the saving thread's work
+#: W4's folder 386 -> 421 MB, about 9 s less of the saving thread's work
 _STORED = ("W", "outputs")
 _FAST = ("checkpoint_errors", "final_error", HISTORY_ENTRIES[3])
 
@@ -221,18 +221,17 @@ def _derived_initial(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def _initial_weights(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-    """The arrays' ``W<k>_initial`` if drawing them again from the seeds gives them bit
+def _derivable(arrays: dict[str, np.ndarray]) -> bool:
+    """Whether drawing the arrays' ``W<k>_initial`` again from the seeds gives them bit
     for bit (every engine draws them so; a chunk whose weights came from elsewhere keeps
-    its own), else None."""
+    its own)."""
     stored = {key: value for key, value in arrays.items() if key.endswith("_initial")}
     derived = _derived_initial(arrays)
-    same = stored.keys() == derived.keys() and all(
+    return stored.keys() == derived.keys() and all(
         stored[key].shape == derived[key].shape
         and np.array_equal(stored[key].view(np.uint64), derived[key].view(np.uint64))
         for key in stored
     )
-    return stored if same else None
 
 
 def load_chunk(path: Path) -> ChunkResult:
