@@ -181,7 +181,7 @@ def test_resume_refuses_a_run_another_process_is_training(tmp_path, monkeypatch)
         sleeper.kill()
         sleeper.wait()
         holder.kill()
-        holder.wait()
+        holder.communicate()  # closes the pipe to its stdout (sleeper has none)
     # Its process gone, the stale lock is taken over.
     assert invoke("sweep", "--resume", run_dir, "-q").exit_code == 0
 
