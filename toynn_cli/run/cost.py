@@ -103,20 +103,27 @@ def batch_seconds(
     return iterations * max(sum(per_block) / speed_up(lanes), max(per_block))
 
 
-#: The numba engine calibrated by bench/calibrate_estimate.py on 2026-12-03 on a 2-core
-#: AMD EPYC (Zen 4, AVX-512, KVM), load average about 0.9 on its 2 cores, its kernels'
-#: machine code loaded without numba (the fused kernels for the small layouts, the
-#: segment kernels above): the fit is within 1.55x of every batch timed (hidden 2-32,
-#: 4-2000 samples, 1-128 networks a block); the NumPy engine's on an Intel Xeon (load
-#: 2.1-3.0), within 1.7x of batches of 1-4096 networks.
+#: The numba engine: the mean of two machines' fits by bench/calibrate_estimate.py, so
+#: that a slower and a faster machine both come within 2x: a 2-core AMD EPYC (Zen 4,
+#: AVX-512, KVM) on 2026-12-03, coefficients (1.028e-9, 3.285e-10, 0, 2.724e-8, ...,
+#: 1.047e-9), start-up 0.344 s, 462 us a network; and a 2-core Intel Xeon (AVX-512,
+#: KVM) on 2026-12-04, after the fused kernels stopped summing records every
+#: iteration, (6.997e-10, 0, 0, 1.261e-8, ..., 7.127e-10), 0.225 s, 243 us. Each fit is
+#: within 1.55x (AMD) and 1.82x (Intel) of every batch it timed (hidden 2-32, 4-2000
+#: samples, 1-128 networks a block; the kernels' machine code loaded without numba: the
+#: fused kernels for the small layouts, the segment kernels above). The NumPy engine's
+#: on an Intel Xeon (load 2.1-3.0), within 1.7x of batches of 1-4096 networks.
 NUMBA = CostModel(
-    coefficients=(1.028e-09, 3.285e-10, 0.0, 2.724e-08, 0.0, 0.0, 0.0, 0.0, 0.0, 1.047e-09),
+    coefficients=(8.64e-10, 1.64e-10, 0.0, 1.99e-08, 0.0, 0.0, 0.0, 0.0, 0.0, 8.80e-10),
     block=blocks.BLOCK,
-    startup=0.34,  # 0.344 s measured (the kernels' machine code loaded, no numba import)
-    # saving and reporting, measured: 5000 networks x 200 iterations 462 us a network,
-    # 20000 (summarised, chunk files deflated) 80 us
-    per_network=0.46e-3,
-    per_network_large=0.08e-3,
+    startup=0.28,  # the kernels' machine code loaded, no numba import
+    # saving and reporting: 5000 networks x 200 iterations, 462 and 243 us a network; a
+    # large sweep's (summarised, chunk files deflated, saved on a thread while the next
+    # chunk trains) 80 us on the AMD EPYC before run-folder format 5 and the Grid, 25 us
+    # on the Intel Xeon (20000 networks), and 16 there and about 40 on an AMD EPYC Zen 2
+    # for 10^5 networks x 1000 iterations (saved less --no-save)
+    per_network=0.35e-3,
+    per_network_large=0.03e-3,
 )  # fmt: skip
 NUMPY = CostModel(
     coefficients=(0.0, 4.498e-08, 0.0, 0.0, 0.0, 0.0, 2.64e-06, 3.485e-06, 2.123e-04, 9.524e-09),
