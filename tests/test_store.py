@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from clitools import as_older_chunk, invoke, invoke_ok
 
-from toynn_cli.core import engine, engines
+from toynn_cli.config.grid import expand
+from toynn_cli.core import engine, engines, network
 from toynn_cli.core.network import BatchResult, NetworkSpec
 from toynn_cli.run.executor import Chunk, ChunkResult
 from toynn_cli.store import chunks, metrics, results
@@ -208,6 +209,35 @@ def test_the_history_code_is_lossless_for_float32_values(order):
     back = chunks.decode_history(chunks.encode_history(errors.astype(np.float64), order), order)
     assert back.dtype == np.float64
     assert back.astype(np.float32).tobytes() == errors.tobytes()
+    # the code is the documented one: order-th differences of the bit patterns (modulo
+    # 2**32), zigzag-mapped, as byte planes; a float32 input is left as it was
+    kept = errors.copy()
+    bits = errors.view(np.uint32)
+    for _ in range(order):
+        bits = np.diff(bits, axis=1, prepend=np.zeros((len(bits), 1), dtype=np.uint32))
+    signed = bits.view(np.int32)
+    zigzag = ((signed << 1) ^ (signed >> 31)).view(np.uint32).astype("<u4")
+    expected = np.moveaxis(zigzag.view(np.uint8).reshape(*bits.shape, 4), -1, 0)
+    assert chunks.encode_history(errors, order).tobytes() == expected.tobytes()
+    assert errors.tobytes() == kept.tobytes()
+
+
+def test_a_grids_spec_columns_are_those_of_its_networks_one_by_one():
+    """Read once a run of one setting, repeated: the same arrays as spec by spec."""
+    grid = expand(
+        [4, (3, 2)],
+        [0.5, 10.0],
+        [1, 2, 3],
+        optimizers=[("sgd", ()), ("adam", (("betas", (0.8, 0.9)),))],
+        architectures=[{}, {"bias": True, "activation": "tanh"}],
+    )
+    assert len(network.runs(grid)) == 8
+    one_by_one = chunks._spec_columns(network.as_list(grid))
+    by_runs = chunks._spec_columns(grid)
+    assert by_runs.keys() == one_by_one.keys()
+    assert {"spec_hidden_json", "spec_optimizer_params_json", "spec_alpha"} <= by_runs.keys()
+    for key, column in one_by_one.items():
+        assert by_runs[key].dtype == column.dtype and by_runs[key].tolist() == column.tolist()
 
 
 SWEEP_2000 = ("sweep", "--alphas", "0.001..1000:10", "--seeds", "1..200", "--iterations", "1000",
