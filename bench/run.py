@@ -531,7 +531,7 @@ def cli_workload(
             if rates is not None:
                 bound = limit_seconds(w, rates, workers)
                 bench.row(w.key, f"limit, {workers} core(s)", n, it, bound, tut_s, jax_best, note=f"engine at {seconds / bound:.2f}x the limit")  # fmt: skip
-    return {"measured": cli.seconds, "args": w.sweep_args()}
+    return {"measured": cli.seconds, "args": [*w.sweep_args(), "--no-save"]}
 
 
 def spread_note(t: Timing) -> str:
@@ -637,7 +637,8 @@ def _pss_kib(pid: int) -> int:
 def dry_runs(bench: Bench, measured: dict[str, dict]) -> None:
     """``toynn sweep ... --dry-run --json``'s estimate against the measured run."""
     print("\ndry-run estimates (toynn sweep ... --dry-run --json) against the measured runs")
-    print("(estimates are for saved runs; these ran --no-save; see bench/estimate_check.py)")
+    print("(each for the command timed: W1-W3 --no-save, W4 saved; saved runs of all of them:")
+    print(" bench/estimate_check.py)")
     print(f"{'':3} {'engine':>7} {'chunks':>6} {'workers':>7} {'estimated s':>11} {'measured s':>10} {'measured / estimated':>20}")  # fmt: skip
     for key, got in measured.items():
         args = got["args"]

@@ -33,7 +33,7 @@ from toynn_cli.cli import session as cli_session
 from toynn_cli.core import engine, engines, network, tutorial
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.core.network import NetworkResult, NetworkSpec
-from toynn_cli.run import executor
+from toynn_cli.run import cost, executor
 from toynn_cli.store import results, runs
 from toynn_cli.view import formats
 
@@ -550,6 +550,23 @@ def test_dry_run_lists_the_networks_and_trains_nothing(tmp_path, monkeypatch):
         {"alpha": 0.01, "hidden": 4, "seed": 1},
     ]
     assert not (tmp_path / "runs").exists()
+
+
+def test_dry_run_estimates_a_no_save_run_without_the_saving():
+    """--no-save's run writes no folder: its estimate leaves out the saving, network by
+    network (cost.per_network), and keeps the rest."""
+    args = ("sweep", "--alphas", "0.1,1", "--seeds", "1..1000", "--iterations", "1000",
+            "--dry-run", "--json")  # fmt: skip
+    saved = json.loads(invoke_ok(*args).stdout)
+    unsaved = json.loads(invoke_ok(*args, "--no-save").stdout)
+    model = cost.model_for(saved["engine"])
+    gap = 2000 * (cost.per_network(model, False, True) - cost.per_network(model, False, False))
+    assert gap > 0
+    assert saved["estimated_seconds"] - unsaved["estimated_seconds"] == pytest.approx(gap)
+    assert {k: v for k, v in saved.items() if k != "estimated_seconds"} == {
+        k: v for k, v in unsaved.items() if k != "estimated_seconds"
+    }
+    assert not Path("runs").exists()
 
 
 def test_dry_run_plan_line_names_the_engine_and_the_plans_chunks_and_workers():

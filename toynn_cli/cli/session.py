@@ -415,7 +415,9 @@ def large_dataset_note(experiment: Experiment, plan: Plan) -> str | None:
     )
 
 
-def estimate(experiment: Experiment, plan: Plan) -> dict[str, float]:
+def estimate(experiment: Experiment, plan: Plan, saved: bool = True) -> dict[str, float]:
+    """The plan's estimates (executor.estimate); ``saved``: of a run that writes its
+    folder (not --no-save)."""
     data = experiment.dataset
     return executor.estimate(
         plan.specs,
@@ -429,6 +431,7 @@ def estimate(experiment: Experiment, plan: Plan) -> dict[str, float]:
         experiment.record_every,
         slim=len(plan.specs) > results.FULL_RECORDS_LIMIT,
         engine=plan.engine,
+        saved=saved,
     )
 
 

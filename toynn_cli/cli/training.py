@@ -64,7 +64,12 @@ def train(ctx: click.Context, **params: Any) -> None:
 
 
 @click.command()
-@click.option("--dry-run", is_flag=True, help="List the networks the sweep would train and exit.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List the networks the sweep would train, its plan and its memory and time "
+    "estimates (of the run as asked: saved, or with --no-save), and exit.",
+)
 @click.option(
     "--resume",
     type=click.Path(path_type=Path, file_okay=False),
@@ -135,7 +140,7 @@ def sweep(
     if dry_run:
         plan = Plan.make(experiment, params["workers"], params["max_memory"], params["chunk_size"])
         specs = plan.specs
-        guess = estimate(experiment, plan)
+        guess = estimate(experiment, plan, saved=not params["no_save"])
 
         def doc() -> dict[str, Any]:
             # the settings are listed when the sweep changes any of the tutorial's

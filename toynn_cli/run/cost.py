@@ -42,6 +42,22 @@ def speed_up(parallel: int) -> float:
     return 1.0 + PARALLEL_EFFICIENCY * (max(1, parallel) - 1)
 
 
+#: Reporting alone (``--no-save``: no run folder), per network (s), up to 10000 networks
+#: and above: the same Python whichever engine trained them (5005 and 20006 networks x
+#: 200 iterations with --no-save, less start-up and training, on the Intel Xeon below:
+#: 40 and 12 us; saving the same adds 290 and 12 us)
+UNSAVED_PER_NETWORK = 0.04e-3
+UNSAVED_PER_NETWORK_LARGE = 0.012e-3
+
+
+def per_network(model: CostModel, large: bool, saved: bool) -> float:
+    """Seconds a network of the results costs after training: saving and reporting
+    (``saved``), or reporting only; ``large``: of a sweep whose results are summarised."""
+    if not saved:
+        return UNSAVED_PER_NETWORK_LARGE if large else UNSAVED_PER_NETWORK
+    return model.per_network_large if large else model.per_network
+
+
 @dataclass(frozen=True)
 class CostModel:
     """Seconds one engine takes, from :func:`features`."""

@@ -205,13 +205,14 @@ def estimate_seconds(
     samples: int,
     iterations: int,
     large: bool = False,
+    saved: bool = True,
 ) -> float:
-    """A rough wall time of the whole run (a saved one, from the process's start), from
-    ``engine``'s cost model (run/cost.py): start-up, the chunks as the executor trains
-    them (in this process, the numba engine on up to ``workers`` threads; or each chunk
-    to the first free worker process, the workers sharing cost.speed_up cores), and the
-    per-network reporting (``large``: of a
-    sweep whose results are summarised)."""
+    """A rough wall time of the whole run, from the process's start, from ``engine``'s
+    cost model (run/cost.py): start-up, the chunks as the executor trains them (in this
+    process, the numba engine on up to ``workers`` threads; or each chunk to the first
+    free worker process, the workers sharing cost.speed_up cores), and the per-network
+    saving and reporting (``large``: of a sweep whose results are summarised; not
+    ``saved``: reporting only, ``--no-save``)."""
     model = cost.model_for(engine)
     used = processes(chunks, workers, iterations, engine)
     on = threads(chunks, workers, iterations, engine)
@@ -227,12 +228,11 @@ def estimate_seconds(
     for chunk in chunks:
         i = free.index(min(free))
         free[i] += seconds(chunk)
-    per_network = model.per_network_large if large else model.per_network
     return (
         model.startup
         + (model.pool_startup if used > 1 else 0.0)
         + max(free, default=0.0)
-        + per_network * len(specs)
+        + cost.per_network(model, large, saved) * len(specs)
     )
 
 
@@ -248,11 +248,13 @@ def estimate(
     record_every: int = 0,
     slim: bool = False,
     engine: str = "numpy",
+    saved: bool = True,
 ) -> dict[str, float]:
     """What ``--dry-run`` reports: peak memory (the chunks training at once, the chunk
     being received, and what is kept of every result for the report: all of it, or
     with ``slim`` the errors only, as for a large sweep), a rough wall time with
-    ``engine``'s cost model, both estimates, and the worker processes the run starts
+    ``engine``'s cost model (``saved``: a run that writes its folder; else reporting
+    only, as ``--no-save``), both estimates, and the worker processes the run starts
     (``workers``; 1: none, the run trains in this process) and the numba engine's
     threads in this process (``threads``)."""
     used = processes(chunks, workers, iterations, engine)
@@ -267,7 +269,7 @@ def estimate(
     training_now = used * largest * (training + (2 * result if parallel else result))
     receiving = 2 * result * largest if parallel else 0
     seconds = estimate_seconds(
-        engine, specs, chunks, workers, n_inputs, n_outputs, samples, iterations, slim
+        engine, specs, chunks, workers, n_inputs, n_outputs, samples, iterations, slim, saved
     )
     return {
         "memory_bytes": training_now + receiving + kept,
