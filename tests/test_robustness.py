@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ import pytest
 import yaml
 from clitools import invoke
 
-from toynn_cli.run import executor
+from toynn_cli.run import executor, interrupts
 from toynn_cli.store import runs
 
 pytestmark = pytest.mark.usefixtures("cli_env")
@@ -319,3 +320,23 @@ def test_an_interrupt_while_a_chunk_is_saved_waits_for_it():
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert sorted(done) == [0]
+
+
+class _SignalAsLiveBegins(interrupts.SignalGuard):
+    """A guard whose signal arrives at the worst moment: as live() is about to mark
+    training live (the handler runs between two bytecodes, wherever they are)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "_live" and value and self.code is None:
+            self._handle(signal.SIGTERM, None)
+        super().__setattr__(name, value)
+
+
+def test_a_signal_as_training_begins_interrupts_it():
+    """Held a moment before training goes live, the signal still stops it at its start
+    (checked once training is live, not before: else a run of 10^9 iterations trains on)."""
+    guard = _SignalAsLiveBegins()
+    trained = []
+    with pytest.raises(interrupts.Interrupted) as raised, guard.live():
+        trained.append(True)
+    assert raised.value.exit_code == 143 and not trained and not guard._live

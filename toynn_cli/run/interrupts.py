@@ -71,9 +71,10 @@ class SignalGuard:
     @contextmanager
     def live(self) -> Iterator[None]:
         """A block that a signal interrupts at once (a held signal: before it starts)."""
+        self._live = True  # first: a signal from here on raises, one before it was held
         if self.code is not None:
+            self._live = False
             raise Interrupted(self.code)
-        self._live = True
         try:
             yield
         except KeyboardInterrupt:
