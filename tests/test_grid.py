@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import pickle
@@ -287,3 +288,22 @@ def test_a_grids_chunks_joined_again_are_the_grid():
     plain = network.joined([specs[0:5], list(specs[5:12])])
     assert type(plain) is list and plain == specs
     assert network.as_list(specs) is specs and type(network.as_list(tuple(specs))) is list
+
+
+def test_specs_made_slot_by_slot_are_those_replace_makes() -> None:
+    template = NetworkSpec(
+        0.0, (3, 2), 0, optimizer="adam", optimizer_params=(("betas", (0.8, 0.9)),),
+        bias=True, activation="tanh", clip_norm=1.5, schedule="step",
+        schedule_params=(("gamma", 0.5),), batch_norm=True,
+    )  # fmt: skip
+    made = network.with_alphas_and_seeds(template, [0.5, 1e-3], [7, 0, 3])
+    expected = [
+        dataclasses.replace(template, alpha=a, seed=s) for a in (0.5, 1e-3) for s in (7, 0, 3)
+    ]
+    assert made == expected and [hash(s) for s in made] == [hash(s) for s in expected]
+    assert all(type(s) is NetworkSpec for s in made)
+    assert [dataclasses.astuple(s) for s in made] == [dataclasses.astuple(s) for s in expected]
+    assert pickle.loads(pickle.dumps(made)) == expected
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[0].alpha = 2.0  # type: ignore[misc]
+    assert network.with_alphas_and_seeds(template, [], [1]) == []

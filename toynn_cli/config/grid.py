@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
-from toynn_cli.core.network import Grid, NetworkSpec
+from toynn_cli.core.network import Grid, NetworkSpec, with_alphas_and_seeds
 
 #: The most values one expression may give (``0..999`` gives 1000).
 MAX_VALUES = 100_000
@@ -273,14 +273,15 @@ def expand(
     hidden, seeds = list(hidden), list(seeds)
     per = alphas_by_optimizer or [list(alphas)] * len(optimizers)
     specs = [
-        NetworkSpec(
-            alpha=alpha, hidden=h, seed=seed, optimizer=name, optimizer_params=params, **arch
-        )
+        spec
         for (name, params), its_alphas in zip(optimizers, per)
         for h in hidden
         for arch in architectures
-        for alpha in its_alphas
-        for seed in seeds
+        for spec in with_alphas_and_seeds(
+            NetworkSpec(0.0, h, 0, optimizer=name, optimizer_params=params, **arch),
+            its_alphas,
+            seeds,
+        )
     ]
     # a run of one setting per optimizer, hidden size and architecture: its alphas x seeds
     runs = [len(its) * len(seeds) for its in per for _ in hidden for _ in architectures]
