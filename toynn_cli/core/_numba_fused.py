@@ -217,7 +217,7 @@ def iterate(x, y, S, count):
 def records(y, S):
     # the error's and the accuracy's sums of the outputs iterate stored in S: only for
     # the iterations a checkpoint or a history point reads (computed every iteration,
-    # they cost a tenth of the tutorial network's iteration)
+    # they cost a fifth of the tutorial network's iteration)
 {targets}
     for b in range(LANES):
 {sums}

@@ -149,9 +149,11 @@ def with_alphas_and_seeds(
     return specs
 
 
+#: the fields in which the networks of a Grid's run differ: the rest are the run's
+PER_NETWORK = ("alpha", "seed")
 #: a spec's fields but its alpha and seed: networks that differ only in these share
 #: their layout and every engine's verdict on them
-_settings_key = fields_but("alpha", "seed")
+_settings_key = fields_but(*PER_NETWORK)
 
 
 class Grid(list):

@@ -169,10 +169,6 @@ def _packed(value: np.ndarray) -> np.ndarray:
     return byte_planes(value) if value.dtype == np.float64 else value
 
 
-#: the NetworkSpec fields that differ within a run of a Grid (network.runs)
-_PER_NETWORK = ("alpha", "seed")
-
-
 def _spec_columns(specs: Sequence[NetworkSpec]) -> dict[str, np.ndarray]:
     """The specs field by field, one entry a field: ``spec_<field>``, or
     ``spec_<field>_json`` (layer lists and hyperparameter pairs: one JSON text a
@@ -184,7 +180,7 @@ def _spec_columns(specs: Sequence[NetworkSpec]) -> dict[str, np.ndarray]:
     heads = [specs[start] for start, _ in spans]
     out: dict[str, np.ndarray] = {}
     for field in dataclasses.fields(NetworkSpec):
-        each = field.name in _PER_NETWORK
+        each = field.name in network.PER_NETWORK
         values = [getattr(s, field.name) for s in (specs if each else heads)]
         if any(isinstance(v, tuple) for v in values):
             key, column = f"spec_{field.name}_json", np.array(_json_texts(values))
