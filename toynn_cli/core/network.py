@@ -217,7 +217,7 @@ def runs(specs: Sequence[NetworkSpec]) -> list[tuple[int, int]]:
     return list(zip(specs.starts, [*specs.starts[1:], len(specs)]))
 
 
-def _heads(specs: Sequence[NetworkSpec]) -> Sequence[NetworkSpec]:
+def heads(specs: Sequence[NetworkSpec]) -> Sequence[NetworkSpec]:
     """The first spec of each of :func:`runs`: a Grid's few, else every spec."""
     if not isinstance(specs, Grid):
         return specs
@@ -229,7 +229,7 @@ def distinct(specs: Sequence[NetworkSpec]) -> list[NetworkSpec]:
     appearance: what a check of every network's layout or engine needs to look at (a
     sweep of 10^6 networks over alphas and seeds: a handful)."""
     found: dict[tuple, NetworkSpec] = {}
-    for spec in _heads(specs):
+    for spec in heads(specs):
         found.setdefault(_settings_key(spec), spec)
     return list(found.values())
 
@@ -238,7 +238,7 @@ def layout_keys(specs: Sequence[NetworkSpec]) -> list[tuple]:
     """:func:`layout_key` of every spec, computed once per distinct setting."""
     found: dict[tuple, tuple] = {}
     keys: list[tuple] = []
-    for (start, stop), spec in zip(runs(specs), _heads(specs)):
+    for (start, stop), spec in zip(runs(specs), heads(specs)):
         settings = _settings_key(spec)
         key = found.get(settings)
         if key is None:

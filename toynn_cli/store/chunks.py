@@ -175,9 +175,8 @@ def _spec_columns(specs: Sequence[NetworkSpec]) -> dict[str, np.ndarray]:
     network, no pickles). Alpha and seed network by network; every other field once a
     run of :func:`network.runs` (they are the run's) and repeated: the same arrays, from
     a handful of specs instead of every one (W4's chunks: 1.2 million reads each)."""
-    spans = network.runs(specs)
-    lengths = [stop - start for start, stop in spans]
-    heads = [specs[start] for start, _ in spans]
+    lengths = [stop - start for start, stop in network.runs(specs)]
+    heads = network.heads(specs)
     out: dict[str, np.ndarray] = {}
     for field in dataclasses.fields(NetworkSpec):
         each = field.name in network.PER_NETWORK
