@@ -44,7 +44,11 @@ CASES = {
     "tutorial": ("xor", 4, False),
     "bias": ("xor", 4, True),
     "no-hidden-layer": ("first-column", 0, False),
-    "hidden-8": ("xor", 8, False),
+    "hidden-8": ("xor", 8, False),  # looped over its units, as the wider ones
+    "hidden-16": ("xor", 16, False),
+    "hidden-12-bias": ("xor", 12, True),
+    "looped-eight-samples": ("parity3", 10, True),
+    "looped-five-samples-two-outputs": ("odd", 9, True),
     "two-layers": ("xor", (3, 2), True),
     "five-samples-two-outputs": ("odd", 3, False),
 }
@@ -72,12 +76,15 @@ def test_fused_kernels_have_the_segment_kernels_and_numpy_bits(numba_engine, cas
     assert one_go.final_error.min() < 0.05 and one_go.final_error.max() > 0.25
 
 
-def test_a_network_has_the_same_bits_in_any_lane_and_thread(numba_engine):
+@pytest.mark.parametrize("hidden", [4, 16])
+def test_a_network_has_the_same_bits_in_any_lane_and_thread(numba_engine, hidden):
     xor = BUILTIN["xor"]
-    lanes = numba_engine.fused_lanes()
-    # 141 networks on 2 threads: blocks of 72 and 69 (block_size), each trained 16
-    # networks at a time (the last 8 of the first block, 5 of the second, together)
-    specs = [NetworkSpec(a, 4, s) for a in (0.5, 10.0, 1e6) for s in range(47)]
+    spec = NetworkSpec(1.0, hidden, 0)
+    lanes = numba_engine.fused_lanes(numba_engine.fused_layout(spec, xor.x.shape, xor.y.shape))
+    assert lanes == {4: 16, 16: 8}[hidden]
+    # 141 networks on 2 threads: blocks of 72 and 69 (block_size), each trained 16 (8)
+    # networks at a time (with 16: the last 8 of the first block, 5 of the second)
+    specs = [NetworkSpec(a, hidden, s) for a in (0.5, 10.0, 1e6) for s in range(47)]
     big = numba_engine.train_batch(xor.x, xor.y, specs, 900, 300, threads=2)
     serial = numba_engine.train_batch(xor.x, xor.y, specs, 900, 300, threads=1)
     for i in (0, 1, lanes - 1, lanes, 4 * lanes, 71, 72, 73, len(specs) - 1):
@@ -96,9 +103,20 @@ def test_the_layouts_that_get_a_fused_kernel(numba_engine, fused):
     assert layout(NetworkSpec(1.0, 4, 0, bias=True)) == fused.Layout((3, 4, 1), 4, True)
     assert layout(NetworkSpec(1.0, (3, 2), 0)) == fused.Layout((3, 3, 2, 1), 4, False)
     assert layout(NetworkSpec(1.0, 8, 0)).params == 3 * 8 + 8
-    assert layout(NetworkSpec(1.0, 9, 0)) is not None  # 4 x (9 + 1) = 40 units fit ...
-    assert not fused.fits(fused.Layout((3, 9, 2), 4, False))  # ... 44 do not
-    assert layout(NetworkSpec(1.0, 16, 0)) is None
+    # written out whole up to 40 sigmoid units an iteration ...
+    assert not fused.looped(layout(NetworkSpec(1.0, 7, 0)))
+    assert not fused.looped(layout(NetworkSpec(1.0, (4, 5), 0)))  # 4 x (4 + 5 + 1) = 40
+    assert layout(NetworkSpec(1.0, (4, 6), 0)) is None  # 44
+    # ... and one hidden layer of 8 units or more looped over its units, on few samples
+    assert fused.looped(layout(NetworkSpec(1.0, 8, 0)))
+    assert layout(NetworkSpec(1.0, 32, 0, bias=True)) == fused.Layout((3, 32, 1), 4, True)
+    assert fused.looped(fused.Layout((3, 500, 2), 12, False))  # 12 x (3 + 2) = 60
+    assert not fused.fits(fused.Layout((3, 16, 2), 13, False))  # 65
+    circles = BUILTIN["circles"]  # 100 samples: the segment kernels
+    assert (
+        numba_engine.fused_layout(NetworkSpec(1.0, 16, 0), circles.x.shape, circles.y.shape) is None
+    )
+    assert layout(NetworkSpec(1.0, (16, 16), 0)) is None
     assert layout(NetworkSpec(1.0, 4, 0, optimizer="adam")) is None
     assert layout(NetworkSpec(1.0, 4, 0, activation="tanh")) is None
     assert layout(NetworkSpec(1.0, 4, 0, clip_value=1.0)) is None
@@ -107,10 +125,12 @@ def test_the_layouts_that_get_a_fused_kernel(numba_engine, fused):
 def test_the_versions_a_grid_needs_name_its_fused_layouts(numba_engine, fused):
     xor = BUILTIN["xor"]
     plain = [NetworkSpec(a, h, s) for a in (0.1, 10.0) for h in (2, 4) for s in range(3)]
-    wide, adam = NetworkSpec(1.0, 32, 0), NetworkSpec(1.0, 4, 0, optimizer="adam")
+    wide, deep = NetworkSpec(1.0, 32, 0), NetworkSpec(1.0, (16, 16), 0)
+    adam = NetworkSpec(1.0, 4, 0, optimizer="adam")
     assert numba_engine.versions(plain) == {False}  # without the data: the segment kernels
-    assert numba_engine.versions([*plain, wide, adam], xor.x, xor.y) == {
-        fused.Layout((3, 2, 1), 4, False), fused.Layout((3, 4, 1), 4, False), False, True,
+    assert numba_engine.versions([*plain, wide, deep, adam], xor.x, xor.y) == {
+        fused.Layout((3, 2, 1), 4, False), fused.Layout((3, 4, 1), 4, False),
+        fused.Layout((3, 32, 1), 4, False), False, True,
     }  # fmt: skip
 
 
@@ -235,13 +255,13 @@ def test_a_later_run_trains_from_the_machine_code_without_importing_numba(numba_
 
 @pytest.mark.slow
 def test_the_segment_kernels_too_run_from_their_machine_code(numba_engine, tmp_path):
-    # hidden 16 takes the segment kernels (too wide to fuse), adam their general version:
+    # hidden 16-16 takes the segment kernels (too wide to fuse), adam their general version:
     # a first process compiles each and keeps its machine code, a second loads it and
     # never imports numba; the same bits as the NumPy engine
     (first, *bits), (second, *again) = _two_processes(
         "bits = []\n"
         "for optimizer in ('sgd', 'adam'):\n"
-        "    specs = [NetworkSpec(a, 16, s, optimizer) for a in (0.5, 1e6) for s in range(20)]\n"
+        "    specs = [NetworkSpec(a, (16, 16), s, optimizer) for a in (0.5, 1e6) for s in range(20)]\n"
         "    r = engine_numba.train_batch(xor.x, xor.y, specs, 300, 100, lambda j: None)\n"
         "    bits.append(r.final_error.tobytes().hex() + r.weights[0].tobytes().hex())\n"
         "print('numba' in sys.modules, *bits)\n",
@@ -251,7 +271,7 @@ def test_the_segment_kernels_too_run_from_their_machine_code(numba_engine, tmp_p
     assert len(list((tmp_path / "toynn" / "kernels").glob("toynn_segment_*.o"))) == 2
     xor = BUILTIN["xor"]
     for optimizer, got, loaded in zip(("sgd", "adam"), bits, again, strict=True):
-        specs = [NetworkSpec(a, 16, s, optimizer) for a in (0.5, 1e6) for s in range(20)]
+        specs = [NetworkSpec(a, (16, 16), s, optimizer) for a in (0.5, 1e6) for s in range(20)]
         r = engine.train_batch(xor.x, xor.y, specs, 300, 100)
         assert got == loaded == r.final_error.tobytes().hex() + r.weights[0].tobytes().hex()
 

@@ -10,6 +10,9 @@ statement per product, sigmoid and update, for one layout (layer sizes, samples,
 bias), and compiles it with the iteration's loop over the networks of a block of
 ``LANES`` as the innermost loop, which the compiler vectorises: the networks of a
 block are the SIMD lanes (bench/README.md: 1.3-1.4x the pass-per-operation kernels).
+A network of one wider hidden layer (:func:`looped`) has its iteration written as loops
+over its hidden units instead, one unit's work written out in each
+(:mod:`toynn_cli.core._fused_units`); the rest of the generated module is the same.
 
 Same bits as the other kernels and the NumPy engine: the statements are theirs in the
 same order (products summed left to right, the bias last, ``1 / (exp(-z) + 1)`` with
@@ -40,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from toynn_cli.core import _fused_native, portable
+from toynn_cli.core import _fused_native, _fused_units, portable
 
 #: Networks of a block: the vectorised loop's length (two AVX-512 vectors; 16 ran as
 #: fast as 64 and wastes less on small sweeps, see bench/README.md).
@@ -50,6 +53,14 @@ LANES = 16
 #: samples, 36 units: 4.7 s; hidden 16: 12 s and slower than the pass-per-operation
 #: kernels).
 MAX_UNITS = 40
+#: A network of one hidden layer this wide or wider gets a kernel that loops over its
+#: units (:mod:`toynn_cli.core._fused_units`; hidden 8: 1.1x the written-out kernel,
+#: compiled in 1.3 s, not 4.7), ...
+LOOPED_FROM = 8
+#: ... if each unit's loop body is small: samples x (inputs + outputs) at most this (the
+#: body is written out sample by sample; the 100-sample datasets take the
+#: pass-per-operation kernels)
+MAX_LOOPED_TERMS = 64
 
 
 @dataclass(frozen=True)
@@ -69,9 +80,27 @@ class Layout:
         return self.samples * self.sizes[-1]
 
 
+def looped(layout: Layout) -> bool:
+    """Whether ``layout``'s kernel loops over its hidden units
+    (:mod:`toynn_cli.core._fused_units`): one hidden layer of at least
+    :data:`LOOPED_FROM` units, on few enough samples."""
+    sizes = layout.sizes
+    return (
+        len(sizes) == 3
+        and sizes[1] >= LOOPED_FROM
+        and layout.samples * (sizes[0] + sizes[2]) <= MAX_LOOPED_TERMS
+    )
+
+
 def fits(layout: Layout) -> bool:
-    """Whether ``layout`` gets a fused kernel (small enough; see :data:`MAX_UNITS`)."""
-    return layout.samples * sum(layout.sizes[1:]) <= MAX_UNITS
+    """Whether ``layout`` gets a fused kernel: one that loops over its hidden units
+    (:func:`looped`), or small enough to be written out whole (:data:`MAX_UNITS`)."""
+    return looped(layout) or layout.samples * sum(layout.sizes[1:]) <= MAX_UNITS
+
+
+def lanes(layout: Layout) -> int:
+    """Networks ``layout``'s kernel trains at once (the SIMD lanes of its loops)."""
+    return _fused_units.LANES if looped(layout) else LANES
 
 
 def _chain(terms: list[str]) -> str:
@@ -92,9 +121,18 @@ class _Rows:
         self.total = self.out + layout.outputs
 
 
+def _rows(layout: Layout) -> _Rows | _fused_units.Rows:
+    return _fused_units.Rows(layout) if looped(layout) else _Rows(layout)
+
+
+def _param_rows(layout: Layout) -> list[int]:
+    # the state row of each parameter (the engine's order)
+    return _fused_units.param_rows(layout) if looped(layout) else list(range(layout.params))
+
+
 def scratch_size(layout: Layout) -> int:
     """Float64s in each of a kernel call's two scratch arrays (a block's state)."""
-    return _Rows(layout).total * LANES
+    return _rows(layout).total * lanes(layout)
 
 
 def _iteration(layout: Layout) -> list[str]:
@@ -162,29 +200,34 @@ def _records(layout: Layout) -> list[str]:
     """The body of ``records``' loop over lanes: the sums of the error and the accuracy
     of the outputs an iteration stored (mean_abs's and accuracy's order; divided when
     copied out), from the same ``output - target`` as the step's."""
-    rows, out = _Rows(layout), layout.sizes[-1]
+    rows, out, width = _rows(layout), layout.sizes[-1], lanes(layout)
     lines, errs, hits = [], [], []
     for s in range(layout.samples):
         for o in range(out):
             r = s * out + o
-            lines.append(f"v{r} = S[{(rows.out + r) * LANES} + b]")
+            lines.append(f"v{r} = S[{(rows.out + r) * width} + b]")
             errs.append(f"abs(v{r} - y{s}_{o})")
             hits.append(
                 f"(1.0 if (y{s}_{o} == 1.0 and v{r} > 0.5) or (y{s}_{o} == 0.0 and v{r} < 0.5)"
                 " else 0.0)"
             )
-    lines.append(f"S[{rows.err * LANES} + b] = {_chain(errs)}")
-    lines.append(f"S[{rows.acc * LANES} + b] = {_chain(hits)}")
+    lines.append(f"S[{rows.err * width} + b] = {_chain(errs)}")
+    lines.append(f"S[{rows.acc * width} + b] = {_chain(hits)}")
     return lines
 
 
 def source(layout: Layout) -> str:
     """The generated module's text."""
-    rows, sizes = _Rows(layout), layout.sizes
+    rows, sizes = _rows(layout), layout.sizes
     params, errors = layout.params, layout.outputs
     ys = [f"y{s}_{o} = y[{s}, {o}]" for s in range(layout.samples) for o in range(sizes[-1])]
     loads = [f"x{s}_{i} = x[{s}, {i}]" for s in range(layout.samples) for i in range(sizes[0])]
-    body = "\n".join("        " + line for line in _iteration(layout))
+    if looped(layout):
+        body = "\n".join("    " + line for line in _fused_units.iteration(layout))
+    else:
+        body = "    for b in range(LANES):\n" + "\n".join(
+            "        " + line for line in _iteration(layout)
+        )
     head = "\n".join("    " + line for line in loads + ys)
     targets = "\n".join("    " + line for line in ys)
     sums = "\n".join("        " + line for line in _records(layout))
@@ -197,8 +240,10 @@ from numba import carray, types
 
 from toynn_cli.core import portable
 
-LANES = {LANES}
+LANES = {lanes(layout)}
 ROWS = {rows.total}
+# the state row of each parameter (in the engine's order)
+PROW = np.array({_param_rows(layout)}, dtype=np.int64)
 
 # toynn's exp, compiled as a function of its own: LLVM inlines it into the loop (numba's
 # own inliner, inline="always", took 5x longer to compile these bodies)
@@ -209,7 +254,6 @@ exp = numba.njit(error_model="numpy", fastmath=False)(portable.exp_scalar)
 def iterate(x, y, S, count):
     # one iteration of the block's LANES networks, S its state (see _numba_fused)
 {head}
-    for b in range(LANES):
 {body}
 
 
@@ -236,10 +280,11 @@ def segment(x, y, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_e
         m = min(LANES, end - b0)
         S[:] = 0.0  # the lanes past the last network train zeros, never read
         for p in range({params}):
+            r = PROW[p]
             for b in range(m):
-                S[({rows.w} + p) * LANES + b] = w[p, b0 + b]
-                S[({rows.prev} + p) * LANES + b] = 1.0 if prev[p, b0 + b] != 0 else 0.0
-                S[({rows.changes} + p) * LANES + b] = changes[p, b0 + b]
+                S[({rows.w} + r) * LANES + b] = w[p, b0 + b]
+                S[({rows.prev} + r) * LANES + b] = 1.0 if prev[p, b0 + b] != 0 else 0.0
+                S[({rows.changes} + r) * LANES + b] = changes[p, b0 + b]
         for b in range(m):
             S[{rows.lr} * LANES + b] = alphas[b0 + b]
         c = np.searchsorted(check_its, j0)  # the next checkpoint and history point
@@ -269,10 +314,11 @@ def segment(x, y, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_e
                 for r in range({errors}):
                     outputs[r, b0 + b] = T[({rows.out} + r) * LANES + b]
         for p in range({params}):
+            r = PROW[p]
             for b in range(m):
-                w[p, b0 + b] = S[({rows.w} + p) * LANES + b]
-                prev[p, b0 + b] = 1 if S[({rows.prev} + p) * LANES + b] != 0.0 else 0
-                changes[p, b0 + b] = np.int64(S[({rows.changes} + p) * LANES + b])
+                w[p, b0 + b] = S[({rows.w} + r) * LANES + b]
+                prev[p, b0 + b] = 1 if S[({rows.prev} + r) * LANES + b] != 0.0 else 0
+                changes[p, b0 + b] = np.int64(S[({rows.changes} + r) * LANES + b])
         b0 += m
         if b0 == end:
             block += 1
@@ -324,7 +370,11 @@ def directory() -> Path:
 _STAMP = hashlib.sha256(
     b"".join(
         path.read_bytes()
-        for path in [Path(__file__), *sorted(Path(portable.__file__).parent.glob("*.py"))]
+        for path in [
+            Path(__file__),
+            Path(_fused_units.__file__),
+            *sorted(Path(portable.__file__).parent.glob("*.py")),
+        ]
     )
 ).hexdigest()
 _modules: dict[Layout, ModuleType] = {}

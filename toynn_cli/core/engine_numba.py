@@ -31,12 +31,14 @@ Two compiled versions (``_numba_kernels.build``): the tutorial's networks (sigmo
 squared loss, plain gradient descent, any layers and bias) and every other setting;
 each compiles on its first use, behind a C entry point over pointers that allocates
 nothing, and later runs load its machine code without importing numba (:func:`load`,
-:mod:`toynn_cli.core._fused_native`). The tutorial's small networks (up to
-``_numba_fused.MAX_UNITS`` sigmoid units an iteration: the tutorial's own, 3-4-1 on 4
-samples, and up to 3-8-1) get a kernel of their own layout instead, one iteration
-written out as straight-line code (:mod:`toynn_cli.core._numba_fused`), with the same
-bits; numba compiles it once per layout and CPU, and later runs load its machine code
-without importing numba (:mod:`toynn_cli.core._fused_native`).
+:mod:`toynn_cli.core._fused_native`). The tutorial's networks on few samples get a
+kernel of their own layout instead (:mod:`toynn_cli.core._numba_fused`): small ones (up
+to ``_numba_fused.MAX_UNITS`` sigmoid units an iteration: the tutorial's own, 3-4-1 on
+4 samples) one iteration written out as straight-line code, one hidden layer of
+``_numba_fused.LOOPED_FROM`` units or more a loop over its units
+(:mod:`toynn_cli.core._fused_units`); the same bits; numba compiles it once per layout
+and CPU, and later runs load its machine code without importing numba
+(:mod:`toynn_cli.core._fused_native`).
 
 ``--engine numba-fast`` is the same engine: it had its own vectorised exp before the
 portable one (which vectorises as well) replaced the C library's; the name stays for
@@ -303,11 +305,11 @@ def _ptr(a: np.ndarray) -> int:
     return a.ctypes.data
 
 
-def fused_lanes() -> int:
-    """Networks trained at once by a fused kernel (the SIMD lanes of its loop)."""
+def fused_lanes(layout: Any) -> int:
+    """Networks ``layout``'s fused kernel trains at once (the SIMD lanes of its loops)."""
     from toynn_cli.core import _numba_fused
 
-    return _numba_fused.LANES
+    return _numba_fused.lanes(layout)
 
 
 def _run_spans(
@@ -455,7 +457,7 @@ def train_batch(
     # each block's columns are its own): as many threads as asked, cores, or blocks
     wanted = threads if threads is not None else len(os.sched_getaffinity(0))
     layout = fused_layout(first, x.shape, y.shape) if fused else None
-    # a fused kernel (a C function over pointers) trains the same blocks, _numba_fused.LANES
+    # a fused kernel (a C function over pointers) trains the same blocks, _numba_fused.lanes
     # networks at a time, each thread with scratch of its own
     fused_kernel = None if layout is None else load_fused(layout)
     segment = load(kernel_settings.general(codes, hyper)) if fused_kernel is None else fused_kernel
