@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.test_engine_numba import _agree, _identical
-from toynn_cli.core import engine
+from toynn_cli.core import blocks, engine
 from toynn_cli.core.datasets import BUILTIN
 from toynn_cli.core.network import NetworkSpec
 
@@ -99,19 +99,19 @@ def test_the_layouts_that_get_a_fused_kernel(numba_engine, fused):
     def layout(spec: NetworkSpec):
         return numba_engine.fused_layout(spec, xor.x.shape, xor.y.shape)
 
-    assert layout(NetworkSpec(1.0, 4, 0)) == fused.Layout((3, 4, 1), 4, False)
-    assert layout(NetworkSpec(1.0, 4, 0, bias=True)) == fused.Layout((3, 4, 1), 4, True)
-    assert layout(NetworkSpec(1.0, (3, 2), 0)) == fused.Layout((3, 3, 2, 1), 4, False)
+    assert layout(NetworkSpec(1.0, 4, 0)) == blocks.Layout((3, 4, 1), 4, False)
+    assert layout(NetworkSpec(1.0, 4, 0, bias=True)) == blocks.Layout((3, 4, 1), 4, True)
+    assert layout(NetworkSpec(1.0, (3, 2), 0)) == blocks.Layout((3, 3, 2, 1), 4, False)
     assert layout(NetworkSpec(1.0, 8, 0)).params == 3 * 8 + 8
     # written out whole up to 40 sigmoid units an iteration ...
-    assert not fused.looped(layout(NetworkSpec(1.0, 7, 0)))
-    assert not fused.looped(layout(NetworkSpec(1.0, (4, 5), 0)))  # 4 x (4 + 5 + 1) = 40
+    assert not blocks.looped(layout(NetworkSpec(1.0, 7, 0)))
+    assert not blocks.looped(layout(NetworkSpec(1.0, (4, 5), 0)))  # 4 x (4 + 5 + 1) = 40
     assert layout(NetworkSpec(1.0, (4, 6), 0)) is None  # 44
     # ... and one hidden layer of 8 units or more looped over its units, on few samples
-    assert fused.looped(layout(NetworkSpec(1.0, 8, 0)))
-    assert layout(NetworkSpec(1.0, 32, 0, bias=True)) == fused.Layout((3, 32, 1), 4, True)
-    assert fused.looped(fused.Layout((3, 500, 2), 12, False))  # 12 x (3 + 2) = 60
-    assert not fused.fits(fused.Layout((3, 16, 2), 13, False))  # 65
+    assert blocks.looped(layout(NetworkSpec(1.0, 8, 0)))
+    assert layout(NetworkSpec(1.0, 32, 0, bias=True)) == blocks.Layout((3, 32, 1), 4, True)
+    assert blocks.looped(blocks.Layout((3, 500, 2), 12, False))  # 12 x (3 + 2) = 60
+    assert not blocks.fits(blocks.Layout((3, 16, 2), 13, False))  # 65
     circles = BUILTIN["circles"]  # 100 samples: the segment kernels
     assert (
         numba_engine.fused_layout(NetworkSpec(1.0, 16, 0), circles.x.shape, circles.y.shape) is None
@@ -129,8 +129,8 @@ def test_the_versions_a_grid_needs_name_its_fused_layouts(numba_engine, fused):
     adam = NetworkSpec(1.0, 4, 0, optimizer="adam")
     assert numba_engine.versions(plain) == {False}  # without the data: the segment kernels
     assert numba_engine.versions([*plain, wide, deep, adam], xor.x, xor.y) == {
-        fused.Layout((3, 2, 1), 4, False), fused.Layout((3, 4, 1), 4, False),
-        fused.Layout((3, 32, 1), 4, False), False, True,
+        blocks.Layout((3, 2, 1), 4, False), blocks.Layout((3, 4, 1), 4, False),
+        blocks.Layout((3, 32, 1), 4, False), False, True,
     }  # fmt: skip
 
 
@@ -149,7 +149,7 @@ def test_the_generated_module_is_written_once_and_rewritten_when_changed(
 ):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(fused, "_modules", {})
-    layout = fused.Layout((2, 3, 1), 4, True)
+    layout = blocks.Layout((2, 3, 1), 4, True)
     x, y = np.zeros((4, 2)), np.zeros((4, 1))
     # a new folder: nothing compiled for it yet, the CLI says "compiling kernels"
     assert numba_engine.needs_compiling([NetworkSpec(1.0, 3, 0, bias=True)], x, y)
@@ -165,7 +165,7 @@ def test_the_generated_module_is_written_once_and_rewritten_when_changed(
     monkeypatch.setattr(fused, "_modules", {})
     again = fused.module(layout)
     assert path.read_text() == fused.source(layout) and not hasattr(again, "broken")
-    other = fused.module(fused.Layout((2, 3, 1), 4, False))  # another layout, another file
+    other = fused.module(blocks.Layout((2, 3, 1), 4, False))  # another layout, another file
     assert other.__name__ != first.__name__
     assert len(list(path.parent.glob("toynn_fused_*.py"))) == 2
 

@@ -1,6 +1,6 @@
 """The fused kernel's iteration for a network of one wide hidden layer, as loops over its
 hidden units (text for :mod:`toynn_cli.core._numba_fused`, which writes and compiles
-the kernels; this module imports nothing).
+the kernels; pure Python).
 
 Written out in full, an iteration of a 3-32-1 network on 4 samples is 132 sigmoids
 whose values the backward pass needs: more than the registers hold, so the compiled
@@ -32,7 +32,8 @@ output, a row per unit) and the output layer's deltas.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+
+from toynn_cli.core.blocks import Layout
 
 #: Networks a loop over lanes trains at once: one AVX-512 vector, two AVX2 ones (16
 #: ran 8% slower at hidden 32, and left more lanes empty in the engine's blocks, which
@@ -53,7 +54,7 @@ class Rows:
     ``changes``, ``lr``, ``err``, ``acc``, ``out`` and ``total`` as in the unrolled
     kernels' layout."""
 
-    def __init__(self, layout: Any) -> None:
+    def __init__(self, layout: Layout) -> None:
         hidden, n_out = layout.sizes[1:]
         p, samples = layout.params, layout.samples
         self.w, self.prev, self.changes, self.lr = 0, p, 2 * p, 3 * p
@@ -64,7 +65,7 @@ class Rows:
         self.total = self.delta + samples * n_out
 
 
-def param_rows(layout: Any) -> list[int]:
+def param_rows(layout: Layout) -> list[int]:
     """The state row of each parameter, in the engine's order (the hidden layer's
     weights row by row, its bias row, then the output layer's, each row unit by unit):
     the output layer's weights are stored output by output instead, so that each
@@ -77,7 +78,7 @@ def param_rows(layout: Any) -> list[int]:
     return rows
 
 
-def iteration(layout: Any) -> list[str]:
+def iteration(layout: Layout) -> list[str]:
     """The body of ``iterate`` (one iteration of a block's ``LANES`` networks, ``S`` its
     state): the forward loop over the hidden units, the outputs, the backward loop
     (deltas, gradients and step of each unit's weights), the output bias's step."""

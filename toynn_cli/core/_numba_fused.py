@@ -10,7 +10,7 @@ statement per product, sigmoid and update, for one layout (layer sizes, samples,
 bias), and compiles it with the iteration's loop over the networks of a block of
 ``LANES`` as the innermost loop, which the compiler vectorises: the networks of a
 block are the SIMD lanes (bench/README.md: 1.3-1.4x the pass-per-operation kernels).
-A network of one wider hidden layer (:func:`looped`) has its iteration written as loops
+A network of one wider hidden layer (:func:`toynn_cli.core.blocks.looped`) has its iteration written as loops
 over its hidden units instead, one unit's work written out in each
 (:mod:`toynn_cli.core._fused_units`); the rest of the generated module is the same.
 
@@ -39,63 +39,15 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from toynn_cli.core import _fused_native, _fused_units, portable
+from toynn_cli.core import _fused_native, _fused_units, blocks, portable
+from toynn_cli.core.blocks import Layout, looped
 
 #: Networks of a block: the vectorised loop's length (two AVX-512 vectors; 16 ran as
 #: fast as 64 and wastes less on small sweeps, see bench/README.md).
 LANES = 16
-#: Fused only up to this many sigmoid units per network-iteration (samples x the units
-#: of every layer): wider bodies spill registers and compile slowly (hidden 8 at 4
-#: samples, 36 units: 4.7 s; hidden 16: 12 s and slower than the pass-per-operation
-#: kernels).
-MAX_UNITS = 40
-#: A network of one hidden layer this wide or wider gets a kernel that loops over its
-#: units (:mod:`toynn_cli.core._fused_units`; hidden 8: 1.1x the written-out kernel,
-#: compiled in 1.3 s, not 4.7), ...
-LOOPED_FROM = 8
-#: ... if each unit's loop body is small: samples x (inputs + outputs) at most this (the
-#: body is written out sample by sample; the 100-sample datasets take the
-#: pass-per-operation kernels)
-MAX_LOOPED_TERMS = 64
-
-
-@dataclass(frozen=True)
-class Layout:
-    """What one fused kernel is compiled for."""
-
-    sizes: tuple[int, ...]  # inputs, hidden layers, outputs
-    samples: int
-    bias: bool
-
-    @property
-    def params(self) -> int:
-        return sum((a + self.bias) * b for a, b in zip(self.sizes, self.sizes[1:]))
-
-    @property
-    def outputs(self) -> int:
-        return self.samples * self.sizes[-1]
-
-
-def looped(layout: Layout) -> bool:
-    """Whether ``layout``'s kernel loops over its hidden units
-    (:mod:`toynn_cli.core._fused_units`): one hidden layer of at least
-    :data:`LOOPED_FROM` units, on few enough samples."""
-    sizes = layout.sizes
-    return (
-        len(sizes) == 3
-        and sizes[1] >= LOOPED_FROM
-        and layout.samples * (sizes[0] + sizes[2]) <= MAX_LOOPED_TERMS
-    )
-
-
-def fits(layout: Layout) -> bool:
-    """Whether ``layout`` gets a fused kernel: one that loops over its hidden units
-    (:func:`looped`), or small enough to be written out whole (:data:`MAX_UNITS`)."""
-    return looped(layout) or layout.samples * sum(layout.sizes[1:]) <= MAX_UNITS
 
 
 def lanes(layout: Layout) -> int:
@@ -365,14 +317,16 @@ def directory() -> Path:
     raise OSError("no writable folder for toynn's generated kernels")
 
 
-#: what a generated module's name depends on besides its layout: this generator and the
-#: portable functions its kernels call (a change to either makes new files)
+#: what a generated module's name depends on besides its layout: this generator, the
+#: rule of which layouts loop over their units, and the portable functions its kernels
+#: call (a change to any makes new files)
 _STAMP = hashlib.sha256(
     b"".join(
         path.read_bytes()
         for path in [
             Path(__file__),
             Path(_fused_units.__file__),
+            Path(blocks.__file__),  # which layouts loop over their units
             *sorted(Path(portable.__file__).parent.glob("*.py")),
         ]
     )

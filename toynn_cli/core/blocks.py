@@ -1,9 +1,11 @@
-"""How the numba engine splits a batch into blocks of networks (SIMD lanes), shared
-with the cost model (toynn_cli/run/cost.py) so that the estimate counts the blocks the
-engine runs. Pure Python.
+"""How the numba engine splits a batch into blocks of networks (SIMD lanes), and which
+kernel a block gets, shared with the cost model (toynn_cli/run/cost.py) so that the
+estimate counts the blocks the engine runs with the kernel it runs. Pure Python.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 #: Networks per block at most: the unit of SIMD work and of parallel scheduling.
 BLOCK = 128
@@ -21,3 +23,55 @@ def block_size(n: int, threads: int) -> int:
     blocks = threads * -(-n // (threads * BLOCK))  # a multiple of the threads
     size = -(-n // blocks)
     return max(LANES, min(BLOCK, -(-size // LANES) * LANES))
+
+
+#: A fused kernel written out whole only up to this many sigmoid units per
+#: network-iteration (samples x the units of every layer): wider bodies spill registers
+#: and compile slowly (hidden 8 at 4 samples, 36 units: 4.7 s; hidden 16: 12 s and
+#: slower than the pass-per-operation kernels).
+MAX_UNITS = 40
+#: A network of one hidden layer this wide or wider gets a kernel that loops over its
+#: units (:mod:`toynn_cli.core._fused_units`; hidden 8: 1.1x the written-out kernel,
+#: compiled in 1.3 s, not 4.7), ...
+LOOPED_FROM = 8
+#: ... if each unit's loop body is small: samples x (inputs + outputs) at most this (the
+#: body is written out sample by sample; the 100-sample datasets take the
+#: pass-per-operation kernels)
+MAX_LOOPED_TERMS = 64
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What one fused kernel is compiled for (:mod:`toynn_cli.core._numba_fused`): the
+    tutorial's settings (sigmoid units, squared loss, plain gradient descent) on these
+    layer sizes, samples and bias."""
+
+    sizes: tuple[int, ...]  # inputs, hidden layers, outputs
+    samples: int
+    bias: bool
+
+    @property
+    def params(self) -> int:
+        return sum((a + self.bias) * b for a, b in zip(self.sizes, self.sizes[1:]))
+
+    @property
+    def outputs(self) -> int:
+        return self.samples * self.sizes[-1]
+
+
+def looped(layout: Layout) -> bool:
+    """Whether ``layout``'s kernel loops over its hidden units
+    (:mod:`toynn_cli.core._fused_units`): one hidden layer of at least
+    :data:`LOOPED_FROM` units, on few enough samples."""
+    sizes = layout.sizes
+    return (
+        len(sizes) == 3
+        and sizes[1] >= LOOPED_FROM
+        and layout.samples * (sizes[0] + sizes[2]) <= MAX_LOOPED_TERMS
+    )
+
+
+def fits(layout: Layout) -> bool:
+    """Whether ``layout`` gets a fused kernel: one that loops over its hidden units
+    (:func:`looped`), or small enough to be written out whole (:data:`MAX_UNITS`)."""
+    return looped(layout) or layout.samples * sum(layout.sizes[1:]) <= MAX_UNITS

@@ -33,9 +33,9 @@ each compiles on its first use, behind a C entry point over pointers that alloca
 nothing, and later runs load its machine code without importing numba (:func:`load`,
 :mod:`toynn_cli.core._fused_native`). The tutorial's networks on few samples get a
 kernel of their own layout instead (:mod:`toynn_cli.core._numba_fused`): small ones (up
-to ``_numba_fused.MAX_UNITS`` sigmoid units an iteration: the tutorial's own, 3-4-1 on
+to ``blocks.MAX_UNITS`` sigmoid units an iteration: the tutorial's own, 3-4-1 on
 4 samples) one iteration written out as straight-line code, one hidden layer of
-``_numba_fused.LOOPED_FROM`` units or more a loop over its units
+``blocks.LOOPED_FROM`` units or more a loop over its units
 (:mod:`toynn_cli.core._fused_units`); the same bits; numba compiles it once per layout
 and CPU, and later runs load its machine code without importing numba
 (:mod:`toynn_cli.core._fused_native`).
@@ -66,7 +66,7 @@ from typing import Any
 
 import numpy as np
 
-from toynn_cli.core import kernel_settings, layers, network
+from toynn_cli.core import blocks, kernel_settings, layers, network
 from toynn_cli.core.blocks import block_size
 from toynn_cli.core.network import BatchResult, NetworkSpec
 
@@ -222,16 +222,14 @@ def is_general(spec: NetworkSpec) -> bool:
 
 
 def fused_layout(spec: NetworkSpec, x_shape: tuple[int, ...], y_shape: tuple[int, ...]) -> Any:
-    """The fused kernel's layout (:class:`toynn_cli.core._numba_fused.Layout`) for
-    networks like ``spec`` on data of these shapes, or None when they take the
-    segment kernels (another setting than the tutorial's, or too wide). No numba."""
+    """The fused kernel's layout (:class:`toynn_cli.core.blocks.Layout`) for networks
+    like ``spec`` on data of these shapes, or None when they take the segment kernels
+    (another setting than the tutorial's, or too wide: :func:`blocks.fits`). No numba."""
     if is_general(spec):
         return None
-    from toynn_cli.core import _numba_fused
-
     sizes = tuple(network.layer_sizes(x_shape[1], spec.hidden, y_shape[1]))
-    layout = _numba_fused.Layout(sizes, x_shape[0], spec.bias)
-    return layout if _numba_fused.fits(layout) else None
+    layout = blocks.Layout(sizes, x_shape[0], spec.bias)
+    return layout if blocks.fits(layout) else None
 
 
 def versions(
