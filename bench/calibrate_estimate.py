@@ -4,9 +4,10 @@
     python bench/calibrate_estimate.py --engine numpy
 
 Times each engine in this process, one thread, on batches of one layout (hidden 2 to
-32, 4 to 2000 samples, 1 to 1024 networks), and fits the cost model of cost.py to the
+32, 4 to 2000 samples, 1 to 4096 networks), and fits the cost model of cost.py to the
 seconds per batch-iteration by least squares on the relative error (coefficients that
-come out negative are dropped and the rest refitted). Then times whole CLI runs (one
+come out negative are dropped and the rest refitted): the numba engine's cases twice,
+those it trains with a fused kernel (``fused``) and the others (``coefficients``). Then times whole CLI runs (one
 network, one iteration; many networks, few iterations) for the fixed start-up and the
 per-network cost of a saved run. Prints the constants to paste into cost.py, and the
 fit's worst relative errors.
@@ -81,30 +82,47 @@ def fit(rows: list[tuple[list[float], float]]) -> list[float]:
     return out
 
 
-def calibrate_engine(name: str) -> list[float]:
+def _fused(name: str, hidden: int, samples: int) -> bool:
+    """Whether the engine trains this case with a fused kernel (the numba engine's)."""
+    if name != "numba":
+        return False
+    from toynn_cli.core import engine_numba
+
+    spec = network.NetworkSpec(alpha=0.5, hidden=hidden, seed=0)
+    return engine_numba.fused_layout(spec, (samples, 2), (samples, 1)) is not None
+
+
+def calibrate_engine(name: str) -> dict[bool, list[float]]:
+    """The engine's coefficients, fitted to the cases it trains with the segment kernels
+    (False) and, for the numba engine, to those it trains with a fused kernel (True)."""
     block = cost.MODELS[name].block
     lanes = [1, 8, 32, 128] if block else [1, 8, 128, 1024, 4096]
-    rows = []
-    print(f"{name}: hidden samples networks  s/iteration  model")
-    cases = [(h, s, n) for h in (2, 4, 16, 32) for s in (4, 200, 2000) for n in lanes]
+    samples = (4, 8, 16, 200, 2000) if name == "numba" else (4, 200, 2000)
+    cases = [(h, s, n) for h in (2, 4, 8, 16, 32) for s in samples for n in lanes]
+    cases = [c for c in cases if not (name == "numpy" and c[0] * c[1] * c[2] > 600_000)]
+    rows: dict[bool, list] = {False: [], True: []}
+    print(f"{name}: hidden samples networks  kernel  s/iteration")
     for h, s, n in cases:
-        if name == "numpy" and s * n * h > 600_000:
-            continue  # minutes of NumPy for no new information
         per_it, _ = batch_seconds(name, h, s, n)
-        rows.append((cost.features(network.layer_sizes(2, h, 1), s, n), per_it))
-    coef = fit(rows)
-    worst = 0.0
-    for (feats, per_it), (h, s, n) in zip(rows, [c for c in cases if _kept(name, c)]):
-        model = sum(c * f for c, f in zip(coef, feats))
-        worst = max(worst, abs(math.log(model / per_it)))
-        print(f"  {h:6d} {s:7d} {n:8d}  {per_it:11.3e}  {model / per_it:5.2f}x")
-    print(f"  worst model / measured: {math.exp(worst):.2f}x (either way)")
-    return coef
-
-
-def _kept(name: str, case: tuple[int, int, int]) -> bool:
-    h, s, n = case
-    return not (name == "numpy" and s * n * h > 600_000)
+        fused = _fused(name, h, s)
+        sizes = network.layer_sizes(2, h, 1)
+        feats = cost.features(sizes, s, cost.kernel_lanes(sizes, s, n, fused))
+        rows[fused].append((feats, per_it))
+        print(f"  {h:6d} {s:7d} {n:8d}  {'fused' if fused else 'segment':7s} {per_it:11.3e}")
+    found = {}
+    for fused, kept in rows.items():
+        if not kept:
+            continue
+        coef = fit(kept)
+        worst = 0.0
+        for feats, per_it in kept:
+            model = sum(c * f for c, f in zip(coef, feats))
+            worst = max(worst, abs(math.log(model / per_it)))
+        kind = "fused kernels" if fused else "segment kernels"
+        print(f"  {kind}: worst model / measured {math.exp(worst):.2f}x (either way), "
+              f"{len(kept)} cases")  # fmt: skip
+        found[fused] = coef
+    return found
 
 
 def cli_seconds(args: list[str], repeat: int = 3) -> float:
@@ -119,7 +137,7 @@ def cli_seconds(args: list[str], repeat: int = 3) -> float:
     return best
 
 
-def calibrate_cli(name: str, coef: list[float]) -> None:
+def calibrate_cli(name: str, coef: list[float], fused: list[float]) -> None:
     """Start-up (one network, one iteration) and the per-network cost of a saved run,
     small (full records) and large (more than 10000 networks: summarised)."""
     engine = ["--engine", name, "--workers", "1"]
@@ -128,8 +146,8 @@ def calibrate_cli(name: str, coef: list[float]) -> None:
     for seeds, label in ((5000, "small"), (20000, "large")):
         args = ["sweep", "--alphas", "1", "--seeds", f"1..{seeds}", "--iterations", "200", *engine]
         took = cli_seconds(args, repeat=2)
-        model = dataclasses.replace(cost.MODELS[name], coefficients=tuple(coef))
-        trained = cost.batch_seconds(model, [3, 4, 1], 4, seeds, 200)
+        model = dataclasses.replace(cost.MODELS[name], coefficients=tuple(coef), fused=tuple(fused))
+        trained = cost.batch_seconds(model, [3, 4, 1], 4, seeds, 200, fused=bool(fused))
         per = (took - startup - trained) / seeds
         print(f"  {label}: {seeds} networks x 200 it {took:.2f} s, training {trained:.2f} s "
               f"(model): {per * 1e6:.1f} us a network")  # fmt: skip
@@ -147,10 +165,12 @@ def main() -> None:
             from toynn_cli.core import engine_numba
 
             engine_numba.load()
-        coef = calibrate_engine(name)
-        print(f"  coefficients: {', '.join(f'{c:.4g}' for c in coef)}")
+        found = calibrate_engine(name)
+        for fused, coef in found.items():
+            field = "fused" if fused else "coefficients"
+            print(f"  {field}: {', '.join(f'{c:.4g}' for c in coef)}")
         if not args.skip_cli:
-            calibrate_cli(name, coef)
+            calibrate_cli(name, found[False], found.get(True, []))
     print(f"load average at the end {os.getloadavg()}")
 
 

@@ -80,7 +80,7 @@ def test_fused_kernels_have_the_segment_kernels_and_numpy_bits(numba_engine, cas
 def test_a_network_has_the_same_bits_in_any_lane_and_thread(numba_engine, hidden):
     xor = BUILTIN["xor"]
     spec = NetworkSpec(1.0, hidden, 0)
-    lanes = numba_engine.fused_lanes(numba_engine.fused_layout(spec, xor.x.shape, xor.y.shape))
+    lanes = blocks.fused_lanes(numba_engine.fused_layout(spec, xor.x.shape, xor.y.shape))
     assert lanes == {4: 16, 16: 8}[hidden]
     # 141 networks on 2 threads: blocks of 72 and 69 (block_size), each trained 16 (8)
     # networks at a time (with 16: the last 8 of the first block, 5 of the second)

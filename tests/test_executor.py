@@ -142,7 +142,8 @@ def test_the_estimate_is_the_engines_cost_model():
     sizes, it = [3, 4, 1], 10000
     for name in ("numpy", "numba"):
         model = cost.model_for(name)
-        chunk = cost.batch_seconds(model, sizes, 4, 300, it)
+        fused = name == "numba"  # the tutorial's 3-4-1 on 4 samples: a fused kernel
+        chunk = cost.batch_seconds(model, sizes, 4, 300, it, fused=fused)
         one = executor.estimate(H4, chunks, 1, 3, 1, 4, it, 1000, engine=name)
         two = executor.estimate(H4, chunks, 2, 3, 1, 4, it, 1000, engine=name)
         rest = model.startup + 600 * model.per_network
@@ -152,7 +153,7 @@ def test_the_estimate_is_the_engines_cost_model():
             assert two["workers"] == 2
             assert two["seconds"] == pytest.approx(rest + model.pool_startup + shared, rel=1e-12)
         else:  # no worker processes: the chunks one after the other, on two threads each
-            threaded = cost.batch_seconds(model, sizes, 4, 300, it, threads=2)
+            threaded = cost.batch_seconds(model, sizes, 4, 300, it, threads=2, fused=True)
             assert (two["workers"], two["threads"]) == (1, 2)
             assert two["seconds"] == pytest.approx(rest + 2 * threaded, rel=1e-12)
     numba = executor.estimate(H4, chunks, 1, 3, 1, 4, it, 1000, engine="numba")
@@ -160,6 +161,31 @@ def test_the_estimate_is_the_engines_cost_model():
     assert numba["seconds"] != numpy["seconds"]
     assert numba["memory_bytes"] == numpy["memory_bytes"]
     assert cost.model_for("numba-fast") is cost.NUMBA
+
+
+def test_the_numba_estimate_prices_the_kernel_the_engine_runs():
+    model, it = cost.NUMBA, 1000
+    assert model.fused and model.fused != model.coefficients
+    assert cost.NUMPY.fused == ()  # one set for the NumPy engine
+
+    def guess(specs: list, samples: int = 4) -> float:
+        chunks = executor.plan(specs, len(specs))
+        return executor.estimate(specs, chunks, 1, 3, 1, samples, it, 100, engine="numba")[
+            "seconds"
+        ]
+
+    def priced(sizes: list[int], fused: bool, samples: int = 4) -> float:
+        rest = model.startup + 140 * model.per_network
+        return rest + cost.batch_seconds(model, sizes, samples, 140, it, fused=fused)
+
+    wide = grid.expand([32], [0.1, 1.0], range(70))  # W3's hidden 32: looped over its units
+    assert guess(wide) == pytest.approx(priced([3, 32, 1], True), rel=1e-12)
+    tanh = grid.expand([32], [0.1, 1.0], range(70), architectures=({"activation": "tanh"},))
+    assert guess(tanh) == pytest.approx(priced([3, 32, 1], False), rel=1e-12)
+    deep = grid.expand([(16, 16)], [0.1, 1.0], range(70))  # two wide layers: segment kernels
+    assert guess(deep) == pytest.approx(priced([3, 16, 16, 1], False), rel=1e-12)
+    many = grid.expand([32], [0.1, 1.0], range(70))  # 100 samples: segment kernels
+    assert guess(many, 100) == pytest.approx(priced([3, 32, 1], False, 100), rel=1e-12)
 
 
 def test_numba_blocks_are_evened_out_for_the_threads():

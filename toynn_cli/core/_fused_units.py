@@ -33,16 +33,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from toynn_cli.core import blocks
 from toynn_cli.core.blocks import Layout
 
-#: Networks a loop over lanes trains at once: one AVX-512 vector, two AVX2 ones (16
-#: ran 8% slower at hidden 32, and left more lanes empty in the engine's blocks, which
-#: are multiples of 8)
-LANES = 8
+#: Networks a loop over lanes trains at once (see blocks.LOOPED_LANES)
+LANES = blocks.LOOPED_LANES
 
 
-def _chain(terms: list[str]) -> str:
-    # a sum added left to right, as the other kernels add it
+def chain(terms: list[str]) -> str:
+    """The text of a sum of ``terms`` added left to right, as every kernel adds it."""
     expr = terms[0]
     for term in terms[1:]:
         expr = f"({expr}) + {term}"
@@ -95,7 +94,7 @@ def iteration(layout: Layout) -> list[str]:
     def forward(first: bool) -> list[str]:
         lines = []
         for s in range(samples):
-            z = _chain([f"x{s}_{i} * {row(i * hidden)}" for i in range(n_in)])
+            z = chain([f"x{s}_{i} * {row(i * hidden)}" for i in range(n_in)])
             if bias:
                 z = f"({z}) + {row(n_in * hidden)}"
             lines.append(f"a{s} = 1.0 / (exp(-({z})) + 1.0)")
@@ -139,20 +138,20 @@ def iteration(layout: Layout) -> list[str]:
         back += [f"u{s}_{o} = {fixed(rows.delta + s * n_out + o)}" for o in range(n_out)]
     back += [f"v{o} = {row(w2 + o * hidden)}" for o in range(n_out)]
     for s in range(samples):  # the hidden deltas, from the weights before the step
-        up = _chain([f"u{s}_{o} * v{o}" for o in range(n_out)])
+        up = chain([f"u{s}_{o} * v{o}" for o in range(n_out)])
         back.append(f"d{s} = ({up}) * (a{s} * (1.0 - a{s}))")
     for i in range(n_in):
-        back += step(i * hidden, _chain([f"x{s}_{i} * d{s}" for s in range(samples)]))
+        back += step(i * hidden, chain([f"x{s}_{i} * d{s}" for s in range(samples)]))
     if bias:
-        back += step(n_in * hidden, _chain([f"d{s}" for s in range(samples)]))
+        back += step(n_in * hidden, chain([f"d{s}" for s in range(samples)]))
     for o in range(n_out):
-        back += step(w2 + o * hidden, _chain([f"a{s} * u{s}_{o}" for s in range(samples)]))
+        back += step(w2 + o * hidden, chain([f"a{s} * u{s}_{o}" for s in range(samples)]))
     lines += [f"for n in range({hidden}):", f"    for b in range({LANES}):"]
     lines += ["        " + line for line in back]
 
     if bias:  # the output layer's bias row
         lines += [f"for b in range({LANES}):", f"    lr = {fixed(rows.lr)}"]
         for o in range(n_out):
-            deltas = _chain([fixed(rows.delta + s * n_out + o) for s in range(samples)])
+            deltas = chain([fixed(rows.delta + s * n_out + o) for s in range(samples)])
             lines += ["    " + line for line in step(w2 + n_out * hidden + o, deltas, fixed)]
     return lines

@@ -45,22 +45,8 @@ from types import ModuleType
 from toynn_cli.core import _fused_native, _fused_units, blocks, portable
 from toynn_cli.core.blocks import Layout, looped
 
-#: Networks of a block: the vectorised loop's length (two AVX-512 vectors; 16 ran as
-#: fast as 64 and wastes less on small sweeps, see bench/README.md).
-LANES = 16
-
-
-def lanes(layout: Layout) -> int:
-    """Networks ``layout``'s kernel trains at once (the SIMD lanes of its loops)."""
-    return _fused_units.LANES if looped(layout) else LANES
-
-
-def _chain(terms: list[str]) -> str:
-    # a sum added left to right, as the other kernels add it
-    expr = terms[0]
-    for term in terms[1:]:
-        expr = f"({expr}) + {term}"
-    return expr
+#: Networks of a block the written-out kernels train at once (see blocks.WHOLE_LANES)
+LANES = blocks.WHOLE_LANES
 
 
 class _Rows:
@@ -84,7 +70,7 @@ def _param_rows(layout: Layout) -> list[int]:
 
 def scratch_size(layout: Layout) -> int:
     """Float64s in each of a kernel call's two scratch arrays (a block's state)."""
-    return _rows(layout).total * lanes(layout)
+    return _rows(layout).total * blocks.fused_lanes(layout)
 
 
 def _iteration(layout: Layout) -> list[str]:
@@ -107,7 +93,9 @@ def _iteration(layout: Layout) -> list[str]:
     for k in range(layers):  # forward
         for s in range(samples):
             for n in range(sizes[k + 1]):
-                z = _chain([f"{a(k, s, i)} * {wname(k, i, n)}" for i in range(sizes[k])])
+                z = _fused_units.chain(
+                    [f"{a(k, s, i)} * {wname(k, i, n)}" for i in range(sizes[k])]
+                )
                 if bias:
                     z = f"({z}) + {wname(k, sizes[k], n)}"
                 lines.append(f"{a(k + 1, s, n)} = 1.0 / (exp(-({z})) + 1.0)")
@@ -128,14 +116,18 @@ def _iteration(layout: Layout) -> list[str]:
                     d = f"e{s * n_out + n}"
                 else:
                     up = sizes[k + 2]
-                    d = _chain([f"d{k + 1}_{s}_{u} * {wname(k + 1, n, u)}" for u in range(up)])
+                    d = _fused_units.chain(
+                        [f"d{k + 1}_{s}_{u} * {wname(k + 1, n, u)}" for u in range(up)]
+                    )
                 lines.append(f"d{k}_{s}_{n} = ({d}) * ({act} * (1.0 - {act}))")
         for n in range(n_out):
             if bias:
-                grads[wname(k, n_in, n)] = _chain([f"d{k}_{s}_{n}" for s in range(samples)])
+                grads[wname(k, n_in, n)] = _fused_units.chain(
+                    [f"d{k}_{s}_{n}" for s in range(samples)]
+                )
             for i in range(n_in):
                 terms = [f"{a(k, s, i)} * d{k}_{s}_{n}" for s in range(samples)]
-                grads[wname(k, i, n)] = _chain(terms)
+                grads[wname(k, i, n)] = _fused_units.chain(terms)
     for p in range(layout.params):  # the step, and the direction counts
         prev, changes = (rows.prev + p) * LANES, (rows.changes + p) * LANES
         lines += [
@@ -152,7 +144,7 @@ def _records(layout: Layout) -> list[str]:
     """The body of ``records``' loop over lanes: the sums of the error and the accuracy
     of the outputs an iteration stored (mean_abs's and accuracy's order; divided when
     copied out), from the same ``output - target`` as the step's."""
-    rows, out, width = _rows(layout), layout.sizes[-1], lanes(layout)
+    rows, out, width = _rows(layout), layout.sizes[-1], blocks.fused_lanes(layout)
     lines, errs, hits = [], [], []
     for s in range(layout.samples):
         for o in range(out):
@@ -163,8 +155,8 @@ def _records(layout: Layout) -> list[str]:
                 f"(1.0 if (y{s}_{o} == 1.0 and v{r} > 0.5) or (y{s}_{o} == 0.0 and v{r} < 0.5)"
                 " else 0.0)"
             )
-    lines.append(f"S[{rows.err * width} + b] = {_chain(errs)}")
-    lines.append(f"S[{rows.acc * width} + b] = {_chain(hits)}")
+    lines.append(f"S[{rows.err * width} + b] = {_fused_units.chain(errs)}")
+    lines.append(f"S[{rows.acc * width} + b] = {_fused_units.chain(hits)}")
     return lines
 
 
@@ -192,7 +184,7 @@ from numba import carray, types
 
 from toynn_cli.core import portable
 
-LANES = {lanes(layout)}
+LANES = {blocks.fused_lanes(layout)}
 ROWS = {rows.total}
 # the state row of each parameter (in the engine's order)
 PROW = np.array({_param_rows(layout)}, dtype=np.int64)

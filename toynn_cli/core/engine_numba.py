@@ -303,13 +303,6 @@ def _ptr(a: np.ndarray) -> int:
     return a.ctypes.data
 
 
-def fused_lanes(layout: Any) -> int:
-    """Networks ``layout``'s fused kernel trains at once (the SIMD lanes of its loops)."""
-    from toynn_cli.core import _numba_fused
-
-    return _numba_fused.lanes(layout)
-
-
 def _run_spans(
     train: Callable[[int, int, tuple], None],
     spans: list[tuple],
@@ -455,7 +448,7 @@ def train_batch(
     # each block's columns are its own): as many threads as asked, cores, or blocks
     wanted = threads if threads is not None else len(os.sched_getaffinity(0))
     layout = fused_layout(first, x.shape, y.shape) if fused else None
-    # a fused kernel (a C function over pointers) trains the same blocks, _numba_fused.lanes
+    # a fused kernel (a C function over pointers) trains the same blocks, blocks.fused_lanes
     # networks at a time, each thread with scratch of its own
     fused_kernel = None if layout is None else load_fused(layout)
     segment = load(kernel_settings.general(codes, hyper)) if fused_kernel is None else fused_kernel

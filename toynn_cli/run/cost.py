@@ -73,6 +73,9 @@ class CostModel:
     per_network_large: float
     #: starting the pool of worker processes (s)
     pool_startup: float = 0.05
+    #: seconds per batch-iteration of the batches the engine trains with a fused kernel
+    #: (the numba engine's, toynn_cli.core.blocks.fits); empty: ``coefficients``
+    fused: tuple[float, ...] = ()
 
 
 def features(sizes: Sequence[int], samples: int, lanes: int) -> list[float]:
@@ -92,9 +95,24 @@ def features(sizes: Sequence[int], samples: int, lanes: int) -> list[float]:
     return [lanes * sp, lanes * su, lanes * params, sp, su, params, *calls, 1.0, spilled]
 
 
-def block_seconds(model: CostModel, sizes: Sequence[int], samples: int, lanes: int) -> float:
-    """Seconds per iteration of one block of ``lanes`` networks."""
-    return sum(c * f for c, f in zip(model.coefficients, features(sizes, samples, lanes)))
+def kernel_lanes(sizes: Sequence[int], samples: int, lanes: int, fused: bool) -> int:
+    """The lanes a block of ``lanes`` networks costs: a fused kernel trains a fixed
+    number at once (blocks.fused_lanes), so fewer cost as many."""
+    if not fused:
+        return lanes
+    width = blocks.fused_lanes(blocks.Layout(tuple(sizes), samples, False))
+    return -(-lanes // width) * width
+
+
+def block_seconds(
+    model: CostModel, sizes: Sequence[int], samples: int, lanes: int, fused: bool = False
+) -> float:
+    """Seconds per iteration of one block of ``lanes`` networks (``fused``: trained by a
+    fused kernel, :func:`kernel_lanes` of them)."""
+    fused = fused and bool(model.fused)
+    coefficients = model.fused if fused else model.coefficients
+    counted = features(sizes, samples, kernel_lanes(sizes, samples, lanes, fused))
+    return sum(c * f for c, f in zip(coefficients, counted))
 
 
 def batch_seconds(
@@ -104,17 +122,18 @@ def batch_seconds(
     networks: int,
     iterations: int,
     threads: int = 1,
+    fused: bool = False,
 ) -> float:
     """Seconds to train one batch of ``networks`` of one layout; ``threads`` share its
     blocks (the numba engine in this process), one block each at a time, at the
-    :func:`speed_up` they get together."""
+    :func:`speed_up` they get together; ``fused``: by a fused kernel."""
     if networks <= 0:
         return 0.0
     # the numba engine's blocks: up to model.block networks, evened out for the threads
     block = min(model.block, blocks.block_size(networks, threads)) if model.block else networks
     full, rest = divmod(networks, block)
     parts = [block] * full + ([rest] if rest else [])
-    per_block = [block_seconds(model, sizes, samples, n) for n in parts]
+    per_block = [block_seconds(model, sizes, samples, n, fused) for n in parts]
     lanes = max(1, min(threads, len(parts)))
     return iterations * max(sum(per_block) / speed_up(lanes), max(per_block))
 
@@ -140,6 +159,12 @@ NUMBA = CostModel(
     # for 10^5 networks x 1000 iterations (saved less --no-save)
     per_network=0.35e-3,
     per_network_large=0.03e-3,
+    # the fused kernels (the tutorial's settings on few samples, blocks.fits): the Intel
+    # Xeon's fit (52 batches, hidden 2-32 on 4-16 samples, 1-128 networks, within 1.21x
+    # of each) of 2026-12-04, after the hidden-unit loop (1.713e-10, 1.187e-9, 0,
+    # 1.399e-11, 0, ...), times 1.23: the mean of the two machines above, whose fits
+    # differed by 1.47x
+    fused=(2.107e-10, 1.460e-09, 0.0, 1.721e-11, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
 )  # fmt: skip
 NUMPY = CostModel(
     coefficients=(0.0, 4.498e-08, 0.0, 0.0, 0.0, 0.0, 2.64e-06, 3.485e-06, 2.123e-04, 9.524e-09),

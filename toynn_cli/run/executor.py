@@ -195,6 +195,14 @@ def threads(chunks: Sequence[Chunk], workers: int, iterations: int, engine: str)
     return min(workers, math.ceil(largest / blocks.block_size(largest, workers)))
 
 
+def _fused(spec: NetworkSpec, n_inputs: int, n_outputs: int, samples: int) -> bool:
+    """Whether the numba engine trains networks like ``spec`` with a fused kernel (its
+    own decision; no numba imported)."""
+    from toynn_cli.core import engine_numba
+
+    return engine_numba.fused_layout(spec, (samples, n_inputs), (samples, n_outputs)) is not None
+
+
 def estimate_seconds(
     engine: str,
     specs: Sequence[NetworkSpec],
@@ -220,8 +228,10 @@ def estimate_seconds(
     slower = used / cost.speed_up(used)  # each worker's share of the cores they get
 
     def seconds(chunk: Chunk) -> float:
-        sizes = _sizes(specs[chunk.start], n_inputs, n_outputs)
-        alone = cost.batch_seconds(model, sizes, samples, len(chunk), iterations, on)
+        spec = specs[chunk.start]
+        sizes = _sizes(spec, n_inputs, n_outputs)
+        fused = bool(model.fused) and _fused(spec, n_inputs, n_outputs, samples)
+        alone = cost.batch_seconds(model, sizes, samples, len(chunk), iterations, on, fused)
         return alone * slower
 
     free = [0.0] * used  # when each worker is next free: chunks go out in grid order
