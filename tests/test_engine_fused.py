@@ -5,6 +5,7 @@ modules' files."""
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -168,6 +169,25 @@ def test_the_generated_module_is_written_once_and_rewritten_when_changed(
     other = fused.module(blocks.Layout((2, 3, 1), 4, False))  # another layout, another file
     assert other.__name__ != first.__name__
     assert len(list(path.parent.glob("toynn_fused_*.py"))) == 2
+
+
+@pytest.mark.slow
+def test_a_huge_looped_layer_compiles_without_warnings(numba_engine, fused, tmp_path, monkeypatch):
+    # its generated module is as small as any (the loop's length is a constant, each
+    # parameter's state row an expression), and numba caches it without a NumbaWarning
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(fused, "_modules", {})
+    monkeypatch.setattr(numba_engine, "_fused_ready", {})
+    x, y = _odd_data()  # two outputs: the output layer's weights stored output by output
+    specs = [NetworkSpec(a, 3001, 0, bias=True) for a in (0.5, 20.0)]
+    layout = numba_engine.fused_layout(specs[0], x.shape, y.shape)
+    assert blocks.looped(layout)
+    assert len(fused.source(layout)) < 2 * len(fused.source(blocks.Layout((3, 8, 2), 5, True)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = numba_engine.train_batch(x, y, specs, 60, 20)
+    assert layout in numba_engine._fused_ready
+    _agree(engine.train_batch(x, y, specs, 60, 20), got)
 
 
 def test_the_generated_modules_folder_falls_back_to_the_temporary_directory(

@@ -23,7 +23,7 @@ lies a fixed distance from the others, so the compiler sees that the lanes do no
 overlap and vectorises the loop without run-time checks).
 
 The block's state: every parameter (a row of lanes each, in the engine's order but
-the output layer's weights stored unit by unit, :func:`param_rows`), the signs of the
+the output layer's weights stored output by output, :func:`param_row`), the signs of the
 last step's gradients, the direction counts, the step size, the records, then the
 hidden layer's outputs (sample by sample), the outputs' running sums (output by
 output, a row per unit) and the output layer's deltas.
@@ -64,17 +64,18 @@ class Rows:
         self.total = self.delta + samples * n_out
 
 
-def param_rows(layout: Layout) -> list[int]:
-    """The state row of each parameter, in the engine's order (the hidden layer's
-    weights row by row, its bias row, then the output layer's, each row unit by unit):
-    the output layer's weights are stored output by output instead, so that each
-    output's weights are consecutive rows in the loop over units."""
+def param_row(layout: Layout) -> str:
+    """The text of the state row of parameter ``p`` (in the engine's order: the hidden
+    layer's weights row by row, its bias row, then the output layer's, each row unit by
+    unit): the output layer's weights are stored output by output instead, so that each
+    output's weights are consecutive rows in the loop over units (an expression, not a
+    table: a table of a 100000-unit layer is a global array numba cannot cache)."""
     n_in, hidden, n_out = layout.sizes
     first = (n_in + layout.bias) * hidden
-    rows = list(range(first))
-    rows += [first + o * hidden + n for n in range(hidden) for o in range(n_out)]
-    rows += [first + n_out * hidden + o for o in range(n_out)] if layout.bias else []
-    return rows
+    if n_out == 1:
+        return "p"
+    moved = f"{first} + ((p - {first}) % {n_out}) * {hidden} + (p - {first}) // {n_out}"
+    return f"(p if p < {first} or p >= {first + hidden * n_out} else {moved})"
 
 
 def iteration(layout: Layout) -> list[str]:

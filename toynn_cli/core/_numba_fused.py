@@ -63,9 +63,9 @@ def _rows(layout: Layout) -> _Rows | _fused_units.Rows:
     return _fused_units.Rows(layout) if looped(layout) else _Rows(layout)
 
 
-def _param_rows(layout: Layout) -> list[int]:
-    # the state row of each parameter (the engine's order)
-    return _fused_units.param_rows(layout) if looped(layout) else list(range(layout.params))
+def _param_row(layout: Layout) -> str:
+    # the text of the state row of parameter p (the engine's order)
+    return _fused_units.param_row(layout) if looped(layout) else "p"
 
 
 def scratch_size(layout: Layout) -> int:
@@ -186,8 +186,6 @@ from toynn_cli.core import portable
 
 LANES = {blocks.fused_lanes(layout)}
 ROWS = {rows.total}
-# the state row of each parameter (in the engine's order)
-PROW = np.array({_param_rows(layout)}, dtype=np.int64)
 
 # toynn's exp, compiled as a function of its own: LLVM inlines it into the loop (numba's
 # own inliner, inline="always", took 5x longer to compile these bodies)
@@ -224,7 +222,7 @@ def segment(x, y, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_e
         m = min(LANES, end - b0)
         S[:] = 0.0  # the lanes past the last network train zeros, never read
         for p in range({params}):
-            r = PROW[p]
+            r = {_param_row(layout)}  # its state row
             for b in range(m):
                 S[({rows.w} + r) * LANES + b] = w[p, b0 + b]
                 S[({rows.prev} + r) * LANES + b] = 1.0 if prev[p, b0 + b] != 0 else 0.0
@@ -258,7 +256,7 @@ def segment(x, y, w, prev, changes, alphas, j0, j1, check_its, hist_its, check_e
                 for r in range({errors}):
                     outputs[r, b0 + b] = T[({rows.out} + r) * LANES + b]
         for p in range({params}):
-            r = PROW[p]
+            r = {_param_row(layout)}  # its state row
             for b in range(m):
                 w[p, b0 + b] = S[({rows.w} + r) * LANES + b]
                 prev[p, b0 + b] = 1 if S[({rows.prev} + r) * LANES + b] != 0.0 else 0
