@@ -105,6 +105,14 @@ def compute(kind: str) -> dict[str, np.ndarray]:
             from toynn_cli.core import engine_numba
 
             out |= _flatten("numba", engine_numba.train_batch(*args))
+        for hidden in (8, 32):  # one wide hidden layer: numba's loop over the hidden units
+            specs = [NetworkSpec(a, hidden, s) for a in (0.5, 10.0, 1000.0) for s in (0, 1)]
+            args = (xor.x, xor.y, specs, 3000, 500)
+            out |= _flatten(f"numpy.h{hidden}", engine.train_batch(*args))
+            if numba:
+                from toynn_cli.core import engine_numba
+
+                out |= _flatten(f"numba.h{hidden}", engine_numba.train_batch(*args))
     elif kind == "mixed":
         for activation, loss in (
             ("tanh", "squared"),
