@@ -10,9 +10,9 @@ statement per product, sigmoid and update, for one layout (layer sizes, samples,
 bias), and compiles it with the iteration's loop over the networks of a block of
 ``LANES`` as the innermost loop, which the compiler vectorises: the networks of a
 block are the SIMD lanes (bench/README.md: 1.3-1.4x the pass-per-operation kernels).
-A network of one wider hidden layer (:func:`toynn_cli.core.blocks.looped`) has its iteration written as loops
-over its hidden units instead, one unit's work written out in each
-(:mod:`toynn_cli.core._fused_units`); the rest of the generated module is the same.
+A network of one wider hidden layer (:func:`toynn_cli.core.blocks.looped`) has its
+iteration written as loops over its hidden units instead, one unit's work written out in
+each (:mod:`toynn_cli.core._fused_units`); the rest of the generated module is the same.
 
 Same bits as the other kernels and the NumPy engine: the statements are theirs in the
 same order (products summed left to right, the bias last, ``1 / (exp(-z) + 1)`` with
