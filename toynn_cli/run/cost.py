@@ -5,8 +5,10 @@ function of :func:`features` (the layout's sizes, the samples, and the networks 
 share the engine's vector lanes), plus the fixed start-up of a saved run and a cost per
 network (its result, status, chunk file and report). The numba engine runs the networks
 of a batch in blocks of ``BLOCK`` lanes, so a block of one network costs nearly what a
-full block does (a single network on a large dataset is slow there); the NumPy engine
-runs the whole batch as one, paying a per-call overhead each iteration.
+full block does (a single network on a large dataset is slow there), and has a second
+set of coefficients for the batches it trains with a fused kernel (the tutorial's
+settings on few samples: ``CostModel.fused``); the NumPy engine runs the whole batch as
+one, paying a per-call overhead each iteration.
 
 The coefficients come from ``bench/calibrate_estimate.py``, run on the development
 machines (see NUMBA and NUMPY: a 2-core AMD EPYC and a 2-core Intel Xeon, KVM), Python
