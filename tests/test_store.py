@@ -338,3 +338,25 @@ def test_a_chunk_keeps_initial_weights_its_seeds_do_not_give(xor, tmp_path):
     back = chunks.load_chunk(path).batch
     for got, want in zip(back.weights_initial, result.batch.weights_initial):
         assert got.tobytes() == want.tobytes()
+
+
+def test_results_json_from_each_chunks_lines_is_the_documents_text():
+    # results.json is written from the records the saving thread encoded chunk by chunk:
+    # the same text as the whole document's, and with no networks
+    from toynn_cli.core.datasets import BUILTIN
+    from toynn_cli.run import executor
+
+    xor = BUILTIN["xor"]
+    specs = expand([2, 3], [0.5, 1e300], range(3))  # 1e300: weights near 1e299
+    grid_chunks = executor.plan(specs, 4)
+    assert len(grid_chunks) >= 3
+    job = executor.Job(xor.x, xor.y, specs, 40, 10, record_every=5)
+    done = {r.chunk.index: r for r in executor.LocalExecutor(1).run(job, grid_chunks)}
+    _, finished, statuses = results.collect(grid_chunks, done)
+    experiment = {"name": "xor", "iterations": 40}
+    whole = results.to_json(results.document(experiment, "runs/x", finished, statuses, "xor"))
+    lines = [results.record_lines(done[c.index], "xor") for c in grid_chunks]
+    assert results.to_json(results.head(experiment, "runs/x", True), lines) == whole
+    assert whole.count('"status"') == len(specs)
+    nothing = results.document(experiment, None, [], [], "xor", complete=False)
+    assert results.to_json(results.head(experiment, None, False), []) == results.to_json(nothing)

@@ -279,11 +279,16 @@ def execute(
             )
 
         large = len(plan.specs) > results.FULL_RECORDS_LIMIT
+        dataset = experiment.dataset.name
         rows = shown(plan.specs) if shown else None
         kept = results.LargeSweep(rows, len(plan.specs)) if large else None
         if kept is not None:
             for result in done.values():  # chunks a resumed run had saved
                 kept.add(result)
+
+        # each saved chunk's records in results.json, encoded on the saving thread while
+        # the next chunk trains (a run that lists every network)
+        lines: dict[int, str] = {}
 
         def save(result: executor.ChunkResult) -> None:
             # the plan's spec objects, not the copies a worker process sent back
@@ -294,6 +299,8 @@ def execute(
                     batch.history_errors = chunks.rounded_history(batch.history_errors)
                 finished_so_far = sum(len(r.chunk) for r in done.values()) + len(result.chunk)
                 run.save_chunk(result, finished_so_far)
+                if not large:
+                    lines[result.chunk.index] = results.record_lines(result, dataset)
             if kept is not None:
                 kept.add(result)
 
@@ -317,7 +324,7 @@ def execute(
                 str(run.dir) if run else None,
                 finished,
                 statuses,
-                experiment.dataset.name,
+                dataset,
                 complete=interrupted is None,
             )
 
@@ -336,7 +343,15 @@ def execute(
                     story=final,
                     config_text=run.config_text,
                 )
-            run.finish(doc(), finished, indices, files, final)
+            if large:
+                text = results.to_json(doc())
+            else:  # doc()'s text, from the records the saving thread encoded
+                ordered = [c.index for c in plan.chunks if c.index in done]
+                text = results.to_json(
+                    results.head(config.as_dict(experiment), str(run.dir), interrupted is None),
+                    [lines.get(i) or results.record_lines(done[i], dataset) for i in ordered],
+                )
+            run.finish(text, finished, indices, files, final)
         if interrupted:
             term.warn(_interrupted_message(len(finished), len(specs), run))
             sys.exit(interrupted.exit_code)

@@ -104,9 +104,10 @@ def network_record(result: NetworkResult, status: str, dataset: str) -> dict[str
     }
 
 
-def _head(experiment: dict[str, Any], run_dir: str | None, complete: bool) -> dict[str, Any]:
+def head(experiment: dict[str, Any], run_dir: str | None, complete: bool) -> dict[str, Any]:
     """What every results document starts with: the format, the version, the config,
-    the folder and whether the run finished."""
+    the folder and whether the run finished (a full document without its ``networks``,
+    for :func:`to_json` with ``lines``)."""
     return {
         "format": runs.FORMAT,
         "toynn_version": __version__,
@@ -132,7 +133,7 @@ def document(
             record["status"] = label
     else:
         records = [network_record(r, s, dataset) for r, s in zip(results, statuses)]
-    return {**_head(experiment, run_dir, complete), "networks": records}
+    return {**head(experiment, run_dir, complete), "networks": records}
 
 
 def batch_records(batch: BatchResult, dataset: str) -> list[dict[str, Any]]:
@@ -259,7 +260,7 @@ def summary_document(
     for record, i in zip(best, ranked[:BEST_LISTED]):
         record["network"] = int(i)
     return {
-        **_head(experiment, run_dir, complete),
+        **head(experiment, run_dir, complete),
         "networks_total": len(results),
         "status_counts": {
             s: int((labels == s).sum()) for s in ("converged", "learning", "stuck", "diverged")
@@ -292,18 +293,35 @@ def cells(results: Sequence[NetworkResult], labels: np.ndarray, errors: np.ndarr
     ]
 
 
-def to_json(doc: dict[str, Any]) -> str:
+def to_json(doc: dict[str, Any], lines: Sequence[str] | None = None) -> str:
     """results.json's text: the document indented, but each network record of
     ``networks`` on one line (JSON's compact encoder is C, the indenting one Python:
     7000 records took 6 s indented, under a second this way; the file is a third of
-    the size). Strict: a stray NaN is a bug here, not output."""
+    the size). ``lines``: the records already encoded, chunk by chunk
+    (:func:`record_lines`), in place of the document's ``networks``. Strict: a stray
+    NaN is a bug here, not output."""
     records = doc.get("networks")
-    if not isinstance(records, list) or not records:
-        return json.dumps(doc, indent=1, allow_nan=False) + "\n"
+    if lines is None:
+        if not isinstance(records, list) or not records:
+            return json.dumps(doc, indent=1, allow_nan=False) + "\n"
+        lines = [",\n  ".join(json.dumps(r, allow_nan=False) for r in records)]
+    lines = [part for part in lines if part]
+    if not lines:
+        return json.dumps({**doc, "networks": []}, indent=1, allow_nan=False) + "\n"
     marker = f"networks {secrets.token_hex(8)}"  # a placeholder no document holds
-    head = json.dumps({**doc, "networks": marker}, indent=1, allow_nan=False)
-    lines = ",\n  ".join(json.dumps(r, allow_nan=False) for r in records)
-    return head.replace(json.dumps(marker), f"[\n  {lines}\n ]", 1) + "\n"
+    text = json.dumps({**doc, "networks": marker}, indent=1, allow_nan=False)
+    joined = ",\n  ".join(lines)
+    return text.replace(json.dumps(marker), f"[\n  {joined}\n ]", 1) + "\n"
+
+
+def record_lines(result: ChunkResult, dataset: str) -> str:
+    """A trained chunk's network records as results.json lists them (:func:`to_json`),
+    their statuses filled in: made as the chunk is saved, on the saving thread, while
+    the next chunk trains (7000 networks: about 0.5 s of JSON a chunk of 3500)."""
+    records = batch_records(result.batch, dataset)
+    for record, label in zip(records, result.statuses.tolist(), strict=True):
+        record["status"] = label
+    return ",\n  ".join(json.dumps(r, allow_nan=False) for r in records)
 
 
 def weights_npz(results: Sequence[NetworkResult], indices: Sequence[int] | None = None) -> bytes:

@@ -201,16 +201,17 @@ class Run:
 
     def finish(
         self,
-        doc: dict[str, Any],
+        results_json: str,
         finished: list[NetworkResult],
         indices: list[int],
         report_files: tuple[str, str, str] | None,
         final: dict[str, Any],
     ) -> None:
-        """Write results.json, metrics.csv, weights.npz and the reports, then ``final``
-        (:meth:`final_record`) as run.json."""
+        """Write results.json (``results_json``, its text: :func:`results.to_json`),
+        metrics.csv, weights.npz and the reports, then ``final`` (:meth:`final_record`)
+        as run.json."""
         try:
-            runs.atomic_write(self.dir / "results.json", results.to_json(doc))
+            runs.atomic_write(self.dir / "results.json", results_json)
             runs.atomic_write(
                 self.dir / "metrics.csv",
                 lambda handle: metrics.write_metrics_csv(handle, finished, indices),
