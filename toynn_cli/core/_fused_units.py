@@ -51,16 +51,28 @@ def chain(terms: list[str]) -> str:
 
 
 class Rows:
-    """Row offsets of a block's state array (each row ``LANES`` wide); ``w``, ``prev``,
-    ``changes``, ``lr``, ``err``, ``acc``, ``out`` and ``total`` as in the unrolled
-    kernels' layout."""
+    """Row offsets of a block's state array in every fused kernel (each row as wide as
+    the kernel's lanes): the parameters ``w``, the signs of the last step's gradients
+    ``prev``, the direction counts ``changes``, the step size ``lr``, the records (the
+    error's and the accuracy's sums ``err``, ``acc``, the outputs from ``out``);
+    ``total`` rows in all."""
 
     def __init__(self, layout: Layout) -> None:
-        hidden, n_out = layout.sizes[1:]
-        p, samples = layout.params, layout.samples
+        p = layout.params
         self.w, self.prev, self.changes, self.lr = 0, p, 2 * p, 3 * p
         self.err, self.acc, self.out = 3 * p + 1, 3 * p + 2, 3 * p + 3
-        self.a = self.out + samples * n_out  # the hidden outputs: a[s, n] at a + s H + n
+        self.total = self.out + layout.outputs
+
+
+class LoopedRows(Rows):
+    """:class:`Rows`, then the loop over the units' own: the hidden outputs, the outputs'
+    running sums, the output deltas."""
+
+    def __init__(self, layout: Layout) -> None:
+        super().__init__(layout)
+        hidden, n_out = layout.sizes[1:]
+        samples = layout.samples
+        self.a = self.total  # the hidden outputs: a[s, n] at a + s H + n
         self.sums = self.a + samples * hidden  # output (s, o)'s sum through unit n
         self.delta = self.sums + samples * n_out * hidden  # the output deltas
         self.total = self.delta + samples * n_out
@@ -84,7 +96,7 @@ def iteration(layout: Layout) -> list[str]:
     """The body of ``iterate`` (one iteration of a block's ``LANES`` networks, ``S`` its
     state): the forward loop over the hidden units, the outputs, the backward loop
     (deltas, gradients and step of each unit's weights), the output bias's step."""
-    rows, (n_in, hidden, n_out), bias = Rows(layout), layout.sizes, layout.bias
+    rows, (n_in, hidden, n_out), bias = LoopedRows(layout), layout.sizes, layout.bias
     samples, params = layout.samples, layout.params
     w2 = (n_in + bias) * hidden  # the output layer's first row
 

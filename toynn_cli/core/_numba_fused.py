@@ -49,18 +49,8 @@ from toynn_cli.core.blocks import Layout, looped
 LANES = blocks.WHOLE_LANES
 
 
-class _Rows:
-    """Row offsets of a block's state array (each row LANES wide)."""
-
-    def __init__(self, layout: Layout) -> None:
-        p = layout.params
-        self.w, self.prev, self.changes, self.lr = 0, p, 2 * p, 3 * p
-        self.err, self.acc, self.out = 3 * p + 1, 3 * p + 2, 3 * p + 3
-        self.total = self.out + layout.outputs
-
-
-def _rows(layout: Layout) -> _Rows | _fused_units.Rows:
-    return _fused_units.Rows(layout) if looped(layout) else _Rows(layout)
+def _rows(layout: Layout) -> _fused_units.Rows:
+    return (_fused_units.LoopedRows if looped(layout) else _fused_units.Rows)(layout)
 
 
 def _param_row(layout: Layout) -> str:
@@ -76,7 +66,12 @@ def scratch_size(layout: Layout) -> int:
 def _iteration(layout: Layout) -> list[str]:
     """The body of ``iterate``'s loop over lanes: forward (its outputs stored for
     ``records``), backward, step."""
-    rows, sizes, bias, samples = _Rows(layout), layout.sizes, layout.bias, layout.samples
+    rows, sizes, bias, samples = (
+        _fused_units.Rows(layout),
+        layout.sizes,
+        layout.bias,
+        layout.samples,
+    )
     layers = len(sizes) - 1
     w_off = [0]
     for k in range(layers):
