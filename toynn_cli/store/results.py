@@ -300,13 +300,12 @@ def to_json(doc: dict[str, Any], lines: Sequence[str] | None = None) -> str:
     the size). ``lines``: the records already encoded, chunk by chunk
     (:func:`record_lines`), in place of the document's ``networks``. Strict: a stray
     NaN is a bug here, not output."""
-    records = doc.get("networks")
     if lines is None:
+        records = doc.get("networks")
         if not isinstance(records, list) or not records:
             return json.dumps(doc, indent=1, allow_nan=False) + "\n"
-        lines = [",\n  ".join(json.dumps(r, allow_nan=False) for r in records)]
-    lines = [part for part in lines if part]
-    if not lines:
+        lines = [_encoded(records)]
+    elif not lines:
         return json.dumps({**doc, "networks": []}, indent=1, allow_nan=False) + "\n"
     marker = f"networks {secrets.token_hex(8)}"  # a placeholder no document holds
     text = json.dumps({**doc, "networks": marker}, indent=1, allow_nan=False)
@@ -321,6 +320,11 @@ def record_lines(result: ChunkResult, dataset: str) -> str:
     records = batch_records(result.batch, dataset)
     for record, label in zip(records, result.statuses.tolist(), strict=True):
         record["status"] = label
+    return _encoded(records)
+
+
+def _encoded(records: list[dict[str, Any]]) -> str:
+    # network records a line each, as results.json lists them (strict: no NaN)
     return ",\n  ".join(json.dumps(r, allow_nan=False) for r in records)
 
 
