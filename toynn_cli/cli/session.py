@@ -316,17 +316,12 @@ def execute(
         indices, finished, statuses = results.collect(plan.chunks, done, kept)
         specs = plan.specs
         make_doc = results.summary_document if large else results.document
+        # what the document says of the run: its config, its folder, whether it finished
+        about = (config.as_dict(experiment), str(run.dir) if run else None, interrupted is None)
 
         @functools.cache  # made only for a run folder or --json (7000 networks: 0.5 s)
         def doc() -> dict[str, Any]:
-            return make_doc(
-                config.as_dict(experiment),
-                str(run.dir) if run else None,
-                finished,
-                statuses,
-                dataset,
-                complete=interrupted is None,
-            )
+            return make_doc(about[0], about[1], finished, statuses, dataset, complete=about[2])
 
         renderable = render(finished, statuses) if finished and not interrupted else None
         if run is not None:
@@ -348,7 +343,7 @@ def execute(
             else:  # doc()'s text, from the records the saving thread encoded
                 ordered = [c.index for c in plan.chunks if c.index in done]
                 text = results.to_json(
-                    results.head(config.as_dict(experiment), str(run.dir), interrupted is None),
+                    results.head(*about),
                     [lines.get(i) or results.record_lines(done[i], dataset) for i in ordered],
                 )
             run.finish(text, finished, indices, files, final)
