@@ -257,7 +257,7 @@ def test_a_real_process_interrupted_then_resumed(tmp_path, straight_run, signum,
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            proc.communicate()  # and its pipes closed
     assert proc.returncode == code
     info = json.loads((run_dir / "run.json").read_text())
     if signum == signal.SIGKILL:
@@ -323,6 +323,7 @@ def test_a_killed_sweep_leaves_no_worker_behind(tmp_path):
             os.kill(w, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
+        proc.communicate(timeout=10)  # its pipes closed (the workers that held them: killed)
 
 
 def test_a_large_sweep_resumed_equals_one_run_straight(tmp_path, monkeypatch):
@@ -388,7 +389,10 @@ def test_several_resumes_of_a_stale_locked_folder_train_it_once(tmp_path, monkey
         )
         for _ in range(4)
     ]
-    outcomes = [(p.wait(timeout=300), p.stderr.read().decode()) for p in procs]  # type: ignore[union-attr]
+    outcomes = []
+    for p in procs:  # communicate: each stderr pipe read and closed
+        _, err = p.communicate(timeout=300)
+        outcomes.append((p.returncode, err.decode()))
     assert sorted(code for code, _ in outcomes) == [0, 2, 2, 2], outcomes
     for code, err in outcomes:
         if code == 2:
